@@ -1,0 +1,26 @@
+// Our own, tolerant replacement for electron's install script (denied in package.json "allowScripts").
+// On a normal machine this downloads the Electron binary exactly as electron's own script would.
+// Where the download host is unreachable it prints one line and exits 0, so `npm install` still succeeds
+// and `npm start` falls back to the web host.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+
+const require = createRequire(import.meta.url);
+let electronDir;
+try {
+  electronDir = dirname(require.resolve('electron/package.json'));
+} catch {
+  process.exit(0); // production install without devDependencies: nothing to do
+}
+const installer = join(electronDir, 'install.js');
+if (!existsSync(installer)) process.exit(0);
+const result = spawnSync(process.execPath, [installer], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 300_000 });
+if (result.status === 0) {
+  console.log('vae-workbench: Electron binary is installed.');
+} else {
+  const reason = String(result.stderr ?? '').split('\n').find((l) => /error|ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ETIMEDOUT/i.test(l)) ?? `exit ${result.status}`;
+  console.log(`vae-workbench: Electron binary not downloaded (${reason.trim().slice(0, 160)}); \`npm start\` will serve the workbench to a browser instead.`);
+}
+process.exit(0);

@@ -1,0 +1,130 @@
+// Plain data types that cross every boundary: store <-> service <-> hosts <-> renderer, and trainer -> service.
+// zod schemas where they are validated at a boundary; no Node imports.
+import { z } from 'zod';
+
+export const RUN_STATUSES = ['queued', 'running', 'completed', 'failed', 'cancelled', 'diverged', 'interrupted', 'imported'] as const;
+export const runStatusSchema = z.enum(RUN_STATUSES);
+export type RunStatus = z.infer<typeof runStatusSchema>;
+export const FINISHED_STATUSES: readonly RunStatus[] = ['completed', 'failed', 'cancelled', 'diverged', 'interrupted', 'imported'];
+
+/**
+ * Metric names. Every loss is in nats per example, lower is better:
+ *  train/loss  -ELBO (or -IW bound for iwae, reconstruction loss for ae/dae) on the minibatch, averaged since the last log point
+ *  train/recon -E_q[log p(x|z)]      train/kl   KL(q(z|x)||p(z)) (unweighted; beta is applied in the objective only)
+ *  val/loss    -ELBO on the validation split
+ *  test/loss, test/recon, test/kl    the same on the test split
+ *  test/nll    importance-sampled estimate of -log p(x) with eval.iwSamples samples (exact for gmm)
+ *  test/activeUnits   number of latent dimensions with KL_j > 0.01 nats
+ *  test/fid    Frechet distance between classifier features of test images and of prior samples
+ *  perf/samplesPerSec  training throughput
+ */
+export const metricPointSchema = z.object({
+  name: z.string().min(1),
+  step: z.number().int().min(0),
+  epoch: z.number().min(0),
+  /** Wall time in ms since the epoch (Date.now()). */
+  time: z.number(),
+  value: z.number(),
+});
+export type MetricPoint = z.infer<typeof metricPointSchema>;
+
+export const ARTIFACT_KINDS = [
+  'reconstructions',
+  'prior-samples',
+  'manifold',
+  'interpolation',
+  'latent-scatter',
+  'latent-pca',
+  'traversal',
+  'kl-per-dim',
+] as const;
+export const artifactKindSchema = z.enum(ARTIFACT_KINDS);
+export type ArtifactKind = z.infer<typeof artifactKindSchema>;
+
+export interface RunSummary {
+  id: number;
+  name: string;
+  status: RunStatus;
+  createdAt: number;
+  startedAt: number | null;
+  finishedAt: number | null;
+  dataset: string;
+  backend: string | null;
+  appVersion: string;
+  seed: number;
+  error: string | null;
+  tags: string[];
+  notes: string;
+  parentId: number | null;
+  /** The config exactly as given (verbatim JSON text) and with defaults filled. */
+  configText: string;
+  config: unknown;
+  /** Flattened hyperparameters, "model.latentDim" -> 20. */
+  params: Record<string, string | number | boolean | null>;
+  /** The last value of every metric, "test/loss" -> 98.2. */
+  final: Record<string, number>;
+  /** Progress: the last step and epoch reported. */
+  step: number;
+  epoch: number;
+}
+
+export interface SeriesPoint {
+  x: number;
+  y: number;
+  step: number;
+  epoch: number;
+  time: number;
+}
+export interface Series {
+  runId: number;
+  metric: string;
+  points: SeriesPoint[];
+  /** Number of raw points in the requested range before downsampling. */
+  total: number;
+  downsampled: boolean;
+}
+
+export interface ArtifactMeta {
+  id: number;
+  runId: number;
+  kind: ArtifactKind;
+  epoch: number;
+  step: number;
+  mime: string;
+  width: number;
+  height: number;
+  /** Kind-specific details: labels and coordinates for scatters, grid layout, dimension order, ... */
+  meta: Record<string, unknown>;
+  createdAt: number;
+}
+
+export interface CheckpointMeta {
+  id: number;
+  runId: number;
+  epoch: number;
+  step: number;
+  /** interval | best | last */
+  tag: string;
+  path: string;
+  bytes: number;
+  metrics: Record<string, number>;
+  createdAt: number;
+}
+
+export interface LogEntry {
+  runId: number;
+  time: number;
+  level: 'info' | 'warn' | 'error';
+  message: string;
+}
+
+export interface Progress {
+  runId: number;
+  step: number;
+  totalSteps: number;
+  epoch: number;
+  totalEpochs: number;
+  samplesPerSec: number;
+  etaSeconds: number | null;
+  phase: string;
+}
