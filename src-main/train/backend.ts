@@ -1,0 +1,64 @@
+// Choose the tfjs compute backend once per process: tfjs-node (native) where it loads, else wasm, else cpu.
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+
+const require = createRequire(import.meta.url);
+
+export interface BackendReport {
+  /** The active tfjs backend name: tensorflow | wasm | cpu. */
+  active: string;
+  /** Whether @tensorflow/tfjs-node could be loaded, and if not why. */
+  tfjsNode: { available: boolean; reason: string };
+}
+
+/** Why tfjs-node cannot be used here, without loading it into this process (safe in the UI host). */
+export function probeTfjsNode(): { available: boolean; reason: string } {
+  try {
+    require.resolve('@tensorflow/tfjs-node/package.json');
+  } catch {
+    return { available: false, reason: 'the optional package @tensorflow/tfjs-node is not installed (its libtensorflow download failed or was skipped)' };
+  }
+  try {
+    const dir = path.dirname(require.resolve('@tensorflow/tfjs-node/package.json'));
+    require.resolve(path.join(dir, 'lib', 'napi-v8', 'tfjs_binding.node'));
+    return { available: true, reason: 'installed' };
+  } catch {
+    return { available: false, reason: '@tensorflow/tfjs-node is installed but its native binding (libtensorflow) is missing' };
+  }
+}
+
+let chosen: Promise<BackendReport> | null = null;
+
+/**
+ * Initialise tfjs in this process. `prefer` forces one backend (tests, benchmarks);
+ * VAE_WORKBENCH_BACKEND does the same from the environment.
+ */
+export function initBackend(prefer?: string): Promise<BackendReport> {
+  if (!chosen) chosen = doInit(prefer ?? process.env.VAE_WORKBENCH_BACKEND);
+  return chosen;
+}
+
+async function doInit(prefer: string | undefined): Promise<BackendReport> {
+  const tfjsNode = probeTfjsNode();
+  const order = prefer ? [prefer] : ['tensorflow', 'wasm', 'cpu'];
+  for (const name of order) {
+    try {
+      if (name === 'tensorflow') {
+        if (!tfjsNode.available) continue;
+        require('@tensorflow/tfjs-node');
+      } else if (name === 'wasm') {
+        const wasm = await import('@tensorflow/tfjs-backend-wasm');
+        const dist = path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + path.sep;
+        wasm.setWasmPaths(dist);
+      }
+      if (await tf.setBackend(name)) {
+        await tf.ready();
+        return { active: tf.getBackend(), tfjsNode };
+      }
+    } catch (err) {
+      if (name === 'tensorflow') tfjsNode.reason = `failed to load: ${(err as Error).message.split('\n')[0]}`;
+    }
+  }
+  throw new Error(`no tfjs backend could be initialised (tried ${order.join(', ')})`);
+}

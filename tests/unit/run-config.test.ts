@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, flattenConfig, parseRunConfig, setByPath } from '../../src-main/api/run-config';
+
+describe('run config', () => {
+  it('fills defaults for an empty config', () => {
+    const c = parseRunConfig({});
+    expect(c.data.dataset).toBe('mnist');
+    expect(c.model.latentDim).toBe(20);
+    expect(c.training.batchSize).toBe(128);
+    expect(c.eval.iwSamples).toBe(500);
+  });
+  it('refuses a negative latent size naming model.latentDim', () => {
+    expect(() => parseRunConfig({ model: { latentDim: -3 } })).toThrow(/model\.latentDim/);
+    try {
+      parseRunConfig({ model: { latentDim: -3 } });
+    } catch (e) {
+      expect(e).toBeInstanceOf(ConfigError);
+      expect((e as ConfigError).issues[0]!.path).toBe('model.latentDim');
+    }
+  });
+  it('refuses unknown keys naming them', () => {
+    expect(() => parseRunConfig({ model: { latentDims: 3 } })).toThrow(/latentDims/);
+  });
+  it('sets dotted paths with JSON values', () => {
+    const c: Record<string, unknown> = {};
+    setByPath(c, 'model.latentDim', '2');
+    setByPath(c, 'model.hidden', '[256,128]');
+    setByPath(c, 'name', 'hello');
+    expect(parseRunConfig(c).model).toMatchObject({ latentDim: 2, hidden: [256, 128] });
+    expect(flattenConfig(parseRunConfig(c))['model.hidden']).toBe('[256,128]');
+  });
+});
