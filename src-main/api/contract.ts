@@ -1,0 +1,332 @@
+// THE API contract: every call the renderer (or any host) can make, with its input and output schema,
+// and every event the service pushes. The Electron preload, the web host and the CLI all bind this
+// one list; the service implements it. Pure zod: no Node imports, so the renderer can import it.
+import { z } from 'zod';
+import { ARTIFACT_KINDS, RUN_STATUSES } from './model-types';
+
+const runId = z.number().int().positive();
+const runIds = z.array(runId).min(1).max(200);
+const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+const empty = z.object({}).strict().default({});
+
+export const runStatus = z.enum(RUN_STATUSES);
+export const artifactKind = z.enum(ARTIFACT_KINDS);
+
+export const runSummarySchema = z.object({
+  id: z.number(),
+  name: z.string(),
+  status: runStatus,
+  createdAt: z.number(),
+  startedAt: z.number().nullable(),
+  finishedAt: z.number().nullable(),
+  dataset: z.string(),
+  backend: z.string().nullable(),
+  appVersion: z.string(),
+  seed: z.number(),
+  error: z.string().nullable(),
+  tags: z.array(z.string()),
+  notes: z.string(),
+  parentId: z.number().nullable(),
+  configText: z.string(),
+  config: z.unknown(),
+  params: z.record(z.string(), scalar),
+  final: z.record(z.string(), z.number()),
+  step: z.number(),
+  epoch: z.number(),
+});
+
+export const seriesSchema = z.object({
+  runId: z.number(),
+  metric: z.string(),
+  points: z.array(z.object({ x: z.number(), y: z.number(), step: z.number(), epoch: z.number(), time: z.number() })),
+  total: z.number(),
+  downsampled: z.boolean(),
+});
+
+export const artifactMetaSchema = z.object({
+  id: z.number(),
+  runId: z.number(),
+  kind: artifactKind,
+  epoch: z.number(),
+  step: z.number(),
+  mime: z.string(),
+  width: z.number(),
+  height: z.number(),
+  meta: z.record(z.string(), z.unknown()),
+  createdAt: z.number(),
+});
+
+export const checkpointMetaSchema = z.object({
+  id: z.number(),
+  runId: z.number(),
+  epoch: z.number(),
+  step: z.number(),
+  tag: z.string(),
+  path: z.string(),
+  bytes: z.number(),
+  metrics: z.record(z.string(), z.number()),
+  createdAt: z.number(),
+});
+
+export const logEntrySchema = z.object({
+  runId: z.number(),
+  time: z.number(),
+  level: z.enum(['info', 'warn', 'error']),
+  message: z.string(),
+});
+
+export const progressSchema = z.object({
+  runId: z.number(),
+  step: z.number(),
+  totalSteps: z.number(),
+  epoch: z.number(),
+  totalEpochs: z.number(),
+  samplesPerSec: z.number(),
+  etaSeconds: z.number().nullable(),
+  phase: z.string(),
+});
+
+export const datasetDescriptorSchema = z.object({
+  id: z.string(),
+  title: z.string(),
+  description: z.string(),
+  shape: z.tuple([z.number(), z.number(), z.number()]),
+  kind: z.enum(['image', 'series']),
+  labels: z.array(z.string()).nullable(),
+  splits: z.object({ train: z.number(), test: z.number() }),
+  source: z.string(),
+  license: z.string(),
+  needsPath: z.boolean(),
+  available: z.boolean(),
+  unavailableReason: z.string().optional(),
+});
+
+export const appInfoSchema = z.object({
+  name: z.string(),
+  version: z.string(),
+  dataHome: z.string(),
+  /** electron | web | cli */
+  host: z.enum(['electron', 'web', 'cli']),
+  /** The tfjs backend trainer processes use: tensorflow | wasm | cpu. */
+  backend: z.string(),
+  tfjsNode: z.object({ available: z.boolean(), reason: z.string() }),
+  concurrency: z.number(),
+  platform: z.string(),
+  node: z.string(),
+  electron: z.string().nullable(),
+});
+
+const listQuery = z
+  .object({
+    status: z.array(runStatus).optional(),
+    tag: z.string().optional(),
+    text: z.string().optional(),
+    params: z
+      .array(
+        z.object({
+          key: z.string(),
+          min: z.number().optional(),
+          max: z.number().optional(),
+          equals: z.union([z.string(), z.number()]).optional(),
+        }),
+      )
+      .optional(),
+    sort: z.object({ key: z.string(), dir: z.enum(['asc', 'desc']) }).optional(),
+    limit: z.number().int().positive().max(10000).optional(),
+    offset: z.number().int().min(0).optional(),
+  })
+  .strict()
+  .default({});
+
+const imageResult = z.object({
+  mime: z.string(),
+  dataBase64: z.string(),
+  width: z.number(),
+  height: z.number(),
+  meta: z.record(z.string(), z.unknown()),
+});
+
+function call<I extends z.ZodType, O extends z.ZodType>(input: I, output: O, doc: string) {
+  return { input, output, doc };
+}
+
+export const calls = {
+  'app.info': call(empty, appInfoSchema, 'Version, data home, active tfjs backend, host.'),
+  'datasets.list': call(empty, z.array(datasetDescriptorSchema), 'Every dataset the registry knows, with availability.'),
+  'runs.start': call(
+    z.object({ config: z.unknown() }).strict(),
+    z.object({ runId }),
+    'Validate a run config (see run-config.ts) and queue the run.',
+  ),
+  'runs.sweep': call(
+    z
+      .object({
+        config: z.unknown(),
+        axes: z
+          .array(z.object({ key: z.string().min(1), values: z.array(scalar).min(1).max(50) }))
+          .min(1)
+          .max(3),
+      })
+      .strict(),
+    z.object({ runIds: z.array(runId) }),
+    'Queue one run for every combination of up to three hyperparameters (dotted keys).',
+  ),
+  'runs.cancel': call(z.object({ runId }).strict(), z.object({ cancelled: z.boolean() }), 'Cancel a queued or running run.'),
+  'runs.resume': call(
+    z
+      .object({
+        runId,
+        checkpointId: z.number().int().positive().optional(),
+        /** Dotted overrides for a fork, e.g. {"optimizer.learningRate": 0.0001}; absent = plain resume. */
+        overrides: z.record(z.string(), scalar).optional(),
+        epochs: z.number().int().positive().optional(),
+      })
+      .strict(),
+    z.object({ runId }),
+    'Start a new run, linked to its parent, from a checkpoint (resume; with overrides a fork).',
+  ),
+  'runs.list': call(listQuery, z.object({ runs: z.array(runSummarySchema), total: z.number() }), 'List, filter and sort runs.'),
+  'runs.get': call(z.object({ runId }).strict(), runSummarySchema, 'One run.'),
+  'runs.update': call(
+    z
+      .object({
+        runId,
+        name: z.string().max(200).optional(),
+        tags: z.array(z.string().min(1).max(64)).max(32).optional(),
+        notes: z.string().max(20000).optional(),
+      })
+      .strict(),
+    runSummarySchema,
+    'Rename, tag or annotate a run.',
+  ),
+  'runs.delete': call(z.object({ runIds }).strict(), z.object({ deleted: z.number() }), 'Delete runs with their files.'),
+  'runs.metricNames': call(z.object({ runIds }).strict(), z.array(z.string()), 'Metric names logged by these runs.'),
+  'runs.series': call(
+    z
+      .object({
+        runIds,
+        metric: z.string().min(1),
+        x: z.enum(['step', 'epoch', 'time']).default('step'),
+        from: z.number().optional(),
+        to: z.number().optional(),
+        maxPoints: z.number().int().min(10).max(100000).default(1000),
+      })
+      .strict(),
+    z.array(seriesSchema),
+    'Metric series, downsampled to maxPoints over [from, to] (first, last and extremes kept).',
+  ),
+  'runs.paramDiff': call(
+    z.object({ runIds }).strict(),
+    z.array(z.object({ key: z.string(), values: z.array(scalar), differs: z.boolean() })),
+    'Hyperparameters of N runs side by side.',
+  ),
+  'runs.artifacts': call(
+    z.object({ runId, kind: artifactKind.optional(), epoch: z.number().optional() }).strict(),
+    z.array(artifactMetaSchema),
+    'Snapshot images (and data artifacts) of a run.',
+  ),
+  'artifacts.get': call(
+    z.object({ artifactId: z.number().int().positive() }).strict(),
+    z.object({ mime: z.string(), dataBase64: z.string() }),
+    'The bytes of one artifact.',
+  ),
+  'runs.log': call(
+    z.object({ runId, limit: z.number().int().positive().max(10000).default(500) }).strict(),
+    z.array(logEntrySchema),
+    "A run's log messages, newest last.",
+  ),
+  'runs.checkpoints': call(z.object({ runId }).strict(), z.array(checkpointMetaSchema), "A run's checkpoints."),
+  'runs.export': call(
+    z
+      .object({
+        format: z.enum(['csv', 'json']),
+        what: z.enum(['runs', 'series']).default('runs'),
+        runIds: z.array(runId).optional(),
+        metrics: z.array(z.string()).optional(),
+      })
+      .strict(),
+    z.object({ filename: z.string(), mime: z.string(), text: z.string() }),
+    'The runs table or metric series as CSV or JSON.',
+  ),
+  'bundles.export': call(
+    z.object({ runId, checkpointId: z.number().int().positive().optional() }).strict(),
+    z.object({ filename: z.string(), dataBase64: z.string(), bytes: z.number() }),
+    'A run as one portable bundle (zip: manifest, tfjs LayersModel, safetensors, optimizer state).',
+  ),
+  'bundles.import': call(
+    z.object({ filename: z.string().max(500), dataBase64: z.string().min(1) }).strict(),
+    z.object({ runId }),
+    'Import a bundle; it is verified before anything is written.',
+  ),
+  'runs.generate': call(
+    z
+      .object({
+        runId,
+        checkpointId: z.number().int().positive().optional(),
+        kind: z.enum(['prior', 'reconstruct', 'traversal', 'interpolate']),
+        n: z.number().int().positive().max(400).default(64),
+        seed: z.number().int().min(0).default(0),
+        /** reconstruct: test-set indices; interpolate: two indices; traversal: dimension indices (default all). */
+        indices: z.array(z.number().int().min(0)).max(400).optional(),
+      })
+      .strict(),
+    imageResult,
+    'Generate images from a checkpoint without training.',
+  ),
+} as const;
+
+export type CallName = keyof typeof calls;
+export const CALL_NAMES = Object.keys(calls) as CallName[];
+export type CallInput<N extends CallName> = z.input<(typeof calls)[N]['input']>;
+export type CallParsedInput<N extends CallName> = z.output<(typeof calls)[N]['input']>;
+export type CallOutput<N extends CallName> = z.output<(typeof calls)[N]['output']>;
+
+export const events = {
+  'run.created': runSummarySchema,
+  'run.status': z.object({ runId: z.number(), status: runStatus, error: z.string().nullable() }),
+  'run.progress': progressSchema,
+  'run.metrics': z.object({
+    runId: z.number(),
+    points: z.array(z.object({ name: z.string(), step: z.number(), epoch: z.number(), time: z.number(), value: z.number() })),
+  }),
+  'run.artifact': artifactMetaSchema,
+  'run.checkpoint': checkpointMetaSchema,
+  'run.log': logEntrySchema,
+  'run.deleted': z.object({ runId: z.number() }),
+} as const;
+
+export type EventName = keyof typeof events;
+export const EVENT_NAMES = Object.keys(events) as EventName[];
+export type EventPayload<E extends EventName> = z.output<(typeof events)[E]>;
+export interface WorkbenchEvent<E extends EventName = EventName> {
+  event: E;
+  payload: EventPayload<E>;
+}
+
+/** An error that crosses a host boundary: a code and a message that names the problem. */
+export interface ApiErrorShape {
+  code: 'invalid_input' | 'not_found' | 'invalid_config' | 'conflict' | 'internal' | 'unauthorized';
+  message: string;
+  issues?: { path: string; message: string }[];
+}
+
+export class ApiError extends Error implements ApiErrorShape {
+  constructor(
+    readonly code: ApiErrorShape['code'],
+    message: string,
+    readonly issues?: { path: string; message: string }[],
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+  toJSON(): ApiErrorShape {
+    return { code: this.code, message: this.message, ...(this.issues ? { issues: this.issues } : {}) };
+  }
+}
+
+/** What a host hands the renderer: one function per call plus an event subscription. */
+export type WorkbenchApi = {
+  [N in CallName]: (input: CallInput<N>) => Promise<CallOutput<N>>;
+} & {
+  onEvent(listener: (event: WorkbenchEvent) => void): () => void;
+};
