@@ -1,0 +1,157 @@
+// Launch presets: run configs that reproduce well-known VAE setups. Pure data (no Node imports), shared by
+// the renderer's launch form and any host that wants to list them.
+import type { RunConfigInput } from './run-config';
+
+export interface Preset {
+  id: string;
+  title: string;
+  description: string;
+  /** Where the setup comes from (paper or code). */
+  source: string;
+  config: RunConfigInput;
+}
+
+const KW_LATENTS = [3, 5, 10, 20, 200] as const;
+
+function kingmaWelling(latentDim: number): Preset {
+  return {
+    id: `kingma-welling-mnist-z${latentDim}`,
+    title: `Kingma & Welling MNIST (latent ${latentDim})`,
+    description:
+      'AEVB as in the paper: one tanh hidden layer of 500 units in encoder and decoder, Bernoulli decoder, ' +
+      'SGVB-B (analytic KL), M=100, L=1, Adagrad lr 0.01, weights initialised N(0, 0.01²). The paper varies the ' +
+      'latent size over 3, 5, 10, 20, 200 and trains for far longer (up to 10^8 samples) than the epochs set here.',
+    source: 'Kingma & Welling, Auto-Encoding Variational Bayes, arXiv:1312.6114 (Fig. 2)',
+    config: {
+      name: `kw-mnist-z${latentDim}`,
+      data: { dataset: 'mnist', binarize: 'none' },
+      model: { kind: 'vae', arch: 'mlp', hidden: [500], activation: 'tanh', latentDim, likelihood: 'bernoulli', initStd: 0.01 },
+      objective: { estimator: 'analytic', mcSamples: 1, beta: 1 },
+      optimizer: { name: 'adagrad', learningRate: 0.01 },
+      training: { batchSize: 100, epochs: 100 },
+      tags: ['kingma-welling'],
+    },
+  };
+}
+
+export const PRESETS: Preset[] = [
+  {
+    id: 'quick-test',
+    title: 'Quick test',
+    description:
+      'A small, fast run on the bundled MNIST digits (2,000 train / 500 test, 2 epochs, 2-D latent) to check that ' +
+      'everything works: curves, sample grids, manifold and latent scatter appear within a minute or two.',
+    source: 'VAE Workbench',
+    config: {
+      name: 'quick-test',
+      data: { dataset: 'mnist', trainLimit: 2000, testLimit: 500 },
+      model: { kind: 'vae', hidden: [256], activation: 'relu', latentDim: 2, likelihood: 'bernoulli' },
+      optimizer: { name: 'adam', learningRate: 0.001 },
+      training: { batchSize: 100, epochs: 2, logEverySteps: 5 },
+      eval: { iwSamples: 50, fid: false, everyEpochs: 1 },
+      snapshots: { everyEpochs: 1 },
+      tags: ['quick'],
+    },
+  },
+  ...KW_LATENTS.map(kingmaWelling),
+  {
+    id: 'keras-classic',
+    title: 'Keras example (784-256-2)',
+    description:
+      'The classic Keras variational_autoencoder.py: Dense 256 ReLU, 2-D latent, Bernoulli (binary cross-entropy) ' +
+      'decoder, RMSprop, batch 100, 50 epochs, and the 15×15 manifold of the 2-D latent space.',
+    source: 'keras-team/keras examples/variational_autoencoder.py',
+    config: {
+      name: 'keras-784-256-2',
+      data: { dataset: 'mnist' },
+      model: { kind: 'vae', hidden: [256], activation: 'relu', latentDim: 2, likelihood: 'bernoulli' },
+      optimizer: { name: 'rmsprop', learningRate: 0.001 },
+      training: { batchSize: 100, epochs: 50 },
+      snapshots: { manifoldSize: 15 },
+      tags: ['keras'],
+    },
+  },
+  {
+    id: 'pytorch-examples',
+    title: 'pytorch/examples VAE (784-400-20)',
+    description: 'The PyTorch examples VAE: fc 400 ReLU, latent 20, Bernoulli decoder, Adam 1e-3, batch 128, 10 epochs.',
+    source: 'pytorch/examples vae/main.py',
+    config: {
+      name: 'pytorch-784-400-20',
+      data: { dataset: 'mnist' },
+      model: { kind: 'vae', hidden: [400], activation: 'relu', latentDim: 20, likelihood: 'bernoulli' },
+      optimizer: { name: 'adam', learningRate: 0.001 },
+      training: { batchSize: 128, epochs: 10 },
+      tags: ['pytorch'],
+    },
+  },
+  ...[5, 50].map(
+    (k): Preset => ({
+      id: `iwae-k${k}`,
+      title: `IWAE k=${k} (784-200-200-50)`,
+      description:
+        `Importance-weighted autoencoder with k=${k} samples: two tanh hidden layers of 200, latent 50, ` +
+        'dynamically binarized MNIST, Adam 1e-3, batch 20. The paper trains for 3^8 passes; compare with k=5 vs k=50.',
+      source: 'Burda, Grosse & Salakhutdinov, Importance Weighted Autoencoders, arXiv:1509.00519',
+      config: {
+        name: `iwae-k${k}`,
+        data: { dataset: 'mnist', binarize: 'dynamic' },
+        model: { kind: 'iwae', hidden: [200, 200], activation: 'tanh', latentDim: 50, likelihood: 'bernoulli' },
+        objective: { iwSamples: k },
+        optimizer: { name: 'adam', learningRate: 0.001 },
+        training: { batchSize: 20, epochs: 50 },
+        eval: { iwSamples: 5000 },
+        tags: ['iwae'],
+      },
+    }),
+  ),
+  {
+    id: 'phys449',
+    title: 'PHYS449 even digits (14×14, Gaussian)',
+    description:
+      'The PHYS449 assignment: even MNIST digits downsampled to 14×14, Gaussian decoder with fixed variance ' +
+      '(MSE + λ·KL), one hidden layer of 128, 2-D latent so the manifold can be drawn.',
+    source: 'PHYS449 (University of Waterloo) VAE assignment',
+    config: {
+      name: 'phys449-even-14x14',
+      data: { dataset: 'mnist-14x14-even' },
+      model: { kind: 'vae', hidden: [128], activation: 'relu', latentDim: 2, likelihood: 'gaussian', sigma: 1 },
+      optimizer: { name: 'adam', learningRate: 0.001 },
+      training: { batchSize: 100, epochs: 30 },
+      tags: ['phys449'],
+    },
+  },
+  {
+    id: 'beta-vae-4',
+    title: 'β-VAE (β = 4)',
+    description: 'A β-VAE with β=4 on the KL term: stronger pressure towards the prior, fewer active units, blurrier but more disentangled codes.',
+    source: 'Higgins et al., β-VAE, ICLR 2017',
+    config: {
+      name: 'beta-vae-4',
+      data: { dataset: 'mnist' },
+      model: { kind: 'vae', hidden: [400], activation: 'relu', latentDim: 10, likelihood: 'bernoulli' },
+      objective: { beta: 4 },
+      optimizer: { name: 'adam', learningRate: 0.001 },
+      training: { batchSize: 128, epochs: 20 },
+      tags: ['beta-vae'],
+    },
+  },
+  {
+    id: 'dae-mask',
+    title: 'Denoising autoencoder (mask 0.3)',
+    description: 'A deterministic denoising autoencoder: 30% of the input pixels masked to zero, reconstruct the clean image.',
+    source: 'Vincent et al., Extracting and Composing Robust Features with Denoising Autoencoders, ICML 2008',
+    config: {
+      name: 'dae-mask-0.3',
+      data: { dataset: 'mnist' },
+      model: { kind: 'dae', hidden: [400], activation: 'relu', latentDim: 20, likelihood: 'bernoulli', corruption: 'mask', corruptionLevel: 0.3 },
+      optimizer: { name: 'adam', learningRate: 0.001 },
+      training: { batchSize: 128, epochs: 10 },
+      tags: ['dae'],
+    },
+  },
+];
+
+export function findPreset(id: string): Preset | undefined {
+  return PRESETS.find((p) => p.id === id);
+}
