@@ -2,6 +2,7 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { registerFastWasmMatMul } from './wasm-kernels';
 
 const require = createRequire(import.meta.url);
 
@@ -54,6 +55,9 @@ async function doInit(prefer: string | undefined): Promise<BackendReport> {
       }
       if (await tf.setBackend(name)) {
         await tf.ready();
+        // wasm's transposed matmuls (every dense layer's backward pass) are ~10x slower than the
+        // plain ones; reroute them (see wasm-kernels.ts). VAE_WORKBENCH_WASM_FAST_MATMUL=0 turns it off.
+        if (tf.getBackend() === 'wasm' && process.env.VAE_WORKBENCH_WASM_FAST_MATMUL !== '0') registerFastWasmMatMul();
         return { active: tf.getBackend(), tfjsNode };
       }
     } catch (err) {

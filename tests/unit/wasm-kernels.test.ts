@@ -1,0 +1,244 @@
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { initBackend } from '../../src-main/train/backend';
+import {
+  isFastWasmMatMulRegistered,
+  registerFastWasmMatMul,
+  setMatMulRoute,
+  unregisterFastWasmMatMul,
+  type MatMulRoute,
+} from '../../src-main/train/wasm-kernels';
+
+/** Deterministic normal-ish numbers (mulberry32 + Box-Muller). */
+function seeded(seed: number): () => number {
+  let s = seed >>> 0;
+  const uni = (): number => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  return () => Math.sqrt(-2 * Math.log(uni() + 1e-12)) * Math.cos(2 * Math.PI * uni());
+}
+
+function randArray(rng: () => number, n: number): Float32Array {
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = rng();
+  return out;
+}
+
+/** Run fn on the named backend with fresh tensors, return plain arrays; restores wasm afterwards. */
+async function on<T>(backend: string, fn: () => T): Promise<T> {
+  await tf.setBackend(backend);
+  try {
+    let out: T | undefined;
+    tf.tidy(() => {
+      out = fn();
+    });
+    return out as T;
+  } finally {
+    await tf.setBackend('wasm');
+  }
+}
+
+/** max |x - ref| / max |ref|: error relative to the scale of the reference. */
+function relErr(x: ArrayLike<number>, ref: ArrayLike<number>): number {
+  expect(x.length).toBe(ref.length);
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < ref.length; i++) {
+    num = Math.max(num, Math.abs(x[i]! - ref[i]!));
+    den = Math.max(den, Math.abs(ref[i]!));
+  }
+  return num / Math.max(den, 1e-30);
+}
+
+interface Case {
+  name: string;
+  aShape: number[];
+  bShape: number[];
+  tA: boolean;
+  tB: boolean;
+}
+
+function cases(): Case[] {
+  const out: Case[] = [];
+  const [m, k, n] = [37, 53, 29];
+  for (const tA of [false, true]) {
+    for (const tB of [false, true]) {
+      const a2 = tA ? [k, m] : [m, k];
+      const b2 = tB ? [n, k] : [k, n];
+      out.push({ name: `rank2 tA=${tA} tB=${tB}`, aShape: a2, bShape: b2, tA, tB });
+      out.push({ name: `rank3 tA=${tA} tB=${tB}`, aShape: [3, ...a2], bShape: [3, ...b2], tA, tB });
+      out.push({ name: `rank3 broadcast tA=${tA} tB=${tB}`, aShape: [1, ...a2], bShape: [3, ...b2], tA, tB });
+      out.push({ name: `vector-ish tA=${tA} tB=${tB}`, aShape: tA ? [k, 1] : [1, k], bShape: b2, tA, tB });
+    }
+  }
+  return out;
+}
+
+describe('fast wasm matmul kernels', () => {
+  beforeAll(async () => {
+    const r = await initBackend('wasm');
+    expect(r.active).toBe('wasm');
+  });
+  afterAll(() => setMatMulRoute(null));
+
+  it('are registered by initBackend on wasm', () => {
+    expect(isFastWasmMatMulRegistered('BatchMatMul')).toBe(true);
+    expect(isFastWasmMatMulRegistered('_FusedMatMul')).toBe(true);
+  });
+
+  for (const route of [null, 'inputs', 'output'] as (MatMulRoute | null)[]) {
+    it(`matMul equals the cpu backend in every transpose mode (route ${route ?? 'auto'})`, async () => {
+      setMatMulRoute(route);
+      const rng = seeded(7);
+      for (const c of cases()) {
+        const a = randArray(rng, c.aShape.reduce((p, d) => p * d, 1));
+        const b = randArray(rng, c.bShape.reduce((p, d) => p * d, 1));
+        const run = () => tf.matMul(tf.tensor(a, c.aShape), tf.tensor(b, c.bShape), c.tA, c.tB).dataSync().slice();
+        const shapeRun = () => tf.matMul(tf.tensor(a, c.aShape), tf.tensor(b, c.bShape), c.tA, c.tB).shape;
+        const ref = await on('cpu', run);
+        const got = tf.tidy(run);
+        expect(tf.tidy(shapeRun), c.name).toEqual(await on('cpu', shapeRun));
+        expect(relErr(got, ref), c.name).toBeLessThan(1e-5);
+      }
+      setMatMulRoute(null);
+    });
+  }
+
+  it('fused matMul (bias + relu / linear, with and without bias) equals cpu in every transpose mode', async () => {
+    const rng = seeded(11);
+    const [m, k, n] = [19, 41, 23];
+    for (const route of [null, 'inputs', 'output'] as (MatMulRoute | null)[]) {
+      setMatMulRoute(route);
+      for (const tA of [false, true]) {
+        for (const tB of [false, true]) {
+          for (const activation of ['relu', 'linear', 'elu'] as const) {
+            for (const withBias of [true, false]) {
+              const aShape = tA ? [k, m] : [m, k];
+              const bShape = tB ? [n, k] : [k, n];
+              const a = randArray(rng, m * k);
+              const b = randArray(rng, n * k);
+              const bias = randArray(rng, n);
+              const run = () =>
+                tf.fused
+                  .matMul({
+                    a: tf.tensor2d(a, aShape as [number, number]),
+                    b: tf.tensor2d(b, bShape as [number, number]),
+                    transposeA: tA,
+                    transposeB: tB,
+                    bias: withBias ? tf.tensor1d(bias) : undefined,
+                    activation,
+                  })
+                  .dataSync()
+                  .slice();
+              const label = `route=${route} tA=${tA} tB=${tB} ${activation} bias=${withBias}`;
+              expect(relErr(tf.tidy(run), await on('cpu', run)), label).toBeLessThan(1e-5);
+            }
+          }
+        }
+      }
+    }
+    setMatMulRoute(null);
+  });
+
+  it('gradients of a small dense network equal the cpu backend within 1e-4', async () => {
+    const rng = seeded(3);
+    const [batch, inDim, hidden, outDim] = [17, 31, 13, 7];
+    const x = randArray(rng, batch * inDim);
+    const w1 = randArray(rng, inDim * hidden).map((v) => v * 0.3);
+    const b1 = randArray(rng, hidden).map((v) => v * 0.1);
+    const w2 = randArray(rng, hidden * outDim).map((v) => v * 0.3);
+    const w3 = randArray(rng, outDim * inDim).map((v) => v * 0.3);
+    const run = () => {
+      const xs = tf.tensor2d(x, [batch, inDim]);
+      const f = (W1: tf.Tensor, B1: tf.Tensor, W2: tf.Tensor, W3: tf.Tensor): tf.Scalar => {
+        // fused (matMul + bias + relu), a plain matMul, and a matMul with transposeB in the forward.
+        const h = tf.fused.matMul({ a: xs, b: W1 as tf.Tensor2D, bias: B1, activation: 'relu' });
+        const z = tf.tanh(tf.matMul(h, W2));
+        const logits = tf.matMul(z, W3.transpose(), false, true);
+        return tf.losses.sigmoidCrossEntropy(xs.greater(0).toFloat(), logits) as tf.Scalar;
+      };
+      const grads = tf.grads(f)([
+        tf.tensor2d(w1, [inDim, hidden]),
+        tf.tensor1d(b1),
+        tf.tensor2d(w2, [hidden, outDim]),
+        tf.tensor2d(w3, [outDim, inDim]),
+      ]);
+      return grads.map((g) => g.dataSync().slice());
+    };
+    const ref = await on('cpu', run);
+    for (const route of [null, 'inputs', 'output'] as (MatMulRoute | null)[]) {
+      setMatMulRoute(route);
+      const got = tf.tidy(run);
+      expect(got.length).toBe(4);
+      got.forEach((g, i) => {
+        expect(relErr(g, ref[i]!), `route ${route} grad ${i}`).toBeLessThan(1e-4);
+      });
+    }
+    setMatMulRoute(null);
+  });
+
+  it('registration is idempotent and reversible', () => {
+    const before = tf.getKernel('BatchMatMul', 'wasm')!.kernelFunc;
+    const again = registerFastWasmMatMul();
+    expect(again.wrapped).toEqual([]);
+    expect(again.alreadyWrapped).toEqual(['BatchMatMul', '_FusedMatMul']);
+    expect(tf.getKernel('BatchMatMul', 'wasm')!.kernelFunc).toBe(before);
+    // One unregister restores the original kernels (no wrapper under the wrapper).
+    expect(unregisterFastWasmMatMul()).toEqual(['BatchMatMul', '_FusedMatMul']);
+    expect(isFastWasmMatMulRegistered('BatchMatMul')).toBe(false);
+    expect(isFastWasmMatMulRegistered('_FusedMatMul')).toBe(false);
+    expect(unregisterFastWasmMatMul()).toEqual([]);
+    expect(registerFastWasmMatMul().wrapped).toEqual(['BatchMatMul', '_FusedMatMul']);
+    expect(isFastWasmMatMulRegistered('BatchMatMul')).toBe(true);
+  });
+
+  it('frees its intermediates (no wasm memory growth over many transposed calls)', () => {
+    const a = tf.randomNormal([64, 100], 0, 1, 'float32', 1);
+    const b = tf.randomNormal([80, 100], 0, 1, 'float32', 2);
+    const backend = tf.backend();
+    const warm = tf.matMul(a, b, false, true);
+    warm.dispose();
+    const ids = backend.numDataIds();
+    const tensors = tf.memory().numTensors;
+    for (let i = 0; i < 50; i++) {
+      tf.tidy(() => {
+        tf.matMul(a, b, false, true);
+        tf.matMul(b, a, false, true);
+        tf.matMul(a, a, true, false);
+        tf.fused.matMul({ a: a as tf.Tensor2D, b: b as tf.Tensor2D, transposeB: true, bias: tf.zeros([80]), activation: 'relu' });
+      });
+    }
+    expect(backend.numDataIds()).toBe(ids);
+    expect(tf.memory().numTensors).toBe(tensors);
+    a.dispose();
+    b.dispose();
+  });
+
+  it('makes a transposed 128x784x400 matMul several times faster than the stock kernel', () => {
+    const x = tf.randomNormal([128, 784], 0, 1, 'float32', 5);
+    const w = tf.randomNormal([400, 784], 0, 1, 'float32', 6);
+    const median = (reps: number): number => {
+      const ts: number[] = [];
+      for (let i = 0; i < reps + 1; i++) {
+        const t0 = performance.now();
+        const y = tf.matMul(x, w, false, true);
+        y.dataSync();
+        y.dispose();
+        if (i > 0) ts.push(performance.now() - t0);
+      }
+      ts.sort((p, q) => p - q);
+      return ts[Math.floor(ts.length / 2)]!;
+    };
+    const fast = median(7);
+    unregisterFastWasmMatMul();
+    const slow = median(3);
+    registerFastWasmMatMul();
+    expect(fast * 3).toBeLessThan(slow);
+    x.dispose();
+    w.dispose();
+  });
+});
