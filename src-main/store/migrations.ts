@@ -1,0 +1,173 @@
+// Numbered schema migrations for the run database. PRAGMA user_version holds the version the file is at;
+// MIGRATIONS[i] takes it from version i to version i + 1. Append new migrations at the end, never edit one
+// that has shipped: a user's database may be at any earlier version.
+import type Database from 'better-sqlite3';
+
+export interface Migration {
+  /** The version the database is at after this migration. */
+  version: number;
+  description: string;
+  up(db: Database.Database): void;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'core tables: runs, tags, params, metrics, artifacts, checkpoints, log',
+    up(db) {
+      db.exec(`
+        CREATE TABLE runs (
+          id          INTEGER PRIMARY KEY AUTOINCREMENT,
+          name        TEXT    NOT NULL,
+          status      TEXT    NOT NULL,
+          created_at  INTEGER NOT NULL,
+          started_at  INTEGER,
+          finished_at INTEGER,
+          config_text TEXT    NOT NULL,
+          config_json TEXT    NOT NULL,
+          dataset     TEXT    NOT NULL,
+          backend     TEXT,
+          app_version TEXT    NOT NULL,
+          seed        INTEGER NOT NULL,
+          error       TEXT,
+          notes       TEXT    NOT NULL DEFAULT '',
+          parent_id   INTEGER REFERENCES runs(id) ON DELETE SET NULL,
+          imported    INTEGER NOT NULL DEFAULT 0,
+          last_step   INTEGER NOT NULL DEFAULT 0,
+          last_epoch  REAL    NOT NULL DEFAULT 0
+        );
+        CREATE INDEX runs_status ON runs(status);
+        CREATE INDEX runs_created ON runs(created_at);
+
+        CREATE TABLE run_tags (
+          run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+          tag    TEXT    NOT NULL,
+          UNIQUE (run_id, tag)
+        );
+        CREATE INDEX run_tags_tag ON run_tags(tag);
+
+        CREATE TABLE run_params (
+          run_id     INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+          key        TEXT    NOT NULL,
+          value_num  REAL,
+          value_text TEXT,
+          PRIMARY KEY (run_id, key)
+        ) WITHOUT ROWID;
+
+        CREATE TABLE metrics (
+          run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+          name   TEXT    NOT NULL,
+          step   INTEGER NOT NULL,
+          epoch  REAL    NOT NULL,
+          time   INTEGER NOT NULL,
+          value  REAL    NOT NULL
+        );
+        CREATE INDEX metrics_run_name_step ON metrics(run_id, name, step);
+
+        CREATE TABLE artifacts (
+          id         INTEGER PRIMARY KEY AUTOINCREMENT,
+          run_id     INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+          kind       TEXT    NOT NULL,
+          epoch      REAL    NOT NULL,
+          step       INTEGER NOT NULL,
+          mime       TEXT    NOT NULL,
+          width      INTEGER NOT NULL,
+          height     INTEGER NOT NULL,
+          meta       TEXT    NOT NULL DEFAULT '{}',
+          data       BLOB    NOT NULL,
+          created_at INTEGER NOT NULL
+        );
+        CREATE INDEX artifacts_run_kind_epoch ON artifacts(run_id, kind, epoch);
+
+        CREATE TABLE checkpoints (
+          id         INTEGER PRIMARY KEY AUTOINCREMENT,
+          run_id     INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+          epoch      REAL    NOT NULL,
+          step       INTEGER NOT NULL,
+          tag        TEXT    NOT NULL,
+          path       TEXT    NOT NULL,
+          bytes      INTEGER NOT NULL,
+          metrics    TEXT    NOT NULL DEFAULT '{}',
+          created_at INTEGER NOT NULL
+        );
+        CREATE INDEX checkpoints_run ON checkpoints(run_id);
+
+        CREATE TABLE run_log (
+          id      INTEGER PRIMARY KEY AUTOINCREMENT,
+          run_id  INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+          time    INTEGER NOT NULL,
+          level   TEXT    NOT NULL,
+          message TEXT    NOT NULL
+        );
+        CREATE INDEX run_log_run ON run_log(run_id, id);
+      `);
+    },
+  },
+  {
+    version: 2,
+    description: 'run_final (last value of each metric, maintained on insert, backfilled) and an index to filter params by value',
+    up(db) {
+      db.exec(`
+        CREATE TABLE run_final (
+          run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+          name   TEXT    NOT NULL,
+          value  REAL    NOT NULL,
+          step   INTEGER NOT NULL,
+          PRIMARY KEY (run_id, name)
+        ) WITHOUT ROWID;
+        CREATE INDEX run_final_name_value ON run_final(name, value);
+        CREATE INDEX run_params_key_num ON run_params(key, value_num);
+        CREATE INDEX run_params_key_text ON run_params(key, value_text);
+      `);
+      // Backfill: for every (run, metric) the value at the largest step; among equal steps the last inserted.
+      db.exec(`
+        INSERT INTO run_final (run_id, name, value, step)
+        SELECT run_id, name, value, step FROM (
+          SELECT run_id, name, value, step,
+                 row_number() OVER (PARTITION BY run_id, name ORDER BY step DESC, rowid DESC) AS rn
+          FROM metrics
+        ) WHERE rn = 1;
+      `);
+    },
+  },
+];
+
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
+
+export class SchemaVersionError extends Error {
+  constructor(
+    readonly file: string,
+    readonly fileVersion: number,
+    readonly codeVersion: number,
+  ) {
+    super(
+      `the run database ${file} has schema version ${fileVersion}, but this version of VAE Workbench only knows ` +
+        `schema versions up to ${codeVersion}; it was written by a newer release. Update VAE Workbench, or open a different database.`,
+    );
+    this.name = 'SchemaVersionError';
+  }
+}
+
+export function schemaVersion(db: Database.Database): number {
+  return db.pragma('user_version', { simple: true }) as number;
+}
+
+/**
+ * Bring the database up to `target` (default: the newest version), one migration per transaction, so a crash
+ * in the middle leaves the file at the last completed version. Refuses a file newer than the code.
+ * Returns the versions applied.
+ */
+export function migrate(db: Database.Database, file: string, target: number = SCHEMA_VERSION): number[] {
+  const current = schemaVersion(db);
+  if (current > SCHEMA_VERSION) throw new SchemaVersionError(file, current, SCHEMA_VERSION);
+  const applied: number[] = [];
+  for (const m of MIGRATIONS) {
+    if (m.version <= current || m.version > target) continue;
+    db.transaction(() => {
+      m.up(db);
+      db.pragma(`user_version = ${m.version}`);
+    }).immediate();
+    applied.push(m.version);
+  }
+  return applied;
+}
