@@ -1,0 +1,76 @@
+// Helpers that build and reshape splits: gathering rows, limits, binarization, value normalisation.
+import type { Split } from './types';
+import { mulberry32 } from './rng';
+
+/** Copy the rows `indices` of an n x d matrix (and its labels) into a new split. */
+export function gatherRows(x: Float32Array, y: Int32Array | null, d: number, indices: ArrayLike<number>): Split {
+  const n = indices.length;
+  const gx = new Float32Array(n * d);
+  const gy = y ? new Int32Array(n) : null;
+  for (let i = 0; i < n; i++) {
+    const src = indices[i]!;
+    gx.set(x.subarray(src * d, (src + 1) * d), i * d);
+    if (gy && y) gy[i] = y[src]!;
+  }
+  return { x: gx, y: gy, n };
+}
+
+/** The first `limit` examples of a split as views (no copy); limit 0 = all. */
+export function limitSplit(split: Split, d: number, limit: number): Split {
+  if (!limit || limit >= split.n) return split;
+  return { x: split.x.subarray(0, limit * d), y: split.y ? split.y.subarray(0, limit) : null, n: limit };
+}
+
+/** Rows [start, end) of a split as views (no copy). */
+export function sliceSplit(split: Split, d: number, start: number, end: number): Split {
+  return {
+    x: split.x.subarray(start * d, end * d),
+    y: split.y ? split.y.subarray(start, end) : null,
+    n: end - start,
+  };
+}
+
+/** Binarize grey values in [0,1] by sampling x ~ Bernoulli(value) with a seeded generator (a new array). */
+export function binarizeStatic(x: Float32Array, seed: number): Float32Array {
+  const rand = mulberry32(seed ^ 0x5eed_b1a5);
+  const out = new Float32Array(x.length);
+  for (let i = 0; i < x.length; i++) out[i] = rand() < x[i]! ? 1 : 0;
+  return out;
+}
+
+/** Minimum and maximum of an array, ignoring nothing (NaN makes both NaN). */
+export function minMax(values: ArrayLike<number>): { min: number; max: number } {
+  let min = Infinity;
+  let max = -Infinity;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (v < min) min = v;
+    if (v > max) max = v;
+    if (v !== v) return { min: NaN, max: NaN };
+  }
+  return { min, max };
+}
+
+export type Normalisation = 'none' | 'divide-255' | 'min-max';
+
+/**
+ * Bring values into [0, 1] in place: values already in [0,1] are kept; values in [0,255] with a maximum
+ * above 1 are divided by 255; anything else is rescaled linearly from [min, max] to [0, 1].
+ * Returns which rule applied.
+ */
+export function normaliseInPlace(x: Float32Array): Normalisation {
+  const { min, max } = minMax(x);
+  if (!(min === min)) throw new Error('the values contain NaN');
+  if (!Number.isFinite(min) || !Number.isFinite(max)) {
+    if (x.length === 0) return 'none';
+    throw new Error('the values contain an infinite number');
+  }
+  if (min >= 0 && max <= 1) return 'none';
+  if (min >= 0 && max <= 255) {
+    for (let i = 0; i < x.length; i++) x[i] = x[i]! / 255;
+    return 'divide-255';
+  }
+  const span = max - min || 1;
+  for (let i = 0; i < x.length; i++) x[i] = (x[i]! - min) / span;
+  return 'min-max';
+}

@@ -1,0 +1,103 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { dataSchema } from '../../src-main/api/run-config';
+import { clearDatasetMemo, listDatasets, loadDataset } from '../../src-main/data/registry';
+import { DatasetError } from '../../src-main/data/types';
+
+const dataHome = fs.mkdtempSync(path.join(os.tmpdir(), 'vaew-data-mnist-'));
+afterAll(() => fs.rmSync(dataHome, { recursive: true, force: true }));
+const cfg = (over: Record<string, unknown> = {}) => dataSchema.parse(over);
+
+/** Byte-for-byte equality of two typed arrays (vitest's deep equality is slow on big arrays). */
+function sameValues(a: ArrayBufferView, b: ArrayBufferView): boolean {
+  return Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.byteLength), Buffer.from(b.buffer, b.byteOffset, b.byteLength)) === 0;
+}
+
+function mean(x: Float32Array): number {
+  let s = 0;
+  for (let i = 0; i < x.length; i++) s += x[i]!;
+  return s / x.length;
+}
+
+describe('mnist (bundled)', () => {
+  it('loads 10,000 labelled digits in [0,1] with a plausible mean intensity', async () => {
+    const ds = await loadDataset(cfg(), { dataHome, seed: 1 });
+    expect(ds.d).toBe(784);
+    expect(ds.train.n).toBe(8000);
+    expect(ds.test.n).toBe(2000);
+    expect(ds.train.x.length).toBe(8000 * 784);
+    expect(ds.descriptor.shape).toEqual([28, 28, 1]);
+    const counts = new Array(10).fill(0);
+    for (const split of [ds.train, ds.test]) for (const label of split.y!) counts[label]++;
+    expect(counts.every((c) => c > 800)).toBe(true);
+    expect(counts.reduce((a, b) => a + b, 0)).toBe(10000);
+    let min = Infinity;
+    let max = -Infinity;
+    for (const v of ds.train.x) {
+      if (v < min) min = v;
+      if (v > max) max = v;
+    }
+    expect(min).toBe(0);
+    expect(max).toBeGreaterThan(0.99);
+    expect(max).toBeLessThanOrEqual(1);
+    const m = mean(ds.train.x);
+    expect(m).toBeGreaterThan(0.11);
+    expect(m).toBeLessThan(0.15);
+    // the first examples of a split cover many classes (fixed interleaved order)
+    expect(new Set(ds.train.y!.subarray(0, 100)).size).toBe(10);
+  });
+
+  it('writes a binary cache and reads the same values back in a fresh process state', async () => {
+    const first = await loadDataset(cfg(), { dataHome, seed: 1 });
+    expect(fs.existsSync(path.join(dataHome, 'cache', 'mnist-bundled.f32'))).toBe(true);
+    clearDatasetMemo();
+    const t0 = performance.now();
+    const second = await loadDataset(cfg(), { dataHome, seed: 1 });
+    const ms = performance.now() - t0;
+    expect(ms).toBeLessThan(1000);
+    expect(second.train.x === first.train.x).toBe(false);
+    expect(sameValues(second.test.x, first.test.x)).toBe(true);
+    expect(sameValues(second.train.x, first.train.x)).toBe(true);
+    expect(sameValues(second.train.y!, first.train.y!)).toBe(true);
+    // a second load in the same process is the memoised one
+    const t1 = performance.now();
+    const third = await loadDataset(cfg(), { dataHome, seed: 1 });
+    expect(performance.now() - t1).toBeLessThan(50);
+    expect(third.train.x === second.train.x).toBe(true);
+  });
+
+  it('rebuilds a corrupt cache instead of failing', async () => {
+    const file = path.join(dataHome, 'cache', 'mnist-bundled.f32');
+    await loadDataset(cfg(), { dataHome, seed: 1 });
+    fs.truncateSync(file, 1000);
+    clearDatasetMemo();
+    const ds = await loadDataset(cfg(), { dataHome, seed: 1 });
+    expect(ds.train.n).toBe(8000);
+    expect(fs.statSync(file).size).toBeGreaterThan(30_000_000);
+  });
+
+  it('applies trainLimit, testLimit and static binarization', async () => {
+    const ds = await loadDataset(cfg({ trainLimit: 500, testLimit: 100, binarize: 'static' }), { dataHome, seed: 7 });
+    expect(ds.train.n).toBe(500);
+    expect(ds.train.x.length).toBe(500 * 784);
+    expect(ds.test.n).toBe(100);
+    expect(ds.train.y!.length).toBe(500);
+    expect(ds.train.x.every((v) => v === 0 || v === 1)).toBe(true);
+    const again = await loadDataset(cfg({ trainLimit: 500, binarize: 'static' }), { dataHome, seed: 7 });
+    expect(sameValues(again.train.x, ds.train.x)).toBe(true);
+    const grey = await loadDataset(cfg(), { dataHome, seed: 7 });
+    expect(grey.train.x.some((v) => v > 0 && v < 1)).toBe(true); // the cached grey values were not mutated
+    expect(Math.abs(mean(ds.train.x) - mean(grey.train.x.subarray(0, 500 * 784)))).toBeLessThan(0.01);
+  });
+
+  it('lists mnist as available and refuses an unknown id naming it and the known ids', async () => {
+    const list = listDatasets({ dataHome });
+    const mnist = list.find((d) => d.id === 'mnist')!;
+    expect(mnist.available).toBe(true);
+    expect(mnist.splits).toEqual({ train: 8000, test: 2000 });
+    await expect(loadDataset(cfg({ dataset: 'mnist-xl' }), { dataHome, seed: 1 })).rejects.toThrow(DatasetError);
+    await expect(loadDataset(cfg({ dataset: 'mnist-xl' }), { dataHome, seed: 1 })).rejects.toThrow(/"mnist-xl".*mnist/);
+  });
+});
