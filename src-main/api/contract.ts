@@ -298,10 +298,7 @@ export const events = {
 export type EventName = keyof typeof events;
 export const EVENT_NAMES = Object.keys(events) as EventName[];
 export type EventPayload<E extends EventName> = z.output<(typeof events)[E]>;
-export interface WorkbenchEvent<E extends EventName = EventName> {
-  event: E;
-  payload: EventPayload<E>;
-}
+export type WorkbenchEvent = { [E in EventName]: { event: E; payload: EventPayload<E> } }[EventName];
 
 /** An error that crosses a host boundary: a code and a message that names the problem. */
 export interface ApiErrorShape {

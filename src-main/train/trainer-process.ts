@@ -1,0 +1,52 @@
+// Entry point of a trainer process: one run, then exit. It never opens the database; it reports
+// everything to its parent as TrainerEvents and writes only checkpoint directories under its run dir.
+import { initBackend } from './backend';
+import type { TrainerCommand, TrainerEvent } from './messages';
+
+const abort = new AbortController();
+let started = false;
+
+function send(event: TrainerEvent): void {
+  if (process.connected) process.send?.(event);
+}
+
+process.on('disconnect', () => {
+  // The parent is gone: nobody would record what we do. Stop at once.
+  process.exit(0);
+});
+
+process.on('message', (raw: unknown) => {
+  const command = raw as TrainerCommand;
+  if (command.type === 'cancel') {
+    abort.abort();
+    return;
+  }
+  if (command.type === 'start' && !started) {
+    started = true;
+    void run(command);
+  }
+});
+
+async function run(command: Extract<TrainerCommand, { type: 'start' }>): Promise<void> {
+  let exitCode = 0;
+  try {
+    const backend = await initBackend();
+    const { runTraining } = await import('./training-loop');
+    const result = await runTraining({
+      runId: command.runId,
+      config: command.config,
+      dataHome: command.dataHome,
+      runDir: command.runDir,
+      backend: backend.active,
+      resumeFrom: command.resumeFrom,
+      emit: send,
+      signal: abort.signal,
+    });
+    send({ type: 'done', ...result });
+  } catch (err) {
+    exitCode = 1;
+    send({ type: 'done', status: 'failed', error: (err as Error).message || String(err), final: {}, samplesPerSec: 0 });
+  }
+  // Let the IPC channel flush before exiting.
+  setTimeout(() => process.exit(exitCode), 50);
+}
