@@ -18,7 +18,7 @@ import { RUN_STATUSES } from '../api/model-types';
 import { flattenConfig } from '../api/run-config';
 import { toCsv, type CsvCell } from './csv';
 import { allPoints, minMaxDownsample, type RawRow } from './downsample';
-import { migrate, schemaVersion } from './migrations';
+import { migrate, schemaVersion, SCHEMA_VERSION, SchemaVersionError } from './migrations';
 
 export type ParamValue = string | number | boolean | null;
 
@@ -236,6 +236,9 @@ export class RunStore {
     const db = new Database(file);
     try {
       db.pragma('busy_timeout = 5000');
+      // Refuse a newer file before touching it (even the journal mode).
+      const version = schemaVersion(db);
+      if (version > SCHEMA_VERSION) throw new SchemaVersionError(file, version, SCHEMA_VERSION);
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
       db.pragma('foreign_keys = ON');
