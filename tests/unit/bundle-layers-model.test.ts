@@ -123,7 +123,8 @@ describe('layers-model export loads in tfjs and predicts what the model computes
         const gotDec = decoder.predict(z) as tf.Tensor;
         expect(gotDec.shape).toEqual([n, d]);
         expect(maxAbsDiff(gotDec.dataSync() as Float32Array, expectedDec.dataSync() as Float32Array)).toBeLessThan(1e-5);
-        tf.dispose([x, z, mu, logvar, expectedEnc, gotEnc, out.params, expectedDec, gotDec]);
+        tf.dispose([x, z, mu, expectedEnc, gotEnc, out.params, expectedDec, gotDec]);
+        logvar?.dispose();
         if (out.kind === 'gaussian') out.logSigma.dispose();
       } finally {
         encoder.dispose();
