@@ -20,12 +20,33 @@ type WrappedFunc = KernelFunc & { [WRAPPED]?: KernelFunc };
 
 /** Kernel names whose transposed variants we reroute. */
 export const WRAPPED_KERNELS = ['BatchMatMul', '_FusedMatMul'] as const;
+/** Kernels replaced outright (Identity: share the buffer instead of copying it). */
+export const REPLACED_KERNELS = ['Identity'] as const;
 
 export interface WasmKernelReport {
   /** Kernels wrapped by this call (empty when already wrapped or not on wasm). */
   wrapped: string[];
   /** Kernels that were already wrapped before this call. */
   alreadyWrapped: string[];
+}
+
+type RefCountingBackend = { incRef(dataId: object): void };
+
+/**
+ * The wasm Identity kernel copies the whole buffer. The engine calls it for every tensor a gradient
+ * saves (engine.saveTensorsForBackwardMode clones them) and for tf.clone, ~60 copies per VAE step.
+ * tfjs tensors are immutable and the wasm backend reference-counts its buffers (Reshape already
+ * shares them), so Identity can share too, exactly as the cpu backend's Identity does.
+ */
+function makeSharedIdentity(original: KernelFunc): WrappedFunc {
+  const identity: WrappedFunc = (args) => {
+    const x = args.inputs.x as TensorInfo;
+    if (x.dtype === 'string') return original(args);
+    (args.backend as unknown as RefCountingBackend).incRef(x.dataId);
+    return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+  };
+  identity[WRAPPED] = original;
+  return identity;
 }
 
 /** Swap the last two axes' permutation for a tensor of this rank. */
@@ -110,8 +131,8 @@ function makeWrapper(original: KernelFunc, transposeFunc: KernelFunc, allowOutpu
 
 /**
  * Re-register the wasm BatchMatMul and _FusedMatMul kernels so that transposed products run through
- * an explicit Transpose plus the fast untransposed path. Idempotent: a second call finds the wrappers
- * and does nothing. Safe to call before the wasm backend is registered (does nothing then).
+ * an explicit Transpose plus the fast untransposed path, and Identity so that it shares buffers
+ * instead of copying them. Idempotent: a second call finds the wrappers and does nothing. Safe to call before the wasm backend is registered (does nothing then).
  */
 export function registerFastWasmMatMul(): WasmKernelReport {
   const report: WasmKernelReport = { wrapped: [], alreadyWrapped: [] };
@@ -139,13 +160,25 @@ export function registerFastWasmMatMul(): WasmKernelReport {
     tf.registerKernel(next);
     report.wrapped.push(name);
   }
+  for (const name of REPLACED_KERNELS) {
+    const cfg = tf.getKernel(name, 'wasm');
+    if (!cfg) continue;
+    if ((cfg.kernelFunc as WrappedFunc)[WRAPPED]) {
+      report.alreadyWrapped.push(name);
+      continue;
+    }
+    const next: KernelConfig = { ...cfg, kernelFunc: makeSharedIdentity(cfg.kernelFunc) };
+    tf.unregisterKernel(name, 'wasm');
+    tf.registerKernel(next);
+    report.wrapped.push(name);
+  }
   return report;
 }
 
 /** Restore the original wasm kernels (benchmarks compare before/after). Idempotent. */
 export function unregisterFastWasmMatMul(): string[] {
   const restored: string[] = [];
-  for (const name of WRAPPED_KERNELS) {
+  for (const name of [...WRAPPED_KERNELS, ...REPLACED_KERNELS]) {
     const cfg = tf.getKernel(name, 'wasm');
     const original = cfg ? (cfg.kernelFunc as WrappedFunc)[WRAPPED] : undefined;
     if (!cfg || !original) continue;
@@ -160,7 +193,9 @@ export function unregisterFastWasmMatMul(): string[] {
 }
 
 /** Whether the fast wrappers are currently registered for this kernel. */
-export function isFastWasmMatMulRegistered(name: (typeof WRAPPED_KERNELS)[number] = 'BatchMatMul'): boolean {
+export function isFastWasmMatMulRegistered(
+  name: (typeof WRAPPED_KERNELS)[number] | (typeof REPLACED_KERNELS)[number] = 'BatchMatMul',
+): boolean {
   const cfg = tf.getKernel(name, 'wasm');
   return Boolean(cfg && (cfg.kernelFunc as WrappedFunc)[WRAPPED]);
 }

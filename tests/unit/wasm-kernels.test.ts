@@ -185,15 +185,48 @@ describe('fast wasm matmul kernels', () => {
     const before = tf.getKernel('BatchMatMul', 'wasm')!.kernelFunc;
     const again = registerFastWasmMatMul();
     expect(again.wrapped).toEqual([]);
-    expect(again.alreadyWrapped).toEqual(['BatchMatMul', '_FusedMatMul']);
+    expect(again.alreadyWrapped).toEqual(['BatchMatMul', '_FusedMatMul', 'Identity']);
     expect(tf.getKernel('BatchMatMul', 'wasm')!.kernelFunc).toBe(before);
     // One unregister restores the original kernels (no wrapper under the wrapper).
-    expect(unregisterFastWasmMatMul()).toEqual(['BatchMatMul', '_FusedMatMul']);
+    expect(unregisterFastWasmMatMul()).toEqual(['BatchMatMul', '_FusedMatMul', 'Identity']);
     expect(isFastWasmMatMulRegistered('BatchMatMul')).toBe(false);
     expect(isFastWasmMatMulRegistered('_FusedMatMul')).toBe(false);
     expect(unregisterFastWasmMatMul()).toEqual([]);
-    expect(registerFastWasmMatMul().wrapped).toEqual(['BatchMatMul', '_FusedMatMul']);
+    expect(isFastWasmMatMulRegistered('Identity')).toBe(false);
+    expect(registerFastWasmMatMul().wrapped).toEqual(['BatchMatMul', '_FusedMatMul', 'Identity']);
     expect(isFastWasmMatMulRegistered('BatchMatMul')).toBe(true);
+  });
+
+  it('Identity shares the buffer: clones read the same values, outlive the original, free memory once', () => {
+    expect(isFastWasmMatMulRegistered('Identity')).toBe(true);
+    const backend = tf.backend();
+    const ids = backend.numDataIds();
+    const bytes = tf.memory().numBytes;
+    const a = tf.tensor2d([1, 2, 3, 4, 5, 6], [2, 3]);
+    const c = tf.clone(a);
+    const c2 = tf.clone(c);
+    const d = c2.reshape([3, 2]);
+    c2.dispose();
+    expect(backend.numDataIds()).toBe(ids + 1); // one buffer for all of them
+    a.dispose();
+    expect(Array.from(c.dataSync())).toEqual([1, 2, 3, 4, 5, 6]);
+    c.dispose();
+    expect(d.shape).toEqual([3, 2]);
+    expect(Array.from(d.dataSync())).toEqual([1, 2, 3, 4, 5, 6]);
+    d.dispose();
+    expect(backend.numDataIds()).toBe(ids);
+    expect(tf.memory().numBytes).toBe(bytes);
+    // A variable assigned from a clone keeps its value when the source is disposed, and a later
+    // assign does not change the clone.
+    const src = tf.tensor1d([7, 8, 9]);
+    const v = tf.variable(tf.clone(src));
+    const snapshot = tf.clone(v);
+    src.dispose();
+    v.assign(tf.tensor1d([0, 0, 1]));
+    expect(Array.from(snapshot.dataSync())).toEqual([7, 8, 9]);
+    expect(Array.from(v.dataSync())).toEqual([0, 0, 1]);
+    v.dispose();
+    snapshot.dispose();
   });
 
   it('frees its intermediates (no wasm memory growth over many transposed calls)', () => {

@@ -1,0 +1,324 @@
+// Kernel and training-step microbenchmarks for the tfjs wasm backend.
+// Run alone: `node --import tsx src-main/bench/kernel-bench.ts` (prints JSON).
+//
+// RECOMMENDATIONS (filled in from the measurements below; see the end of this comment)
+// @@RECOMMENDATIONS@@
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../train/backend';
+import { registerFastWasmMatMul, unregisterFastWasmMatMul } from '../train/wasm-kernels';
+
+export interface BenchEntry {
+  /** Median milliseconds per call (matmul) or per training step. */
+  ms: number;
+  /** Useful floating-point work per second (matmul FLOPs, or the step's matmul FLOPs), in GFLOP/s. */
+  gflops: number;
+  /** Training-step entries only: examples per second. */
+  samplesPerSec?: number;
+}
+
+const M = 128;
+const K = 784;
+const N = 400;
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+type Mode = 'NN' | 'TN' | 'NT' | 'TT';
+const MODES: Mode[] = ['NN', 'TN', 'NT', 'TT'];
+
+/**
+ * Median ms of one M x K x N product in a transpose mode. Operands are fresh tensors on every call
+ * (as in training, where weights change every step): XNNPACK caches its packed right operand per
+ * tensor, so reusing one tensor would hide the packing cost.
+ */
+function timeMatMul(mode: Mode, reps: number): number {
+  const tA = mode[0] === 'T';
+  const tB = mode[1] === 'T';
+  const a0 = tf.randomNormal(tA ? [K, M] : [M, K], 0, 1, 'float32', 1);
+  const b0 = tf.randomNormal(tB ? [N, K] : [K, N], 0, 1, 'float32', 2);
+  const ts: number[] = [];
+  for (let i = 0; i < reps + 2; i++) {
+    const a = tf.add(a0, 0);
+    const b = tf.add(b0, 0);
+    const t0 = performance.now();
+    const c = tf.matMul(a, b, tA, tB);
+    const t1 = performance.now(); // wasm kernels run synchronously: the call's wall time is the kernel's
+    if (i >= 2) ts.push(t1 - t0);
+    c.dispose();
+    a.dispose();
+    b.dispose();
+  }
+  a0.dispose();
+  b0.dispose();
+  return median(ts);
+}
+
+// ---------------------------------------------------------------------------------------------
+// A dense VAE 784-400-20 (decoder 20-400-784), Bernoulli likelihood, analytic KL, Adam, batch 128.
+
+const ARCH = { x: 784, h: 400, z: 20 };
+/** Matmul FLOPs of one step: forward 2*B*sum(in*out); backward ~2x (no dx for the first layer). */
+const LAYER_MACS = ARCH.x * ARCH.h + 2 * ARCH.h * ARCH.z + ARCH.z * ARCH.h + ARCH.h * ARCH.x;
+const STEP_FLOPS = 2 * M * LAYER_MACS * 3 - 2 * M * ARCH.x * ARCH.h;
+
+interface VaeVars {
+  list: tf.Variable[];
+  W1: tf.Variable; b1: tf.Variable; Wmu: tf.Variable; bmu: tf.Variable; Wlv: tf.Variable; blv: tf.Variable;
+  W3: tf.Variable; b3: tf.Variable; W4: tf.Variable; b4: tf.Variable;
+}
+
+let varCounter = 0;
+function makeVars(): VaeVars {
+  const id = `kb${varCounter++}`;
+  const w = (r: number, c: number, seed: number, name: string) =>
+    tf.variable(tf.randomNormal([r, c], 0, Math.sqrt(2 / r), 'float32', seed), true, `${id}/${name}`);
+  const b = (n: number, name: string) => tf.variable(tf.zeros([n]), true, `${id}/${name}`);
+  const v = {
+    W1: w(ARCH.x, ARCH.h, 11, 'W1'), b1: b(ARCH.h, 'b1'),
+    Wmu: w(ARCH.h, ARCH.z, 12, 'Wmu'), bmu: b(ARCH.z, 'bmu'),
+    Wlv: w(ARCH.h, ARCH.z, 13, 'Wlv'), blv: b(ARCH.z, 'blv'),
+    W3: w(ARCH.z, ARCH.h, 14, 'W3'), b3: b(ARCH.h, 'b3'),
+    W4: w(ARCH.h, ARCH.x, 15, 'W4'), b4: b(ARCH.x, 'b4'),
+  };
+  return { ...v, list: Object.values(v) };
+}
+
+function dense(x: tf.Tensor2D, W: tf.Variable, b: tf.Variable, relu: boolean, fused: boolean): tf.Tensor2D {
+  if (fused) return tf.fused.matMul({ a: x, b: W as unknown as tf.Tensor2D, bias: b, activation: relu ? 'relu' : 'linear' });
+  const y = tf.add(tf.matMul(x, W as unknown as tf.Tensor2D), b) as tf.Tensor2D;
+  return relu ? tf.relu(y) : y;
+}
+
+/** -ELBO per example (nats): Bernoulli reconstruction from logits + analytic KL. */
+function vaeLoss(v: VaeVars, x: tf.Tensor2D, eps: tf.Tensor2D, fused: boolean): tf.Scalar {
+  const h = dense(x, v.W1, v.b1, true, fused);
+  const mu = dense(h, v.Wmu, v.bmu, false, fused);
+  const logvar = dense(h, v.Wlv, v.blv, false, fused);
+  const z = tf.add(mu, tf.mul(tf.exp(tf.mul(logvar, 0.5)), eps)) as tf.Tensor2D;
+  const h2 = dense(z, v.W3, v.b3, true, fused);
+  const logits = dense(h2, v.W4, v.b4, false, fused);
+  // BCE with logits, stable form: max(l,0) - l*x + log(1 + exp(-|l|)).
+  const bce = tf.add(tf.sub(tf.relu(logits), tf.mul(logits, x)), tf.log1p(tf.exp(tf.neg(tf.abs(logits)))));
+  const kl = tf.mul(-0.5, tf.sum(tf.sub(tf.sub(tf.add(1, logvar), tf.square(mu)), tf.exp(logvar))));
+  return tf.div(tf.add(tf.sum(bce), kl), x.shape[0]) as tf.Scalar;
+}
+
+interface StepOptions {
+  fused: boolean;
+  optimizer: 'adam' | 'sgd';
+  steps: number;
+}
+
+/** Fixed batches of binarised noise with MNIST's shape (the cost does not depend on the pixel values). */
+function makeBatches(count: number): tf.Tensor2D[] {
+  return Array.from({ length: count }, (_, i) =>
+    tf.tidy(() => tf.cast(tf.greater(tf.randomUniform([M, ARCH.x], 0, 1, 'float32', 100 + i), 0.8), 'float32') as tf.Tensor2D),
+  );
+}
+
+interface StepTiming {
+  msPerStep: number;
+  gradMs: number;
+  applyMs: number;
+  loss: number;
+}
+
+/** Median step time of forward+backward (tf.variableGrads) and the optimizer update, measured separately. */
+function timeTrainingSteps(opts: StepOptions): StepTiming {
+  const v = makeVars();
+  const opt = opts.optimizer === 'adam' ? tf.train.adam(1e-3) : tf.train.sgd(1e-3);
+  const batches = makeBatches(8);
+  const totals: number[] = [];
+  const grads: number[] = [];
+  const applies: number[] = [];
+  let loss = NaN;
+  const warm = 3;
+  for (let s = 0; s < opts.steps + warm; s++) {
+    const x = batches[s % batches.length]!;
+    const t0 = performance.now();
+    const lossValue = tf.tidy(() => {
+      const eps = tf.randomNormal([M, ARCH.z], 0, 1, 'float32', 1000 + s) as tf.Tensor2D;
+      const { value, grads: g } = tf.variableGrads(() => vaeLoss(v, x, eps, opts.fused), v.list);
+      const t1 = performance.now();
+      opt.applyGradients(g);
+      const t2 = performance.now();
+      if (s >= warm) {
+        grads.push(t1 - t0);
+        applies.push(t2 - t1);
+      }
+      return tf.keep(value);
+    });
+    loss = lossValue.dataSync()[0]!;
+    lossValue.dispose();
+    if (s >= warm) totals.push(performance.now() - t0);
+  }
+  for (const b of batches) b.dispose();
+  for (const x of v.list) x.dispose();
+  opt.dispose();
+  return { msPerStep: median(totals), gradMs: median(grads), applyMs: median(applies), loss };
+}
+
+function stepEntry(t: StepTiming): BenchEntry {
+  return { ms: t.msPerStep, gflops: STEP_FLOPS / (t.msPerStep * 1e6), samplesPerSec: (M * 1000) / t.msPerStep };
+}
+
+/**
+ * Matmul 128x784x400 in every transpose mode and the dense-VAE training step, each with the stock
+ * wasm kernels ("before") and with registerFastWasmMatMul ("after"). Needs the wasm backend
+ * (initialises it when tfjs has no backend yet). Leaves the fast kernels registered.
+ */
+export async function benchKernels(opts: { steps?: number } = {}): Promise<Record<string, BenchEntry>> {
+  await initBackend('wasm');
+  if (tf.getBackend() !== 'wasm') throw new Error(`kernel bench needs the wasm backend, active is ${tf.getBackend()}`);
+  const steps = opts.steps ?? 20;
+  const out: Record<string, BenchEntry> = {};
+  const flops = 2 * M * K * N;
+  for (const phase of ['before', 'after'] as const) {
+    if (phase === 'before') unregisterFastWasmMatMul();
+    else registerFastWasmMatMul();
+    for (const mode of MODES) {
+      const ms = timeMatMul(mode, phase === 'before' && mode !== 'NN' ? 5 : 25);
+      out[`matmul_${M}x${K}x${N}_${mode}_${phase}`] = { ms, gflops: flops / (ms * 1e6) };
+    }
+    // Training steps are slow with the stock kernels; fewer of them suffice for a median.
+    const n = phase === 'before' ? Math.max(5, Math.round(steps / 3)) : steps;
+    out[`vae_step_fused_adam_${phase}`] = stepEntry(timeTrainingSteps({ fused: true, optimizer: 'adam', steps: n }));
+    out[`vae_step_unfused_adam_${phase}`] = stepEntry(timeTrainingSteps({ fused: false, optimizer: 'adam', steps: n }));
+  }
+  registerFastWasmMatMul();
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Where the time goes in one training step (fast kernels on).
+
+export interface StepProfile {
+  msPerStep: number;
+  samplesPerSec: number;
+  /** Forward + backward (tf.variableGrads) and optimizer update, ms per step. */
+  gradMs: number;
+  applyMs: number;
+  /** Same model with plain SGD: what Adam's extra work costs. */
+  sgd: { msPerStep: number; applyMs: number };
+  /** Kernel wall time per step grouped by kind, ms. */
+  byKind: Record<string, { ms: number; calls: number }>;
+  /** Top kernels by time per step. */
+  topKernels: { name: string; ms: number; calls: number }[];
+  /** Kernel calls per step and the time outside kernels (JS: engine bookkeeping, tape, tidy). */
+  kernelCalls: number;
+  kernelMs: number;
+  outsideKernelsMs: number;
+  /** Cost of dispatching one tiny kernel (tf.add of two scalars), microseconds. */
+  dispatchUsPerTinyOp: number;
+}
+
+const MATMUL = new Set(['BatchMatMul', '_FusedMatMul', 'Transpose']);
+
+function kindOf(name: string): string {
+  if (MATMUL.has(name)) return 'matmul (incl. its transposes)';
+  if (['Sum', 'Max', 'Mean', 'Min', 'Prod'].includes(name)) return 'reductions';
+  if (['Reshape', 'Identity', 'Cast', 'Fill', 'ZerosLike', 'OnesLike', 'Tile', 'BroadcastTo'].includes(name)) return 'reshape/copy/fill';
+  return 'elementwise';
+}
+
+/** Wrap every wasm kernel with a timer; returns the counters and an undo function. */
+function instrumentKernels(): { stats: Map<string, { ms: number; calls: number }>; undo: () => void } {
+  const stats = new Map<string, { ms: number; calls: number }>();
+  const originals = tf.getKernelsForBackend('wasm');
+  for (const cfg of originals) {
+    const inner = cfg.kernelFunc;
+    const name = cfg.kernelName;
+    const timed: tf.KernelFunc = (args) => {
+      const t0 = performance.now();
+      const r = inner(args);
+      const s = stats.get(name) ?? { ms: 0, calls: 0 };
+      s.ms += performance.now() - t0;
+      s.calls += 1;
+      stats.set(name, s);
+      return r;
+    };
+    tf.unregisterKernel(name, 'wasm');
+    tf.registerKernel({ ...cfg, kernelFunc: timed });
+  }
+  const undo = () => {
+    for (const cfg of originals) {
+      tf.unregisterKernel(cfg.kernelName, 'wasm');
+      tf.registerKernel(cfg);
+    }
+  };
+  return { stats, undo };
+}
+
+export async function profileTrainingStep(opts: { steps?: number; fused?: boolean } = {}): Promise<StepProfile> {
+  await initBackend('wasm');
+  registerFastWasmMatMul();
+  const steps = opts.steps ?? 20;
+  const fused = opts.fused ?? true;
+  const plain = timeTrainingSteps({ fused, optimizer: 'adam', steps });
+  const sgd = timeTrainingSteps({ fused, optimizer: 'sgd', steps });
+  const { stats, undo } = instrumentKernels();
+  let instrumented: StepTiming;
+  try {
+    instrumented = timeTrainingSteps({ fused, optimizer: 'adam', steps });
+  } finally {
+    undo();
+  }
+  // timeTrainingSteps runs `steps + 3` steps (3 warm-up); counters include them, so divide by all.
+  const n = steps + 3;
+  const perStep = [...stats.entries()].map(([name, s]) => ({ name, ms: s.ms / n, calls: s.calls / n }));
+  const byKind: Record<string, { ms: number; calls: number }> = {};
+  for (const k of perStep) {
+    const kind = kindOf(k.name);
+    const e = (byKind[kind] ??= { ms: 0, calls: 0 });
+    e.ms += k.ms;
+    e.calls += k.calls;
+  }
+  const kernelMs = perStep.reduce((p, k) => p + k.ms, 0);
+  const kernelCalls = perStep.reduce((p, k) => p + k.calls, 0);
+  // Tiny-op dispatch cost.
+  const a = tf.scalar(1);
+  const b = tf.scalar(2);
+  const reps = 5000;
+  const t0 = performance.now();
+  for (let i = 0; i < reps; i++) tf.add(a, b).dispose();
+  const dispatchUsPerTinyOp = ((performance.now() - t0) / reps) * 1000;
+  a.dispose();
+  b.dispose();
+  return {
+    msPerStep: plain.msPerStep,
+    samplesPerSec: (M * 1000) / plain.msPerStep,
+    gradMs: plain.gradMs,
+    applyMs: plain.applyMs,
+    sgd: { msPerStep: sgd.msPerStep, applyMs: sgd.applyMs },
+    byKind,
+    topKernels: perStep.sort((p, q) => q.ms - p.ms).slice(0, 12),
+    kernelCalls,
+    kernelMs,
+    outsideKernelsMs: instrumented.msPerStep - kernelMs,
+    dispatchUsPerTinyOp,
+  };
+}
+
+const round = (x: number): number => Math.round(x * 1000) / 1000;
+function rounded<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value, (_k, v: unknown) => (typeof v === 'number' ? round(v) : v))) as T;
+}
+
+const isMain = (() => {
+  const arg = process.argv[1] ?? '';
+  return arg.endsWith('kernel-bench.ts') || arg.endsWith('kernel-bench.js');
+})();
+
+if (isMain) {
+  void (async () => {
+    const kernels = await benchKernels();
+    const profile = await profileTrainingStep();
+    const profileUnfused = await profileTrainingStep({ fused: false });
+    console.log(JSON.stringify(rounded({ backend: tf.getBackend(), kernels, profile, profileUnfused }), null, 2));
+  })().catch((err: unknown) => {
+    console.error(err);
+    process.exitCode = 1;
+  });
+}
