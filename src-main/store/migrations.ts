@@ -130,6 +130,27 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 3,
+    description: 'metrics clustered by (run_id, name, step): one value per metric and step (a re-reported step replaces the old value), no separate index',
+    up(db) {
+      db.exec(`
+        CREATE TABLE metrics_v3 (
+          run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+          name   TEXT    NOT NULL,
+          step   INTEGER NOT NULL,
+          epoch  REAL    NOT NULL,
+          time   INTEGER NOT NULL,
+          value  REAL    NOT NULL,
+          PRIMARY KEY (run_id, name, step)
+        ) WITHOUT ROWID;
+        INSERT OR REPLACE INTO metrics_v3 (run_id, name, step, epoch, time, value)
+          SELECT run_id, name, step, epoch, time, value FROM metrics ORDER BY rowid;
+        DROP TABLE metrics;
+        ALTER TABLE metrics_v3 RENAME TO metrics;
+      `);
+    },
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -585,6 +585,7 @@ export class RunStore {
 
   /**
    * Insert a batch of points for one run in one transaction and keep run_final up to date.
+   * A metric has one value per step: a point at a step already stored replaces it (a resumed run re-reporting).
    * Points with a non-finite value (NaN, +-Infinity) are skipped. Returns the number of points written.
    */
   appendMetrics(runId: number, points: readonly MetricPoint[]): number {
@@ -593,7 +594,10 @@ export class RunStore {
 
   /** Insert batches of several runs in one transaction (what MetricWriter uses). Returns points written. */
   appendBatches(batches: readonly RunBatch[]): number {
-    const insert = this.stmt('INSERT INTO metrics (run_id, name, step, epoch, time, value) VALUES (?, ?, ?, ?, ?, ?)');
+    const insert = this.stmt(
+      `INSERT INTO metrics (run_id, name, step, epoch, time, value) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (run_id, name, step) DO UPDATE SET epoch = excluded.epoch, time = excluded.time, value = excluded.value`,
+    );
     const upsertFinal = this.stmt(
       `INSERT INTO run_final (run_id, name, value, step) VALUES (?, ?, ?, ?)
        ON CONFLICT (run_id, name) DO UPDATE SET value = excluded.value, step = excluded.step
@@ -645,7 +649,7 @@ export class RunStore {
     const count = this.stmt(`SELECT count(*) FROM metrics WHERE run_id = ? AND name = ? AND ${xcol} BETWEEN ? AND ?`).pluck();
     const read = this.stmt(
       `SELECT ${xcol}, step, epoch, time, value FROM metrics WHERE run_id = ? AND name = ? AND ${xcol} BETWEEN ? AND ?
-       ORDER BY ${xcol}${xcol === 'step' ? '' : ', step'}`,
+       ORDER BY ${xcol === 'step' ? 'step' : `${xcol}, step`}`,
     ).raw(true);
     // One read transaction: the count and the rows come from the same snapshot.
     return this.db.transaction(() =>
@@ -842,7 +846,7 @@ export class RunStore {
     const rows: [number, string, string, number, number, number, number][] = [];
     const read = this.stmt(
       `SELECT m.run_id, r.name, m.name, m.step, m.epoch, m.time, m.value FROM metrics m JOIN runs r ON r.id = m.run_id
-       WHERE m.run_id = ? AND (? IS NULL OR m.name IN (SELECT value FROM json_each(?))) ORDER BY m.name, m.step, m.rowid`,
+       WHERE m.run_id = ? AND (? IS NULL OR m.name IN (SELECT value FROM json_each(?))) ORDER BY m.name, m.step`,
     ).raw(true);
     const filter = metrics ? JSON.stringify(metrics) : null;
     this.db.transaction(() => {

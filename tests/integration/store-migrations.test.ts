@@ -37,6 +37,8 @@ function writeV1Database(target: string): void {
   db.prepare("INSERT INTO run_params (run_id, key, value_num, value_text) VALUES (1, 'model.latentDim', 3, '3')").run();
   const ins = db.prepare('INSERT INTO metrics (run_id, name, step, epoch, time, value) VALUES (1, ?, ?, ?, ?, ?)');
   for (let step = 0; step <= 300; step++) ins.run('train/loss', step, step / 100, 1000 + step, 200 - step / 3);
+  // v1 allowed two rows at one step; since v3 a step has one value and the later row wins.
+  ins.run('train/loss', 150, 1.5, 1150, 42);
   // Inserted out of step order: the final value must be the one at step 3, not the last inserted.
   ins.run('test/loss', 3, 3, 1900, 101.5);
   ins.run('test/loss', 1, 1, 1500, 140);
@@ -61,7 +63,9 @@ describe('store migrations', () => {
     expect(tables(db)).toEqual(
       expect.arrayContaining(['runs', 'run_tags', 'run_params', 'metrics', 'run_final', 'artifacts', 'checkpoints', 'run_log']),
     );
-    expect(indexes(db)).toEqual(expect.arrayContaining(['metrics_run_name_step', 'run_params_key_num', 'run_final_name_value']));
+    expect(indexes(db)).toEqual(expect.arrayContaining(['run_params_key_num', 'run_final_name_value']));
+    // metrics is clustered on its primary key (run_id, name, step): no rowid, no separate index.
+    expect(db.prepare("SELECT sql FROM sqlite_master WHERE name = 'metrics'").pluck().get()).toMatch(/WITHOUT ROWID/);
     db.close();
   });
 
@@ -90,6 +94,8 @@ describe('store migrations', () => {
     expect(run.params['model.latentDim']).toBe(3);
     expect(run.final).toEqual({ 'train/loss': 100, 'test/loss': 101.5 });
     expect(store.countPoints(1, 'train/loss')).toBe(301);
+    const [mid] = store.series([1], 'train/loss', { x: 'step', from: 150, to: 150, maxPoints: 10 });
+    expect(mid!.points.map((p) => [p.step, p.y, p.time])).toEqual([[150, 42, 1150]]);
     const [s] = store.series([1], 'train/loss', { x: 'step', maxPoints: 50 });
     expect(s!.total).toBe(301);
     expect(s!.points[0]!.y).toBe(200);

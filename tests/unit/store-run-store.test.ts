@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { MetricPoint } from '../../src-main/api/model-types';
 import { parseRunConfig, type RunConfigInput } from '../../src-main/api/run-config';
+import { SCHEMA_VERSION } from '../../src-main/store/migrations';
 import { RunNotFoundError, RunStore } from '../../src-main/store/run-store';
 
 let dir: string;
@@ -42,7 +43,7 @@ describe('RunStore: runs', () => {
     store.close();
     const db = new Database(path.join(dir, 'runs.sqlite'));
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(db.pragma('user_version', { simple: true })).toBe(2);
+    expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
     db.close();
     store = RunStore.open(path.join(dir, 'runs.sqlite'));
     expect(store.integrityCheck()).toEqual(['ok']);
@@ -300,6 +301,17 @@ describe('RunStore: series', () => {
     ]);
     expect(out[0]!.points[0]!.x).toBe(1_700_000_000_000);
     expect(() => store.series([a.id], 'val/loss', { x: 'step', maxPoints: 0 })).toThrow(/maxPoints/);
+  });
+
+  it('keeps one value per step: a re-reported step replaces the old value', () => {
+    const run = makeRun(store, {});
+    store.appendMetrics(run.id, pts('train/loss', [5, 4, 3]));
+    store.appendMetrics(run.id, [{ name: 'train/loss', step: 1, epoch: 0.01, time: 5, value: 40 }]);
+    const [s] = store.series([run.id], 'train/loss', { x: 'step', maxPoints: 10 });
+    expect(s!.points.map((p) => p.y)).toEqual([5, 40, 3]);
+    expect(store.getRun(run.id)!.final['train/loss']).toBe(3);
+    store.appendMetrics(run.id, [{ name: 'train/loss', step: 2, epoch: 0.02, time: 6, value: 30 }]);
+    expect(store.getRun(run.id)!.final['train/loss']).toBe(30);
   });
 
   it('skips non-finite values and refuses points of unknown runs', () => {
