@@ -11,9 +11,22 @@ import type { RunConfig } from '../api/run-config';
 import { DatasetError, type DatasetDescriptor, type LoadedDataset } from './types';
 import type { DatasetLoader, LoadContext } from './loader';
 import { mnistLoader } from './mnist-bundled';
+import { mnistEvenLoader } from './mnist-even';
+import { fashionMnistLoader, mnistFullLoader } from './idx-dataset';
+import { cifar10Loader } from './cifar10';
+import { icaSyntheticLoader } from './ica-synthetic';
+import { importLoader } from './import-file';
 import { binarizeStatic, limitSplit } from './split-utils';
 
-const LOADERS: DatasetLoader[] = [mnistLoader];
+const LOADERS: DatasetLoader[] = [
+  mnistLoader,
+  mnistEvenLoader,
+  fashionMnistLoader,
+  mnistFullLoader,
+  cifar10Loader,
+  icaSyntheticLoader,
+  importLoader,
+];
 
 export function knownDatasetIds(): string[] {
   return LOADERS.map((l) => l.id);

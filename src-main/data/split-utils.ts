@@ -1,4 +1,5 @@
 // Helpers that build and reshape splits: gathering rows, limits, binarization, value normalisation.
+import fs from 'node:fs';
 import type { Split } from './types';
 import { mulberry32 } from './rng';
 
@@ -73,4 +74,19 @@ export function normaliseInPlace(x: Float32Array): Normalisation {
   const span = max - min || 1;
   for (let i = 0; i < x.length; i++) x[i] = (x[i]! - min) / span;
   return 'min-max';
+}
+
+/** Size and modification time of files, for cache keys that notice a changed file ('-' for a missing one). */
+export function fileStamp(files: (string | null)[]): string {
+  return files
+    .map((f) => {
+      if (!f) return '-';
+      try {
+        const st = fs.statSync(f);
+        return `${f}:${st.size}:${st.mtimeMs}`;
+      } catch {
+        return `${f}:-`;
+      }
+    })
+    .join('|');
 }

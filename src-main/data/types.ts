@@ -18,6 +18,8 @@ export interface DatasetDescriptor {
   /** Whether it can be loaded right now without further input, and if not, why. */
   available: boolean;
   unavailableReason?: string;
+  /** Synthetic data with a known generative structure (ica-synthetic): the true number of sources. */
+  trueSources?: number;
 }
 
 export interface Split {
