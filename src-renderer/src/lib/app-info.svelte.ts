@@ -1,0 +1,21 @@
+// App info (backend, host) loaded once and shared by the header and the views.
+import { api, connection, errorMessage } from './api';
+import type { CallOutput } from '../../../src-main/api/contract';
+
+class AppState {
+  info = $state<CallOutput<'app.info'> | null>(null);
+  error = $state<string | null>(null);
+  connection = $state<'connecting' | 'open' | 'closed'>(connection.state);
+
+  async load(): Promise<void> {
+    try {
+      this.info = await api['app.info']({});
+      this.error = null;
+    } catch (err) {
+      this.error = errorMessage(err);
+    }
+  }
+}
+
+export const appState = new AppState();
+connection.listeners.add((s) => (appState.connection = s));
