@@ -5,10 +5,12 @@
 // Label column (labelColumn 'auto'):
 //   1. with a header, a column named label, labels, class, target, y or digit (any case) holds the labels;
 //   2. otherwise the LAST column holds the labels when all its values are integers in 0..999 with at least two
-//      distinct values, and either (a) the other columns make an image (count = s*s or 3*s*s) while the full
-//      row does not, or (b) some other column holds a non-integer value.
+//      distinct values, each value repeating on average (distinct values <= rows / 2), and either (a) the other
+//      columns make an image (see inferShape) while the full row does not, or (b) some other column holds a
+//      non-integer value.
 //   Anything else: no labels. labelColumn 'last' forces the last column, 'none' disables labels.
 import { DatasetError } from './types';
+import { inferShape } from './split-utils';
 
 export interface CsvTable {
   n: number;
@@ -24,13 +26,8 @@ export interface CsvTable {
 
 const LABEL_NAMES = new Set(['label', 'labels', 'class', 'target', 'y', 'digit']);
 
-function isSquare(n: number): boolean {
-  const s = Math.round(Math.sqrt(n));
-  return s > 0 && s * s === n;
-}
-
 function looksLikeImage(d: number): boolean {
-  return isSquare(d) || (d % 3 === 0 && isSquare(d / 3));
+  return inferShape(d).kind === 'image';
 }
 
 function splitter(line: string): (line: string) => string[] {
@@ -100,7 +97,7 @@ export function parseCsv(text: string, name: string, opts: { labelColumn?: 'auto
     if (named >= 0) labelColumn = named;
     else if (cols >= 2) {
       const distinct = integerLabels(column(cols - 1));
-      if (distinct && distinct.size >= 2) {
+      if (distinct && distinct.size >= 2 && distinct.size <= 1000 && distinct.size <= n / 2) {
         const imageShaped = looksLikeImage(cols - 1) && !looksLikeImage(cols);
         let otherNonInteger = false;
         for (let i = 0; i < n * cols && !otherNonInteger; i++)

@@ -1,7 +1,7 @@
 // `import`: one user file (data.path) in IDX, CSV or NPY format; data.format overrides the extension.
 //
 // Shapes: IDX/NPY arrays [n, h, w] -> h x w x 1 images, [n, h, w, c] -> h x w x c, [n, d] and CSV rows -> a
-// square s x s x 1 image when d = s*s, s x s x 3 when d = 3*s*s, else a series [1, d, 1].
+// square s x s x 1 image when d = s*s (s >= 2), s x s x 3 when d = 3*s*s (s >= 8), else a series [1, d, 1].
 // Values: uint8 files are divided by 255; other values are kept when already in [0,1], divided by 255 when in
 // [0,255], else rescaled linearly from [min,max] to [0,1] (the rule applied is stated in the descriptor).
 // Labels: CSV see csv.ts; IDX: a sibling labels file (the name with images->labels, idx3->idx1); NPY: a sibling
@@ -13,7 +13,8 @@ import { DatasetError, type DatasetDescriptor, type LoadedDataset } from './type
 import { idxLabels, parseIdx, readIdx, readMaybeGzip } from './idx';
 import { parseCsv } from './csv';
 import { parseNpy } from './npy';
-import { normaliseInPlace, sliceSplit, type Normalisation } from './split-utils';
+import { inferShape, normaliseInPlace, sliceSplit, type Normalisation } from './split-utils';
+export { inferShape };
 import type { DataConfig, DatasetLoader } from './loader';
 import { fileStamp } from './split-utils';
 
@@ -37,15 +38,6 @@ export interface ParsedImport {
   y: Int32Array | null;
   normalisation: Normalisation;
   labelSource: string;
-}
-
-/** Shape of a flat feature vector of length d. */
-export function inferShape(d: number): { shape: [number, number, number]; kind: 'image' | 'series' } {
-  const s = Math.round(Math.sqrt(d));
-  if (s * s === d && d > 1) return { shape: [s, s, 1], kind: 'image' };
-  const s3 = Math.round(Math.sqrt(d / 3));
-  if (d % 3 === 0 && s3 * s3 * 3 === d && d > 3) return { shape: [s3, s3, 3], kind: 'image' };
-  return { shape: [1, d, 1], kind: 'series' };
 }
 
 function shapeOfDims(dims: number[], name: string): { shape: [number, number, number]; kind: 'image' | 'series' } {

@@ -90,3 +90,15 @@ export function fileStamp(files: (string | null)[]): string {
     })
     .join('|');
 }
+
+/**
+ * Shape of a flat feature vector of length d: s x s x 1 when d = s*s (s >= 2), s x s x 3 when d = 3*s*s with
+ * s >= 8, else a series [1, d, 1].
+ */
+export function inferShape(d: number): { shape: [number, number, number]; kind: 'image' | 'series' } {
+  const s = Math.round(Math.sqrt(d));
+  if (s >= 2 && s * s === d) return { shape: [s, s, 1], kind: 'image' };
+  const s3 = Math.round(Math.sqrt(d / 3));
+  if (s3 >= 8 && s3 * s3 * 3 === d) return { shape: [s3, s3, 3], kind: 'image' };
+  return { shape: [1, d, 1], kind: 'series' };
+}
