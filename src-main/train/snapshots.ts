@@ -1,0 +1,157 @@
+// Snapshot artifacts of a model at one point of training: PNG grids (reconstructions, prior samples from
+// fixed noise, the 2-D manifold, an interpolation strip) and JSON data (latent means, KL per dimension).
+// Image grids only for image datasets; series datasets get the JSON artifacts only.
+import type { ArtifactKind } from '../api/model-types';
+import type { Split } from '../data/types';
+import { pca } from '../vae/pca';
+import { decodeMeans, encodeMeans, interpolateCodes, manifoldCodes, priorSamples, reconstruct, fixedNoiseSeed } from '../vae/sampling';
+import type { LatentModel } from '../vae/types';
+import { ACTIVE_UNIT_THRESHOLD } from '../vae/evaluate';
+import type { TrainerEvent } from './messages';
+import { gridPng } from './png';
+
+export type ArtifactEvent = Extract<TrainerEvent, { type: 'artifact' }>;
+
+export const RECONSTRUCTION_COUNT = 16;
+export const INTERPOLATION_STEPS = 10;
+export const LATENT_POINTS = 2000;
+
+export interface SnapshotOptions {
+  shape: [number, number, number];
+  datasetKind: 'image' | 'series';
+  gridSize: number;
+  manifoldSize: number;
+  epoch: number;
+  step: number;
+  /** KL per latent dimension from the last evaluation (computed from the latent points when absent). */
+  klPerDim?: number[];
+  labelNames?: string[] | null;
+}
+
+function rowsOf(split: Split, d: number, n: number): Float32Array {
+  return split.x.subarray(0, n * d);
+}
+
+export function imageArtifact(
+  kind: ArtifactKind,
+  images: Float32Array,
+  count: number,
+  rows: number,
+  cols: number,
+  opts: Pick<SnapshotOptions, 'shape' | 'epoch' | 'step'>,
+  meta: Record<string, unknown> = {},
+): ArtifactEvent {
+  const grid = gridPng(images, count, opts.shape, rows, cols);
+  return {
+    type: 'artifact',
+    kind,
+    epoch: opts.epoch,
+    step: opts.step,
+    mime: 'image/png',
+    dataBase64: grid.png.toString('base64'),
+    width: grid.width,
+    height: grid.height,
+    meta: { ...grid.layout, count, ...meta },
+  };
+}
+
+export function jsonArtifact(kind: ArtifactKind, value: unknown, opts: Pick<SnapshotOptions, 'epoch' | 'step'>, meta: Record<string, unknown> = {}): ArtifactEvent {
+  return {
+    type: 'artifact',
+    kind,
+    epoch: opts.epoch,
+    step: opts.step,
+    mime: 'application/json',
+    dataBase64: Buffer.from(JSON.stringify(value)).toString('base64'),
+    width: 0,
+    height: 0,
+    meta,
+  };
+}
+
+/** Two fixed test examples for the interpolation: the first one and the first with a different label. */
+export function interpolationPair(test: Split): [number, number] {
+  if (test.n < 2) return [0, 0];
+  if (!test.y) return [0, 1];
+  for (let i = 1; i < test.n; i++) if (test.y[i] !== test.y[0]) return [0, i];
+  return [0, 1];
+}
+
+/** Every snapshot artifact of a neural model (vae, ae, dae, iwae). */
+export function modelSnapshots(model: LatentModel, test: Split, opts: SnapshotOptions): ArtifactEvent[] {
+  const out: ArtifactEvent[] = [];
+  const d = model.d;
+  const D = model.latentDim;
+  const image = opts.datasetKind === 'image' && (opts.shape[2] === 1 || opts.shape[2] === 3);
+  const generative = model.stochastic;
+  if (image && test.n > 0) {
+    const k = Math.min(RECONSTRUCTION_COUNT, test.n);
+    const originals = rowsOf(test, d, k);
+    const recon = reconstruct(model, originals, k);
+    const both = new Float32Array(2 * k * d);
+    both.set(originals, 0);
+    both.set(recon, k * d);
+    out.push(imageArtifact('reconstructions', both, 2 * k, 2, k, opts, { description: 'top: test images; bottom: reconstructions (decoder mean of the encoder mean)' }));
+
+    const g = opts.gridSize;
+    out.push(
+      imageArtifact('prior-samples', priorSamples(model, g * g), g * g, g, g, opts, {
+        noiseSeed: fixedNoiseSeed(D),
+        generative,
+        description: generative ? 'decoder means of z ~ N(0, I), fixed noise' : 'decoder means of N(0, I) codes (a plain autoencoder has no prior)',
+      }),
+    );
+
+    if (D === 2) {
+      const m = opts.manifoldSize;
+      out.push(
+        imageArtifact('manifold', decodeMeans(model, manifoldCodes(m), m * m), m * m, m, m, opts, {
+          range: [0.05, 0.95],
+          description: 'z = inverse normal CDF of a linspace(0.05, 0.95) grid; columns z1, rows z2 (top = high)',
+        }),
+      );
+    }
+
+    const [ia, ib] = interpolationPair(test);
+    const codes = encodeMeans(model, rowsOf(test, d, Math.max(ia, ib) + 1), Math.max(ia, ib) + 1);
+    const path = interpolateCodes(codes.subarray(ia * D, (ia + 1) * D), codes.subarray(ib * D, (ib + 1) * D), INTERPOLATION_STEPS);
+    out.push(
+      imageArtifact('interpolation', decodeMeans(model, path, INTERPOLATION_STEPS), INTERPOLATION_STEPS, 1, INTERPOLATION_STEPS, opts, {
+        from: ia,
+        to: ib,
+        description: 'decoder means along the straight line between the latent means of two test images',
+      }),
+    );
+  }
+
+  const nPts = Math.min(LATENT_POINTS, test.n);
+  if (nPts > 0) {
+    const mu = encodeMeans(model, rowsOf(test, d, nPts), nPts);
+    const labels = test.y ? Array.from(test.y.subarray(0, nPts)) : null;
+    if (D <= 2) {
+      const points = Array.from({ length: nPts }, (_, i) => (D === 2 ? [mu[i * 2]!, mu[i * 2 + 1]!] : [mu[i]!, 0]));
+      out.push(jsonArtifact('latent-scatter', { points, labels, dims: D, pca: false, labelNames: opts.labelNames ?? null }, opts, { count: nPts }));
+    } else {
+      const p = pca(mu, nPts, D, 2);
+      const points = Array.from({ length: nPts }, (_, i) => [p.projected[i * 2]!, p.projected[i * 2 + 1]!]);
+      out.push(
+        jsonArtifact('latent-pca', { points, labels, dims: D, pca: true, explained: p.explained, labelNames: opts.labelNames ?? null }, opts, {
+          count: nPts,
+          explained: p.explained,
+        }),
+      );
+    }
+  }
+  if (generative && (opts.klPerDim?.length ?? 0) > 0) {
+    const kl = opts.klPerDim!;
+    out.push(
+      jsonArtifact(
+        'kl-per-dim',
+        { klPerDim: kl, threshold: ACTIVE_UNIT_THRESHOLD, activeUnits: kl.filter((v) => v > ACTIVE_UNIT_THRESHOLD).length },
+        opts,
+        { dims: kl.length },
+      ),
+    );
+  }
+  return out;
+}

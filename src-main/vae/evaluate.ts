@@ -1,0 +1,114 @@
+// Evaluation on a held-out split, batched, every tensor inside tf.tidy: -ELBO with its reconstruction and
+// KL terms, KL per latent dimension with the count of active units, and an importance-sampled estimate
+// of -log p(x). All values are nats per example (lower is better).
+import * as tf from '@tensorflow/tfjs';
+import { analyticKlPerDim, elboTerms, importanceWeightedBound, type Estimator } from './estimators';
+import { deriveSeed, SEED_STREAM } from './seeds';
+import type { LatentModel } from './types';
+
+/** A latent dimension counts as active when its KL, averaged over the data, exceeds this many nats. */
+export const ACTIVE_UNIT_THRESHOLD = 0.01;
+
+export interface EvalOptions {
+  batchSize: number;
+  estimator: Estimator;
+  /** Samples per example for the reconstruction term. */
+  samples: number;
+  /** k for the importance-sampled -log p(x); 0 skips it. */
+  iwSamples: number;
+  /** Estimate -log p(x) on at most this many examples (the first ones); 0 = all. */
+  nllLimit?: number;
+  seed: number;
+  /** Called between batches (progress, cancellation: throw to stop). */
+  onBatch?: (fraction: number) => void | Promise<void>;
+}
+
+export interface EvalResult {
+  n: number;
+  /** -ELBO (vae, iwae) or the reconstruction loss (ae, dae). */
+  loss: number;
+  recon: number;
+  kl: number;
+  /** Importance-sampled -log p(x); NaN when skipped or for deterministic models. */
+  nll: number;
+  /** Examples the nll was averaged over. */
+  nllExamples: number;
+  /** KL per latent dimension averaged over the data (empty for deterministic models). */
+  klPerDim: number[];
+  activeUnits: number;
+}
+
+function rows(x: Float32Array, d: number, start: number, end: number): tf.Tensor2D {
+  return tf.tensor2d(x.subarray(start * d, end * d), [end - start, d]);
+}
+
+/** Rows of importance samples decoded at once in the -log p(x) estimate (bounds memory). */
+const NLL_ROWS = 8192;
+
+export async function evaluateSplit(model: LatentModel, x: Float32Array, n: number, opts: EvalOptions): Promise<EvalResult> {
+  const d = model.d;
+  if (x.length < n * d) throw new Error(`evaluateSplit: ${x.length} values cannot hold ${n} examples of ${d}`);
+  const bs = Math.max(1, opts.batchSize);
+  const nllN = model.stochastic && opts.iwSamples > 0 ? (opts.nllLimit && opts.nllLimit > 0 ? Math.min(opts.nllLimit, n) : n) : 0;
+  const nllBatch = Math.max(1, Math.min(bs, Math.floor(NLL_ROWS / Math.max(1, Math.min(opts.iwSamples, NLL_ROWS)))));
+  const nllChunk = Math.max(1, Math.floor(NLL_ROWS / nllBatch));
+  const totalWork = n + nllN * Math.max(1, opts.iwSamples / 50);
+  let reconSum = tf.scalar(0);
+  let klSum = tf.scalar(0);
+  let klDimSum: tf.Tensor1D = tf.zeros([model.latentDim]);
+  let nllSum = tf.scalar(0);
+  try {
+    for (let start = 0, b = 0; start < n; start += bs, b++) {
+      const end = Math.min(n, start + bs);
+      const next = tf.tidy(() => {
+        const xb = rows(x, d, start, end);
+        const t = elboTerms(model, xb, xb, { estimator: opts.estimator, samples: opts.samples, seed: deriveSeed(opts.seed, SEED_STREAM.eval, b) });
+        const r = tf.add(reconSum, tf.sum(t.recon));
+        const k = tf.add(klSum, tf.sum(t.kl));
+        let kd = klDimSum;
+        if (model.stochastic) {
+          const enc = model.encode(xb);
+          kd = tf.add(klDimSum, tf.sum(analyticKlPerDim(enc.mu, enc.logvar!), 0));
+        }
+        return { r, k, kd: kd === klDimSum ? tf.clone(kd) : kd };
+      });
+      reconSum.dispose();
+      klSum.dispose();
+      klDimSum.dispose();
+      reconSum = next.r as tf.Scalar;
+      klSum = next.k as tf.Scalar;
+      klDimSum = next.kd as tf.Tensor1D;
+      await opts.onBatch?.(end / totalWork);
+    }
+    for (let start = 0, b = 0; start < nllN; start += nllBatch, b++) {
+      const end = Math.min(nllN, start + nllBatch);
+      const next = tf.tidy(() => {
+        const xb = rows(x, d, start, end);
+        const bound = importanceWeightedBound(model, xb, xb, opts.iwSamples, deriveSeed(opts.seed, SEED_STREAM.eval, 1_000_003, b), nllChunk);
+        return tf.sub(nllSum, tf.sum(bound));
+      });
+      nllSum.dispose();
+      nllSum = next as tf.Scalar;
+      await opts.onBatch?.((n + end * Math.max(1, opts.iwSamples / 50)) / totalWork);
+    }
+    const recon = reconSum.dataSync()[0]! / n;
+    const kl = klSum.dataSync()[0]! / n;
+    const klPerDim = model.stochastic ? Array.from(klDimSum.dataSync(), (v) => v / n) : [];
+    const nll = nllN > 0 ? nllSum.dataSync()[0]! / nllN : NaN;
+    return {
+      n,
+      loss: recon + kl,
+      recon,
+      kl,
+      nll,
+      nllExamples: nllN,
+      klPerDim,
+      activeUnits: klPerDim.filter((v) => v > ACTIVE_UNIT_THRESHOLD).length,
+    };
+  } finally {
+    reconSum.dispose();
+    klSum.dispose();
+    klDimSum.dispose();
+    nllSum.dispose();
+  }
+}

@@ -1,0 +1,31 @@
+// Decoder log-likelihoods log p(x|z), summed over pixels: one value per example, in nats.
+import * as tf from '@tensorflow/tfjs';
+import type { DecoderOutput } from './types';
+
+const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
+
+/** Numerically stable binary cross-entropy with logits, per element: max(l,0) - l*x + log(1+exp(-|l|)). */
+export function bceWithLogits(logits: tf.Tensor, x: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => tf.add(tf.sub(tf.relu(logits), tf.mul(logits, x)), tf.softplus(tf.neg(tf.abs(logits)))));
+}
+
+/** log N(x; mean, sigma^2) per element, including the constant -0.5*log(2*pi*sigma^2). */
+export function gaussianLogDensity(x: tf.Tensor, mean: tf.Tensor, logSigma: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => {
+    const zScore = tf.mul(tf.sub(x, mean), tf.exp(tf.neg(logSigma)));
+    return tf.sub(tf.neg(tf.add(logSigma, HALF_LOG_2PI)), tf.mul(0.5, tf.square(zScore)));
+  });
+}
+
+/** log p(x|z) for each row of x ([n, d]) given the decoder's output for the same rows: a [n] tensor. */
+export function logLikelihood(x: tf.Tensor2D, out: DecoderOutput): tf.Tensor1D {
+  return tf.tidy(() => {
+    if (out.kind === 'bernoulli') return tf.neg(tf.sum(bceWithLogits(out.params, x), 1)) as tf.Tensor1D;
+    return tf.sum(gaussianLogDensity(x, out.params, out.logSigma), 1) as tf.Tensor1D;
+  });
+}
+
+/** The decoder's mean image in data space (sigmoid of logits for bernoulli). */
+export function decoderMean(out: DecoderOutput): tf.Tensor2D {
+  return tf.tidy(() => (out.kind === 'bernoulli' ? tf.sigmoid(out.params) : tf.clone(out.params)) as tf.Tensor2D);
+}

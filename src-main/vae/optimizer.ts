@@ -1,0 +1,84 @@
+// Optimizers (tf.train.*), one training step with optional global-norm clipping, and the optimizer state
+// as named tensors for checkpoints (slots named "<stable weight name>/<slot>", e.g. "encoder/mu/kernel/m").
+import * as tf from '@tensorflow/tfjs';
+import type { RunConfig } from '../api/run-config';
+import type { NamedTensor, OptimizerState } from '../checkpoints/checkpoint-dir';
+import type { VaeModel } from './model';
+
+export function createOptimizer(opt: RunConfig['optimizer']): tf.Optimizer {
+  switch (opt.name) {
+    case 'adam':
+      return tf.train.adam(opt.learningRate);
+    case 'adagrad':
+      return tf.train.adagrad(opt.learningRate);
+    case 'rmsprop':
+      return tf.train.rmsprop(opt.learningRate);
+    case 'sgd':
+      return opt.momentum > 0 ? tf.train.momentum(opt.learningRate, opt.momentum) : tf.train.sgd(opt.learningRate);
+  }
+}
+
+/** Scale gradients so their global L2 norm is at most clipNorm (in-graph; no read-back). */
+export function clipByGlobalNorm(grads: tf.Tensor[], clipNorm: number): tf.Tensor[] {
+  return tf.tidy(() => {
+    const sq = tf.addN(grads.map((g) => tf.sum(tf.square(g))));
+    const norm = tf.sqrt(sq);
+    const scale = tf.div(clipNorm, tf.maximum(norm, clipNorm));
+    return grads.map((g) => tf.mul(g, scale));
+  });
+}
+
+/**
+ * One optimizer step on `lossFn`; returns whatever extra scalars lossFn kept (they are not disposed).
+ * Gradients are applied in the model's weight order, so optimizer slots line up with weights.
+ */
+export function optimizerStep(optimizer: tf.Optimizer, vars: tf.Variable[], lossFn: () => tf.Scalar, clipNorm: number): void {
+  tf.tidy(() => {
+    const { value, grads } = tf.variableGrads(lossFn, vars);
+    value.dispose();
+    const names = vars.map((v) => v.name);
+    for (const name of names) if (!grads[name]) throw new Error(`weight ${name} gets no gradient from the loss`);
+    let list = names.map((n) => grads[n]!);
+    if (clipNorm > 0) list = clipByGlobalNorm(list, clipNorm);
+    optimizer.applyGradients(names.map((name, i) => ({ name, tensor: list[i]! })));
+  });
+}
+
+function optimizerName(optimizer: tf.Optimizer): string {
+  const cls = optimizer.getClassName();
+  return (
+    ({ Adam: 'adam', Adagrad: 'adagrad', RMSProp: 'rmsprop', SGD: 'sgd', Momentum: 'sgd' } as Record<string, string>)[cls] ?? cls.toLowerCase()
+  );
+}
+
+/** The optimizer's state (iterations and slot variables) under stable names. */
+export async function exportOptimizerState(optimizer: tf.Optimizer, model: VaeModel): Promise<OptimizerState> {
+  const weights = await optimizer.getWeights();
+  let iterations = 0;
+  const slots: NamedTensor[] = [];
+  for (const w of weights) {
+    if (w.name === 'iter') {
+      iterations = (await w.tensor.data())[0]!;
+      continue;
+    }
+    slots.push({ name: model.stableName(w.name), shape: [...w.tensor.shape], data: Float32Array.from(await w.tensor.data()) });
+  }
+  // Only the iteration counter is a fresh tensor; the slots are the optimizer's own variables.
+  for (const w of weights) if (w.name === 'iter') w.tensor.dispose();
+  return { name: optimizerName(optimizer), iterations, slots };
+}
+
+/** Restore optimizer state saved by exportOptimizerState into a fresh optimizer of the same kind for `model`. */
+export async function importOptimizerState(optimizer: tf.Optimizer, model: VaeModel, state: OptimizerState): Promise<void> {
+  const name = optimizerName(optimizer);
+  if (state.name !== name) throw new Error(`checkpoint optimizer is ${state.name}, the run uses ${name}`);
+  const list: { name: string; tensor: tf.Tensor }[] = [{ name: 'iter', tensor: tf.scalar(state.iterations, 'int32') }];
+  for (const s of state.slots) {
+    const slash = s.name.lastIndexOf('/');
+    const weight = s.name.slice(0, slash);
+    if (!model.weights.has(weight)) throw new Error(`optimizer slot ${s.name} names no weight of this model`);
+    list.push({ name: `${model.variableName(weight)}${s.name.slice(slash)}`, tensor: tf.tensor(s.data, s.shape) });
+  }
+  await optimizer.setWeights(list);
+  for (const t of list) t.tensor.dispose();
+}
