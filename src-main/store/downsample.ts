@@ -1,13 +1,17 @@
-// Min/max bucket downsampling of one metric series, streamed in a tight loop over raw SQLite rows.
-// The raw points (ordered by x) are cut into equal-count buckets; from each bucket the point with the
-// smallest and the one with the largest value are kept (in x order), so a single spike survives any
-// reduction. The first and the last point are always kept. The output never has more than maxPoints points.
+// Min/max bucket downsampling of one metric series. The raw points (ordered by x) are cut into buckets; from each
+// bucket the point with the smallest and the one with the largest value are kept (in x order), so a single spike
+// survives any reduction. The first and the last point are always kept. The output never exceeds maxPoints.
+//
+// Two ways to cut buckets, both used by RunStore.series:
+//  - equal-count buckets over an array of values (minMaxIndices), for any x;
+//  - equal-width step ranges (stepBuckets), for x = step, where SQLite finds each bucket's min and max row through
+//    the (run_id, name, step) primary key without handing every row to JavaScript.
 import type { SeriesPoint } from '../api/model-types';
 
 /** A raw row as the store reads it: [x, step, epoch, time, value]. */
 export type RawRow = [number, number, number, number, number];
 
-function toPoint(r: RawRow): SeriesPoint {
+export function toPoint(r: RawRow): SeriesPoint {
   return { x: r[0], y: r[4], step: r[1], epoch: r[2], time: r[3] };
 }
 
@@ -18,61 +22,55 @@ export function allPoints(rows: Iterable<RawRow>): SeriesPoint[] {
   return out;
 }
 
+/** Number of min/max buckets that fit in maxPoints besides the first and last point. */
+export function bucketCount(maxPoints: number): number {
+  return Math.max(0, Math.floor((maxPoints - 2) / 2));
+}
+
 /**
- * Reduce `total` rows (ordered by x) to at most `maxPoints` points. `rows` is consumed once.
- * With maxPoints < 4 only the first and last points are kept (maxPoints 1 keeps the last).
+ * Indices (ascending, distinct) of the points to keep from `values` (ordered by x): 0, n-1 and the min and max of
+ * each of up to bucketCount(maxPoints) equal-count buckets of the points in between. At most maxPoints indices
+ * (maxPoints 1 keeps only the last point).
  */
-export function minMaxDownsample(rows: Iterable<RawRow>, total: number, maxPoints: number): SeriesPoint[] {
-  if (total <= 0) return [];
-  if (total <= maxPoints) return allPoints(rows);
-  const inner = total - 2; // rows strictly between the first and the last
-  const buckets = Math.max(0, Math.min(inner, Math.floor((maxPoints - 2) / 2)));
-  const out: SeriesPoint[] = [];
-  let first: RawRow | null = null;
-  let last: RawRow | null = null;
-  let i = 0;
-  let current = -1;
-  let minRow: RawRow | null = null;
-  let maxRow: RawRow | null = null;
-  let minIdx = 0;
-  let maxIdx = 0;
-  const emit = () => {
-    if (!minRow || !maxRow) return;
-    if (minIdx === maxIdx) out.push(toPoint(minRow));
-    else if (minIdx < maxIdx) out.push(toPoint(minRow), toPoint(maxRow));
-    else out.push(toPoint(maxRow), toPoint(minRow));
-  };
-  for (const r of rows) {
-    if (i === 0) {
-      first = r;
-    } else if (i === total - 1) {
-      last = r;
-    } else if (buckets > 0) {
-      const b = Math.floor(((i - 1) * buckets) / inner);
-      if (b !== current) {
-        emit();
-        current = b;
-        minRow = maxRow = r;
-        minIdx = maxIdx = i;
-      } else {
-        const v = r[4];
-        if (v < minRow![4]) {
-          minRow = r;
-          minIdx = i;
-        }
-        if (v > maxRow![4]) {
-          maxRow = r;
-          maxIdx = i;
-        }
-      }
+export function minMaxIndices(values: ArrayLike<number>, maxPoints: number): number[] {
+  const n = values.length;
+  if (n === 0) return [];
+  if (n <= maxPoints) return Array.from({ length: n }, (_, i) => i);
+  if (maxPoints <= 1) return [n - 1];
+  const inner = n - 2;
+  const buckets = Math.min(inner, bucketCount(maxPoints));
+  const out: number[] = [0];
+  for (let b = 0; b < buckets; b++) {
+    const start = 1 + Math.floor((b * inner) / buckets);
+    const end = 1 + Math.floor(((b + 1) * inner) / buckets);
+    let lo = start;
+    let hi = start;
+    for (let i = start + 1; i < end; i++) {
+      const v = values[i]!;
+      if (v < values[lo]!) lo = i;
+      if (v > values[hi]!) hi = i;
     }
-    i++;
+    if (lo === hi) out.push(lo);
+    else if (lo < hi) out.push(lo, hi);
+    else out.push(hi, lo);
   }
-  emit();
-  const result: SeriesPoint[] = [];
-  if (first) result.push(toPoint(first));
-  for (const p of out) result.push(p);
-  if (last) result.push(toPoint(last));
-  if (maxPoints === 1) return result.slice(-1);
-  return result.length > maxPoints ? result.slice(0, maxPoints - 1).concat(result.slice(-1)) : result;
+  out.push(n - 1);
+  return out;
+}
+
+/**
+ * Equal-width integer step ranges [lo, hi) covering the steps strictly between `first` and `last`, at most
+ * bucketCount(maxPoints) of them (fewer when there are fewer steps than buckets).
+ */
+export function stepBuckets(first: number, last: number, maxPoints: number): [number, number][] {
+  const span = last - first - 1; // integer steps strictly inside
+  if (span <= 0) return [];
+  const buckets = Math.min(span, bucketCount(maxPoints));
+  const out: [number, number][] = [];
+  for (let b = 0; b < buckets; b++) {
+    const lo = first + 1 + Math.floor((b * span) / buckets);
+    const hi = first + 1 + Math.floor(((b + 1) * span) / buckets);
+    if (hi > lo) out.push([lo, hi]);
+  }
+  return out;
 }

@@ -13,11 +13,12 @@ import type {
   RunStatus,
   RunSummary,
   Series,
+  SeriesPoint,
 } from '../api/model-types';
 import { RUN_STATUSES } from '../api/model-types';
 import { flattenConfig } from '../api/run-config';
 import { toCsv, type CsvCell } from './csv';
-import { allPoints, minMaxDownsample, type RawRow } from './downsample';
+import { allPoints, minMaxIndices, stepBuckets, toPoint, type RawRow } from './downsample';
 import { migrate, schemaVersion, SCHEMA_VERSION, SchemaVersionError } from './migrations';
 
 export type ParamValue = string | number | boolean | null;
@@ -659,10 +660,56 @@ export class RunStore {
           const points = allPoints(read.all(runId, metric, from, to) as RawRow[]);
           return { runId, metric, points, total, downsampled: false };
         }
-        const points = minMaxDownsample(read.iterate(runId, metric, from, to) as IterableIterator<RawRow>, total, maxPoints);
+        const points =
+          xcol === 'step'
+            ? this.downsampleBySteps(runId, metric, from, to, maxPoints)
+            : this.downsampleByIndex(runId, metric, xcol, from, to, maxPoints);
         return { runId, metric, points, total, downsampled: true };
       }),
     )();
+  }
+
+  /**
+   * x = step: equal-width step buckets; SQLite finds each bucket's min and max row by a range scan of the primary
+   * key (a bare column beside min()/max() comes from that row), so only the kept rows reach JavaScript.
+   */
+  private downsampleBySteps(runId: number, metric: string, from: number, to: number, maxPoints: number): SeriesPoint[] {
+    const cols = 'step, step, epoch, time';
+    const edge = (dir: 'ASC' | 'DESC') =>
+      this.stmt(
+        `SELECT ${cols}, value FROM metrics WHERE run_id = ? AND name = ? AND step BETWEEN ? AND ? ORDER BY step ${dir} LIMIT 1`,
+      )
+        .raw(true)
+        .get(runId, metric, from, to) as RawRow | undefined;
+    const first = edge('ASC');
+    const last = edge('DESC');
+    if (!first || !last) return [];
+    if (maxPoints === 1) return [toPoint(last)];
+    const lowest = this.stmt(`SELECT ${cols}, min(value) FROM metrics WHERE run_id = ? AND name = ? AND step >= ? AND step < ?`).raw(true);
+    const highest = this.stmt(`SELECT ${cols}, max(value) FROM metrics WHERE run_id = ? AND name = ? AND step >= ? AND step < ?`).raw(true);
+    const out: SeriesPoint[] = [toPoint(first)];
+    for (const [lo, hi] of stepBuckets(first[1], last[1], maxPoints)) {
+      const a = lowest.get(runId, metric, lo, hi) as RawRow;
+      if (a[4] === null) continue; // empty bucket
+      const b = highest.get(runId, metric, lo, hi) as RawRow;
+      if (a[1] === b[1]) out.push(toPoint(a));
+      else if (a[1] < b[1]) out.push(toPoint(a), toPoint(b));
+      else out.push(toPoint(b), toPoint(a));
+    }
+    if (last[1] !== first[1]) out.push(toPoint(last));
+    return out;
+  }
+
+  /**
+   * x = epoch or time: equal-count buckets over the values read as one plucked column (cheap), then the kept rows
+   * fetched by primary key.
+   */
+  private downsampleByIndex(runId: number, metric: string, xcol: 'epoch' | 'time', from: number, to: number, maxPoints: number): SeriesPoint[] {
+    const where = `WHERE run_id = ? AND name = ? AND ${xcol} BETWEEN ? AND ? ORDER BY ${xcol}, step`;
+    const values = this.stmt(`SELECT value FROM metrics ${where}`).pluck().all(runId, metric, from, to) as number[];
+    const steps = this.stmt(`SELECT step FROM metrics ${where}`).pluck().all(runId, metric, from, to) as number[];
+    const byStep = this.stmt(`SELECT ${xcol}, step, epoch, time, value FROM metrics WHERE run_id = ? AND name = ? AND step = ?`).raw(true);
+    return minMaxIndices(values, maxPoints).map((i) => toPoint(byStep.get(runId, metric, steps[i]) as RawRow));
   }
 
   // ---------------------------------------------------------------- artifacts
