@@ -3,6 +3,7 @@
 //
 // RECOMMENDATIONS (filled in from the measurements below; see the end of this comment)
 // @@RECOMMENDATIONS@@
+import os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../train/backend';
 import { registerFastWasmMatMul, unregisterFastWasmMatMul } from '../train/wasm-kernels';
@@ -86,13 +87,31 @@ function makeVars(): VaeVars {
 }
 
 function dense(x: tf.Tensor2D, W: tf.Variable, b: tf.Variable, relu: boolean, fused: boolean): tf.Tensor2D {
-  if (fused) return tf.fused.matMul({ a: x, b: W as unknown as tf.Tensor2D, bias: b, activation: relu ? 'relu' : 'linear' });
+  if (fused) return tf.fused.matMul({ a: x, b: W as unknown as tf.Tensor2D, bias: b, activation: relu ? 'relu' : 'linear' }) as tf.Tensor2D;
   const y = tf.add(tf.matMul(x, W as unknown as tf.Tensor2D), b) as tf.Tensor2D;
-  return relu ? tf.relu(y) : y;
+  return relu ? (tf.relu(y) as tf.Tensor2D) : y;
 }
 
+/**
+ * Summed Bernoulli cross-entropy from logits with a hand-written gradient: d/dl = sigmoid(l) - x.
+ * Autodiff of the stable formula max(l,0) - l*x + log1p(exp(-|l|)) runs ~10 elementwise kernels
+ * backwards over the 128x784 logits; this runs two.
+ */
+const bceWithLogitsSum = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const [logits, x, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
+  save([logits, x]);
+  const value = tf.sum(tf.add(tf.sub(tf.relu(logits), tf.mul(logits, x)), tf.log1p(tf.exp(tf.neg(tf.abs(logits))))));
+  return {
+    value,
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [l, t] = saved as [tf.Tensor, tf.Tensor];
+      return [tf.mul(tf.sub(tf.sigmoid(l), t), dy), tf.zerosLike(t)];
+    },
+  };
+});
+
 /** -ELBO per example (nats): Bernoulli reconstruction from logits + analytic KL. */
-function vaeLoss(v: VaeVars, x: tf.Tensor2D, eps: tf.Tensor2D, fused: boolean): tf.Scalar {
+function vaeLoss(v: VaeVars, x: tf.Tensor2D, eps: tf.Tensor2D, fused: boolean, customBce = false): tf.Scalar {
   const h = dense(x, v.W1, v.b1, true, fused);
   const mu = dense(h, v.Wmu, v.bmu, false, fused);
   const logvar = dense(h, v.Wlv, v.blv, false, fused);
@@ -100,14 +119,87 @@ function vaeLoss(v: VaeVars, x: tf.Tensor2D, eps: tf.Tensor2D, fused: boolean): 
   const h2 = dense(z, v.W3, v.b3, true, fused);
   const logits = dense(h2, v.W4, v.b4, false, fused);
   // BCE with logits, stable form: max(l,0) - l*x + log(1 + exp(-|l|)).
-  const bce = tf.add(tf.sub(tf.relu(logits), tf.mul(logits, x)), tf.log1p(tf.exp(tf.neg(tf.abs(logits)))));
+  const rec = customBce
+    ? (bceWithLogitsSum(logits, x) as tf.Scalar)
+    : tf.sum(tf.add(tf.sub(tf.relu(logits), tf.mul(logits, x)), tf.log1p(tf.exp(tf.neg(tf.abs(logits))))));
   const kl = tf.mul(-0.5, tf.sum(tf.sub(tf.sub(tf.add(1, logvar), tf.square(mu)), tf.exp(logvar))));
-  return tf.div(tf.add(tf.sum(bce), kl), x.shape[0]) as tf.Scalar;
+  return tf.div(tf.add(rec, kl), x.shape[0]) as tf.Scalar;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Prototype: Adam as ONE pass over each weight, in JS directly on the wasm heap, instead of tfjs
+// Adam's ~13 tensor ops per weight (each a full pass plus a kernel dispatch and scalar uploads).
+// It writes fresh buffers (never mutates a tensor in place) and assigns them to the variables.
+
+interface WasmBackendInternals {
+  makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
+  dataIdMap: { get(dataId: object): { memoryOffset: number } };
+  wasm: { HEAPF32: Float32Array };
+}
+
+export class SinglePassAdam {
+  private readonly m = new Map<string, tf.Variable>();
+  private readonly v = new Map<string, tf.Variable>();
+  private t = 0;
+  constructor(
+    private readonly lr = 1e-3,
+    private readonly beta1 = 0.9,
+    private readonly beta2 = 0.999,
+    private readonly eps = 1e-7,
+  ) {}
+
+  applyGradients(list: { name: string; tensor: tf.Tensor }[]): void {
+    if (tf.getBackend() !== 'wasm') throw new Error(`SinglePassAdam works on the wasm heap; active backend is ${tf.getBackend()}`);
+    const backend = tf.backend() as unknown as WasmBackendInternals;
+    this.t += 1;
+    const c1 = 1 - Math.pow(this.beta1, this.t);
+    const c2 = 1 - Math.pow(this.beta2, this.t);
+    const { beta1: b1, beta2: b2, eps } = this;
+    const lrT = this.lr / c1;
+    const invC2 = 1 / c2;
+    for (const { name, tensor: g } of list) {
+      const w = tf.engine().registeredVariables[name]!;
+      let m = this.m.get(name);
+      let v = this.v.get(name);
+      if (!m || !v) {
+        m = tf.variable(tf.zerosLike(w), false, `${name}/m`);
+        v = tf.variable(tf.zerosLike(w), false, `${name}/v`);
+        this.m.set(name, m);
+        this.v.set(name, v);
+      }
+      const shape = [...w.shape];
+      const outW = backend.makeOutput(shape, 'float32');
+      const outM = backend.makeOutput(shape, 'float32');
+      const outV = backend.makeOutput(shape, 'float32');
+      const heap = backend.wasm.HEAPF32; // read after the mallocs: the heap may have grown
+      const off = (t: { dataId: object }) => backend.dataIdMap.get(t.dataId).memoryOffset >>> 2;
+      const [pw, pm, pv, pg, qw, qm, qv] = [off(w), off(m), off(v), off(g), off(outW), off(outM), off(outV)];
+      const n = w.size;
+      for (let i = 0; i < n; i++) {
+        const gi = heap[pg + i]!;
+        const mi = b1 * heap[pm + i]! + (1 - b1) * gi;
+        const vi = b2 * heap[pv + i]! + (1 - b2) * gi * gi;
+        heap[qm + i] = mi;
+        heap[qv + i] = vi;
+        heap[qw + i] = heap[pw + i]! - (lrT * mi) / (Math.sqrt(vi * invC2) + eps);
+      }
+      for (const [variable, info] of [[w, outW], [m, outM], [v, outV]] as const) {
+        const t = tf.engine().makeTensorFromTensorInfo(info);
+        variable.assign(t);
+        t.dispose();
+      }
+    }
+  }
+
+  dispose(): void {
+    for (const x of [...this.m.values(), ...this.v.values()]) x.dispose();
+  }
 }
 
 interface StepOptions {
   fused: boolean;
-  optimizer: 'adam' | 'sgd';
+  customBce?: boolean;
+  optimizer: 'adam' | 'sgd' | 'adam1pass';
   steps: number;
 }
 
@@ -128,7 +220,8 @@ interface StepTiming {
 /** Median step time of forward+backward (tf.variableGrads) and the optimizer update, measured separately. */
 function timeTrainingSteps(opts: StepOptions): StepTiming {
   const v = makeVars();
-  const opt = opts.optimizer === 'adam' ? tf.train.adam(1e-3) : tf.train.sgd(1e-3);
+  const opt =
+    opts.optimizer === 'adam' ? tf.train.adam(1e-3) : opts.optimizer === 'sgd' ? tf.train.sgd(1e-3) : new SinglePassAdam(1e-3);
   const batches = makeBatches(8);
   const totals: number[] = [];
   const grads: number[] = [];
@@ -140,9 +233,9 @@ function timeTrainingSteps(opts: StepOptions): StepTiming {
     const t0 = performance.now();
     const lossValue = tf.tidy(() => {
       const eps = tf.randomNormal([M, ARCH.z], 0, 1, 'float32', 1000 + s) as tf.Tensor2D;
-      const { value, grads: g } = tf.variableGrads(() => vaeLoss(v, x, eps, opts.fused), v.list);
+      const { value, grads: g } = tf.variableGrads(() => vaeLoss(v, x, eps, opts.fused, opts.customBce ?? false), v.list);
       const t1 = performance.now();
-      opt.applyGradients(g);
+      opt.applyGradients(v.list.map((x) => ({ name: x.name, tensor: g[x.name]! })));
       const t2 = performance.now();
       if (s >= warm) {
         grads.push(t1 - t0);
@@ -158,6 +251,27 @@ function timeTrainingSteps(opts: StepOptions): StepTiming {
   for (const x of v.list) x.dispose();
   opt.dispose();
   return { msPerStep: median(totals), gradMs: median(grads), applyMs: median(applies), loss };
+}
+
+/** Five Adam steps on the same weights and gradients with tf.train.adam and SinglePassAdam: max |diff| / max |w|. */
+export function compareSinglePassAdam(): number {
+  const shape: [number, number] = [37, 11];
+  const init = tf.randomNormal(shape, 0, 1, 'float32', 7);
+  const a = tf.variable(tf.clone(init), true, `adamcmp${varCounter++}`);
+  const b = tf.variable(tf.clone(init), true, `adamcmp${varCounter++}`);
+  const tfAdam = tf.train.adam(0.01);
+  const mine = new SinglePassAdam(0.01);
+  for (let s = 0; s < 5; s++) {
+    const g = tf.randomNormal(shape, 0, 1, 'float32', 50 + s);
+    tfAdam.applyGradients([{ name: a.name, tensor: g }]);
+    mine.applyGradients([{ name: b.name, tensor: g }]);
+    g.dispose();
+  }
+  const diff = tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]! / tf.max(tf.abs(a)).dataSync()[0]!);
+  for (const t of [init, a, b]) t.dispose();
+  tfAdam.dispose();
+  mine.dispose();
+  return diff;
 }
 
 function stepEntry(t: StepTiming): BenchEntry {
@@ -202,6 +316,8 @@ export interface StepProfile {
   applyMs: number;
   /** Same model with plain SGD: what Adam's extra work costs. */
   sgd: { msPerStep: number; applyMs: number };
+  /** Same model with SinglePassAdam (one JS pass per weight on the wasm heap). */
+  adam1pass: { msPerStep: number; applyMs: number; samplesPerSec: number; maxRelDiffVsTfAdam: number };
   /** Kernel wall time per step grouped by kind, ms. */
   byKind: Record<string, { ms: number; calls: number }>;
   /** Top kernels by time per step. */
@@ -258,6 +374,7 @@ export async function profileTrainingStep(opts: { steps?: number; fused?: boolea
   const fused = opts.fused ?? true;
   const plain = timeTrainingSteps({ fused, optimizer: 'adam', steps });
   const sgd = timeTrainingSteps({ fused, optimizer: 'sgd', steps });
+  const onePass = timeTrainingSteps({ fused, optimizer: 'adam1pass', steps });
   const { stats, undo } = instrumentKernels();
   let instrumented: StepTiming;
   try {
@@ -292,6 +409,12 @@ export async function profileTrainingStep(opts: { steps?: number; fused?: boolea
     gradMs: plain.gradMs,
     applyMs: plain.applyMs,
     sgd: { msPerStep: sgd.msPerStep, applyMs: sgd.applyMs },
+    adam1pass: {
+      msPerStep: onePass.msPerStep,
+      applyMs: onePass.applyMs,
+      samplesPerSec: (M * 1000) / onePass.msPerStep,
+      maxRelDiffVsTfAdam: compareSinglePassAdam(),
+    },
     byKind,
     topKernels: perStep.sort((p, q) => q.ms - p.ms).slice(0, 12),
     kernelCalls,
@@ -299,6 +422,60 @@ export async function profileTrainingStep(opts: { steps?: number; fused?: boolea
     outsideKernelsMs: instrumented.msPerStep - kernelMs,
     dispatchUsPerTinyOp,
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Interleaved A/B of step variants (robust to background load: every round runs every variant).
+
+export const STEP_VARIANTS: Record<string, StepOptions> = {
+  'fused+tfAdam (baseline)': { fused: true, optimizer: 'adam', steps: 0 },
+  'unfused+tfAdam': { fused: false, optimizer: 'adam', steps: 0 },
+  'fused+customBceGrad+tfAdam': { fused: true, customBce: true, optimizer: 'adam', steps: 0 },
+  'fused+singlePassAdam': { fused: true, optimizer: 'adam1pass', steps: 0 },
+  'fused+customBceGrad+singlePassAdam': { fused: true, customBce: true, optimizer: 'adam1pass', steps: 0 },
+  'fused+sgd (no Adam, lower bound)': { fused: true, optimizer: 'sgd', steps: 0 },
+};
+
+export async function compareStepVariants(opts: { rounds?: number; steps?: number } = {}): Promise<Record<string, { msPerStep: number; samplesPerSec: number; applyMs: number }>> {
+  await initBackend('wasm');
+  registerFastWasmMatMul();
+  const rounds = opts.rounds ?? 5;
+  const steps = opts.steps ?? 8;
+  const names = Object.keys(STEP_VARIANTS);
+  const ms = new Map<string, number[]>(names.map((n) => [n, []]));
+  const apply = new Map<string, number[]>(names.map((n) => [n, []]));
+  for (let r = 0; r < rounds; r++) {
+    for (const name of names) {
+      const t = timeTrainingSteps({ ...STEP_VARIANTS[name]!, steps });
+      ms.get(name)!.push(t.msPerStep);
+      apply.get(name)!.push(t.applyMs);
+    }
+  }
+  const out: Record<string, { msPerStep: number; samplesPerSec: number; applyMs: number }> = {};
+  for (const name of names) {
+    const m = median(ms.get(name)!);
+    out[name] = { msPerStep: m, samplesPerSec: (M * 1000) / m, applyMs: median(apply.get(name)!) };
+  }
+  return out;
+}
+
+/** Loss and gradients of one VAE step with the custom BCE gradient vs autodiff: max relative difference. */
+export function compareCustomBce(): number {
+  const v = makeVars();
+  const [x] = makeBatches(1);
+  const eps = tf.randomNormal([M, ARCH.z], 0, 1, 'float32', 9) as tf.Tensor2D;
+  const run = (custom: boolean) => tf.variableGrads(() => vaeLoss(v, x!, eps, true, custom), v.list);
+  const a = run(false);
+  const b = run(true);
+  let worst = Math.abs(a.value.dataSync()[0]! - b.value.dataSync()[0]!) / Math.abs(a.value.dataSync()[0]!);
+  for (const w of v.list) {
+    const ga = a.grads[w.name]!;
+    const gb = b.grads[w.name]!;
+    const d = tf.tidy(() => tf.max(tf.abs(tf.sub(ga, gb))).dataSync()[0]! / Math.max(tf.max(tf.abs(ga)).dataSync()[0]!, 1e-30));
+    worst = Math.max(worst, d);
+  }
+  tf.dispose([a.value, b.value, ...Object.values(a.grads), ...Object.values(b.grads), x!, eps, ...v.list]);
+  return worst;
 }
 
 const round = (x: number): number => Math.round(x * 1000) / 1000;
@@ -315,8 +492,10 @@ if (isMain) {
   void (async () => {
     const kernels = await benchKernels();
     const profile = await profileTrainingStep();
-    const profileUnfused = await profileTrainingStep({ fused: false });
-    console.log(JSON.stringify(rounded({ backend: tf.getBackend(), kernels, profile, profileUnfused }), null, 2));
+    const variants = await compareStepVariants();
+    const checks = { customBceMaxRelDiff: compareCustomBce(), singlePassAdamMaxRelDiff: compareSinglePassAdam() };
+    const loadAverage = os.loadavg();
+    console.log(JSON.stringify(rounded({ backend: tf.getBackend(), loadAverage, kernels, profile, variants, checks }), null, 2));
   })().catch((err: unknown) => {
     console.error(err);
     process.exitCode = 1;
