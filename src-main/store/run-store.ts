@@ -295,7 +295,10 @@ export class RunStore {
 
   createRun(input: CreateRunInput): RunSummary {
     const status: RunStatus = input.status ?? 'queued';
+    if (status !== 'queued' && status !== 'imported') throw new Error(`a new run is 'queued' or 'imported', not '${String(status)}'`);
     const id = this.db.transaction(() => {
+      if (input.parentId != null && !this.stmt('SELECT 1 FROM runs WHERE id = ?').get(input.parentId))
+        throw new Error(`parent run ${input.parentId} does not exist`);
       const now = input.createdAt ?? Date.now();
       const info = this.stmt(
         `INSERT INTO runs (name, status, created_at, config_text, config_json, dataset, backend, app_version, seed, notes, parent_id, imported)
