@@ -3,6 +3,7 @@ export {
   RunStore,
   RunNotFoundError,
   type CreateRunInput,
+  type OpenOptions,
   type StatusUpdate,
   type ParamFilter,
   type ParamValue,

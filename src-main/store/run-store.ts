@@ -114,6 +114,11 @@ export interface RunBatch {
   points: MetricPoint[];
 }
 
+export interface OpenOptions {
+  /** Path of the better-sqlite3 addon to load (under Electron, the build for Electron's ABI). */
+  nativeBinding?: string;
+}
+
 export class RunNotFoundError extends Error {
   constructor(readonly runId: number) {
     super(`no run with id ${runId}`);
@@ -232,9 +237,9 @@ export class RunStore {
    * Open (creating if needed) the database at `file` and migrate it to the current schema.
    * Throws SchemaVersionError, naming both versions, for a file written by a newer release (left untouched).
    */
-  static open(file: string): RunStore {
+  static open(file: string, options: OpenOptions = {}): RunStore {
     if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-    const db = new Database(file);
+    const db = new Database(file, options.nativeBinding ? { nativeBinding: options.nativeBinding } : {});
     try {
       db.pragma('busy_timeout = 5000');
       // Refuse a newer file before touching it (even the journal mode).

@@ -49,6 +49,14 @@ describe('RunStore: runs', () => {
     expect(store.integrityCheck()).toEqual(['ok']);
   });
 
+  it('loads the addon from an explicit nativeBinding path (Electron)', () => {
+    const addon = path.resolve('node_modules/better-sqlite3/build/Release/better_sqlite3.node');
+    const other = RunStore.open(path.join(dir, 'other.sqlite'), { nativeBinding: addon });
+    expect(other.integrityCheck()).toEqual(['ok']);
+    other.close();
+    expect(() => RunStore.open(path.join(dir, 'third.sqlite'), { nativeBinding: path.join(dir, 'missing.node') })).toThrow();
+  });
+
   it('creates a run keeping the config text verbatim and the filled config, params flattened', () => {
     const text = '{ "model": { "latentDim": 2 },   "seed": 7 }';
     const config = parseRunConfig(JSON.parse(text));
