@@ -1,0 +1,260 @@
+// Export a run from the store as a bundle, and import a bundle as a new run. Import verifies the whole bundle
+// before writing anything; then the checkpoint directory is written (atomically) and every row is inserted in one
+// store transaction, so a failure leaves neither rows nor files behind.
+import { existsSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import type { MetricPoint } from '../api/model-types';
+import { parseRunConfig, type RunConfig } from '../api/run-config';
+import type { RunStore } from '../store/run-store';
+import { expectedWeightShapes, type InputShape } from './architecture';
+import { BundleError, buildBundle, parseBundle, type BundleDataset, type BundleSnapshot } from './bundle';
+import { CheckpointError, readCheckpointDir, writeCheckpointDir, type CheckpointContents, type NamedTensor } from './checkpoint-dir';
+import { listDatasets } from '../data/registry';
+import { formatFromName, parseImportFile } from '../data/import-file';
+
+export interface ExportOptions {
+  appVersion: string;
+  /** Default: the run's 'best' checkpoint, else its 'last', else the latest one. */
+  checkpointId?: number;
+}
+
+export interface ImportOptions {
+  dataHome: string;
+  /** Runs' directories live here: <runsDir>/<runId>/checkpoints/<tag>. */
+  runsDir: string;
+}
+
+function shapesFit(config: RunConfig, shape: InputShape, weights: NamedTensor[]): boolean {
+  const byName = new Map(weights.map((w) => [w.name, w.shape.join()]));
+  const expected = expectedWeightShapes(config, shape);
+  return expected.length === weights.length && expected.every((e) => byName.get(e.name) === e.shape.join());
+}
+
+/**
+ * The dataset's example shape and kind for a run. The store keeps only the dataset id, so: ica-synthetic from the
+ * config, an imported file by reading it (if it is still there), other datasets from the registry; as a last resort
+ * (an MLP or gmm whose file is gone) a [1, d, 1] shape read off the weights. The result must fit the weights.
+ */
+export function resolveDataset(config: RunConfig, weights: NamedTensor[]): BundleDataset {
+  const id = config.data.dataset;
+  const candidates: BundleDataset[] = [];
+  if (id === 'ica-synthetic') candidates.push({ id, shape: [1, config.data.observedDim, 1], kind: 'series' });
+  else if (id === 'import') {
+    const file = config.data.path ? path.resolve(config.data.path) : null;
+    const format = config.data.format ?? (file ? formatFromName(file) : null);
+    if (file && format && existsSync(file)) {
+      try {
+        const parsed = parseImportFile(file, format);
+        candidates.push({ id, shape: parsed.shape, kind: parsed.kind });
+      } catch {
+        /* unreadable now: fall back to the weights */
+      }
+    }
+  } else {
+    const d = listDatasets().find((x) => x.id === id);
+    if (d && d.shape.every((s) => s > 0)) candidates.push({ id, shape: d.shape, kind: d.kind });
+  }
+  const byName = new Map(weights.map((w) => [w.name, w]));
+  const flatDim =
+    byName.get('gmm/means')?.shape[1] ?? (config.model.arch === 'mlp' ? byName.get('decoder/out/kernel')?.shape[1] : undefined);
+  if (flatDim) candidates.push({ id, shape: [1, flatDim, 1], kind: candidates[0]?.kind ?? 'image' });
+  const fit = candidates.find((c) => shapesFit(config, c.shape, weights));
+  if (!fit)
+    throw new BundleError(
+      `cannot export: the checkpoint's weights do not fit the run's config on dataset "${id}"` +
+        (candidates.length ? ` (tried shapes ${candidates.map((c) => `[${c.shape.join(', ')}]`).join(', ')})` : ' (its example shape is unknown)'),
+    );
+  return fit;
+}
+
+function slug(name: string): string {
+  return (
+    name
+      .normalize('NFKD')
+      .replace(/[^A-Za-z0-9._-]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 80) || 'run'
+  );
+}
+
+/** Build the bundle of a run's chosen checkpoint, with its metrics and sample artifacts. */
+export function exportRunBundle(store: RunStore, runId: number, opts: ExportOptions): { filename: string; bytes: Uint8Array } {
+  const run = store.getRun(runId);
+  if (!run) throw new BundleError(`cannot export: no run with id ${runId}`);
+  const checkpoints = store.listCheckpoints(runId);
+  const chosen =
+    opts.checkpointId !== undefined
+      ? checkpoints.find((c) => c.id === opts.checkpointId)
+      : (checkpoints.find((c) => c.tag === 'best') ?? checkpoints.find((c) => c.tag === 'last') ?? checkpoints[checkpoints.length - 1]);
+  if (!chosen)
+    throw new BundleError(
+      opts.checkpointId !== undefined
+        ? `cannot export: run ${runId} has no checkpoint with id ${opts.checkpointId}`
+        : `cannot export: run ${runId} has no checkpoint yet`,
+    );
+  let contents: CheckpointContents;
+  try {
+    contents = readCheckpointDir(chosen.path);
+  } catch (err) {
+    if (err instanceof CheckpointError) throw new BundleError(`cannot export run ${runId}: ${err.message}`);
+    throw err;
+  }
+  let config: RunConfig;
+  try {
+    config = parseRunConfig(run.config ?? contents.config);
+  } catch (err) {
+    throw new BundleError(`cannot export run ${runId}: ${(err as Error).message}`);
+  }
+  const dataset = resolveDataset(config, contents.weights);
+
+  const rows = JSON.parse(store.exportSeries('json', [runId])) as { metric: string; step: number; epoch: number; time: number; value: number }[];
+  const metrics: MetricPoint[] = rows.map((r) => ({ name: r.metric, step: r.step, epoch: r.epoch, time: r.time, value: r.value }));
+  const snapshots: BundleSnapshot[] = [];
+  for (const a of store.listArtifacts(runId)) {
+    const blob = store.getArtifactData(a.id);
+    if (!blob) continue;
+    snapshots.push({
+      kind: a.kind,
+      epoch: a.epoch,
+      step: a.step,
+      mime: a.mime,
+      width: a.width,
+      height: a.height,
+      meta: a.meta,
+      data: new Uint8Array(blob.data.buffer, blob.data.byteOffset, blob.data.byteLength),
+    });
+  }
+
+  const bytes = buildBundle({
+    appVersion: opts.appVersion,
+    run: {
+      name: run.name,
+      config,
+      configText: run.configText,
+      dataset,
+      seed: run.seed,
+      backend: run.backend,
+      status: run.status,
+      tags: run.tags,
+      notes: run.notes,
+      createdAt: run.createdAt,
+      startedAt: run.startedAt,
+      finishedAt: run.finishedAt,
+      sourceRunId: run.id,
+    },
+    finalMetrics: run.final,
+    metrics,
+    checkpoint: {
+      epoch: chosen.epoch,
+      step: chosen.step,
+      tag: chosen.tag,
+      metrics: contents.metrics,
+      backend: contents.backend,
+      createdAt: contents.createdAt,
+    },
+    weights: contents.weights,
+    optimizer: contents.optimizer,
+    snapshots,
+  });
+  const epoch = Number.isInteger(chosen.epoch) ? String(chosen.epoch) : chosen.epoch.toFixed(2);
+  return { filename: `${slug(run.name)}-${chosen.tag}-epoch${epoch}.vae-bundle.zip`, bytes };
+}
+
+/** A store method running `fn` in one SQLite transaction, when the store offers one. */
+type TransactionRunner = <T>(fn: () => T) => T;
+
+function transactionOf(store: RunStore): TransactionRunner | null {
+  const candidate = (store as unknown as { transaction?: unknown }).transaction;
+  return typeof candidate === 'function' ? (candidate.bind(store) as TransactionRunner) : null;
+}
+
+/**
+ * Verify a bundle completely, then add it as a new run with status 'imported': its checkpoint directory, metrics,
+ * artifacts and checkpoint row. Throws BundleError (nothing written) for a bad bundle; on any later failure the
+ * rows and the written directory are removed again.
+ */
+export function importRunBundle(store: RunStore, bytes: Uint8Array, opts: ImportOptions): { runId: number } {
+  const bundle = parseBundle(bytes); // throws before anything is written
+  const { run, checkpoint } = bundle;
+  let runDir: string | null = null;
+  let runDirExisted = false;
+  let checkpointDir: string | null = null;
+  let createdRunId: number | null = null;
+
+  const writeAll = (): number => {
+    const created = store.createRun({
+      name: run.name,
+      configText: run.configText,
+      config: run.config,
+      dataset: run.dataset.id,
+      seed: run.seed,
+      appVersion: bundle.appVersion,
+      backend: run.backend,
+      tags: run.tags,
+      notes: run.notes,
+      status: 'imported',
+      createdAt: run.createdAt,
+    });
+    const runId = created.id;
+    createdRunId = runId;
+    store.setStatus(runId, 'imported', { startedAt: run.startedAt, finishedAt: run.finishedAt ?? bundle.createdAt });
+    if (bundle.metrics.length) store.appendMetrics(runId, bundle.metrics);
+    const last = bundle.metrics.reduce((m, p) => (p.step >= m.step ? { step: p.step, epoch: p.epoch } : m), { step: checkpoint.step, epoch: checkpoint.epoch });
+    store.updateProgress(runId, last.step, last.epoch);
+    for (const s of bundle.snapshots)
+      store.addArtifact(runId, { kind: s.kind, epoch: s.epoch, step: s.step, mime: s.mime, width: s.width, height: s.height, meta: s.meta, data: s.data });
+
+    runDir = path.join(opts.runsDir, String(runId));
+    runDirExisted = existsSync(runDir);
+    checkpointDir = path.join(runDir, 'checkpoints', safeTag(checkpoint.tag));
+    const size = writeCheckpointDir(checkpointDir, {
+      runId,
+      epoch: checkpoint.epoch,
+      step: checkpoint.step,
+      config: run.config,
+      weights: bundle.weights,
+      optimizer: bundle.optimizer,
+      metrics: checkpoint.metrics,
+      backend: checkpoint.backend,
+      createdAt: checkpoint.createdAt,
+    });
+    store.addCheckpoint(runId, {
+      epoch: checkpoint.epoch,
+      step: checkpoint.step,
+      tag: checkpoint.tag,
+      path: checkpointDir,
+      bytes: size,
+      metrics: checkpoint.metrics,
+    });
+    store.log(runId, 'info', `imported from a bundle written by VAE Workbench ${bundle.appVersion} (source run ${run.sourceRunId ?? 'unknown'})`);
+    return runId;
+  };
+
+  const removeFiles = () => {
+    if (checkpointDir) rmSync(checkpointDir, { recursive: true, force: true });
+    if (runDir && !runDirExisted) rmSync(runDir, { recursive: true, force: true });
+  };
+
+  const transaction = transactionOf(store);
+  if (transaction) {
+    try {
+      return { runId: transaction(writeAll) };
+    } catch (err) {
+      removeFiles();
+      throw err;
+    }
+  }
+  // Without a store-level transaction: undo by deleting the run (its rows cascade) and the files.
+  try {
+    return { runId: writeAll() };
+  } catch (err) {
+    if (createdRunId !== null) store.deleteRun(createdRunId);
+    removeFiles();
+    throw err;
+  }
+}
+
+/** Checkpoint tags become directory names: keep them to safe characters. */
+function safeTag(tag: string): string {
+  return tag.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^\.+/, '_') || 'imported';
+}
