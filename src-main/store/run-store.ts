@@ -282,6 +282,14 @@ export class RunStore {
     return (this.db.pragma('integrity_check') as { integrity_check: string }[]).map((r) => r.integrity_check);
   }
 
+  /**
+   * Run several store calls as one transaction (all or nothing), e.g. importing a run with its metrics and images.
+   * Nested calls become savepoints. fn must be synchronous.
+   */
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
   private stmt(sql: string): Database.Statement {
     let s = this.statements.get(sql);
     if (!s) {

@@ -157,6 +157,25 @@ describe('deleteRun', () => {
   });
 });
 
+describe('transaction', () => {
+  it('groups calls all or nothing', () => {
+    expect(() =>
+      store.transaction(() => {
+        const r = newRun('half-imported');
+        store.appendMetrics(r.id, [point('train/loss', 1, 1)]);
+        throw new Error('bundle broken');
+      }),
+    ).toThrow('bundle broken');
+    expect(store.listRuns().total).toBe(0);
+    const id = store.transaction(() => {
+      const r = newRun('imported');
+      store.appendMetrics(r.id, [point('train/loss', 1, 1)]);
+      return r.id;
+    });
+    expect(store.getRun(id)!.final).toEqual({ 'train/loss': 1 });
+  });
+});
+
 describe('export', () => {
   it('exports runs as CSV and JSON that parse back, with params and final metrics', () => {
     const a = newRun('plain', 2);
