@@ -145,10 +145,14 @@ export function parseImportFile(file: string, format: ImportFormat, opts: { csvL
   return { n, d, shape, kind, x, y, normalisation, labelSource };
 }
 
-/** Train = all but the last 10% (at least one test example); both views into the parsed arrays. */
-export function splitLastFraction(parsed: ParsedImport, file: string): { train: LoadedDataset['train']; test: LoadedDataset['test'] } {
+/** Train = all but the last testCount rows (default: the last 10%, at least one); both views into the parsed arrays. */
+export function splitLastFraction(
+  parsed: ParsedImport,
+  file: string,
+  testCount?: number,
+): { train: LoadedDataset['train']; test: LoadedDataset['test'] } {
   if (parsed.n < 2) throw new DatasetError(`${file}: needs at least 2 examples (one for the test split), has ${parsed.n}`);
-  const nTest = Math.max(1, Math.round(parsed.n * IMPORT_TEST_FRACTION));
+  const nTest = testCount ?? Math.max(1, Math.round(parsed.n * IMPORT_TEST_FRACTION));
   const all = { x: parsed.x, y: parsed.y, n: parsed.n };
   return { train: sliceSplit(all, parsed.d, 0, parsed.n - nTest), test: sliceSplit(all, parsed.d, parsed.n - nTest, parsed.n) };
 }

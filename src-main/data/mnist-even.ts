@@ -1,9 +1,10 @@
 // `mnist-14x14-even`: the PHYS449 assignment data — even digits only (0, 2, 4, 6, 8), downsampled to 14x14 by
-// 2x2 average pooling. Without data.path it is derived from the bundled `mnist`, whose fixed train and test splits
-// keep their roles (3,944 train / 986 test). With data.path it reads the
-// assignment's CSV file: each row = 196 pixel values (row-major 14x14) then the digit label; separators may be
-// commas or spaces; pixel values in [0,1] are kept, values in [0,255] are divided by 255. Split of the file:
-// the last 10% of the rows are test, in file order. Labels are the digits themselves (y indexes '0'..'9').
+// 2x2 average pooling. Without data.path it is derived from the bundled `mnist`, whose fixed train and test
+// splits keep their roles (3,944 train / 986 test). With data.path it reads the assignment's file (even_mnist.csv,
+// 29,492 rows): each row = 196 pixel values (row-major 14x14) then the digit label; separators may be spaces or
+// commas; pixel values in [0,1] are kept, values in [0,255] are divided by 255. Split of the file: the last 3,000
+// rows are test (the assignment's test-set size; the last 10% for files under 6,000 rows), in file order.
+// Labels are the digits themselves (y indexes the names '0'..'9').
 import path from 'node:path';
 import { DatasetError, type DatasetDescriptor, type LoadedDataset, type Split } from './types';
 import { loadBundledMnist, mnistLoader } from './mnist-bundled';
@@ -12,6 +13,8 @@ import { DIGIT_LABELS, type DatasetLoader } from './loader';
 import { fileStamp } from './split-utils';
 
 const SIDE = 14;
+/** The assignment file (29,492 rows) keeps its last 3,000 rows for testing. */
+export const ASSIGNMENT_TEST_ROWS = 3000;
 const D = SIDE * SIDE;
 
 /** 2x2 average pooling of 28x28 images, keeping only the rows whose label is even. */
@@ -47,7 +50,7 @@ function descriptor(splits: { train: number; test: number }, fromFile: string | 
       'Even digits only (0,2,4,6,8), downsampled to 14x14 by 2x2 average pooling, values in [0,1]; labels are the digits. ' +
       'Without data.path: derived from the bundled mnist, keeping its fixed train/test split. ' +
       'With data.path: the assignment CSV (each row 196 pixel values then the label; commas or spaces; ' +
-      'values in [0,255] are divided by 255), the last 10% of rows being the test split.' +
+      'values in [0,255] are divided by 255); its last 3,000 rows are the test split (the last 10% for files under 6,000 rows).' +
       (fromFile ? ` Read from ${fromFile}.` : ''),
     shape: [SIDE, SIDE, 1],
     kind: 'image',
@@ -81,7 +84,7 @@ export const mnistEvenLoader: DatasetLoader = {
         throw new DatasetError(`mnist-14x14-even: ${file} rows hold ${parsed.d} pixel values before the label, expected ${D} (14x14)`);
       for (let i = 0; i < parsed.n; i++)
         if (parsed.y![i]! > 9) throw new DatasetError(`mnist-14x14-even: ${file} data row ${i + 1} has label ${parsed.y![i]}, expected a digit 0..9`);
-      const { train, test } = splitLastFraction(parsed, file);
+      const { train, test } = splitLastFraction(parsed, file, parsed.n >= 2 * ASSIGNMENT_TEST_ROWS ? ASSIGNMENT_TEST_ROWS : undefined);
       ctx.onProgress?.(1, 'loaded');
       return { descriptor: descriptor({ train: train.n, test: test.n }, file), d: D, train, test };
     }

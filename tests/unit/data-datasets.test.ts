@@ -85,6 +85,14 @@ describe('mnist-14x14-even', () => {
     expect(Array.from(ds.test.y!)).toEqual([0, 2, 4, 6, 8]);
     expect(ds.train.x[1]).toBeCloseTo(13 / 255, 6);
     expect(Math.max(...ds.train.x)).toBeCloseTo(1, 6);
+    // a file the size of the assignment's keeps its last 3,000 rows for testing
+    const big: string[] = [];
+    for (let i = 0; i < 6500; i++) big.push(`${'0 '.repeat(190)}${i % 250} 1 2 3 4 255 ${(i % 5) * 2}`);
+    fs.writeFileSync(file, big.join('\n'));
+    const large = await loadDataset(cfg({ dataset: 'mnist-14x14-even', path: file }), { dataHome, seed: 1 });
+    expect(large.train.n).toBe(3500);
+    expect(large.test.n).toBe(3000);
+    expect(large.test.x[190]).toBeCloseTo((3500 % 250) / 255, 6);
     // a row with 195 pixels is refused naming the line
     fs.writeFileSync(file, rows.slice(0, 3).join('\n') + '\n' + rows[3]!.split(' ').slice(1).join(' ') + '\n');
     await expect(loadDataset(cfg({ dataset: 'mnist-14x14-even', path: file }), { dataHome, seed: 1 })).rejects.toThrow(/line 4 has 196 values, expected 197/);
