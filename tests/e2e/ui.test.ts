@@ -1,0 +1,222 @@
+// End-to-end: the real web host (real service, real SQLite in a temp home, real training on the bundled
+// MNIST digits) driven through the built renderer in a real headless Chromium.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const ROOT = process.cwd();
+const SHOTS = path.join(ROOT, 'test-results', 'screenshots');
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+let server: ChildProcess | null = null;
+let home = '';
+let baseUrl = '';
+let browser: Browser;
+let page: Page;
+const pageErrors: string[] = [];
+const runIds: number[] = [];
+
+async function startServer(): Promise<string> {
+  home = mkdtempSync(path.join(tmpdir(), 'vae-ui-e2e-'));
+  const child = spawn(process.execPath, ['bin/vae-workbench.js', 'serve', '--port', '0', '--json'], {
+    cwd: ROOT,
+    env: { ...process.env, VAE_WORKBENCH_HOME: home },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  server = child;
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout! });
+    const timer = setTimeout(() => reject(new Error(`web host did not start in time; stderr:\n${stderr}`)), 240_000);
+    lines.on('line', (line) => {
+      try {
+        const info = JSON.parse(line) as { url: string };
+        clearTimeout(timer);
+        resolve(info.url);
+      } catch {
+        /* not the JSON line */
+      }
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`web host exited with ${code}; stderr:\n${stderr}`));
+    });
+  });
+}
+
+async function shot(name: string): Promise<void> {
+  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+async function go(hash: string): Promise<void> {
+  await page.evaluate((h) => (window.location.hash = h), hash);
+}
+
+/** Launch the Quick test preset from the form (optionally with another latent size); returns the run id. */
+async function launchFromForm(latentDim?: number): Promise<number> {
+  await go('#/launch?preset=quick-test');
+  await page.locator('#f-model-latentDim').waitFor();
+  await expect.poll(() => page.locator('#f-name').inputValue()).toBe('quick-test');
+  if (latentDim !== undefined) await page.fill('#f-model-latentDim', String(latentDim));
+  await expect.poll(() => page.getByText('Config is valid.').count()).toBe(1);
+  await page.getByRole('button', { name: 'Launch run' }).click();
+  await page.waitForURL(/#\/run\/\d+$/, { timeout: 30_000 });
+  return Number(/#\/run\/(\d+)$/.exec(page.url())![1]);
+}
+
+async function waitCompleted(runId: number): Promise<void> {
+  await go(`#/run/${runId}`);
+  await page.locator(`.view-head .status`).first().waitFor();
+  await expect
+    .poll(async () => page.locator('.view-head .status').first().getAttribute('data-status'), { timeout: 240_000, intervals: [1000] })
+    .toMatch(/completed|failed|diverged/);
+  expect(await page.locator('.view-head .status').first().getAttribute('data-status')).toBe('completed');
+}
+
+beforeAll(async () => {
+  mkdirSync(SHOTS, { recursive: true });
+  baseUrl = await startServer();
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+  page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  await page.goto(baseUrl);
+  await page.locator('.top .pill').first().waitFor();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  if (server && server.exitCode === null) {
+    const exited = new Promise((r) => server!.once('exit', r));
+    server.kill('SIGTERM');
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+  }
+  if (home) rmSync(home, { recursive: true, force: true });
+});
+
+describe('VAE Workbench UI in a real browser', () => {
+  it('shows the backend and an empty runs table that leads to the Quick test preset', async () => {
+    // the token was moved from the address bar into sessionStorage
+    expect(page.url()).not.toContain('token=');
+    await go('#/runs');
+    await page.getByText('No runs yet').waitFor();
+    expect(await page.locator('.top').textContent()).toMatch(/backend: (wasm|tensorflow|cpu)/);
+    await shot('01-runs-empty');
+    await page.getByRole('button', { name: 'Launch a Quick test run' }).click();
+    await page.waitForURL(/#\/launch\?preset=quick-test/);
+    await expect.poll(() => page.locator('#f-data-trainLimit').inputValue()).toBe('2000');
+  });
+
+  it('names the field of an invalid value inline and refuses to launch', async () => {
+    await go('#/launch?preset=quick-test');
+    await page.fill('#f-model-latentDim', '-3');
+    const err = page.locator('#f-model-latentDim-err');
+    await err.waitFor();
+    expect(await err.textContent()).toContain('model.latentDim');
+    await page.fill('#f-training-batchSize', 'abc');
+    expect(await page.locator('#f-training-batchSize-err').textContent()).toContain('training.batchSize');
+    await shot('02-launch-invalid');
+    await page.fill('#f-model-latentDim', '2');
+    await page.fill('#f-training-batchSize', '100');
+    await expect.poll(() => page.locator('.field-error').count()).toBe(0);
+  });
+
+  it('launches a short run from the form and watches it complete with live curves and samples', async () => {
+    const a = await launchFromForm(2);
+    runIds.push(a);
+    // the second run (latent 5) queues while the first trains
+    const b = await launchFromForm(5);
+    runIds.push(b);
+    await waitCompleted(a);
+    const points = await page.locator('.charts .chart-box').first().getAttribute('data-points');
+    expect(Number(points)).toBeGreaterThan(2);
+    await page.locator('.gallery img').first().waitFor();
+    expect(await page.locator('.gallery img').count()).toBeGreaterThanOrEqual(2);
+    await shot('03-run-view');
+    await waitCompleted(b);
+  });
+
+  it('lists the runs, selects two with the keyboard and opens the comparison', async () => {
+    await go('#/runs');
+    await page.locator('.runs-table tbody tr').nth(1).waitFor();
+    for (const id of runIds) {
+      const box = page.getByLabel(`Select run ${id}`, { exact: true });
+      await box.focus();
+      await page.keyboard.press('Space');
+      expect(await box.isChecked()).toBe(true);
+    }
+    await shot('04-runs-table');
+    await page.getByRole('button', { name: 'Compare', exact: true }).click();
+    await page.waitForURL(/#\/compare\?ids=/);
+    const ids = new URL(page.url().replace('#', '')).searchParams.get('ids')!.split(',').map(Number).sort();
+    expect(ids).toEqual([...runIds].sort());
+  });
+
+  it('compares two runs that differ in latent size: the diff names model.latentDim and both curves are drawn', async () => {
+    await go(`#/compare?ids=${runIds.join(',')}`);
+    const row = page.locator('tr.differs[data-key="model.latentDim"]');
+    await row.waitFor();
+    expect((await row.locator('td').allTextContents()).map((s) => s.trim())).toEqual(['2', '5']);
+    // identical hyperparameters are folded away
+    expect(await page.locator('tr.same').count()).toBe(0);
+    const box = page.locator('.compare-chart .chart-box');
+    await expect.poll(() => box.getAttribute('data-datasets'), { timeout: 30_000 }).toBe('2');
+    const counts = (await box.getAttribute('data-points'))!.split(',').map(Number);
+    expect(counts).toHaveLength(2);
+    for (const n of counts) expect(n).toBeGreaterThan(0);
+    // the chart itself holds two datasets with points
+    const drawn = await page.evaluate(() => {
+      const canvas = document.querySelector('.compare-chart canvas') as HTMLCanvasElement;
+      const ctx = canvas.getContext('2d')!;
+      const { data } = ctx.getImageData(0, 0, canvas.width, canvas.height);
+      let coloured = 0;
+      for (let i = 0; i < data.length; i += 4) if (data[i + 3]! > 0 && Math.abs(data[i]! - data[i + 2]!) > 60) coloured++;
+      return coloured;
+    });
+    expect(drawn).toBeGreaterThan(100);
+    await page.locator('.sample-compare img').first().waitFor();
+    expect(await page.locator('.sample-compare img').count()).toBe(2);
+    await page.locator('.parcoords polyline').first().waitFor();
+    expect(await page.locator('.parcoords polyline').count()).toBe(2);
+    await shot('05-compare');
+  });
+
+  it('browses samples at two epochs and the images differ', async () => {
+    const id = runIds[0]!;
+    await go(`#/samples/${id}`);
+    const slider = page.locator('#epoch-range');
+    await slider.waitFor();
+    const prior = page.locator('figure.artifact', { hasText: 'Prior samples' }).locator('img');
+    await prior.waitFor();
+    const lastEpoch = await page.getByTestId('epoch-value').textContent();
+    const lastSrc = await prior.getAttribute('src');
+    await slider.focus();
+    await page.keyboard.press('Home');
+    await expect.poll(() => page.getByTestId('epoch-value').textContent()).not.toBe(lastEpoch);
+    await expect.poll(() => prior.getAttribute('src')).not.toBe(lastSrc);
+    const firstSrc = await prior.getAttribute('src');
+    expect(firstSrc).toMatch(/^data:image\/png;base64,/);
+    expect(lastSrc).toMatch(/^data:image\/png;base64,/);
+    expect(firstSrc).not.toBe(lastSrc);
+    await shot('06-samples-first-epoch');
+    await page.keyboard.press('End');
+    await expect.poll(() => page.getByTestId('epoch-value').textContent()).toBe(lastEpoch);
+    await page.locator('.chart-box.scatter').waitFor();
+    expect(Number(await page.locator('.chart-box.scatter').getAttribute('data-points'))).toBeGreaterThan(10);
+    await shot('07-samples-last-epoch');
+  });
+
+  it('shows api errors in place', async () => {
+    await go('#/run/99999');
+    await page.locator('.error[role=alert]').waitFor();
+    expect(await page.locator('.error[role=alert]').textContent()).toMatch(/99999|not found/i);
+    expect(pageErrors).toEqual([]);
+  });
+});
