@@ -98,9 +98,19 @@ describe('RunStore.series downsampling on irregular data', () => {
     expect(s.points.some((p) => p.y === -1e9)).toBe(true);
   };
 
-  for (const x of ['step', 'epoch', 'time'] as const) {
-    it(`x = ${x}: first, last, spike and dip kept; at most maxPoints; ordered`, () => {
+  // inMemoryFactor 0 forces the SQL paths (per-bucket queries for step, plucked columns for epoch/time);
+  // a huge factor forces reading every row and bucketing in JavaScript.
+  for (const [x, factor] of [
+    ['step', 0],
+    ['epoch', 0],
+    ['time', 0],
+    ['step', 1e9],
+    ['time', 1e9],
+  ] as const) {
+    it(`x = ${x}, ${factor ? 'in memory' : 'in SQL'}: first, last, spike and dip kept; at most maxPoints; ordered`, () => {
+      store.inMemoryFactor = factor;
       const [s] = store.series([runId], 'train/loss', { x, maxPoints: 300 });
+      store.inMemoryFactor = 3;
       check(s!, 300);
       expect(s!.total).toBe(n);
       const [all] = store.series([runId], 'train/loss', { x, maxPoints: n });
