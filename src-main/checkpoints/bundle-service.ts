@@ -6,11 +6,9 @@ import path from 'node:path';
 import type { MetricPoint } from '../api/model-types';
 import { parseRunConfig, type RunConfig } from '../api/run-config';
 import type { RunStore } from '../store/run-store';
-import { expectedWeightShapes, type InputShape } from './architecture';
-import { BundleError, buildBundle, parseBundle, type BundleDataset, type BundleSnapshot } from './bundle';
+import { BundleError, buildBundle, parseBundle, type BundleSnapshot } from './bundle';
 import { CheckpointError, readCheckpointDir, writeCheckpointDir, type CheckpointContents, type NamedTensor } from './checkpoint-dir';
-import { listDatasets } from '../data/registry';
-import { formatFromName, parseImportFile } from '../data/import-file';
+import { resolveDataset } from './dataset-shape';
 
 export interface ExportOptions {
   appVersion: string;
@@ -22,49 +20,6 @@ export interface ImportOptions {
   dataHome: string;
   /** Runs' directories live here: <runsDir>/<runId>/checkpoints/<tag>. */
   runsDir: string;
-}
-
-function shapesFit(config: RunConfig, shape: InputShape, weights: NamedTensor[]): boolean {
-  const byName = new Map(weights.map((w) => [w.name, w.shape.join()]));
-  const expected = expectedWeightShapes(config, shape);
-  return expected.length === weights.length && expected.every((e) => byName.get(e.name) === e.shape.join());
-}
-
-/**
- * The dataset's example shape and kind for a run. The store keeps only the dataset id, so: ica-synthetic from the
- * config, an imported file by reading it (if it is still there), other datasets from the registry; as a last resort
- * (an MLP or gmm whose file is gone) a [1, d, 1] shape read off the weights. The result must fit the weights.
- */
-export function resolveDataset(config: RunConfig, weights: NamedTensor[]): BundleDataset {
-  const id = config.data.dataset;
-  const candidates: BundleDataset[] = [];
-  if (id === 'ica-synthetic') candidates.push({ id, shape: [1, config.data.observedDim, 1], kind: 'series' });
-  else if (id === 'import') {
-    const file = config.data.path ? path.resolve(config.data.path) : null;
-    const format = config.data.format ?? (file ? formatFromName(file) : null);
-    if (file && format && existsSync(file)) {
-      try {
-        const parsed = parseImportFile(file, format);
-        candidates.push({ id, shape: parsed.shape, kind: parsed.kind });
-      } catch {
-        /* unreadable now: fall back to the weights */
-      }
-    }
-  } else {
-    const d = listDatasets().find((x) => x.id === id);
-    if (d && d.shape.every((s) => s > 0)) candidates.push({ id, shape: d.shape, kind: d.kind });
-  }
-  const byName = new Map(weights.map((w) => [w.name, w]));
-  const flatDim =
-    byName.get('gmm/means')?.shape[1] ?? (config.model.arch === 'mlp' ? byName.get('decoder/out/kernel')?.shape[1] : undefined);
-  if (flatDim) candidates.push({ id, shape: [1, flatDim, 1], kind: candidates[0]?.kind ?? 'image' });
-  const fit = candidates.find((c) => shapesFit(config, c.shape, weights));
-  if (!fit)
-    throw new BundleError(
-      `cannot export: the checkpoint's weights do not fit the run's config on dataset "${id}"` +
-        (candidates.length ? ` (tried shapes ${candidates.map((c) => `[${c.shape.join(', ')}]`).join(', ')})` : ' (its example shape is unknown)'),
-    );
-  return fit;
 }
 
 function slug(name: string): string {
@@ -105,7 +60,12 @@ export function exportRunBundle(store: RunStore, runId: number, opts: ExportOpti
   } catch (err) {
     throw new BundleError(`cannot export run ${runId}: ${(err as Error).message}`);
   }
-  const dataset = resolveDataset(config, contents.weights);
+  let dataset: ReturnType<typeof resolveDataset>;
+  try {
+    dataset = resolveDataset(config, contents.weights);
+  } catch (err) {
+    throw new BundleError(`cannot export run ${runId}: ${(err as Error).message}`);
+  }
 
   const rows = JSON.parse(store.exportSeries('json', [runId])) as { metric: string; step: number; epoch: number; time: number; value: number }[];
   const metrics: MetricPoint[] = rows.map((r) => ({ name: r.metric, step: r.step, epoch: r.epoch, time: r.time, value: r.value }));
