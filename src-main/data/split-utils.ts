@@ -102,3 +102,13 @@ export function inferShape(d: number): { shape: [number, number, number]; kind: 
   if (s3 >= 8 && s3 * s3 * 3 === d) return { shape: [s3, s3, 3], kind: 'image' };
   return { shape: [1, d, 1], kind: 'series' };
 }
+
+/**
+ * Hold out the last `fraction` of a training split for validation (views, no copy): the rule used for
+ * data.validationFraction. Returns the remaining train split and the validation split (n = 0 when fraction is 0).
+ */
+export function splitValidation(train: Split, d: number, fraction: number): { train: Split; validation: Split } {
+  const nVal = fraction > 0 ? Math.min(train.n - 1, Math.max(1, Math.round(train.n * fraction))) : 0;
+  const cut = train.n - Math.max(0, nVal);
+  return { train: sliceSplit(train, d, 0, cut), validation: sliceSplit(train, d, cut, train.n) };
+}

@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { dataSchema } from '../../src-main/api/run-config';
 import { clearDatasetMemo, listDatasets, loadDataset } from '../../src-main/data/registry';
 import { DatasetError } from '../../src-main/data/types';
+import { splitValidation } from '../../src-main/data/split-utils';
 
 const dataHome = fs.mkdtempSync(path.join(os.tmpdir(), 'vaew-data-mnist-'));
 afterAll(() => fs.rmSync(dataHome, { recursive: true, force: true }));
@@ -90,6 +91,17 @@ describe('mnist (bundled)', () => {
     const grey = await loadDataset(cfg(), { dataHome, seed: 7 });
     expect(grey.train.x.some((v) => v > 0 && v < 1)).toBe(true); // the cached grey values were not mutated
     expect(Math.abs(mean(ds.train.x) - mean(grey.train.x.subarray(0, 500 * 784)))).toBeLessThan(0.01);
+  });
+
+  it('holds out the last fraction of train for validation without copying', async () => {
+    const ds = await loadDataset(cfg(), { dataHome, seed: 1 });
+    const { train, validation } = splitValidation(ds.train, ds.d, 0.1);
+    expect(train.n).toBe(7200);
+    expect(validation.n).toBe(800);
+    expect(validation.x.length).toBe(800 * 784);
+    expect(validation.x.buffer === ds.train.x.buffer).toBe(true);
+    expect(validation.y![0]).toBe(ds.train.y![7200]);
+    expect(splitValidation(ds.train, ds.d, 0).validation.n).toBe(0);
   });
 
   it('lists mnist as available and refuses an unknown id naming it and the known ids', async () => {
