@@ -24,7 +24,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { RunConfig } from '../api/run-config';
 import type { NamedTensor } from '../checkpoints/checkpoint-dir';
-import { ensureConvGradKernels } from './conv-kernels';
+import { conv2dSame, conv2dTransposeSame } from './conv-ops';
 import { deriveSeed, SEED_STREAM } from './seeds';
 import type { DecoderOutput, EncoderOutput, LatentModel, Likelihood } from './types';
 
@@ -113,7 +113,6 @@ export class VaeModel implements LatentModel {
     this.stochastic = spec.kind === 'vae' || spec.kind === 'iwae';
     this.prefix = `vae${++modelCounter}_${Date.now().toString(36)}/`;
     this.logSigmaFloor = Math.log(spec.sigmaFloor);
-    if (spec.arch === 'conv') ensureConvGradKernels();
     this.build();
   }
 
@@ -205,7 +204,7 @@ export class VaeModel implements LatentModel {
       const [hh, ww, cc] = spec.shape;
       let h: tf.Tensor4D = tf.reshape(x, [-1, hh, ww, cc]);
       spec.convChannels.forEach((_, i) => {
-        const conv = tf.add(tf.conv2d(h, this.w<tf.Rank.R4>(`encoder/conv_${i}/kernel`), 2, 'same'), this.w(`encoder/conv_${i}/bias`));
+        const conv = tf.add(conv2dSame(h, this.w<tf.Rank.R4>(`encoder/conv_${i}/kernel`), 2), this.w(`encoder/conv_${i}/bias`));
         h = applyActivation(conv, spec.activation) as tf.Tensor4D;
       });
       return tf.reshape(h, [h.shape[0], -1]) as tf.Tensor2D;
@@ -235,11 +234,11 @@ export class VaeModel implements LatentModel {
       for (let j = 0; j < n - 1; j++) {
         const [th, tw] = this.spatial[n - 1 - j]!;
         const cout = chans[n - 2 - j]!;
-        const up = tf.conv2dTranspose(h, this.w<tf.Rank.R4>(`decoder/deconv_${j}/kernel`), [batch, th, tw, cout], 2, 'same');
+        const up = conv2dTransposeSame(h, this.w<tf.Rank.R4>(`decoder/deconv_${j}/kernel`), [batch, th, tw, cout], 2);
         h = applyActivation(tf.add(up, this.w(`decoder/deconv_${j}/bias`)), spec.activation) as tf.Tensor4D;
       }
       const [H, W, C] = spec.shape;
-      const img = tf.add(tf.conv2dTranspose(h, this.w<tf.Rank.R4>('decoder/out/kernel'), [batch, H, W, C], 2, 'same'), this.w('decoder/out/bias'));
+      const img = tf.add(conv2dTransposeSame(h, this.w<tf.Rank.R4>('decoder/out/kernel'), [batch, H, W, C], 2), this.w('decoder/out/bias'));
       return tf.reshape(img, [batch, H * W * C]) as tf.Tensor2D;
     });
     if (spec.likelihood === 'bernoulli') return { kind: 'bernoulli', params: out };
