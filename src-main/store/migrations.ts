@@ -151,6 +151,16 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 4,
+    description: 'runs.owner_pid: the process that queued or runs the run, so only orphaned runs are marked interrupted',
+    up(db) {
+      db.exec(`
+        ALTER TABLE runs ADD COLUMN owner_pid INTEGER;
+        CREATE INDEX runs_active ON runs(status) WHERE status IN ('queued', 'running');
+      `);
+    },
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -195,6 +195,16 @@ const X_COLUMNS = { step: 'step', epoch: 'epoch', time: 'time' } as const;
 const FINISHED = new Set<RunStatus>(['completed', 'failed', 'cancelled', 'diverged', 'interrupted', 'imported']);
 const BIG = 1.7976931348623157e308;
 
+/** Whether a process with this id exists (EPERM: it exists but belongs to someone else). */
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 function escapeLike(s: string): string {
   return s.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
@@ -314,8 +324,8 @@ export class RunStore {
         throw new Error(`parent run ${input.parentId} does not exist`);
       const now = input.createdAt ?? Date.now();
       const info = this.stmt(
-        `INSERT INTO runs (name, status, created_at, config_text, config_json, dataset, backend, app_version, seed, notes, parent_id, imported)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO runs (name, status, created_at, config_text, config_json, dataset, backend, app_version, seed, notes, parent_id, imported, owner_pid)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ).run(
         input.name,
         status,
@@ -329,6 +339,7 @@ export class RunStore {
         input.notes ?? '',
         input.parentId ?? null,
         status === 'imported' ? 1 : 0,
+        status === 'queued' ? process.pid : null,
       );
       const runId = Number(info.lastInsertRowid);
       if (!input.name.trim()) this.stmt('UPDATE runs SET name = ? WHERE id = ?').run(`run-${runId}`, runId);
@@ -378,6 +389,10 @@ export class RunStore {
       sets.push('backend = ?');
       args.push(update.backend);
     }
+    if (status === 'running' || status === 'queued') {
+      sets.push('owner_pid = ?');
+      args.push(process.pid);
+    }
     this.stmt(`UPDATE runs SET ${sets.join(', ')} WHERE id = ?`).run(...args, id);
     return this.getRun(id)!;
   }
@@ -388,20 +403,30 @@ export class RunStore {
   }
 
   /**
-   * After a crash or an unclean quit: every run still 'running' or 'queued' becomes 'interrupted' with an error
-   * saying so. Returns how many runs were marked. The service calls it once when it opens the store.
+   * After a crash or an unclean quit: every run still 'running' or 'queued' whose owner process (the one that queued
+   * or started it) is gone becomes 'interrupted' with an error saying so. Runs owned by another live process (say the
+   * app, while the command line opens the same database) are left alone; runs owned by this very process count as
+   * orphaned (they are from an earlier life: call this once, when the service opens the store, before queueing).
+   * `all: true` marks every running or queued run regardless of owner. Returns how many runs were marked.
    */
-  markInterrupted(now: number = Date.now()): number {
-    const info = this.stmt(
+  markInterrupted(opts: { all?: boolean; now?: number } = {}): number {
+    const candidates = this.stmt("SELECT id, owner_pid FROM runs WHERE status IN ('running', 'queued')").all() as {
+      id: number;
+      owner_pid: number | null;
+    }[];
+    const orphaned = candidates.filter((r) => opts.all || r.owner_pid === null || r.owner_pid === process.pid || !processAlive(r.owner_pid));
+    if (!orphaned.length) return 0;
+    const mark = this.stmt(
       `UPDATE runs SET
          error = CASE status
            WHEN 'running' THEN 'interrupted: the app stopped (crash or quit) while this run was training'
            ELSE 'interrupted: the app stopped (crash or quit) before this queued run started' END,
          status = 'interrupted',
          finished_at = coalesce(finished_at, ?)
-       WHERE status IN ('running', 'queued')`,
-    ).run(now);
-    return info.changes;
+       WHERE id = ? AND status IN ('running', 'queued')`,
+    );
+    const now = opts.now ?? Date.now();
+    return this.db.transaction(() => orphaned.reduce((n, r) => n + mark.run(now, r.id).changes, 0))();
   }
 
   /** The run, or null when there is no such run. */

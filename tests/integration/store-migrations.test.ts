@@ -33,6 +33,10 @@ function writeV1Database(target: string): void {
     `INSERT INTO runs (id, name, status, created_at, started_at, finished_at, config_text, config_json, dataset, backend, app_version, seed, notes, last_step, last_epoch)
      VALUES (1, 'old run', 'completed', 1000, 1001, 2000, '{"model":{"latentDim":3},"seed":11}', ?, 'mnist', 'cpu', '0.0.9', 11, 'from v1', 300, 3)`,
   ).run(JSON.stringify(config));
+  db.prepare(
+    `INSERT INTO runs (id, name, status, created_at, config_text, config_json, dataset, app_version, seed)
+     VALUES (2, 'was running when v1 crashed', 'running', 1500, '{}', '{}', 'mnist', '0.0.9', 1)`,
+  ).run();
   db.prepare("INSERT INTO run_tags (run_id, tag) VALUES (1, 'legacy')").run();
   db.prepare("INSERT INTO run_params (run_id, key, value_num, value_text) VALUES (1, 'model.latentDim', 3, '3')").run();
   const ins = db.prepare('INSERT INTO metrics (run_id, name, step, epoch, time, value) VALUES (1, ?, ?, ?, ?, ?)');
@@ -107,6 +111,9 @@ describe('store migrations', () => {
     expect(store.listRuns({ params: [{ key: 'model.latentDim', min: 3, max: 3 }] }).total).toBe(1);
     store.appendMetrics(1, [{ name: 'test/loss', step: 400, epoch: 4, time: 3000, value: 99 }]);
     expect(store.getRun(1)!.final['test/loss']).toBe(99);
+    // A run a v1 app left running has no owner process: it is an orphan.
+    expect(store.markInterrupted()).toBe(1);
+    expect(store.getRun(2)!.status).toBe('interrupted');
     expect(store.integrityCheck()).toEqual(['ok']);
     store.close();
     // Reopening an up-to-date file applies nothing.

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -113,6 +114,33 @@ describe('RunStore: runs', () => {
     expect(store.getRun(c.id)!.status).toBe('completed');
     expect(store.getRun(c.id)!.error).toBeNull();
     expect(store.markInterrupted()).toBe(0);
+  });
+
+  it('leaves runs owned by another live process alone', async () => {
+    const mine = makeRun(store, {});
+    const theirs = makeRun(store, {});
+    store.setStatus(mine.id, 'running');
+    store.setStatus(theirs.id, 'running');
+    // Another process (standing in for the app while the command line opens the same file) owns `theirs`.
+    const other = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
+    await new Promise((r) => other.once('spawn', r));
+    const db = new Database(path.join(dir, 'runs.sqlite'));
+    db.prepare('UPDATE runs SET owner_pid = ? WHERE id = ?').run(other.pid, theirs.id);
+    db.close();
+    try {
+      expect(store.markInterrupted()).toBe(1);
+      expect(store.getRun(mine.id)!.status).toBe('interrupted');
+      expect(store.getRun(theirs.id)!.status).toBe('running');
+    } finally {
+      other.kill('SIGKILL');
+      await new Promise((r) => other.once('exit', r));
+    }
+    // Once the owner is gone, its runs are orphans.
+    expect(store.markInterrupted()).toBe(1);
+    expect(store.getRun(theirs.id)!.status).toBe('interrupted');
+    const q = makeRun(store, {});
+    expect(store.markInterrupted({ all: true })).toBe(1);
+    expect(store.getRun(q.id)!.status).toBe('interrupted');
   });
 
   it('renames, tags and annotates; refuses unknown runs', () => {
