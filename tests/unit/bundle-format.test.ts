@@ -1,3 +1,7 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { unzipSync, zipSync } from 'fflate';
 import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
@@ -171,6 +175,40 @@ describe('bundle format', () => {
     expect(Buffer.from(files['README.txt']!).toString()).toMatch(/VAE Workbench model bundle/);
     // the zip comment carries the archive checksum
     expect(Buffer.from(bytes.subarray(bytes.byteLength - 200)).toString('latin1')).toMatch(/vae-workbench-bundle sha256:[0-9a-f]{64}$/);
+  });
+
+  it('is a standard zip: python zipfile verifies every CRC and reads the archive comment and the safetensors', () => {
+    if (spawnSync('python3', ['-c', 'import numpy'], { encoding: 'utf8' }).status !== 0) return; // no python here
+    const dir = mkdtempSync(path.join(tmpdir(), 'bundle-py-'));
+    try {
+      const file = path.join(dir, 'b.zip');
+      writeFileSync(file, buildBundle(small));
+      const script = `
+import json, struct, sys, zipfile, numpy as np
+z = zipfile.ZipFile(sys.argv[1])
+bad = z.testzip()
+m = json.loads(z.read('manifest.json'))
+st = z.read('weights.safetensors')
+n = struct.unpack('<Q', st[:8])[0]
+h = json.loads(st[8:8+n])
+k = h['encoder/dense_0/kernel']
+a = np.frombuffer(st[8+n+k['data_offsets'][0]:8+n+k['data_offsets'][1]], dtype='<f4').reshape(k['shape'])
+print(json.dumps({'bad': bad, 'names': z.namelist(), 'comment': z.comment.decode(), 'format': m['format'], 'first': float(a[0,0]), 'last': float(a[-1,-1]), 'shape': list(a.shape)}))
+`;
+      const r = spawnSync('python3', ['-c', script, file], { encoding: 'utf8' });
+      expect(r.stderr).toBe('');
+      const out = JSON.parse(r.stdout) as { bad: string | null; names: string[]; comment: string; format: string; first: number; last: number; shape: number[] };
+      expect(out.bad).toBeNull();
+      expect(out.names[0]).toBe('manifest.json');
+      expect(out.comment).toMatch(/^vae-workbench-bundle sha256:[0-9a-f]{64}$/);
+      expect(out.format).toBe('vae-workbench-bundle');
+      const w = small.weights[0]!;
+      expect(out.shape).toEqual(w.shape);
+      expect(out.first).toBe(w.data[0]);
+      expect(out.last).toBe(w.data[w.data.length - 1]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('handles a gmm run (no network, no optimizer) and a conv run', () => {
