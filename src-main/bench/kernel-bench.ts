@@ -1,8 +1,50 @@
 // Kernel and training-step microbenchmarks for the tfjs wasm backend.
-// Run alone: `node --import tsx src-main/bench/kernel-bench.ts` (prints JSON).
+// Run alone: `node --import tsx src-main/bench/kernel-bench.ts` (prints JSON; ~1 min). Wall-clock
+// figures are only meaningful on an idle machine (the JSON carries os.loadavg()); the step variants
+// also report process CPU ms per step, which survives background load much better.
 //
-// RECOMMENDATIONS (filled in from the measurements below; see the end of this comment)
-// @@RECOMMENDATIONS@@
+// MEASURED (tfjs 4.22, wasm SIMD build, Node 20, one core, idle machine unless noted;
+// model = MLP VAE 784-400-20 / 20-400-784, Bernoulli, analytic KL, Adam, batch 128):
+// * matmul 128x784x400, fresh operands each call: NN 3.6 ms (22 GFLOP/s; 2.6 ms if XNNPACK may reuse
+//   a packed weight, which training never allows: weights change every step). Stock TN/NT/TT:
+//   34.5 ms (2.3 GFLOP/s). With registerFastWasmMatMul (src-main/train/wasm-kernels.ts, called by
+//   initBackend): TN 3.1, NT 3.2, TT 3.1 ms (25-27 GFLOP/s). A 784x400 wasm Transpose is 0.2 ms.
+// * training step: stock 135 ms (950 samples/s) -> fast matmul 32.7 ms (3900/s) -> plus zero-copy
+//   Identity 28.0 ms (4570/s). CPU time per step under load: 139 ms -> 29.6 ms.
+// * where the 32.7 ms went (per step, before the Identity fix): matmul incl. its transposes 20.4 ms
+//   (14 calls, 63%); elementwise 7.5 ms (200 calls), of which Adam ~4.7 ms; Identity copies 1.7 ms
+//   (61 calls: the engine clones every tensor a gradient saves; now shared, ~0.2 ms); reductions
+//   0.6 ms. ~334 kernel calls per step; one tiny op costs 3.7-5.4 us of dispatch -> ~1.5 ms/step.
+// * elementwise on 128x784 (100k floats, us, loaded machine so absolute values ~2x high, ratios
+//   hold): add 28, mul 39, relu 17, abs 19, square 19, div 44, sigmoid 113 (XNNPACK, vectorised),
+//   sqrt 386, exp 724, log1p 731, softplus 1392, sum 90. Transcendentals cost ~25 adds.
+//
+// RECOMMENDATIONS for the engine (vae/, train/):
+// 1. Nothing to do for matmuls: initBackend registers the fast kernels on wasm (opt out with
+//    VAE_WORKBENCH_WASM_FAST_MATMUL=0). The remaining floor is XNNPACK itself: ~17 ms of matmul
+//    FLOPs per step at 25 GFLOP/s; more speed needs fewer FLOPs (smaller hidden layer / batch).
+// 2. tf.fused.matMul with relu does NOT fuse in training: tfjs-core's shouldFuse() refuses any
+//    activation but 'linear' while gradients are recorded, so it runs matMul+add+relu. Linear layers
+//    do fuse the bias. Fused vs unfused measured within noise (CPU 29.6 vs 28.9 ms/step): keep the
+//    model code as it is, no gain either way.
+// 3. Adam costs ~15% of the step (apply 4.3-5.2 ms vs SGD 0.55 ms): tf.train.adam runs 13 kernels
+//    per weight, each a full pass (sqrt alone ~1 ms), plus scalar uploads. SinglePassAdam below (one
+//    JS loop per weight on the wasm heap, matches tf.train.adam to 2e-7) only gets to ~3.5 ms because
+//    V8 does not vectorise (4.6 ns/element over 653k weights). Worth it only as a SIMD wasm kernel;
+//    not worth a custom optimizer class (checkpoint slots, getWeights/setWeights) for ~1 ms.
+// 4. Bernoulli loss: write BCE-with-logits as tf.customGrad with gradient sigmoid(l) - x
+//    (bceWithLogitsSum below; equal to autodiff within 2e-7). Autodiff of the stable formula runs ~10
+//    elementwise kernels backwards over the 128x784 logits incl. exp; this runs two (sigmoid is
+//    fast). Small win (~0.5 ms, CPU 29.6 -> 29.1 ms); with SinglePassAdam 27.4 ms (SGD floor 24.6).
+// 5. Multithreading: not available in Node. tfjs-backend-wasm 4.22 sets WASM_HAS_MULTITHREAD_SUPPORT
+//    false under Node (flags_wasm.ts, tfjs issue #3830). Forcing it fails (worker from a blob: URL,
+//    ERR_WORKER_PATH); with a Blob/createObjectURL shim writing the scripts to temp files the
+//    threaded-SIMD build starts, but XNNPACK reports getThreadsCount() = 1 after setThreadsCount(2)
+//    (8 idle workers) and NN matmul got slower (4.1-4.4 vs 3.5 ms). Use process-level parallelism
+//    instead: one trainer process per core (2 concurrent runs here).
+// 6. Minor: concatenating the mu/logvar heads into one 400x40 dense saves 2-3 small matmuls and
+//    ~10 dispatches per step (<0.5 ms). Reading the loss every step (dataSync) is free on wasm
+//    (kernels are synchronous; it is a 4-byte copy).
 import os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../train/backend';
@@ -13,8 +55,10 @@ export interface BenchEntry {
   ms: number;
   /** Useful floating-point work per second (matmul FLOPs, or the step's matmul FLOPs), in GFLOP/s. */
   gflops: number;
-  /** Training-step entries only: examples per second. */
+  /** Training-step entries only: examples per second (wall clock). */
   samplesPerSec?: number;
+  /** Training-step entries only: process CPU ms per step (less sensitive to background load). */
+  cpuMs?: number;
 }
 
 const M = 128;
@@ -212,6 +256,8 @@ function makeBatches(count: number): tf.Tensor2D[] {
 
 interface StepTiming {
   msPerStep: number;
+  /** Process CPU time per step (user+system): robust to other processes competing for the cores. */
+  cpuMsPerStep: number;
   gradMs: number;
   applyMs: number;
   loss: number;
@@ -228,7 +274,9 @@ function timeTrainingSteps(opts: StepOptions): StepTiming {
   const applies: number[] = [];
   let loss = NaN;
   const warm = 3;
+  let cpu0 = process.cpuUsage();
   for (let s = 0; s < opts.steps + warm; s++) {
+    if (s === warm) cpu0 = process.cpuUsage();
     const x = batches[s % batches.length]!;
     const t0 = performance.now();
     const lossValue = tf.tidy(() => {
@@ -247,10 +295,12 @@ function timeTrainingSteps(opts: StepOptions): StepTiming {
     lossValue.dispose();
     if (s >= warm) totals.push(performance.now() - t0);
   }
+  const cpu = process.cpuUsage(cpu0);
+  const cpuMsPerStep = (cpu.user + cpu.system) / 1000 / Math.max(1, opts.steps);
   for (const b of batches) b.dispose();
   for (const x of v.list) x.dispose();
   opt.dispose();
-  return { msPerStep: median(totals), gradMs: median(grads), applyMs: median(applies), loss };
+  return { msPerStep: median(totals), cpuMsPerStep, gradMs: median(grads), applyMs: median(applies), loss };
 }
 
 /** Five Adam steps on the same weights and gradients with tf.train.adam and SinglePassAdam: max |diff| / max |w|. */
@@ -275,7 +325,7 @@ export function compareSinglePassAdam(): number {
 }
 
 function stepEntry(t: StepTiming): BenchEntry {
-  return { ms: t.msPerStep, gflops: STEP_FLOPS / (t.msPerStep * 1e6), samplesPerSec: (M * 1000) / t.msPerStep };
+  return { ms: t.msPerStep, gflops: STEP_FLOPS / (t.msPerStep * 1e6), samplesPerSec: (M * 1000) / t.msPerStep, cpuMs: t.cpuMsPerStep };
 }
 
 /**
@@ -436,7 +486,16 @@ export const STEP_VARIANTS: Record<string, StepOptions> = {
   'fused+sgd (no Adam, lower bound)': { fused: true, optimizer: 'sgd', steps: 0 },
 };
 
-export async function compareStepVariants(opts: { rounds?: number; steps?: number } = {}): Promise<Record<string, { msPerStep: number; samplesPerSec: number; applyMs: number }>> {
+export interface VariantResult {
+  msPerStep: number;
+  samplesPerSec: number;
+  applyMs: number;
+  cpuMsPerStep: number;
+  /** 128 * 1000 / cpuMsPerStep: throughput if the process had its core to itself. */
+  samplesPerCpuSec: number;
+}
+
+export async function compareStepVariants(opts: { rounds?: number; steps?: number } = {}): Promise<Record<string, VariantResult>> {
   await initBackend('wasm');
   registerFastWasmMatMul();
   const rounds = opts.rounds ?? 5;
@@ -444,17 +503,20 @@ export async function compareStepVariants(opts: { rounds?: number; steps?: numbe
   const names = Object.keys(STEP_VARIANTS);
   const ms = new Map<string, number[]>(names.map((n) => [n, []]));
   const apply = new Map<string, number[]>(names.map((n) => [n, []]));
+  const cpu = new Map<string, number[]>(names.map((n) => [n, []]));
   for (let r = 0; r < rounds; r++) {
     for (const name of names) {
       const t = timeTrainingSteps({ ...STEP_VARIANTS[name]!, steps });
       ms.get(name)!.push(t.msPerStep);
       apply.get(name)!.push(t.applyMs);
+      cpu.get(name)!.push(t.cpuMsPerStep);
     }
   }
-  const out: Record<string, { msPerStep: number; samplesPerSec: number; applyMs: number }> = {};
+  const out: Record<string, VariantResult> = {};
   for (const name of names) {
     const m = median(ms.get(name)!);
-    out[name] = { msPerStep: m, samplesPerSec: (M * 1000) / m, applyMs: median(apply.get(name)!) };
+    const c = median(cpu.get(name)!);
+    out[name] = { msPerStep: m, samplesPerSec: (M * 1000) / m, applyMs: median(apply.get(name)!), cpuMsPerStep: c, samplesPerCpuSec: (M * 1000) / c };
   }
   return out;
 }
@@ -478,9 +540,9 @@ export function compareCustomBce(): number {
   return worst;
 }
 
-const round = (x: number): number => Math.round(x * 1000) / 1000;
+/** Four significant digits for printing (keeps tiny differences like 1.9e-7 visible). */
 function rounded<T>(value: T): T {
-  return JSON.parse(JSON.stringify(value, (_k, v: unknown) => (typeof v === 'number' ? round(v) : v))) as T;
+  return JSON.parse(JSON.stringify(value, (_k, v: unknown) => (typeof v === 'number' ? Number(v.toPrecision(4)) : v))) as T;
 }
 
 const isMain = (() => {
