@@ -46,8 +46,8 @@ function resolve(data: DataConfig | null, dataHome?: string): { dir: string | nu
   };
 }
 
-function describe(dataHome?: string): DatasetDescriptor {
-  const { dir, reason } = resolve(null, dataHome);
+function describe(dataHome?: string, data?: DataConfig): DatasetDescriptor {
+  const { dir, reason } = resolve(data ?? null, dataHome);
   return {
     id: 'cifar10',
     title: 'CIFAR-10',
@@ -101,7 +101,7 @@ export function decodeCifarBatches(files: string[]): Split {
 
 export const cifar10Loader: DatasetLoader = {
   id: 'cifar10',
-  describe: (opts) => describe(opts.dataHome),
+  describe: (opts) => describe(opts.dataHome, opts.data),
   memoKey: (data, ctx) => {
     const { dir } = resolve(data, ctx.dataHome);
     return dir ? fileStamp([...TRAIN_FILES, TEST_FILE].map((f) => path.join(dir, f))) : null;
@@ -114,7 +114,7 @@ export const cifar10Loader: DatasetLoader = {
     ctx.onProgress?.(0.85, 'reading CIFAR-10 test batch');
     const test = decodeCifarBatches([path.join(dir, TEST_FILE)]);
     ctx.onProgress?.(1, 'loaded');
-    const descriptor = { ...describe(ctx.dataHome), splits: { train: train.n, test: test.n }, available: true, needsPath: !!data.path };
+    const descriptor = { ...describe(ctx.dataHome, data), splits: { train: train.n, test: test.n }, available: true, needsPath: !!data.path };
     delete descriptor.unavailableReason;
     return { descriptor, d: 3 * PLANE, train, test };
   },

@@ -120,7 +120,7 @@ function descriptor(sources: number, observedDim: number): DatasetDescriptor {
 
 export const icaSyntheticLoader: DatasetLoader = {
   id: 'ica-synthetic',
-  describe: () => descriptor(3, 20),
+  describe: (opts) => (opts.data ? descriptor(opts.data.sources, opts.data.observedDim) : descriptor(3, 20)),
   memoKey: (data, ctx) => `${ctx.seed}/${data.sources}/${data.observedDim}`,
   async load(data, ctx): Promise<LoadedDataset> {
     ctx.onProgress?.(0, `generating ${ICA_STEPS} steps of ${data.sources} sources`);

@@ -52,6 +52,8 @@ function resolveDir(spec: IdxDatasetSpec, data: DataConfig | null, dataHome?: st
     const dir = path.resolve(data.path);
     if (!fs.existsSync(dir)) return { dir: null, reason: `data.path ${dir} does not exist` };
     if (!fs.statSync(dir).isDirectory()) return { dir: null, reason: `data.path ${dir} is not a directory (${spec.id} needs the directory holding the four IDX files)` };
+    const missing = missingIdxFiles(dir);
+    if (missing.length) return { dir: null, reason: `${dir} lacks ${missing.join(', ')} (each may be plain or .gz)` };
     return { dir };
   }
   const tried = candidateDirs(spec, dataHome);
@@ -62,8 +64,8 @@ function resolveDir(spec: IdxDatasetSpec, data: DataConfig | null, dataHome?: st
   };
 }
 
-function describe(spec: IdxDatasetSpec, dataHome?: string): DatasetDescriptor {
-  const { dir, reason } = resolveDir(spec, null, dataHome);
+function describe(spec: IdxDatasetSpec, dataHome?: string, data?: DataConfig): DatasetDescriptor {
+  const { dir, reason } = resolveDir(spec, data ?? null, dataHome);
   return {
     id: spec.id,
     title: spec.title,
@@ -115,7 +117,7 @@ export function loadIdxDirectory(
 export function idxDatasetLoader(spec: IdxDatasetSpec): DatasetLoader {
   return {
     id: spec.id,
-    describe: (opts) => describe(spec, opts.dataHome),
+    describe: (opts) => describe(spec, opts.dataHome, opts.data),
     memoKey: (data, ctx) => {
       const { dir } = resolveDir(spec, data, ctx.dataHome);
       return dir ? fileStamp(Object.values(IDX_FILES).map((base) => findIdxFile(dir, base))) : null;
@@ -130,7 +132,7 @@ export function idxDatasetLoader(spec: IdxDatasetSpec): DatasetLoader {
       if (loaded.shape.join() !== '28,28,1')
         throw new DatasetError(`${spec.id}: expected 28x28 images in ${dir}, got ${loaded.shape.join('x')}`);
       const descriptor: DatasetDescriptor = {
-        ...describe(spec, ctx.dataHome),
+        ...describe(spec, ctx.dataHome, data),
         splits: { train: loaded.train.n, test: loaded.test.n },
         needsPath: !!data.path,
         available: true,

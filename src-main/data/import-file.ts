@@ -177,9 +177,8 @@ const IMPORT_DESCRIPTION =
   'extension. Values are brought into [0,1] (bytes / 255, or min-max when outside [0,255]). Split: the last 10% of ' +
   'the rows are the test split, the rest train, in file order.';
 
-export const importLoader: DatasetLoader = {
-  id: 'import',
-  describe: () => ({
+function unavailable(reason: string): DatasetDescriptor {
+  return {
     id: 'import',
     title: 'Import a file',
     description: IMPORT_DESCRIPTION,
@@ -191,8 +190,41 @@ export const importLoader: DatasetLoader = {
     license: 'as provided by the user',
     needsPath: true,
     available: false,
-    unavailableReason: 'needs data.path: an .idx, .csv or .npy file (shape and splits are known once it is read)',
-  }),
+    unavailableReason: reason,
+  };
+}
+
+function importDescriptor(file: string, format: ImportFormat, parsed: ParsedImport, splits: { train: number; test: number }): DatasetDescriptor {
+  return {
+    id: 'import',
+    title: `Imported ${path.basename(file)}`,
+    description: `${IMPORT_DESCRIPTION} This file: ${format}, ${parsed.n} examples of ${parsed.shape.join('x')}, values normalised by ${parsed.normalisation}, labels from ${parsed.labelSource}.`,
+    shape: parsed.shape,
+    kind: parsed.kind,
+    labels: labelNames(parsed.y),
+    splits,
+    source: file,
+    license: 'as provided by the user',
+    needsPath: true,
+    available: true,
+  };
+}
+
+export const importLoader: DatasetLoader = {
+  id: 'import',
+  describe: (opts) => {
+    if (!opts.data?.path) return unavailable('needs data.path: an .idx, .csv or .npy file (shape and splits are known once it is read)');
+    const file = path.resolve(opts.data.path);
+    try {
+      const format = resolveFormat(opts.data, file);
+      const parsed = parseImportFile(file, format);
+      const { train, test } = splitLastFraction(parsed, file);
+      return importDescriptor(file, format, parsed, { train: train.n, test: test.n });
+    } catch (e) {
+      if (e instanceof DatasetError) return unavailable(e.message);
+      throw e;
+    }
+  },
   memoKey: (data) => {
     if (!data.path) return null;
     return `${fileStamp([path.resolve(data.path)])}\u0000${data.format ?? ''}`;
@@ -205,19 +237,6 @@ export const importLoader: DatasetLoader = {
     const parsed = parseImportFile(file, format);
     const { train, test } = splitLastFraction(parsed, file);
     ctx.onProgress?.(1, 'loaded');
-    const descriptor: DatasetDescriptor = {
-      id: 'import',
-      title: `Imported ${path.basename(file)}`,
-      description: `${IMPORT_DESCRIPTION} This file: ${format}, ${parsed.n} examples of ${parsed.shape.join('x')}, values normalised by ${parsed.normalisation}, labels from ${parsed.labelSource}.`,
-      shape: parsed.shape,
-      kind: parsed.kind,
-      labels: labelNames(parsed.y),
-      splits: { train: train.n, test: test.n },
-      source: file,
-      license: 'as provided by the user',
-      needsPath: true,
-      available: true,
-    };
-    return { descriptor, d: parsed.d, train, test };
+    return { descriptor: importDescriptor(file, format, parsed, { train: train.n, test: test.n }), d: parsed.d, train, test };
   },
 };

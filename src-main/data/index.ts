@@ -1,5 +1,5 @@
 // The datasets layer's public surface.
-export { listDatasets, loadDataset, knownDatasetIds, clearDatasetMemo } from './registry';
+export { listDatasets, describeDataset, loadDataset, knownDatasetIds, clearDatasetMemo } from './registry';
 export { downloadDataset, DOWNLOADS, type DownloadOptions, type DownloadResult } from './download';
 export { binarizeStatic, splitValidation, limitSplit } from './split-utils';
 export { generateIcaSynthetic, type IcaSynthetic } from './ica-synthetic';

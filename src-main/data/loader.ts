@@ -12,8 +12,11 @@ export interface LoadContext {
 
 export interface DatasetLoader {
   id: string;
-  /** The descriptor as listed (availability checked against the default location). */
-  describe(opts: { dataHome?: string }): DatasetDescriptor;
+  /**
+   * The descriptor as listed (availability checked against the default location), or, given `data`, for that
+   * config (its data.path, sources, observedDim) without loading the data (import reads its file for the shape).
+   */
+  describe(opts: { dataHome?: string; data?: DataConfig }): DatasetDescriptor;
   /** What identifies one parsed result in the per-process cache (null = do not cache). */
   memoKey(data: DataConfig, ctx: LoadContext): string | null;
   /** Parse the full splits (no limits, no binarization: the registry applies those). */

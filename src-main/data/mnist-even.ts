@@ -39,6 +39,20 @@ export function poolEven(split: Split, srcSide = 28): Split {
   return { x, y, n: keep.length };
 }
 
+/** Read the assignment's CSV: 196 pixels then the label per row; the last 3,000 rows (or 10%) are test. */
+function readAssignmentCsv(filePath: string, format: string | undefined): { file: string; train: Split; test: Split } {
+  const file = path.resolve(filePath);
+  if (format && format !== 'csv')
+    throw new DatasetError(`mnist-14x14-even reads the assignment CSV; data.format ${format} is not supported here (use the import dataset)`);
+  const parsed = parseImportFile(file, 'csv', { csvLabelColumn: 'last' });
+  if (parsed.d !== D)
+    throw new DatasetError(`mnist-14x14-even: ${file} rows hold ${parsed.d} pixel values before the label, expected ${D} (14x14)`);
+  for (let i = 0; i < parsed.n; i++)
+    if (parsed.y![i]! > 9) throw new DatasetError(`mnist-14x14-even: ${file} data row ${i + 1} has label ${parsed.y![i]}, expected a digit 0..9`);
+  const { train, test } = splitLastFraction(parsed, file, parsed.n >= 2 * ASSIGNMENT_TEST_ROWS ? ASSIGNMENT_TEST_ROWS : undefined);
+  return { file, train, test };
+}
+
 // Counts of even digits in the bundled mnist's fixed split (see mnist-bundled.ts).
 const BUNDLED_SPLITS = { train: 3944, test: 986 };
 
@@ -67,6 +81,15 @@ function descriptor(splits: { train: number; test: number }, fromFile: string | 
 export const mnistEvenLoader: DatasetLoader = {
   id: 'mnist-14x14-even',
   describe: (opts) => {
+    if (opts.data?.path) {
+      try {
+        const { file, train, test } = readAssignmentCsv(opts.data.path, opts.data.format);
+        return descriptor({ train: train.n, test: test.n }, file);
+      } catch (e) {
+        if (e instanceof DatasetError) return descriptor({ train: 0, test: 0 }, path.resolve(opts.data.path), false, e.message);
+        throw e;
+      }
+    }
     const base = mnistLoader.describe(opts);
     return descriptor(BUNDLED_SPLITS, null, base.available, base.unavailableReason);
   },
@@ -76,15 +99,8 @@ export const mnistEvenLoader: DatasetLoader = {
   },
   async load(data, ctx): Promise<LoadedDataset> {
     if (data.path) {
-      const file = path.resolve(data.path);
-      if (data.format && data.format !== 'csv') throw new DatasetError(`mnist-14x14-even reads the assignment CSV; data.format ${data.format} is not supported here (use the import dataset)`);
-      ctx.onProgress?.(0, `reading ${path.basename(file)}`);
-      const parsed = parseImportFile(file, 'csv', { csvLabelColumn: 'last' });
-      if (parsed.d !== D)
-        throw new DatasetError(`mnist-14x14-even: ${file} rows hold ${parsed.d} pixel values before the label, expected ${D} (14x14)`);
-      for (let i = 0; i < parsed.n; i++)
-        if (parsed.y![i]! > 9) throw new DatasetError(`mnist-14x14-even: ${file} data row ${i + 1} has label ${parsed.y![i]}, expected a digit 0..9`);
-      const { train, test } = splitLastFraction(parsed, file, parsed.n >= 2 * ASSIGNMENT_TEST_ROWS ? ASSIGNMENT_TEST_ROWS : undefined);
+      ctx.onProgress?.(0, `reading ${path.basename(data.path)}`);
+      const { file, train, test } = readAssignmentCsv(data.path, data.format);
       ctx.onProgress?.(1, 'loaded');
       return { descriptor: descriptor({ train: train.n, test: test.n }, file), d: D, train, test };
     }

@@ -43,6 +43,14 @@ export function listDatasets(opts: { dataHome?: string } = {}): DatasetDescripto
   return LOADERS.map((l) => l.describe(opts));
 }
 
+/**
+ * The descriptor of the dataset a config names, for that config (data.path, sources, observedDim), without
+ * loading it (the import dataset reads its file to learn the shape). Unknown id => DatasetError.
+ */
+export function describeDataset(data: RunConfig['data'], opts: { dataHome?: string } = {}): DatasetDescriptor {
+  return loaderFor(data.dataset).describe({ dataHome: opts.dataHome ? path.resolve(opts.dataHome) : undefined, data });
+}
+
 const memo = new Map<string, Promise<LoadedDataset>>();
 
 /** Forget the per-process cache of parsed datasets (tests; after files changed on disk). */

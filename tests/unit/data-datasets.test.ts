@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DATASET_IDS, dataSchema } from '../../src-main/api/run-config';
-import { listDatasets, loadDataset } from '../../src-main/data/registry';
+import { describeDataset, listDatasets, loadDataset } from '../../src-main/data/registry';
 import { generateIcaSynthetic } from '../../src-main/data/ica-synthetic';
 import { FASHION_SYSTEM_DIR } from '../../src-main/data/idx-dataset';
 import { encodeIdx } from '../../src-main/data/idx';
@@ -32,6 +32,25 @@ describe('dataset registry', () => {
     expect(byId['cifar10']!.shape).toEqual([32, 32, 3]);
     expect(byId['ica-synthetic']!.kind).toBe('series');
     expect(byId['import']!.needsPath).toBe(true);
+  });
+
+  it('describes the dataset of a given config without loading it', () => {
+    const ica = describeDataset(cfg({ dataset: 'ica-synthetic', sources: 5, observedDim: 33 }), { dataHome });
+    expect(ica.shape).toEqual([1, 33, 1]);
+    expect(ica.trueSources).toBe(5);
+    const file = path.join(dataHome, 'describe.csv');
+    fs.writeFileSync(file, Array.from({ length: 10 }, (_, i) => `${i},${i + 1},${i + 2},${i + 3}`).join('\n'));
+    const imported = describeDataset(cfg({ dataset: 'import', path: file }), { dataHome });
+    expect(imported.available).toBe(true);
+    expect(imported.shape).toEqual([2, 2, 1]);
+    expect(imported.splits).toEqual({ train: 9, test: 1 });
+    const missing = describeDataset(cfg({ dataset: 'import', path: path.join(dataHome, 'gone.csv') }), { dataHome });
+    expect(missing.available).toBe(false);
+    expect(missing.unavailableReason).toMatch(/file not found: .*gone\.csv/);
+    const badDir = describeDataset(cfg({ dataset: 'fashion-mnist', path: dataHome }), { dataHome });
+    expect(badDir.available).toBe(false);
+    expect(badDir.unavailableReason).toMatch(/lacks train-images-idx3-ubyte/);
+    expect(() => describeDataset(cfg({ dataset: 'nope' }))).toThrow(DatasetError);
   });
 
   it('names the unknown dataset and lists the known ids', async () => {
