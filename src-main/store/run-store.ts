@@ -261,7 +261,8 @@ export class RunStore {
       migrate(db, file);
     } catch (e) {
       db.close();
-      throw e;
+      if (e instanceof SchemaVersionError) throw e;
+      throw new Error(`cannot open the run database ${file}: ${(e as Error).message}`, { cause: e });
     }
     return new RunStore(db, file);
   }

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -48,6 +48,12 @@ describe('RunStore: runs', () => {
     db.close();
     store = RunStore.open(path.join(dir, 'runs.sqlite'));
     expect(store.integrityCheck()).toEqual(['ok']);
+  });
+
+  it('refuses a file that is not a database with a message naming it', () => {
+    const junk = path.join(dir, 'junk.sqlite');
+    writeFileSync(junk, 'this is not a database, just some text that is long enough to look like a header '.repeat(20));
+    expect(() => RunStore.open(junk)).toThrow(/cannot open the run database .*junk\.sqlite: file is not a database/);
   });
 
   it('loads the addon from an explicit nativeBinding path (Electron)', () => {
