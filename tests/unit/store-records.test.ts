@@ -230,7 +230,8 @@ describe('MetricWriter', () => {
     for (let step = 0; step < 300; step++) for (const r of runs) writer.add(r.id, point('train/loss', step, step));
     expect(writer.pending).toBe(900);
     expect(store.countPoints(runs[0]!.id, 'train/loss')).toBe(0);
-    await new Promise((r) => setTimeout(r, 120));
+    const t0 = Date.now();
+    while (writer.pending > 0 && Date.now() - t0 < 5000) await new Promise((r) => setTimeout(r, 10));
     expect(writer.pending).toBe(0);
     expect(writer.stats.flushes).toBe(1);
     for (const r of runs) expect(store.countPoints(r.id, 'train/loss')).toBe(300);
