@@ -29,6 +29,8 @@ export const BUNDLE_FORMAT = 'vae-workbench-bundle';
 export const BUNDLE_FORMAT_VERSION = 1;
 const COMMENT_PREFIX = `${BUNDLE_FORMAT} sha256:`;
 const MAX_MANIFEST_BYTES = 64 * 1024 * 1024;
+const DOS_MIN = new Date(1980, 0, 2).getTime();
+const DOS_MAX = new Date(2099, 11, 30).getTime();
 
 export class BundleError extends Error {
   constructor(message: string) {
@@ -337,7 +339,8 @@ export interface BundleEntry {
  * low-level half of buildBundle (which also writes the manifest); exported for tools and tests that repackage.
  */
 export function packBundle(entries: BundleEntry[], mtimeMs: number = Date.now()): Uint8Array {
-  const mtime = new Date(mtimeMs);
+  // Zip timestamps (DOS dates) only cover 1980..2099; clamp rather than fail on odd clocks.
+  const mtime = new Date(Math.min(Math.max(Number.isFinite(mtimeMs) ? mtimeMs : Date.now(), DOS_MIN), DOS_MAX));
   const zippable: Zippable = {};
   for (const e of entries) zippable[e.path] = [e.data, { level: e.compress ? 6 : 0, mtime }];
   return withArchiveChecksum(zipSync(zippable));

@@ -221,6 +221,10 @@ print(json.dumps({'bad': bad, 'names': z.namelist(), 'comment': z.comment.decode
     sameTensors(conv.weights, parseBundle(buildBundle(conv)).weights);
   });
 
+  it('accepts any creation time (zip dates are clamped to 1980..2099, the manifest keeps the real one)', () => {
+    for (const createdAt of [0, 1, 4_200_000_000_000]) expect(parseBundle(buildBundle({ ...small, createdAt })).createdAt).toBe(createdAt);
+  });
+
   it('refuses to build from weights that do not fit the config', () => {
     const bad = { ...small, weights: small.weights.slice(1) };
     expect(() => buildBundle(bad)).toThrow(/cannot export: weight "encoder\/dense_0\/kernel" is missing/);
