@@ -29,6 +29,7 @@ export const BUNDLE_FORMAT = 'vae-workbench-bundle';
 export const BUNDLE_FORMAT_VERSION = 1;
 const COMMENT_PREFIX = `${BUNDLE_FORMAT} sha256:`;
 const MAX_MANIFEST_BYTES = 64 * 1024 * 1024;
+const MAX_INFLATED_BYTES = 1024 * 1024 * 1024;
 const DOS_MIN = new Date(1980, 0, 2).getTime();
 const DOS_MAX = new Date(2099, 11, 30).getTime();
 
@@ -443,6 +444,9 @@ export function parseBundle(bytes: Uint8Array): ParsedBundle {
     if (info.compression !== 0 && info.compression !== 8) damaged(`entry "${name}" uses unknown compression method ${info.compression}`);
     if (info.compression === 0 && info.size !== info.originalSize) damaged(`entry "${name}" is stored but its two sizes differ`);
     if (info.size > bytes.byteLength) damaged(`entry "${name}" claims ${info.size} compressed bytes, more than the whole file`);
+    // Deflate expands at most ~1032:1; anything claiming more (or over 1 GiB of text) is damaged or a zip bomb.
+    if (info.compression === 8 && (info.originalSize > MAX_INFLATED_BYTES || info.originalSize > info.size * 1100 + 1024))
+      damaged(`entry "${name}" claims ${info.originalSize} bytes from ${info.size} compressed bytes`);
   }
   const read = (name: string, expectedBytes: number): Uint8Array => {
     const info = infos.get(name)!;

@@ -275,6 +275,22 @@ print(json.dumps({'bad': bad, 'names': z.namelist(), 'comment': z.comment.decode
     expect(seen.size).toBeGreaterThan(3);
   });
 
+  it('refuses an entry that claims to inflate far beyond its compressed size (zip bomb) before inflating it', () => {
+    const bytes = buildBundle(small).slice();
+    const view = new DataView(bytes.buffer);
+    // find metrics.json's central-directory record and make its uncompressed size 2 GiB - 1
+    let patched = false;
+    for (let i = 0; i + 46 < bytes.byteLength; i++) {
+      if (view.getUint32(i, true) !== 0x02014b50) continue;
+      const nameLen = view.getUint16(i + 28, true);
+      if (Buffer.from(bytes.subarray(i + 46, i + 46 + nameLen)).toString() !== 'metrics.json') continue;
+      view.setUint32(i + 24, 0x7fffffff, true);
+      patched = true;
+    }
+    expect(patched).toBe(true);
+    expect(refusal(bytes)).toMatch(/^damaged bundle: entry "metrics\.json" claims 2147483647 bytes from \d+ compressed bytes$/);
+  });
+
   it('names the entry whose content is corrupt', () => {
     const bytes = buildBundle(small);
     // find the stored weights.safetensors data in the zip and flip a byte inside it
