@@ -13,6 +13,7 @@ import { loadDataset } from '../data/registry';
 import type { LoadedDataset, Split } from '../data/types';
 import { binarizeBatch, corrupt } from '../vae/corruption';
 import { evaluateSplit, type EvalResult } from '../vae/evaluate';
+import { frechetDistanceFor } from '../vae/fid';
 import { trainingObjective, type ObjectiveValue } from '../vae/estimators';
 import { fitGmm } from '../vae/gmm';
 import { VaeModel, modelSpecFromConfig } from '../vae/model';
@@ -131,26 +132,6 @@ function intervalCheckpoints(root: string): { dir: string; epoch: number }[] {
     .filter((m): m is RegExpExecArray => m !== null)
     .map((m) => ({ dir: path.join(root, m[0]), epoch: Number(m[1]) }))
     .sort((a, b) => a.epoch - b.epoch);
-}
-
-type FidFn = (
-  datasetId: string,
-  train: Split,
-  shape: [number, number, number],
-  real: Float32Array,
-  fake: Float32Array,
-  n: number,
-  opts: { cacheDir: string; seed: number },
-) => Promise<number>;
-
-async function loadFid(): Promise<FidFn | null> {
-  try {
-    const modPath = '../vae/fid';
-    const mod = (await import(/* @vite-ignore */ modPath)) as { frechetDistanceFor?: FidFn };
-    return typeof mod.frechetDistanceFor === 'function' ? mod.frechetDistanceFor : null;
-  } catch {
-    return null;
-  }
 }
 
 export async function runTraining(ctx: TrainingContext): Promise<TrainingResult> {
@@ -439,29 +420,28 @@ export async function runTraining(ctx: TrainingContext): Promise<TrainingResult>
     return { status: 'completed', final, samplesPerSec };
 
     async function computeFid() {
-      const fid = await loadFid();
-      if (!fid) {
-        log('warn', 'test/fid skipped: the Frechet distance module (src-main/vae/fid.ts) is not available');
-        return;
-      }
       progress('eval', true);
       const n = Math.min(FID_EXAMPLES, data.test.n);
       if (n < 2) return;
       const fake = new Float32Array(n * data.d);
       const chunk = 500;
-      const noise = tf.tidy(() => tf.randomNormal([n, model!.latentDim], 0, 1, 'float32', deriveSeed(config.seed, SEED_STREAM.eval, 77)).dataSync() as Float32Array).slice();
+      const D = model!.latentDim;
+      const noise = tf.tidy(() => tf.randomNormal([n, D], 0, 1, 'float32', deriveSeed(config.seed, SEED_STREAM.eval, 77)).dataSync() as Float32Array).slice();
       for (let s = 0; s < n; s += chunk) {
         const e = Math.min(n, s + chunk);
-        fake.set(decodeMeans(model!, noise.subarray(s * model!.latentDim, e * model!.latentDim), e - s), s * data.d);
+        fake.set(decodeMeans(model!, noise.subarray(s * D, e * D), e - s), s * data.d);
         await checkCancel();
       }
       try {
-        const value = await fid(dataset.descriptor.id, data.train, shape, data.test.x.subarray(0, n * data.d), fake, n, {
+        const value = await frechetDistanceFor(dataset.descriptor.id, data.train, shape, data.test.x.subarray(0, n * data.d), fake, n, {
           cacheDir: path.join(ctx.dataHome, 'fid-cache'),
           seed: config.seed,
+          signal: ctx.signal,
+          onProgress: () => progress('eval'),
         });
         emitMetrics([{ name: 'test/fid', step, epoch: epoch + 1, time: Date.now(), value }]);
       } catch (err) {
+        if (ctx.signal.aborted) throw new Cancelled();
         log('warn', `test/fid failed: ${(err as Error).message}`);
       }
     }

@@ -167,6 +167,20 @@ describe('architectures and decoders', () => {
   });
 });
 
+describe('Frechet distance', () => {
+  it('eval.fid = true reports test/fid at the end', async () => {
+    const run = await train((c) => {
+      c.eval = { iwSamples: 5, fid: true };
+      c.data = { ...c.data, testLimit: 100 };
+    });
+    expectCompleted(run);
+    const fid = run.series('test/fid');
+    expect(fid).toHaveLength(1);
+    expect(fid[0]!.value).toBeGreaterThan(0);
+    expect(Number.isFinite(fid[0]!.value)).toBe(true);
+  });
+});
+
 describe('optimizers and stopping', () => {
   it('adagrad, rmsprop and sgd with momentum and clipping all train', async () => {
     for (const name of ['adagrad', 'rmsprop', 'sgd'] as const) {
