@@ -6,6 +6,7 @@ import {
   registerFastWasmMatMul,
   setMatMulRoute,
   unregisterFastWasmMatMul,
+  WasmAdamOptimizer,
   type MatMulRoute,
 } from '../../src-main/train/wasm-kernels';
 
@@ -273,5 +274,102 @@ describe('fast wasm matmul kernels', () => {
     expect(fast * 3).toBeLessThan(slow);
     x.dispose();
     w.dispose();
+  });
+
+  describe('WasmAdamOptimizer', () => {
+    // Odd sizes on purpose: 407 = 4*101 + 3 (SIMD + scalar tail), 3 (tail only), 512 (SIMD only).
+    const shapes: number[][] = [[37, 11], [3], [64, 8]];
+    let nameCounter = 0;
+
+    function makeVars(seed: number): tf.Variable[] {
+      const rng = seeded(seed);
+      return shapes.map((shape) => {
+        const n = shape.reduce((p, d) => p * d, 1);
+        return tf.variable(tf.tensor(randArray(rng, n), shape), true, `adamtest${nameCounter++}`);
+      });
+    }
+
+    function grads(step: number): Float32Array[] {
+      const rng = seeded(100 + step);
+      return shapes.map((shape) => randArray(rng, shape.reduce((p, d) => p * d, 1)));
+    }
+
+    function step(opt: tf.Optimizer, vars: tf.Variable[], s: number, asMap = false): void {
+      const g = grads(s).map((data, i) => tf.tensor(data, shapes[i]!));
+      if (asMap) opt.applyGradients(Object.fromEntries(vars.map((v, i) => [v.name, g[i]!])));
+      else opt.applyGradients(vars.map((v, i) => ({ name: v.name, tensor: g[i]! })));
+      tf.dispose(g);
+    }
+
+    it('matches tf.train.adam (weights, m and v slots, iterations) and takes the SIMD path', async () => {
+      const a = makeVars(1);
+      const b = makeVars(1);
+      const ref = tf.train.adam(0.01);
+      const fast = new WasmAdamOptimizer(0.01);
+      for (let s = 0; s < 6; s++) {
+        step(ref, a, s);
+        step(fast, b, s, s % 2 === 1);
+      }
+      expect(fast.simdSteps).toBe(6);
+      a.forEach((v, i) => expect(relErr(b[i]!.dataSync(), v.dataSync()), `weight ${i}`).toBeLessThan(1e-5));
+      const wr = await ref.getWeights();
+      const wf = await fast.getWeights();
+      expect(wf.map((w) => w.name.replace(/adamtest\d+/, 'X'))).toEqual(wr.map((w) => w.name.replace(/adamtest\d+/, 'X')));
+      wr.forEach((w, i) => expect(relErr(wf[i]!.tensor.dataSync(), w.tensor.dataSync()), w.name).toBeLessThan(1e-5));
+      expect(await fast.iterations).toBe(6);
+      expect(fast.getClassName()).toBe('Adam');
+      tf.dispose([...a, ...b]);
+      ref.dispose();
+      fast.dispose();
+    });
+
+    it('falls back to the stock update off wasm, with the same results', async () => {
+      const run = (make: () => tf.Optimizer) => {
+        const vars = makeVars(2);
+        const opt = make();
+        for (let s = 0; s < 3; s++) step(opt, vars, s);
+        const out = vars.map((v) => Float32Array.from(v.dataSync()));
+        tf.dispose(vars);
+        return { out, opt };
+      };
+      await tf.setBackend('cpu');
+      let cpuFast: { out: Float32Array[]; opt: tf.Optimizer };
+      let cpuRef: { out: Float32Array[]; opt: tf.Optimizer };
+      try {
+        cpuFast = run(() => new WasmAdamOptimizer(0.02));
+        cpuRef = run(() => tf.train.adam(0.02));
+      } finally {
+        await tf.setBackend('wasm');
+      }
+      expect((cpuFast.opt as WasmAdamOptimizer).simdSteps).toBe(0);
+      cpuFast.out.forEach((o, i) => expect(Array.from(o)).toEqual(Array.from(cpuRef.out[i]!)));
+    });
+
+    it('resumes from getWeights/setWeights exactly like an uninterrupted run, without leaking tensors', async () => {
+      const straight = makeVars(3);
+      const resumed = makeVars(3);
+      const o1 = new WasmAdamOptimizer(0.01);
+      const o2 = new WasmAdamOptimizer(0.01);
+      for (let s = 0; s < 3; s++) {
+        step(o1, straight, s);
+        step(o2, resumed, s);
+      }
+      // Re-key the saved slots to the same variables (names are per variable) and load them into a fresh optimizer.
+      const saved = await o2.getWeights();
+      const o3 = new WasmAdamOptimizer(0.01);
+      await o3.setWeights(saved);
+      tf.dispose(saved.map((w) => w.tensor).filter((t) => !(t instanceof tf.Variable)));
+      const tensorsBefore = tf.memory().numTensors;
+      for (let s = 3; s < 6; s++) {
+        step(o1, straight, s);
+        step(o3, resumed, s);
+      }
+      expect(o3.simdSteps).toBe(3);
+      straight.forEach((v, i) => expect(relErr(resumed[i]!.dataSync(), v.dataSync()), `weight ${i}`).toBeLessThan(1e-6));
+      // setWeights replaced o3's slots, so later steps allocate nothing new: the count is flat.
+      expect(tf.memory().numTensors).toBe(tensorsBefore);
+      tf.dispose([...straight, ...resumed]);
+      for (const o of [o1, o2, o3]) o.dispose();
+    });
   });
 });
