@@ -5,7 +5,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import { unzipSync } from 'fflate';
+import { parseRunConfig } from '../../src-main/api/run-config';
 import { parseBundle } from '../../src-main/checkpoints/bundle';
+import { loadDataset } from '../../src-main/data/registry';
+import { initBackend } from '../../src-main/train/backend';
+import { modelSpecFromConfig, VaeModel } from '../../src-main/vae/model';
+import { decoderMean } from '../../src-main/vae/likelihood';
 import { readCheckpointDir } from '../../src-main/checkpoints/checkpoint-dir';
 import { WorkbenchService } from '../../src-main/api/service';
 
@@ -43,6 +50,36 @@ describe('bundles through the service', () => {
     expect(parsed.optimizer?.name).toBe('adam');
     expect(parsed.snapshots.length).toBe(a.store.listArtifacts(runId).length);
     expect(parsed.metrics.length).toBeGreaterThan(0);
+
+    // The bundle's tfjs models, loaded the way a user would (model.json + the weights file it names), compute what
+    // the trained model computes on real test digits.
+    await initBackend();
+    const files = unzipSync(bytes);
+    const loadPart = (part: string) => {
+      const json = JSON.parse(Buffer.from(files[`model/${part}/model.json`]!).toString()) as {
+        modelTopology: object;
+        weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
+      };
+      const bin = files[`model/${part}/${json.weightsManifest[0]!.paths[0]}`]!;
+      return tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: json.weightsManifest[0]!.weights, weightData: bin.slice().buffer }));
+    };
+    const [encoder, decoder] = [await loadPart('encoder'), await loadPart('decoder')];
+    const trained = new VaeModel(modelSpecFromConfig(parseRunConfig(parsed.run.config), [28, 28, 1], 'image'));
+    trained.loadNamedWeights(parsed.weights);
+    const digits = await loadDataset(parseRunConfig(config).data, { dataHome: path.join(tmp, 'a'), seed: 4 });
+    const x = tf.tensor2d(digits.test.x.subarray(0, 20 * 784), [20, 784]);
+    const enc = encoder.predict(x) as tf.Tensor2D;
+    const ref = trained.encode(x.clone());
+    const refEnc = tf.concat([ref.mu, ref.logvar!], 1);
+    expect(tf.max(tf.abs(tf.sub(enc, refEnc))).dataSync()[0]).toBeLessThan(1e-5);
+    const z = tf.slice(enc, [0, 0], [20, 2]) as tf.Tensor2D;
+    const dec = decoder.predict(z) as tf.Tensor2D;
+    const refOut = trained.decode(z);
+    expect(tf.max(tf.abs(tf.sub(dec, decoderMean(refOut)))).dataSync()[0]).toBeLessThan(1e-5);
+    tf.dispose([x, enc, ref.mu, ref.logvar!, refEnc, z, dec, refOut.params]);
+    encoder.dispose();
+    decoder.dispose();
+    trained.dispose();
 
     const b = new WorkbenchService({ host: 'cli', dataHome: path.join(tmp, 'b'), concurrency: 1 });
     services.push(b);
