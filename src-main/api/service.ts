@@ -57,7 +57,7 @@ export class WorkbenchService {
   constructor(readonly options: ServiceOptions) {
     this.layout = dataHomeLayout(options.dataHome ?? resolveDataHome());
     for (const dir of [this.layout.root, this.layout.runsDir, this.layout.cacheDir]) mkdirSync(dir, { recursive: true });
-    this.store = RunStore.open(this.layout.database);
+    this.store = RunStore.open(this.layout.database, options.nativeBinding ? { nativeBinding: options.nativeBinding } : undefined);
     const interrupted = this.store.markInterrupted();
     if (interrupted > 0) this.removeStaleTemporaries();
     this.scheduler = new Scheduler(

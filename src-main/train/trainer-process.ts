@@ -42,6 +42,9 @@ async function run(command: Extract<TrainerCommand, { type: 'start' }>): Promise
       emit: send,
       signal: abort.signal,
     });
+    // Peak resident memory of this trainer process (maxRSS is in kilobytes), recorded with the run.
+    const peakRssMB = process.resourceUsage().maxRSS / 1024;
+    send({ type: 'metrics', points: [{ name: 'perf/peakRssMB', step: 0, epoch: 0, time: Date.now(), value: peakRssMB }] });
     send({ type: 'done', ...result });
   } catch (err) {
     exitCode = 1;

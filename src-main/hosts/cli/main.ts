@@ -123,7 +123,7 @@ async function follow(service: WorkbenchService, runId: number, json: boolean): 
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
   progress.done();
-  const summary = finalSummary(run, samplesPerSec || run.final['perf/samplesPerSec'] || 0);
+  const summary = finalSummary(run, run.final['perf/samplesPerSec'] || samplesPerSec || 0);
   if (json) out(JSON.stringify(summary));
   else {
     out(`run ${run.id} "${run.name}": ${run.status}${run.error ? ` — ${run.error}` : ''}`);
@@ -298,7 +298,7 @@ async function main(argv: string[]): Promise<number> {
     case 'bench': {
       const { values } = parse({ steps: { type: 'string' }, quick: { type: 'boolean' } });
       const { runBench } = await import('../../bench/bench');
-      const result = await runBench({ steps: values.steps ? Number(values.steps) : undefined, quick: !!values.quick, log: (m) => process.stderr.write(m + '\n') });
+      const result = await runBench({ steps: values.steps ? Number(values.steps) : undefined, quick: !!values.quick, log: (m: string) => process.stderr.write(m + '\n') });
       out(values.json ? JSON.stringify(result) : JSON.stringify(result, null, 2));
       return 0;
     }

@@ -14,7 +14,7 @@ export class ProgressLine {
     if (this.stream.isTTY) {
       this.stream.write(`\r${text.slice(0, (this.stream.columns || 120) - 1)}\x1b[K`);
       this.active = true;
-    } else if (Date.now() - this.lastPlain > 5000 || fraction === 1) {
+    } else if (text !== this.lastText && (Date.now() - this.lastPlain > 5000 || (fraction === 1 && !this.lastText.includes('100%')))) {
       this.lastPlain = Date.now();
       this.stream.write(text + '\n');
     }

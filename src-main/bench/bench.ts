@@ -1,0 +1,177 @@
+// `npm run bench` / `vae-workbench bench [--json]`: training speed of the reference model (MLP 784-400-20,
+// Bernoulli, analytic KL, Adam, batch 128, bundled MNIST) on every available backend, through the real
+// service and real trainer processes; the host's event-loop lag while runs train; 1 vs 2 concurrent runs;
+// where a wasm step spends its time; and the store benchmark. Ratios measured in one run are what to compare.
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { WorkbenchService } from '../api/service';
+import type { RunConfigInput } from '../api/run-config';
+import { probeTfjsNode } from '../train/backend';
+import { benchStore, type StoreBenchResult } from './store-bench';
+
+export interface BackendBench {
+  samplesPerSec: number;
+  /** Every repeat's samples/s (the median is reported above). */
+  repeats: number[];
+  /** Peak resident memory of the trainer process, MB (largest over repeats). */
+  peakRssMB: number | null;
+  steps: number;
+}
+
+export interface BenchResult {
+  machine: { cpus: number; model: string; loadavg: number[]; node: string; platform: string };
+  reference: RunConfigInput;
+  backends: Record<string, BackendBench>;
+  /** Event-loop delay of the host process while one run trains (ms). */
+  hostEventLoopLagMs: { p50: number; p99: number; max: number };
+  concurrency: { one: number; two: number; twoPerRun: number[]; ratio: number; backend: string };
+  /** Where one wasm training step spends its time (in-process profile). */
+  stepSplitMs: { forwardBackward: number; optimizer: number; data: number; total: number } | null;
+  store: StoreBenchResult | null;
+}
+
+export const REFERENCE_CONFIG: RunConfigInput = {
+  name: 'bench reference 784-400-20',
+  seed: 1,
+  data: { dataset: 'mnist', binarize: 'none', testLimit: 256 },
+  model: { kind: 'vae', arch: 'mlp', hidden: [400], activation: 'relu', latentDim: 20, likelihood: 'bernoulli' },
+  objective: { estimator: 'analytic', mcSamples: 1, beta: 1 },
+  optimizer: { name: 'adam', learningRate: 0.001 },
+  training: { batchSize: 128, epochs: 1000 },
+  eval: { iwSamples: 2, everyEpochs: 1000, fid: false },
+  snapshots: { everyEpochs: 1000 },
+  checkpoints: { everyEpochs: 0, keepLast: 1 },
+};
+
+function median(xs: number[]): number {
+  if (!xs.length) return 0;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/** Train `parallel` runs of the reference model at once on `backend`; samples/s of each and peak RSS. */
+async function trainOnce(
+  service: WorkbenchService,
+  backend: string,
+  steps: number,
+  parallel: number,
+): Promise<{ samplesPerSec: number[]; peakRssMB: number | null }> {
+  const previous = process.env.VAE_WORKBENCH_BACKEND;
+  process.env.VAE_WORKBENCH_BACKEND = backend; // inherited by the trainer processes forked below
+  try {
+    const config = { ...REFERENCE_CONFIG, training: { ...REFERENCE_CONFIG.training, maxSteps: steps } };
+    const ids: number[] = [];
+    for (let i = 0; i < parallel; i++) ids.push((await service.call('runs.start', { config })).runId);
+    const runs = await Promise.all(ids.map((id) => service.waitForRun(id)));
+    for (const run of runs) if (run.status !== 'completed') throw new Error(`bench run on ${backend} ended ${run.status}: ${run.error ?? ''}`);
+    const rss = runs.map((r) => r.final['perf/peakRssMB']).filter((v): v is number => typeof v === 'number');
+    return {
+      samplesPerSec: runs.map((r) => r.final['perf/samplesPerSec'] ?? 0),
+      peakRssMB: rss.length ? Math.max(...rss) : null,
+    };
+  } finally {
+    if (previous === undefined) delete process.env.VAE_WORKBENCH_BACKEND;
+    else process.env.VAE_WORKBENCH_BACKEND = previous;
+  }
+}
+
+export async function runBench(opts: { steps?: number; quick?: boolean; log?: (message: string) => void } = {}): Promise<BenchResult> {
+  const log = opts.log ?? (() => {});
+  const quick = !!opts.quick;
+  const steps = opts.steps ?? (quick ? 60 : 300);
+  const repeats = quick ? 1 : 3;
+  const home = mkdtempSync(path.join(os.tmpdir(), 'vae-bench-'));
+  const service = new WorkbenchService({ host: 'cli', dataHome: home, concurrency: 2 });
+  try {
+    const backends: string[] = ['wasm', 'cpu'];
+    if (probeTfjsNode().available) backends.unshift('tensorflow');
+    const results: Record<string, BackendBench> = {};
+    let hostLag = { p50: 0, p99: 0, max: 0 };
+    for (const backend of backends) {
+      const backendSteps = backend === 'cpu' ? Math.max(5, Math.round(steps / 30)) : steps;
+      const n = backend === 'cpu' ? 1 : repeats;
+      const sps: number[] = [];
+      let peak: number | null = null;
+      for (let r = 0; r < n; r++) {
+        log(`training ${backendSteps} steps on ${backend} (${r + 1}/${n})…`);
+        const histogram = monitorEventLoopDelay({ resolution: 5 });
+        histogram.enable();
+        const once = await trainOnce(service, backend, backendSteps, 1);
+        histogram.disable();
+        if (backend === 'wasm' && r === 0)
+          hostLag = {
+            p50: histogram.percentile(50) / 1e6,
+            p99: histogram.percentile(99) / 1e6,
+            max: histogram.max / 1e6,
+          };
+        sps.push(once.samplesPerSec[0]!);
+        if (once.peakRssMB !== null) peak = Math.max(peak ?? 0, once.peakRssMB);
+      }
+      results[backend] = { samplesPerSec: median(sps), repeats: sps, peakRssMB: peak, steps: backendSteps };
+      log(`  ${backend}: ${Math.round(median(sps))} samples/s`);
+    }
+
+    const concBackend = backends[0]!;
+    log(`two concurrent runs on ${concBackend}…`);
+    const two = await trainOnce(service, concBackend, steps, 2);
+    const one = results[concBackend]!.samplesPerSec;
+    const twoTotal = two.samplesPerSec.reduce((a, b) => a + b, 0);
+
+    let stepSplitMs: BenchResult['stepSplitMs'] = null;
+    try {
+      log('profiling one wasm training step…');
+      const { profileTrainingStep } = await import('./kernel-bench');
+      const profile = await profileTrainingStep({ steps: quick ? 10 : 30 });
+      const dataMs = await timeBatchPreparation();
+      stepSplitMs = { forwardBackward: profile.gradMs, optimizer: profile.applyMs, data: dataMs, total: profile.msPerStep + dataMs };
+    } catch (err) {
+      log(`step profile skipped: ${(err as Error).message}`);
+    }
+
+    log(quick ? 'store benchmark (200 runs x 200 points)…' : 'store benchmark (1,000 runs x 1,000 points)…');
+    const storeDir = mkdtempSync(path.join(os.tmpdir(), 'vae-store-bench-'));
+    let store: StoreBenchResult | null = null;
+    try {
+      store = await benchStore({ runs: quick ? 200 : 1000, points: quick ? 200 : 1000, dir: storeDir });
+    } finally {
+      rmSync(storeDir, { recursive: true, force: true });
+    }
+
+    return {
+      machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model ?? '?', loadavg: os.loadavg(), node: process.versions.node, platform: `${process.platform}-${process.arch}` },
+      reference: REFERENCE_CONFIG,
+      backends: results,
+      hostEventLoopLagMs: hostLag,
+      concurrency: { one, two: twoTotal, twoPerRun: two.samplesPerSec, ratio: one > 0 ? twoTotal / one : 0, backend: concBackend },
+      stepSplitMs,
+      store,
+    };
+  } finally {
+    await service.close();
+    rmSync(home, { recursive: true, force: true });
+  }
+}
+
+/** Time to prepare one batch as the training loop does (gather 128 rows of the dataset tensor). */
+async function timeBatchPreparation(): Promise<number> {
+  const tf = await import('@tensorflow/tfjs');
+  const data = tf.randomUniform([8000, 784]);
+  const times: number[] = [];
+  for (let i = 0; i < 50; i++) {
+    const idx = tf.tensor1d(
+      Array.from({ length: 128 }, (_, j) => (i * 131 + j * 61) % 8000),
+      'int32',
+    );
+    const t0 = performance.now();
+    const batch = tf.gather(data, idx);
+    batch.dataSync();
+    times.push(performance.now() - t0);
+    batch.dispose();
+    idx.dispose();
+  }
+  data.dispose();
+  return median(times);
+}
