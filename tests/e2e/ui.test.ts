@@ -213,6 +213,32 @@ describe('VAE Workbench UI in a real browser', () => {
     await shot('07-samples-last-epoch');
   });
 
+  it('exports a run as a bundle, imports it back and deletes the copy after confirming', async () => {
+    const id = runIds[0]!;
+    await go(`#/run/${id}`);
+    const exportButton = page.getByRole('button', { name: 'Export bundle' });
+    await expect.poll(() => exportButton.isEnabled(), { timeout: 30_000 }).toBe(true);
+    const [download] = await Promise.all([page.waitForEvent('download'), exportButton.click()]);
+    expect(download.suggestedFilename()).toMatch(/\.vaewb\.zip$/);
+    const file = path.join(home, download.suggestedFilename());
+    await download.saveAs(file);
+    await go('#/runs');
+    await page.locator('.runs-table').waitFor();
+    await page.setInputFiles('input[type=file]', file);
+    await page.waitForURL((u) => /#\/run\/\d+$/.test(u.hash) && !u.hash.endsWith(`/${id}`), { timeout: 60_000 });
+    const imported = Number(/#\/run\/(\d+)$/.exec(page.url())![1]);
+    await expect.poll(() => page.locator('.view-head .status').first().getAttribute('data-status')).toBe('imported');
+    await expect.poll(async () => Number(await page.locator('.charts .chart-box').first().getAttribute('data-points'))).toBeGreaterThan(2);
+    await shot('08-imported-run');
+    await go('#/runs');
+    const box = page.getByLabel(`Select run ${imported}`, { exact: true });
+    await box.check();
+    await page.getByRole('button', { name: 'Delete…' }).click();
+    await page.getByRole('alertdialog').getByRole('button', { name: 'Delete', exact: true }).click();
+    await expect.poll(() => page.getByLabel(`Select run ${imported}`, { exact: true }).count()).toBe(0);
+    expect(await page.locator('.runs-table tbody tr').count()).toBe(2);
+  });
+
   it('shows api errors in place', async () => {
     await go('#/run/99999');
     await page.locator('.error[role=alert]').waitFor();
