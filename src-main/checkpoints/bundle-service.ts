@@ -120,14 +120,6 @@ export function exportRunBundle(store: RunStore, runId: number, opts: ExportOpti
   return { filename: `${slug(run.name)}-${chosen.tag}-epoch${epoch}.vae-bundle.zip`, bytes };
 }
 
-/** A store method running `fn` in one SQLite transaction, when the store offers one. */
-type TransactionRunner = <T>(fn: () => T) => T;
-
-function transactionOf(store: RunStore): TransactionRunner | null {
-  const candidate = (store as unknown as { transaction?: unknown }).transaction;
-  return typeof candidate === 'function' ? (candidate.bind(store) as TransactionRunner) : null;
-}
-
 /**
  * Verify a bundle completely, then add it as a new run with status 'imported': its checkpoint directory, metrics,
  * artifacts and checkpoint row. Throws BundleError (nothing written) for a bad bundle; on any later failure the
@@ -139,7 +131,6 @@ export function importRunBundle(store: RunStore, bytes: Uint8Array, opts: Import
   let runDir: string | null = null;
   let runDirExisted = false;
   let checkpointDir: string | null = null;
-  let createdRunId: number | null = null;
 
   const writeAll = (): number => {
     const created = store.createRun({
@@ -156,7 +147,6 @@ export function importRunBundle(store: RunStore, bytes: Uint8Array, opts: Import
       createdAt: run.createdAt,
     });
     const runId = created.id;
-    createdRunId = runId;
     store.setStatus(runId, 'imported', { startedAt: run.startedAt, finishedAt: run.finishedAt ?? bundle.createdAt });
     if (bundle.metrics.length) store.appendMetrics(runId, bundle.metrics);
     const last = bundle.metrics.reduce((m, p) => (p.step >= m.step ? { step: p.step, epoch: p.epoch } : m), { step: checkpoint.step, epoch: checkpoint.epoch });
@@ -195,20 +185,10 @@ export function importRunBundle(store: RunStore, bytes: Uint8Array, opts: Import
     if (runDir && !runDirExisted) rmSync(runDir, { recursive: true, force: true });
   };
 
-  const transaction = transactionOf(store);
-  if (transaction) {
-    try {
-      return { runId: transaction(writeAll) };
-    } catch (err) {
-      removeFiles();
-      throw err;
-    }
-  }
-  // Without a store-level transaction: undo by deleting the run (its rows cascade) and the files.
+  // One transaction for every row (createRun and the rest nest as savepoints): a throw rolls all of them back.
   try {
-    return { runId: writeAll() };
+    return { runId: store.transaction(writeAll) };
   } catch (err) {
-    if (createdRunId !== null) store.deleteRun(createdRunId);
     removeFiles();
     throw err;
   }
