@@ -28,14 +28,18 @@
 //    do fuse the bias. Fused vs unfused measured within noise (CPU 29.6 vs 28.9 ms/step): keep the
 //    model code as it is, no gain either way.
 // 3. Adam costs ~15% of the step (apply 4.3-5.2 ms vs SGD 0.55 ms): tf.train.adam runs 13 kernels
-//    per weight, each a full pass (sqrt alone ~1 ms), plus scalar uploads. SinglePassAdam below (one
-//    JS loop per weight on the wasm heap, matches tf.train.adam to 2e-7) only gets to ~3.5 ms because
-//    V8 does not vectorise (4.6 ns/element over 653k weights). Worth it only as a SIMD wasm kernel;
-//    not worth a custom optimizer class (checkpoint slots, getWeights/setWeights) for ~1 ms.
+//    per weight, each a full pass (sqrt alone ~1 ms), plus scalar uploads. USE WasmAdamOptimizer
+//    (src-main/train/wasm-kernels.ts): `new WasmAdamOptimizer(lr)` is a tf.AdamOptimizer subclass
+//    (same slots, getWeights/setWeights, class name 'Adam', so checkpoints are unchanged) whose
+//    update is one hand-assembled SIMD wasm pass per weight: apply ~0.5-1.2 ms instead of 4.3+,
+//    step CPU 30.2 -> 24.5-28 ms with the engine's own model/objective/optimizerStep (under load),
+//    25.9 ms in this bench vs the SGD floor 25.6. Off wasm it falls back to the stock update. In
+//    vae/optimizer.ts: `case 'adam': return new WasmAdamOptimizer(opt.learningRate);`.
+//    (SinglePassAdam below, the same loop in plain JS, only reaches ~3.5 ms: V8 does not vectorise.)
 // 4. Bernoulli loss: write BCE-with-logits as tf.customGrad with gradient sigmoid(l) - x
 //    (bceWithLogitsSum below; equal to autodiff within 2e-7). Autodiff of the stable formula runs ~10
 //    elementwise kernels backwards over the 128x784 logits incl. exp; this runs two (sigmoid is
-//    fast). Small win (~0.5 ms, CPU 29.6 -> 29.1 ms); with SinglePassAdam 27.4 ms (SGD floor 24.6).
+//    fast). Small win, within noise here (CPU 29.6 -> 29.1-30.8 ms): optional.
 // 5. Multithreading: not available in Node. tfjs-backend-wasm 4.22 sets WASM_HAS_MULTITHREAD_SUPPORT
 //    false under Node (flags_wasm.ts, tfjs issue #3830). Forcing it fails (worker from a blob: URL,
 //    ERR_WORKER_PATH); with a Blob/createObjectURL shim writing the scripts to temp files the
@@ -48,7 +52,7 @@
 import os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../train/backend';
-import { registerFastWasmMatMul, unregisterFastWasmMatMul } from '../train/wasm-kernels';
+import { registerFastWasmMatMul, unregisterFastWasmMatMul, WasmAdamOptimizer } from '../train/wasm-kernels';
 
 export interface BenchEntry {
   /** Median milliseconds per call (matmul) or per training step. */
@@ -243,7 +247,7 @@ export class SinglePassAdam {
 interface StepOptions {
   fused: boolean;
   customBce?: boolean;
-  optimizer: 'adam' | 'sgd' | 'adam1pass';
+  optimizer: 'adam' | 'sgd' | 'adam1pass' | 'wasmAdam';
   steps: number;
 }
 
@@ -267,7 +271,13 @@ interface StepTiming {
 function timeTrainingSteps(opts: StepOptions): StepTiming {
   const v = makeVars();
   const opt =
-    opts.optimizer === 'adam' ? tf.train.adam(1e-3) : opts.optimizer === 'sgd' ? tf.train.sgd(1e-3) : new SinglePassAdam(1e-3);
+    opts.optimizer === 'adam'
+      ? tf.train.adam(1e-3)
+      : opts.optimizer === 'sgd'
+        ? tf.train.sgd(1e-3)
+        : opts.optimizer === 'wasmAdam'
+          ? new WasmAdamOptimizer(1e-3)
+          : new SinglePassAdam(1e-3);
   const batches = makeBatches(8);
   const totals: number[] = [];
   const grads: number[] = [];
@@ -366,6 +376,8 @@ export interface StepProfile {
   applyMs: number;
   /** Same model with plain SGD: what Adam's extra work costs. */
   sgd: { msPerStep: number; applyMs: number };
+  /** Same model with WasmAdamOptimizer (one SIMD wasm pass per weight). */
+  wasmAdam: { msPerStep: number; applyMs: number; samplesPerSec: number };
   /** Same model with SinglePassAdam (one JS pass per weight on the wasm heap). */
   adam1pass: { msPerStep: number; applyMs: number; samplesPerSec: number; maxRelDiffVsTfAdam: number };
   /** Kernel wall time per step grouped by kind, ms. */
@@ -425,6 +437,7 @@ export async function profileTrainingStep(opts: { steps?: number; fused?: boolea
   const plain = timeTrainingSteps({ fused, optimizer: 'adam', steps });
   const sgd = timeTrainingSteps({ fused, optimizer: 'sgd', steps });
   const onePass = timeTrainingSteps({ fused, optimizer: 'adam1pass', steps });
+  const simdAdam = timeTrainingSteps({ fused, optimizer: 'wasmAdam', steps });
   const { stats, undo } = instrumentKernels();
   let instrumented: StepTiming;
   try {
@@ -459,6 +472,7 @@ export async function profileTrainingStep(opts: { steps?: number; fused?: boolea
     gradMs: plain.gradMs,
     applyMs: plain.applyMs,
     sgd: { msPerStep: sgd.msPerStep, applyMs: sgd.applyMs },
+    wasmAdam: { msPerStep: simdAdam.msPerStep, applyMs: simdAdam.applyMs, samplesPerSec: (M * 1000) / simdAdam.msPerStep },
     adam1pass: {
       msPerStep: onePass.msPerStep,
       applyMs: onePass.applyMs,
@@ -483,6 +497,8 @@ export const STEP_VARIANTS: Record<string, StepOptions> = {
   'fused+customBceGrad+tfAdam': { fused: true, customBce: true, optimizer: 'adam', steps: 0 },
   'fused+singlePassAdam': { fused: true, optimizer: 'adam1pass', steps: 0 },
   'fused+customBceGrad+singlePassAdam': { fused: true, customBce: true, optimizer: 'adam1pass', steps: 0 },
+  'fused+WasmAdamOptimizer (SIMD)': { fused: true, optimizer: 'wasmAdam', steps: 0 },
+  'fused+customBceGrad+WasmAdamOptimizer': { fused: true, customBce: true, optimizer: 'wasmAdam', steps: 0 },
   'fused+sgd (no Adam, lower bound)': { fused: true, optimizer: 'sgd', steps: 0 },
 };
 
