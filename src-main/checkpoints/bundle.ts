@@ -440,14 +440,16 @@ export function parseBundle(bytes: Uint8Array): ParsedBundle {
   if (names.length !== layout.entries) damaged(`the zip directory lists ${names.length} entries, its end record ${layout.entries}`);
   const dup = names.find((n, i) => names.indexOf(n) !== i);
   if (dup !== undefined) damaged(`entry "${dup}" appears twice`);
-  for (const [name, info] of infos) {
-    if (info.compression !== 0 && info.compression !== 8) damaged(`entry "${name}" uses unknown compression method ${info.compression}`);
-    if (info.compression === 0 && info.size !== info.originalSize) damaged(`entry "${name}" is stored but its two sizes differ`);
-    if (info.size > bytes.byteLength) damaged(`entry "${name}" claims ${info.size} compressed bytes, more than the whole file`);
+  /** The directory record of one entry must be plausible before we inflate it. */
+  const checkInfo = (name: string, fail: (why: string) => never) => {
+    const info = infos.get(name)!;
+    if (info.compression !== 0 && info.compression !== 8) fail(`entry "${name}" uses unknown compression method ${info.compression}`);
+    if (info.compression === 0 && info.size !== info.originalSize) fail(`entry "${name}" is stored but its two sizes differ`);
+    if (info.size > bytes.byteLength) fail(`entry "${name}" claims ${info.size} compressed bytes, more than the whole file`);
     // Deflate expands at most ~1032:1; anything claiming more (or over 1 GiB of text) is damaged or a zip bomb.
     if (info.compression === 8 && (info.originalSize > MAX_INFLATED_BYTES || info.originalSize > info.size * 1100 + 1024))
-      damaged(`entry "${name}" claims ${info.originalSize} bytes from ${info.size} compressed bytes`);
-  }
+      fail(`entry "${name}" claims ${info.originalSize} bytes from ${info.size} compressed bytes`);
+  };
   const read = (name: string, expectedBytes: number): Uint8Array => {
     const info = infos.get(name)!;
     if (info.originalSize !== expectedBytes) damaged(`entry "${name}" has ${info.originalSize} bytes, the manifest says ${expectedBytes}`);
@@ -465,6 +467,7 @@ export function parseBundle(bytes: Uint8Array): ParsedBundle {
   if (!names.includes('manifest.json')) notOurs(`no manifest.json (entries: ${names.slice(0, 5).join(', ')}${names.length > 5 ? ', ...' : ''})`);
   let raw: unknown;
   try {
+    checkInfo('manifest.json', notOurs);
     const size = infos.get('manifest.json')!.originalSize;
     if (size > MAX_MANIFEST_BYTES) notOurs(`manifest.json is ${size} bytes, more than a manifest can be`);
     raw = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(read('manifest.json', size)));
@@ -487,6 +490,7 @@ export function parseBundle(bytes: Uint8Array): ParsedBundle {
     damaged(`manifest.json: ${issue.path.map(String).join('.') || '(root)'}: ${issue.message}`);
   }
   const manifest = parsed.data!;
+  for (const name of names) checkInfo(name, damaged);
 
   // Every entry: listed in the manifest, with the recorded size and sha256; nothing extra, nothing missing.
   const data = new Map<string, Uint8Array>();

@@ -242,6 +242,11 @@ print(json.dumps({'bad': bad, 'names': z.namelist(), 'comment': z.comment.decode
     expect(refusal(otherManifest)).toMatch(/^not a VAE Workbench bundle: manifest\.json has format "something-else"/);
     const notJson = zipSync({ 'manifest.json': new Uint8Array(Buffer.from('<xml/>')) });
     expect(refusal(notJson)).toMatch(/^not a VAE Workbench bundle: manifest\.json is not valid JSON/);
+    // a foreign zip using a compression method we do not read is still "not ours", not "damaged"
+    const bz = zipSync({ 'notes.txt': new Uint8Array(Buffer.from('hello')) }, { level: 0 });
+    const bzView = new DataView(bz.buffer);
+    for (let i = 0; i + 4 < bz.byteLength; i++) if (bzView.getUint32(i, true) === 0x02014b50) bzView.setUint16(i + 10, 12, true);
+    expect(refusal(bz)).toMatch(/^not a VAE Workbench bundle: no manifest\.json/);
     // an empty zip (end record only)
     expect(refusal(zipSync({}))).toMatch(/no manifest\.json/);
   });
