@@ -34,10 +34,13 @@ export interface TrainingResult {
 export const PROGRESS_INTERVAL_MS = 250;
 /** Let the event loop run (cancel messages, timers) at least this often. */
 const YIELD_INTERVAL_MS = 20;
-/** -log p(x) is estimated on at most this many test examples at intermediate evaluations ... */
-export const NLL_EXAMPLES_INTERMEDIATE = 500;
-/** ... and on at most this many at the end of the run. */
-export const NLL_EXAMPLES_FINAL = 2000;
+/**
+ * The importance-sampled -log p(x) costs examples x k decoder passes, so it is estimated on the first
+ * floor(budget / k) test examples: at intermediate evaluations ...
+ */
+export const NLL_SAMPLE_BUDGET_INTERMEDIATE = 50_000;
+/** ... and at the end of the run (k = 500: 100 and 1000 examples). */
+export const NLL_SAMPLE_BUDGET_FINAL = 500_000;
 /** Real and generated images used for the Frechet distance. */
 export const FID_EXAMPLES = 2000;
 
@@ -244,7 +247,7 @@ export async function runTraining(ctx: TrainingContext): Promise<TrainingResult>
         estimator: config.objective.estimator,
         samples: 1,
         iwSamples: withNll && model!.stochastic ? config.eval.iwSamples : 0,
-        nllLimit: isFinal ? NLL_EXAMPLES_FINAL : NLL_EXAMPLES_INTERMEDIATE,
+        nllLimit: Math.max(1, Math.floor((isFinal ? NLL_SAMPLE_BUDGET_FINAL : NLL_SAMPLE_BUDGET_INTERMEDIATE) / config.eval.iwSamples)),
         seed: deriveSeed(config.seed, SEED_STREAM.eval),
         onBatch: async () => {
           progress('eval');
@@ -273,8 +276,8 @@ export async function runTraining(ctx: TrainingContext): Promise<TrainingResult>
           if (t.nllExamples > 0) points.push({ name: 'test/nll', ...at, value: t.nll });
           lastKlPerDim = t.klPerDim;
         }
-        if (isFinal && t.nllExamples > 0 && t.nllExamples < data.test.n)
-          log('info', `test/nll estimated on the first ${t.nllExamples} of ${data.test.n} test examples with k = ${config.eval.iwSamples}`);
+        if (t.nllExamples > 0 && t.nllExamples < data.test.n && (isFinal || epoch === startEpoch))
+          log('info', `test/nll ${isFinal ? 'at the end' : 'during training'}: estimated on the first ${t.nllExamples} of ${data.test.n} test examples with k = ${config.eval.iwSamples}`);
       }
       emitMetrics(points);
     };

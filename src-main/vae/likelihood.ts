@@ -4,9 +4,13 @@ import type { DecoderOutput } from './types';
 
 const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
 
-/** Numerically stable binary cross-entropy with logits, per element: max(l,0) - l*x + log(1+exp(-|l|)). */
+/**
+ * Numerically stable binary cross-entropy with logits, per element:
+ *   max(l,0) - l*x + log(1+exp(-|l|)) = softplus(l) - l*x,
+ * computed as the right-hand side (tfjs' softplus is evaluated stably on every backend: 3 kernels instead of 6).
+ */
 export function bceWithLogits(logits: tf.Tensor, x: tf.Tensor): tf.Tensor {
-  return tf.tidy(() => tf.add(tf.sub(tf.relu(logits), tf.mul(logits, x)), tf.softplus(tf.neg(tf.abs(logits)))));
+  return tf.tidy(() => tf.sub(tf.softplus(logits), tf.mul(logits, x)));
 }
 
 /** log N(x; mean, sigma^2) per element, including the constant -0.5*log(2*pi*sigma^2). */
