@@ -6,6 +6,8 @@ class AppState {
   info = $state<CallOutput<'app.info'> | null>(null);
   error = $state<string | null>(null);
   connection = $state<'connecting' | 'open' | 'closed'>(connection.state);
+  /** Bumped when the event stream comes back after a drop: views reload what they may have missed. */
+  reconnects = $state(0);
 
   async load(): Promise<void> {
     try {
@@ -18,4 +20,13 @@ class AppState {
 }
 
 export const appState = new AppState();
-connection.listeners.add((s) => (appState.connection = s));
+let wasClosed = false;
+connection.listeners.add((s) => {
+  appState.connection = s;
+  if (s === 'closed') wasClosed = true;
+  if (s === 'open' && wasClosed) {
+    wasClosed = false;
+    appState.reconnects++;
+    void appState.load();
+  }
+});

@@ -1,0 +1,55 @@
+// The launch presets are valid run configs and say what the papers/examples they name say.
+import { describe, expect, it } from 'vitest';
+import { PRESETS, findPreset } from '../../src-main/api/presets';
+import { parseRunConfig } from '../../src-main/api/run-config';
+
+describe('launch presets', () => {
+  it('every preset parses with the run-config schema and has a unique id', () => {
+    const ids = new Set<string>();
+    for (const p of PRESETS) {
+      expect(() => parseRunConfig(p.config), p.id).not.toThrow();
+      expect(ids.has(p.id), p.id).toBe(false);
+      ids.add(p.id);
+      expect(p.title.length).toBeGreaterThan(3);
+      expect(p.source.length).toBeGreaterThan(3);
+    }
+  });
+
+  it('reproduces the named setups', () => {
+    const kw = parseRunConfig(findPreset('kingma-welling-mnist-z20')!.config);
+    expect(kw.model).toMatchObject({ hidden: [500], activation: 'tanh', latentDim: 20, initStd: 0.01 });
+    expect(kw.optimizer).toMatchObject({ name: 'adagrad', learningRate: 0.01 });
+    expect(kw.training.batchSize).toBe(100);
+    expect(kw.objective.mcSamples).toBe(1);
+    expect(PRESETS.filter((p) => p.id.startsWith('kingma-welling')).map((p) => parseRunConfig(p.config).model.latentDim)).toEqual([3, 5, 10, 20, 200]);
+
+    const keras = parseRunConfig(findPreset('keras-classic')!.config);
+    expect(keras.model).toMatchObject({ hidden: [256], activation: 'relu', latentDim: 2 });
+    expect(keras.optimizer.name).toBe('rmsprop');
+    expect(keras.training).toMatchObject({ batchSize: 100, epochs: 50 });
+    expect(keras.snapshots.manifoldSize).toBe(15);
+
+    const torch = parseRunConfig(findPreset('pytorch-examples')!.config);
+    expect(torch.model).toMatchObject({ hidden: [400], latentDim: 20, activation: 'relu' });
+    expect(torch.optimizer).toMatchObject({ name: 'adam', learningRate: 0.001 });
+    expect(torch.training).toMatchObject({ batchSize: 128, epochs: 10 });
+
+    for (const k of [5, 50]) {
+      const iwae = parseRunConfig(findPreset(`iwae-k${k}`)!.config);
+      expect(iwae.model).toMatchObject({ kind: 'iwae', hidden: [200, 200], latentDim: 50, activation: 'tanh' });
+      expect(iwae.objective.iwSamples).toBe(k);
+    }
+
+    const phys = parseRunConfig(findPreset('phys449')!.config);
+    expect(phys.data.dataset).toBe('mnist-14x14-even');
+    expect(phys.model).toMatchObject({ likelihood: 'gaussian', hidden: [128] });
+
+    expect(parseRunConfig(findPreset('beta-vae-4')!.config).objective.beta).toBe(4);
+    expect(parseRunConfig(findPreset('dae-mask')!.config).model).toMatchObject({ kind: 'dae', corruption: 'mask', corruptionLevel: 0.3 });
+
+    const quick = parseRunConfig(findPreset('quick-test')!.config);
+    expect(quick.data).toMatchObject({ trainLimit: 2000, testLimit: 500 });
+    expect(quick.training.epochs).toBe(2);
+    expect(quick.eval).toMatchObject({ iwSamples: 50, fid: false });
+  });
+});
