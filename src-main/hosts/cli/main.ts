@@ -332,7 +332,7 @@ async function runsCommand(args: string[]): Promise<number> {
         sort: { key: 'id', dir: 'asc' },
       });
       if (values.json) {
-        for (const r of runs) out(JSON.stringify({ ...r, config: r.config }));
+        out(JSON.stringify(runs));
       } else if (!runs.length) out('no runs yet — try: vae-workbench train --preset quick');
       else
         out(

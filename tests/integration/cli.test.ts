@@ -1,0 +1,161 @@
+// The command line as a user runs it: real processes, a real data home, real training on the bundled MNIST.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const root = path.resolve(__dirname, '..', '..');
+const bin = path.join(root, 'bin', 'vae-workbench.js');
+let home: string;
+let work: string;
+
+function cli(args: string[], env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, [bin, ...args], {
+    cwd: work,
+    env: { ...process.env, VAE_WORKBENCH_HOME: home, ...env },
+    encoding: 'utf8',
+    timeout: 240_000,
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function lastJson(stdout: string): Record<string, unknown> {
+  const lines = stdout.trim().split('\n');
+  return JSON.parse(lines[lines.length - 1]!) as Record<string, unknown>;
+}
+
+const QUICK = {
+  name: 'cli quick',
+  seed: 3,
+  data: { dataset: 'mnist', trainLimit: 1024, testLimit: 256 },
+  model: { hidden: [64], latentDim: 4 },
+  training: { batchSize: 64, epochs: 2 },
+  eval: { iwSamples: 8, fid: false },
+};
+
+beforeAll(() => {
+  work = mkdtempSync(path.join(os.tmpdir(), 'vae-cli-'));
+  home = path.join(work, 'home');
+});
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+describe('vae-workbench CLI', () => {
+  it('prints help and info --json with dataHome and backend', () => {
+    const help = cli(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/train --config/);
+    const info = cli(['info', '--json']);
+    expect(info.code).toBe(0);
+    const parsed = lastJson(info.stdout);
+    expect(parsed.dataHome).toBe(home);
+    expect(['tensorflow', 'wasm', 'cpu']).toContain(parsed.backend);
+  });
+
+  it('trains a run to completion and reports it with --json; runs and runs show list it', () => {
+    const file = path.join(work, 'quick.json');
+    writeFileSync(file, JSON.stringify(QUICK));
+    const r = cli(['train', '--config', file, '--set', 'model.latentDim=3', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const out = lastJson(r.stdout) as {
+      runId: number;
+      status: string;
+      backend: string;
+      samplesPerSec: number;
+      final: { test: Record<string, number> };
+    };
+    expect(out.status).toBe('completed');
+    expect(out.samplesPerSec).toBeGreaterThan(0);
+    for (const key of ['loss', 'recon', 'kl', 'nll', 'activeUnits']) expect(Number.isFinite(out.final.test[key])).toBe(true);
+    // -ELBO = recon + KL, and the importance-sampled -log p(x) is no worse than the bound.
+    expect(out.final.test.loss!).toBeCloseTo(out.final.test.recon! + out.final.test.kl!, 1);
+    expect(out.final.test.nll!).toBeLessThanOrEqual(out.final.test.loss! + 0.5);
+    expect(out.final.test.activeUnits!).toBeLessThanOrEqual(3);
+
+    const runs = JSON.parse(cli(['runs', '--json']).stdout) as { id: number; status: string; config: { model: { latentDim: number } }; final: Record<string, number> }[];
+    const run = runs.find((x) => x.id === out.runId)!;
+    expect(run.status).toBe('completed');
+    expect(run.config.model.latentDim).toBe(3);
+    expect(run.final['test/loss']).toBeCloseTo(out.final.test.loss!, 6);
+
+    const show = JSON.parse(cli(['runs', 'show', String(out.runId), '--json']).stdout) as { series: Record<string, unknown[]> };
+    expect(show.series['train/loss']!.length).toBeGreaterThan(1);
+    expect(show.series['test/loss']!.length).toBe(2); // evaluated after each of the 2 epochs
+
+    const csv = cli(['runs', 'export', '--format', 'csv']);
+    expect(csv.code).toBe(0);
+    expect(csv.stdout.split('\n')[0]).toMatch(/id/);
+  });
+
+  it('refuses a negative latent size naming model.latentDim, writing nothing', () => {
+    const before = JSON.parse(cli(['runs', '--json']).stdout) as unknown[];
+    const r = cli(['train', '--config', path.join(work, 'quick.json'), '--set', 'model.latentDim=-4']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/model\.latentDim/);
+    expect(JSON.parse(cli(['runs', '--json']).stdout)).toHaveLength(before.length);
+  });
+
+  it('refuses an unknown dataset and a malformed config file with clear messages', () => {
+    const bad = cli(['train', '--config', path.join(work, 'quick.json'), '--set', 'data.dataset=nope']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/unknown dataset "nope"/);
+    const file = path.join(work, 'broken.json');
+    writeFileSync(file, '{"model": {');
+    const broken = cli(['train', '--config', file]);
+    expect(broken.code).toBe(2);
+    expect(broken.stderr).toMatch(/not valid JSON/);
+  });
+
+  it('ends a run with learning rate 1e3 as diverged, with a message, not a crash', () => {
+    const r = cli(['train', '--config', path.join(work, 'quick.json'), '--set', 'optimizer.learningRate=1000', '--set', 'optimizer.name="sgd"', '--json']);
+    expect(r.code).toBe(1);
+    const out = lastJson(r.stdout) as { status: string; error: string };
+    expect(out.status).toBe('diverged');
+    expect(out.error).toMatch(/step/i);
+  });
+
+  it('a run killed with SIGKILL (CLI and trainer) leaves an intact database and is interrupted after the next start', async () => {
+    const file = path.join(work, 'long.json');
+    writeFileSync(file, JSON.stringify({ ...QUICK, name: 'to be killed', training: { batchSize: 32, epochs: 50 }, data: { dataset: 'mnist' } }));
+    const child = spawn(process.execPath, [bin, 'train', '--config', file], {
+      cwd: work,
+      env: { ...process.env, VAE_WORKBENCH_HOME: home },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    // Wait until the run has written metrics (the progress line reports steps).
+    await new Promise<void>((resolve, reject) => {
+      let seen = '';
+      const timer = setTimeout(() => reject(new Error(`no progress: ${seen}`)), 120_000);
+      child.stderr.on('data', (d: Buffer) => {
+        seen += d.toString();
+        if (/epoch 1:/.test(seen) || /\d+% epoch/.test(seen)) {
+          clearTimeout(timer);
+          setTimeout(resolve, 1500);
+        }
+      });
+    });
+    // Kill the whole process group's members: the CLI and its trainer child.
+    const trainers = spawnSync('pgrep', ['-P', String(child.pid)], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean);
+    child.kill('SIGKILL');
+    for (const pid of trainers) {
+      try {
+        process.kill(Number(pid), 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    }
+    await new Promise((r) => child.once('exit', r));
+    const db = new Database(path.join(home, 'workbench.sqlite'));
+    expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+    const row = db.prepare("SELECT id, status FROM runs WHERE name = 'to be killed'").get() as { id: number; status: string };
+    expect(row.status).toBe('running');
+    const points = db.prepare('SELECT COUNT(*) AS n FROM metrics WHERE run_id = ?').get(row.id) as { n: number };
+    expect(points.n).toBeGreaterThan(0);
+    db.close();
+    // The next start (any host) marks it interrupted.
+    const runs = JSON.parse(cli(['runs', '--json']).stdout) as { id: number; status: string; error: string | null }[];
+    const killed = runs.find((r) => r.id === row.id)!;
+    expect(killed.status).toBe('interrupted');
+  });
+});
