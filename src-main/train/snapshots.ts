@@ -4,7 +4,7 @@
 import type { ArtifactKind } from '../api/model-types';
 import type { Split } from '../data/types';
 import { pca } from '../vae/pca';
-import { decodeMeans, encodeMeans, interpolateCodes, manifoldCodes, priorSamples, reconstruct, fixedNoiseSeed } from '../vae/sampling';
+import { decodeMeans, encodeMeans, fixedNoiseSeed, interpolateCodes, klPerDimension, manifoldCodes, priorSamples, reconstruct } from '../vae/sampling';
 import type { LatentModel } from '../vae/types';
 import { ACTIVE_UNIT_THRESHOLD } from '../vae/evaluate';
 import type { TrainerEvent } from './messages';
@@ -23,7 +23,7 @@ export interface SnapshotOptions {
   manifoldSize: number;
   epoch: number;
   step: number;
-  /** KL per latent dimension from the last evaluation (computed from the latent points when absent). */
+  /** KL per latent dimension from an evaluation at this point (else computed on the latent points, up to LATENT_POINTS). */
   klPerDim?: number[];
   labelNames?: string[] | null;
 }
@@ -142,12 +142,13 @@ export function modelSnapshots(model: LatentModel, test: Split, opts: SnapshotOp
       );
     }
   }
-  if (generative && (opts.klPerDim?.length ?? 0) > 0) {
-    const kl = opts.klPerDim!;
+  if (generative && nPts > 0) {
+    const fromEval = (opts.klPerDim?.length ?? 0) === D;
+    const kl = fromEval ? opts.klPerDim! : klPerDimension(model, rowsOf(test, d, nPts), nPts);
     out.push(
       jsonArtifact(
         'kl-per-dim',
-        { klPerDim: kl, threshold: ACTIVE_UNIT_THRESHOLD, activeUnits: kl.filter((v) => v > ACTIVE_UNIT_THRESHOLD).length },
+        { klPerDim: kl, threshold: ACTIVE_UNIT_THRESHOLD, activeUnits: kl.filter((v) => v > ACTIVE_UNIT_THRESHOLD).length, examples: fromEval ? null : nPts },
         opts,
         { dims: kl.length },
       ),

@@ -203,6 +203,7 @@ export async function runTraining(ctx: TrainingContext): Promise<TrainingResult>
     let bestVal = Infinity;
     let bestEpoch = -1;
     let lastKlPerDim: number[] | undefined;
+    let lastKlEpoch = -1;
     let stoppedEarly = false;
     let epoch = startEpoch;
 
@@ -275,6 +276,7 @@ export async function runTraining(ctx: TrainingContext): Promise<TrainingResult>
           points.push({ name: 'test/kl', ...at, value: t.kl }, { name: 'test/activeUnits', ...at, value: t.activeUnits });
           if (t.nllExamples > 0) points.push({ name: 'test/nll', ...at, value: t.nll });
           lastKlPerDim = t.klPerDim;
+          lastKlEpoch = epoch;
         }
         if (t.nllExamples > 0 && t.nllExamples < data.test.n && (isFinal || epoch === startEpoch))
           log('info', `test/nll ${isFinal ? 'at the end' : 'during training'}: estimated on the first ${t.nllExamples} of ${data.test.n} test examples with k = ${config.eval.iwSamples}`);
@@ -314,7 +316,7 @@ export async function runTraining(ctx: TrainingContext): Promise<TrainingResult>
         manifoldSize: config.snapshots.manifoldSize,
         epoch: epoch + 1,
         step,
-        klPerDim: lastKlPerDim,
+        klPerDim: lastKlEpoch === epoch ? lastKlPerDim : undefined,
         labelNames: dataset.descriptor.labels,
       }))
         emit(a);
@@ -449,8 +451,7 @@ export async function runTraining(ctx: TrainingContext): Promise<TrainingResult>
       }
     }
   } catch (err) {
-    samplesPerSec = samplesPerSec || 0;
-    if (err instanceof Cancelled) return { status: 'cancelled', final, samplesPerSec };
+    if (err instanceof Cancelled || ctx.signal.aborted) return { status: 'cancelled', final, samplesPerSec };
     if (err instanceof Diverged) {
       log('error', err.message);
       return { status: 'diverged', error: err.message, final, samplesPerSec };

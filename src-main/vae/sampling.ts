@@ -1,6 +1,7 @@
 // What the model shows: reconstructions, decoded prior samples from FIXED noise, the 2-D manifold,
 // interpolations in latent space and the latent means. Decoded means (not sampled pixels) everywhere.
 import * as tf from '@tensorflow/tfjs';
+import { analyticKlPerDim } from './estimators';
 import { decoderMean } from './likelihood';
 import { linspace, probit } from './probit';
 import type { LatentModel } from './types';
@@ -78,4 +79,19 @@ export function interpolateCodes(a: ArrayLike<number>, b: ArrayLike<number>, ste
     for (let j = 0; j < D; j++) out[s * D + j] = (1 - t) * a[j]! + t * b[j]!;
   }
   return out;
+}
+
+/** KL(q(z|x) || p(z)) per latent dimension averaged over the n examples (empty for deterministic encoders). */
+export function klPerDimension(model: LatentModel, x: Float32Array, n: number, batchSize = 500): number[] {
+  if (!model.stochastic || n === 0) return [];
+  const sum = new Float64Array(model.latentDim);
+  for (let s = 0; s < n; s += batchSize) {
+    const e = Math.min(n, s + batchSize);
+    const part = run(() => {
+      const enc = model.encode(tf.tensor2d(x.subarray(s * model.d, e * model.d), [e - s, model.d]));
+      return tf.sum(analyticKlPerDim(enc.mu, enc.logvar!), 0);
+    });
+    part.forEach((v, j) => (sum[j]! += v));
+  }
+  return Array.from(sum, (v) => v / n);
 }

@@ -167,6 +167,22 @@ describe('architectures and decoders', () => {
   });
 });
 
+describe('snapshots between evaluations', () => {
+  it('carry a KL per dimension of their own; evaluations follow eval.everyEpochs', async () => {
+    const run = await train((c) => {
+      c.training = { ...c.training, epochs: 3 };
+      c.eval = { iwSamples: 5, fid: false, everyEpochs: 2 };
+    });
+    expectCompleted(run);
+    expect(run.series('test/loss').map((p) => p.epoch)).toEqual([2, 3]);
+    const kl = run.artifacts('kl-per-dim').map((a) => JSON.parse(Buffer.from(a.dataBase64, 'base64').toString()) as { klPerDim: number[]; examples: number | null });
+    expect(run.artifacts('kl-per-dim').map((a) => a.epoch)).toEqual([1, 2, 3]);
+    expect(kl[0]!.examples).toBe(60); // epoch 1: no evaluation, computed on the snapshot's test examples
+    expect(kl[1]!.examples).toBeNull(); // epoch 2: from the evaluation
+    kl.forEach((k) => expect(k.klPerDim).toHaveLength(4));
+  });
+});
+
 describe('Frechet distance', () => {
   it('eval.fid = true reports test/fid at the end', async () => {
     const run = await train((c) => {
