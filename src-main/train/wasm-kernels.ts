@@ -1,13 +1,16 @@
-// Faster transposed matmuls on the tfjs wasm backend.
+// Fast paths for training on the tfjs wasm backend (tfjs 4.22), without changing model code:
 //
-// @tensorflow/tfjs-backend-wasm 4.22 runs BatchMatMul / _FusedMatMul through XNNPACK's fully-connected
-// operator only when neither operand is transposed; with transposeA or transposeB it falls back to a
-// scalar loop that is ~10x slower (measured: ~27 vs ~2.2 GFLOP/s for 128x784 @ 784x400). The backward
-// pass of every dense layer uses exactly those transposed products (dW = x^T dy, dx = dy W^T; see
-// tfjs-core gradients/BatchMatMul_grad.js and ops/fused/mat_mul.js, both dispatch 'BatchMatMul').
-// We re-register both kernels for 'wasm' with wrappers that materialise the transpose with the wasm
-// Transpose kernel (cheap: a memory pass) and then call the original kernel with transposes off.
-// Model code is unchanged; numerics are the same products, summed in a different order.
+// 1. Transposed matmuls. @tensorflow/tfjs-backend-wasm runs BatchMatMul / _FusedMatMul through
+//    XNNPACK's fully-connected operator only when neither operand is transposed; with transposeA or
+//    transposeB it falls back to a scalar loop ~10x slower (128x784x400: ~25 vs ~2.3 GFLOP/s). The
+//    backward pass of every dense layer uses exactly those (dW = x^T dy, dx = dy W^T): the gradients
+//    of both BatchMatMul (gradients/BatchMatMul_grad.js) and _FusedMatMul (ops/fused/mat_mul.js)
+//    dispatch plain 'BatchMatMul' with transpose flags. registerFastWasmMatMul re-registers both
+//    kernels with wrappers that materialise a transpose with the wasm Transpose kernel (0.2 ms for
+//    784x400) and call the original kernel with the flags off; the numerics are the same products.
+// 2. Identity shares buffers instead of copying (the engine clones every tensor a gradient saves).
+// 3. WasmAdamOptimizer: tf.AdamOptimizer whose update is one SIMD wasm pass per weight.
+// initBackend (backend.ts) calls registerFastWasmMatMul right after the wasm backend is set.
 import * as tf from '@tensorflow/tfjs';
 
 type KernelConfig = tf.KernelConfig;
