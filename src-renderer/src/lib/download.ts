@@ -43,3 +43,16 @@ export async function readFileBase64(file: File): Promise<string> {
 export function decodeJson<T>(b64: string): T {
   return JSON.parse(new TextDecoder().decode(base64ToBytes(b64))) as T;
 }
+
+/** Save a chart's canvas as PNG on a white background (charts are drawn on a transparent canvas). */
+export function saveCanvasPng(canvas: HTMLCanvasElement, filename: string): void {
+  const out = document.createElement('canvas');
+  out.width = canvas.width;
+  out.height = canvas.height;
+  const ctx = out.getContext('2d');
+  if (!ctx) return;
+  ctx.fillStyle = '#fff';
+  ctx.fillRect(0, 0, out.width, out.height);
+  ctx.drawImage(canvas, 0, 0);
+  out.toBlob((blob) => blob && saveBlob(blob, filename), 'image/png');
+}
