@@ -480,8 +480,10 @@ export function toApiError(err: unknown): ApiError {
     return new ApiError('invalid_input', issues.map((i) => `${i.path}: ${i.message}`).join('; '), issues);
   }
   const e = err as Error;
-  if (e?.name === 'DatasetError' || e?.name === 'BundleError' || e?.name === 'CheckpointError')
-    return new ApiError('invalid_input', e.message);
+  // Errors about the user's input or files: say what is wrong, as given by the module that found it.
+  const userErrors = ['DatasetError', 'BundleError', 'CheckpointError', 'GenerateError', 'DatasetShapeError', 'SafetensorsError', 'LayersExportError'];
+  if (userErrors.includes(e?.name)) return new ApiError('invalid_input', e.message);
+  if (e?.name === 'RunNotFoundError') return new ApiError('not_found', e.message);
   return new ApiError('internal', e?.message ?? String(err));
 }
 

@@ -1,6 +1,6 @@
 // The command line as a user runs it: real processes, a real data home, real training on the bundled MNIST.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -86,6 +86,40 @@ describe('vae-workbench CLI', () => {
     const csv = cli(['runs', 'export', '--format', 'csv']);
     expect(csv.code).toBe(0);
     expect(csv.stdout.split('\n')[0]).toMatch(/id/);
+  });
+
+  it('exports a run as a bundle, imports it into a fresh data home (same reconstructions), refuses a flipped byte', () => {
+    const runs = JSON.parse(cli(['runs', '--json']).stdout) as { id: number; status: string }[];
+    const done = runs.find((r) => r.status === 'completed')!;
+    const bundle = path.join(work, 'run.vaewb.zip');
+    const exported = cli(['export', String(done.id), '--out', bundle]);
+    expect(exported.code, exported.stderr).toBe(0);
+    const fresh = path.join(work, 'fresh-home');
+    const imported = cli(['import', bundle, '--json'], { VAE_WORKBENCH_HOME: fresh });
+    expect(imported.code, imported.stderr).toBe(0);
+    const { runId } = lastJson(imported.stdout) as { runId: number };
+    const there = JSON.parse(cli(['runs', '--json'], { VAE_WORKBENCH_HOME: fresh }).stdout) as { id: number; status: string; final: Record<string, number> }[];
+    expect(there).toHaveLength(1);
+    expect(there[0]!.status).toBe('imported');
+    const original = runs.find((r) => r.id === done.id) as unknown as { final: Record<string, number> };
+    expect(there[0]!.final['test/loss']).toBeCloseTo(original.final['test/loss']!, 6);
+    expect(runId).toBe(there[0]!.id);
+    // The imported model reconstructs the same test images exactly as the original.
+    const a = path.join(work, 'recon-a.png');
+    const b = path.join(work, 'recon-b.png');
+    expect(cli(['generate', String(done.id), '--kind', 'reconstruct', '--indices', '0,1,2,3', '--out', a]).code).toBe(0);
+    expect(cli(['generate', String(runId), '--kind', 'reconstruct', '--indices', '0,1,2,3', '--out', b], { VAE_WORKBENCH_HOME: fresh }).code).toBe(0);
+    expect(readFileSync(a).length).toBeGreaterThan(100);
+    expect(readFileSync(a).equals(readFileSync(b))).toBe(true);
+
+    const flipped = path.join(work, 'flipped.vaewb.zip');
+    const bytes = readFileSync(bundle);
+    bytes[Math.floor(bytes.length / 2)] ^= 0x01;
+    writeFileSync(flipped, bytes);
+    const refused = cli(['import', flipped], { VAE_WORKBENCH_HOME: fresh });
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/bundle|checksum|corrupt|sha256/i);
+    expect(JSON.parse(cli(['runs', '--json'], { VAE_WORKBENCH_HOME: fresh }).stdout)).toHaveLength(1);
   });
 
   it('refuses a negative latent size naming model.latentDim, writing nothing', () => {

@@ -27,6 +27,8 @@ Commands:
   runs delete <id> [<id> ...]
   export <runId> --out FILE [--checkpoint ID]   write the run as a portable bundle (.zip)
   import FILE [--json]                  import a bundle (verified before anything is written)
+  generate <runId> --out FILE.png [--kind prior|reconstruct|traversal|interpolate] [--n N] [--seed S] [--indices 1,2]
+                                        images from a run's checkpoint, without training
   datasets [--json]                     the datasets the registry knows
   presets [--json]                      the built-in configurations (use with train --preset)
   bench [--json] [--steps N]            training speed on every available backend, and the store benchmark
@@ -274,6 +276,28 @@ async function main(argv: string[]): Promise<number> {
       );
       if (values.json) out(JSON.stringify({ runId }));
       else out(`imported ${file} as run ${runId}`);
+      return 0;
+    }
+    case 'generate': {
+      const { values, positionals } = parse({ kind: { type: 'string' }, n: { type: 'string' }, seed: { type: 'string' }, indices: { type: 'string' }, out: { type: 'string', short: 'o' }, checkpoint: { type: 'string' } });
+      const id = Number(positionals[0]);
+      if (!Number.isInteger(id) || id <= 0) throw new UsageError('generate needs a run id');
+      if (!values.out) throw new UsageError('generate needs --out FILE.png');
+      const kind = (values.kind as string | undefined) ?? 'prior';
+      const result = await withService((s) =>
+        call(s, 'runs.generate', {
+          runId: id,
+          kind,
+          ...(values.n ? { n: Number(values.n) } : {}),
+          ...(values.seed ? { seed: Number(values.seed) } : {}),
+          ...(values.indices ? { indices: String(values.indices).split(',').map(Number) } : {}),
+          ...(values.checkpoint ? { checkpointId: Number(values.checkpoint) } : {}),
+        }),
+      );
+      const file = path.resolve(values.out as string);
+      writeFileSync(file, Buffer.from(result.dataBase64, 'base64'));
+      if (values.json) out(JSON.stringify({ file, width: result.width, height: result.height, meta: result.meta }));
+      else out(`wrote ${file} (${result.width}x${result.height})`);
       return 0;
     }
     case 'datasets': {
