@@ -163,7 +163,8 @@ describe('VAE Workbench UI in a real browser', () => {
     await go(`#/compare?ids=${runIds.join(',')}`);
     const row = page.locator('tr.differs[data-key="model.latentDim"]');
     await row.waitFor();
-    expect((await row.locator('td').allTextContents()).map((s) => s.trim())).toEqual(['2', '5']);
+    // (the previous test left the same runs in the other order on screen: wait for this order)
+    await expect.poll(async () => (await row.locator('td').allTextContents()).map((s) => s.trim())).toEqual(['2', '5']);
     // identical hyperparameters are folded away
     expect(await page.locator('tr.same').count()).toBe(0);
     const box = page.locator('.compare-chart .chart-box');
