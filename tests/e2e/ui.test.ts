@@ -73,7 +73,7 @@ async function waitCompleted(runId: number): Promise<void> {
   await go(`#/run/${runId}`);
   await page.locator(`.view-head .status`).first().waitFor();
   await expect
-    .poll(async () => page.locator('.view-head .status').first().getAttribute('data-status'), { timeout: 240_000, intervals: [1000] })
+    .poll(async () => page.locator('.view-head .status').first().getAttribute('data-status'), { timeout: 240_000, interval: 1000 })
     .toMatch(/completed|failed|diverged/);
   expect(await page.locator('.view-head .status').first().getAttribute('data-status')).toBe('completed');
 }
