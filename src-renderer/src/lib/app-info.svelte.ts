@@ -1,5 +1,5 @@
 // App info (backend, host) loaded once and shared by the header and the views.
-import { api, connection, errorMessage } from './api';
+import { api, connection, errorMessage, RemoteError } from './api';
 import type { CallOutput } from '../../../src-main/api/contract';
 
 class AppState {
@@ -14,7 +14,10 @@ class AppState {
       this.info = await api['app.info']({});
       this.error = null;
     } catch (err) {
-      this.error = errorMessage(err);
+      this.error =
+        err instanceof RemoteError && err.code === 'unauthorized'
+          ? `${errorMessage(err)} — open the address that \`vae-workbench serve\` printed (it carries this session's token)`
+          : errorMessage(err);
     }
   }
 }
