@@ -1,10 +1,12 @@
-// Stride-2 'same' convolutions that are trainable on every tfjs backend.
+// Stride-2 'same' convolutions that are trainable, and fast, on every tfjs backend.
 //
-// The wasm backend of tfjs 4.22 has no Conv2DBackpropFilter kernel, and its Conv3DBackpropFilterV2 kernel
-// returns wrong filter gradients for strides > 1 (checked against the cpu backend), so the gradient of a
-// conv2d or conv2dTranspose with respect to its filter cannot come from a kernel there. On wasm these ops
-// carry a custom gradient: the input gradient uses the (correct) conv2d / Conv2DBackpropInput kernels, the
-// filter gradient is computed from image patches with one matMul (im2col). Other backends use tf's own ops.
+// The wasm backend of tfjs 4.22 has no Conv2DBackpropFilter kernel, its Conv3DBackpropFilterV2 kernel returns
+// wrong filter gradients for strides > 1 (checked against the cpu backend), and its Conv2DBackpropInput kernel
+// (conv2dTranspose) is a slow scalar loop. On wasm these layers therefore carry a custom gradient built only
+// from the fast XNNPACK conv2d and cheap data movement:
+//   transposed conv  = stride-1 conv2d of the zero-dilated, padded input with the flipped filter;
+//   filter gradient  = one dilated conv2d with channels and batch swapped (x as [C, H, W, B], dy as the filter).
+// Other backends use tf's own ops and gradients.
 import * as tf from '@tensorflow/tfjs';
 
 /** TensorFlow's 'same' padding along one axis: [before, after]. */
@@ -17,22 +19,63 @@ export function samePadding(inSize: number, k: number, stride: number): [number,
 
 /**
  * dL/dfilter of y = conv2d(x, filter, stride, 'same') given dy: [k, k, C, O].
- * Patches of x at every output position, stacked as rows (kernel offset i, j, channel c), times dy.
+ *   dW[i, j, c, o] = sum_{b, p, q} xpad[b, s p + i, s q + j, c] dy[b, p, q, o]
+ * which is a stride-1 conv2d with dilation s of xpad seen as [C, H, W, B] by dy seen as a [oh, ow, B, O] filter.
  */
 export function conv2dFilterGrad(x: tf.Tensor4D, dy: tf.Tensor4D, k: number, stride: number): tf.Tensor4D {
   return tf.tidy(() => {
     const [B, H, W, C] = x.shape;
-    const [, oh, ow, O] = dy.shape;
+    const [, oh, ow] = dy.shape;
     const [pt, pb] = samePadding(H, k, stride);
     const [pl, pr] = samePadding(W, k, stride);
-    const xp = pt + pb + pl + pr > 0 ? tf.pad(x, [[0, 0], [pt, pb], [pl, pr], [0, 0]]) : x;
-    const patches: tf.Tensor4D[] = [];
-    for (let i = 0; i < k; i++)
-      for (let j = 0; j < k; j++)
-        patches.push(tf.stridedSlice(xp, [0, i, j, 0], [B, i + (oh - 1) * stride + 1, j + (ow - 1) * stride + 1, C], [1, stride, stride, 1]) as tf.Tensor4D);
-    const P = tf.reshape(tf.stack(patches, 3), [B * oh * ow, k * k * C]) as tf.Tensor2D;
-    const g = tf.matMul(P, tf.reshape(dy, [B * oh * ow, O]) as tf.Tensor2D, true, false);
-    return tf.reshape(g, [k, k, C, O]) as tf.Tensor4D;
+    let xp = pt + pb + pl + pr > 0 ? tf.pad(x, [[0, 0], [pt, pb], [pl, pr], [0, 0]]) : x;
+    const needH = stride * (oh - 1) + k;
+    const needW = stride * (ow - 1) + k;
+    if (xp.shape[1] !== needH || xp.shape[2] !== needW) xp = tf.slice(xp, [0, 0, 0, 0], [B, needH, needW, C]);
+    const xt = tf.transpose(xp, [3, 1, 2, 0]) as tf.Tensor4D;
+    const f = tf.transpose(dy, [1, 2, 0, 3]) as tf.Tensor4D;
+    const out = tf.conv2d(xt, f, 1, 'valid', 'NHWC', [stride, stride]);
+    return tf.transpose(out, [1, 2, 0, 3]) as tf.Tensor4D;
+  });
+}
+
+/**
+ * Put stride - 1 zeros after every pixel along height and width: [B, h, w, C] -> [B, s h, s w, C]
+ * (the trailing zeros act as extra bottom/right padding; no slicing needed).
+ */
+export function zeroDilate(x: tf.Tensor4D, stride: number): tf.Tensor4D {
+  if (stride === 1) return x;
+  return tf.tidy(() => {
+    const [B, h, w, C] = x.shape;
+    const zeros = tf.zerosLike(x);
+    const cols = tf.reshape(tf.stack([x, ...Array.from({ length: stride - 1 }, () => zeros)], 3), [B, h, w * stride, C]) as tf.Tensor4D;
+    const zr = tf.zerosLike(cols);
+    return tf.reshape(tf.stack([cols, ...Array.from({ length: stride - 1 }, () => zr)], 2), [B, h * stride, w * stride, C]) as tf.Tensor4D;
+  });
+}
+
+/**
+ * conv2dTranspose(h, filter [k, k, O, C], outShape, stride, 'same') — the adjoint of the 'same' conv from
+ * [H, W, O] to h's [ih, iw, C] — as a stride-1 'valid' conv2d of the zero-dilated, padded h with the filter
+ * flipped in space and with its channel axes swapped.
+ */
+export function transposedConvViaConv(h: tf.Tensor4D, filter: tf.Tensor4D, outShape: [number, number, number, number], stride: number): tf.Tensor4D {
+  return tf.tidy(() => {
+    const k = filter.shape[0];
+    const [, H, W] = outShape;
+    const [, ih, iw] = h.shape;
+    const [pt] = samePadding(H, k, stride);
+    const [pl] = samePadding(W, k, stride);
+    const top = k - 1 - pt;
+    const left = k - 1 - pl;
+    // Rows of the dilated input beyond s (ih - 1) + 1 are the trailing zeros, already part of the bottom padding.
+    const bottom = H - stride * (ih - 1) - 1 + pt - (stride - 1);
+    const right = W - stride * (iw - 1) - 1 + pl - (stride - 1);
+    let xd = zeroDilate(h, stride);
+    if (bottom < 0 || right < 0) xd = tf.slice(xd, [0, 0, 0, 0], [-1, xd.shape[1] + Math.min(0, bottom), xd.shape[2] + Math.min(0, right), -1]);
+    const padded = top + left + Math.max(0, bottom) + Math.max(0, right) > 0 ? tf.pad(xd, [[0, 0], [top, Math.max(0, bottom)], [left, Math.max(0, right)], [0, 0]]) : xd;
+    const flipped = tf.transpose(tf.reverse(filter, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D;
+    return tf.conv2d(padded as tf.Tensor4D, flipped, 1, 'valid');
   });
 }
 
@@ -55,7 +98,7 @@ export function conv2dSame(x: tf.Tensor4D, filter: tf.Tensor4D, stride: number):
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [sx, sf] = saved as [tf.Tensor4D, tf.Tensor4D];
         const d = dy as tf.Tensor4D;
-        return [tf.conv2dTranspose(d, sf, sx.shape, stride, 'same'), conv2dFilterGrad(sx, d, k, stride)];
+        return [transposedConvViaConv(d, sf, sx.shape, stride), conv2dFilterGrad(sx, d, k, stride)];
       },
     };
   }) as unknown as CustomGradFn);
@@ -71,7 +114,7 @@ export function conv2dTransposeSame(h: tf.Tensor4D, filter: tf.Tensor4D, outShap
     const ff = fi as tf.Tensor4D;
     save([hh, ff]);
     return {
-      value: tf.conv2dTranspose(hh, ff, outShape, stride, 'same'),
+      value: transposedConvViaConv(hh, ff, outShape, stride),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [sh, sf] = saved as [tf.Tensor4D, tf.Tensor4D];
         const d = dy as tf.Tensor4D;

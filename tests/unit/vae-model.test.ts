@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRunConfig } from '../../src-main/api/run-config';
 import { initBackend } from '../../src-main/train/backend';
 import { gridPng, readPng } from '../../src-main/train/png';
+import { conv2dSame, conv2dTransposeSame } from '../../src-main/vae/conv-ops';
 import { corrupt, binarizeBatch } from '../../src-main/vae/corruption';
 import { trainingObjective } from '../../src-main/vae/estimators';
 import { VaeModel, modelSpecFromConfig } from '../../src-main/vae/model';
@@ -96,6 +97,37 @@ describe('conv layers', () => {
     const x = tf.randomUniform([3, 196], 0, 1, 'float32', 1) as tf.Tensor2D;
     const out = m.decode(m.encode(x).mu);
     expect(out.params.shape).toEqual([3, 196]);
+  });
+
+  it('stride-2 conv and transposed conv (values and gradients) equal the cpu backend for even and odd sizes', async () => {
+    const rnd = (n: number, a: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * a + 0.3));
+    for (const [H, ih] of [[28, 14], [7, 4], [14, 7]] as const) {
+      const hs = rnd(3 * ih * ih * 5, 0.7);
+      const xs = rnd(3 * H * H * 2, 0.2);
+      const fs = rnd(3 * 3 * 2 * 5, 1.1);
+      const ws = rnd(3 * H * H * 2, 0.13);
+      const compute = () =>
+        tf.tidy(() => {
+          const h = tf.tensor4d(hs, [3, ih, ih, 5]);
+          const x = tf.tensor4d(xs, [3, H, H, 2]);
+          const f = tf.tensor4d(fs, [3, 3, 2, 5]);
+          const up = conv2dTransposeSame(h, f, [3, H, H, 2], 2);
+          const down = conv2dSame(x, f, 2);
+          const g = tf.grads((hh: tf.Tensor, ff: tf.Tensor) => tf.sum(tf.mul(conv2dTransposeSame(hh as tf.Tensor4D, ff as tf.Tensor4D, [3, H, H, 2], 2), tf.tensor(ws, [3, H, H, 2]))))([h, f]);
+          return [up, down, ...g].map((t) => Array.from(t.dataSync()));
+        });
+      const here = compute();
+      await tf.setBackend('cpu');
+      let ref: number[][];
+      try {
+        ref = compute();
+      } finally {
+        await tf.setBackend(backend);
+      }
+      expect(here[0]!.length).toBe(3 * H * H * 2);
+      expect(here[1]!.length).toBe(3 * ih * ih * 5);
+      here.forEach((a, j) => a.forEach((v, i) => expect(Math.abs(v - ref[j]![i]!)).toBeLessThan(1e-4)));
+    }
   });
 
   it('gradients on the active backend equal the cpu backend (custom conv filter gradient on wasm)', async () => {
