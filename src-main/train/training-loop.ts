@@ -213,7 +213,8 @@ export async function runTraining(ctx: TrainingContext): Promise<TrainingResult>
       lastProgress = now;
       const sps = trainTimeMs > 0 ? (trainSamples * 1000) / trainTimeMs : 0;
       const eta = sps > 0 ? ((totalSteps - step) * B) / sps : null;
-      emit({ type: 'progress', progress: { step, totalSteps, epoch, totalEpochs, samplesPerSec: sps, etaSeconds: eta, phase } });
+      // epoch: fractional epochs done (step / steps per epoch), e.g. 2.5 halfway through the third epoch.
+      emit({ type: 'progress', progress: { step, totalSteps, epoch: step / stepsPerEpoch, totalEpochs, samplesPerSec: sps, etaSeconds: eta, phase } });
     };
 
     // Running sums on the device since the last log point.
@@ -235,10 +236,11 @@ export async function runTraining(ctx: TrainingContext): Promise<TrainingResult>
         throw new Diverged(`training diverged: the loss became ${what} by step ${step} (epoch ${epoch + 1}; averaged over steps ${step - n + 1}-${step})`);
       }
       const time = Date.now();
+      const at = step / stepsPerEpoch; // fractional epochs done
       emitMetrics([
-        { name: 'train/loss', step, epoch: epoch + 1, time, value: l / n },
-        { name: 'train/recon', step, epoch: epoch + 1, time, value: r / n },
-        { name: 'train/kl', step, epoch: epoch + 1, time, value: k / n },
+        { name: 'train/loss', step, epoch: at, time, value: l / n },
+        { name: 'train/recon', step, epoch: at, time, value: r / n },
+        { name: 'train/kl', step, epoch: at, time, value: k / n },
       ]);
     };
 
