@@ -145,6 +145,8 @@ export async function runTraining(ctx: TrainingContext): Promise<TrainingResult>
   let optimizer: tf.Optimizer | null = null;
   let lastProgress = 0;
   let lastYield = Date.now();
+  let trainTimeMs = 0;
+  let trainSamples = 0;
 
   const emit = (event: TrainerEvent) => ctx.emit(event);
   const log = (level: 'info' | 'warn' | 'error', message: string) => emit({ type: 'log', level, message });
@@ -198,8 +200,6 @@ export async function runTraining(ctx: TrainingContext): Promise<TrainingResult>
     const logEvery = config.training.logEverySteps;
     const klWarmupSteps = config.objective.klWarmupEpochs * stepsPerEpoch;
     const kind = config.model.kind;
-    let trainTimeMs = 0;
-    let trainSamples = 0;
     let bestVal = Infinity;
     let bestEpoch = -1;
     let lastKlPerDim: number[] | undefined;
@@ -453,6 +453,7 @@ export async function runTraining(ctx: TrainingContext): Promise<TrainingResult>
       }
     }
   } catch (err) {
+    samplesPerSec = trainTimeMs > 0 ? (trainSamples * 1000) / trainTimeMs : 0;
     if (err instanceof Cancelled || ctx.signal.aborted) return { status: 'cancelled', final, samplesPerSec };
     if (err instanceof Diverged) {
       log('error', err.message);

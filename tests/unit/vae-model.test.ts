@@ -9,7 +9,7 @@ import { conv2dSame, conv2dTransposeSame } from '../../src-main/vae/conv-ops';
 import { corrupt, binarizeBatch } from '../../src-main/vae/corruption';
 import { trainingObjective } from '../../src-main/vae/estimators';
 import { VaeModel, modelSpecFromConfig } from '../../src-main/vae/model';
-import { createOptimizer, exportOptimizerState, importOptimizerState, optimizerStep } from '../../src-main/vae/optimizer';
+import { clipByGlobalNorm, createOptimizer, exportOptimizerState, importOptimizerState, optimizerStep } from '../../src-main/vae/optimizer';
 import { pca } from '../../src-main/vae/pca';
 import { linspace, normalCdf, probit } from '../../src-main/vae/probit';
 import { fixedPriorNoise, manifoldCodes } from '../../src-main/vae/sampling';
@@ -163,6 +163,17 @@ describe('conv layers', () => {
       expect(scale).toBeGreaterThan(0);
       for (let i = 0; i < a.length; i++) expect(Math.abs(a[i]! - b[i]!)).toBeLessThan(1e-3 * scale + 1e-5);
     }
+  });
+});
+
+describe('gradient clipping', () => {
+  it('scales to the global norm only when above it', () => {
+    const g = [tf.tensor1d([3, 0]), tf.tensor2d([[0, 4]])]; // global norm 5
+    const clipped = clipByGlobalNorm(g, 1).map((t) => Array.from(t.dataSync()));
+    expect(clipped[0]![0]).toBeCloseTo(0.6, 6);
+    expect(clipped[1]![1]).toBeCloseTo(0.8, 6);
+    const kept = clipByGlobalNorm(g, 10).map((t) => Array.from(t.dataSync()));
+    expect(kept).toEqual([[3, 0], [0, 4]]);
   });
 });
 
