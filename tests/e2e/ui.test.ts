@@ -7,6 +7,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CALL_NAMES } from '../../src-main/api/contract';
 
 const ROOT = process.cwd();
 const SHOTS = path.join(ROOT, 'test-results', 'screenshots');
@@ -238,6 +239,49 @@ describe('VAE Workbench UI in a real browser', () => {
     await page.getByRole('alertdialog').getByRole('button', { name: 'Delete', exact: true }).click();
     await expect.poll(() => page.getByLabel(`Select run ${imported}`, { exact: true }).count()).toBe(0);
     expect(await page.locator('.runs-table tbody tr').count()).toBe(2);
+  });
+
+  it('works the same through an Electron-style preload bridge (window.vaeApi)', async () => {
+    // A stand-in for the Electron preload: one function per call plus onEvent, errors thrown as plain Errors.
+    const token = new URL(baseUrl).searchParams.get('token')!;
+    const bridged = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    const errors: string[] = [];
+    bridged.on('pageerror', (e) => errors.push(e.message));
+    await bridged.addInitScript(
+      ({ names, token }) => {
+        const listeners = new Set<(e: unknown) => void>();
+        const api: Record<string, unknown> = {
+          onEvent(l: (e: unknown) => void) {
+            listeners.add(l);
+            return () => listeners.delete(l);
+          },
+        };
+        const ws = new WebSocket(`ws://${location.host}/ws?token=${token}`);
+        ws.onmessage = (m) => listeners.forEach((l) => l(JSON.parse(String(m.data))));
+        for (const name of names)
+          api[name] = async (input: unknown) => {
+            const res = await fetch(`/api/${name}`, {
+              method: 'POST',
+              headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
+              body: JSON.stringify(input ?? {}),
+            });
+            const body = await res.json();
+            if (!body.ok) throw Object.assign(new Error(body.error.message), { code: body.error.code });
+            return body.result;
+          };
+        (window as unknown as { vaeApi: unknown }).vaeApi = api;
+      },
+      { names: CALL_NAMES as string[], token },
+    );
+    await bridged.goto(new URL('/', baseUrl).href + '#/runs');
+    await bridged.locator('.runs-table tbody tr').nth(1).waitFor();
+    expect(await bridged.locator('.runs-table tbody tr').count()).toBe(2);
+    expect(await bridged.locator('.top').textContent()).toMatch(/backend: \w+/);
+    await bridged.evaluate(() => (window.location.hash = '#/run/99999'));
+    await bridged.locator('.error[role=alert]').waitFor();
+    expect(await bridged.locator('.error[role=alert]').textContent()).toMatch(/99999|not found/i);
+    expect(errors).toEqual([]);
+    await bridged.close();
   });
 
   it('shows api errors in place', async () => {
