@@ -423,7 +423,6 @@ export async function runTraining(ctx: TrainingContext): Promise<TrainingResult>
     runSnapshots();
     await saveCheckpoint('last', {});
     if (stoppedEarly) log('info', `stopped early after epoch ${epoch + 1}`);
-    progress('done', true);
     return { status: 'completed', final, samplesPerSec };
 
     async function computeFid() {
