@@ -1,7 +1,7 @@
 // End-to-end: the real web host (real service, real SQLite in a temp home, real training on the bundled
 // MNIST digits) driven through the built renderer in a real headless Chromium.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -12,6 +12,9 @@ import { CALL_NAMES } from '../../src-main/api/contract';
 const ROOT = process.cwd();
 const SHOTS = path.join(ROOT, 'test-results', 'screenshots');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+/** Without a Chromium binary the suite is skipped on a workstation, but fails in CI (CI=1). */
+const HAVE_CHROMIUM = existsSync(CHROMIUM) || !!process.env.CI;
+if (!HAVE_CHROMIUM) console.warn(`e2e UI tests skipped: no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
 
 let server: ChildProcess | null = null;
 let home = '';
@@ -80,6 +83,7 @@ async function waitCompleted(runId: number): Promise<void> {
 }
 
 beforeAll(async () => {
+  if (!HAVE_CHROMIUM) return;
   mkdirSync(SHOTS, { recursive: true });
   baseUrl = await startServer();
   browser = await chromium.launch({
@@ -102,7 +106,7 @@ afterAll(async () => {
   if (home) rmSync(home, { recursive: true, force: true });
 });
 
-describe('VAE Workbench UI in a real browser', () => {
+describe.skipIf(!HAVE_CHROMIUM)('VAE Workbench UI in a real browser', () => {
   it('shows the backend and an empty runs table that leads to the Quick test preset', async () => {
     // the token was moved from the address bar into sessionStorage
     expect(page.url()).not.toContain('token=');
