@@ -4,7 +4,8 @@
 // wrong filter gradients for strides > 1 (checked against the cpu backend), and its Conv2DBackpropInput kernel
 // (conv2dTranspose) is a slow scalar loop. On wasm these layers therefore carry a custom gradient built only
 // from the fast XNNPACK conv2d and cheap data movement:
-//   transposed conv  = stride-1 conv2d of the zero-dilated, padded input with the flipped filter;
+//   transposed conv  = s x s stride-1 conv2ds of the input with the parity sub-filters of the flipped filter,
+//                      interleaved ("sub-pixel"; equal to a stride-1 conv of the zero-dilated input);
 //   filter gradient  = one dilated conv2d with channels and batch swapped (x as [C, H, W, B], dy as the filter).
 // Other backends use tf's own ops and gradients.
 import * as tf from '@tensorflow/tfjs';
@@ -79,6 +80,58 @@ export function transposedConvViaConv(h: tf.Tensor4D, filter: tf.Tensor4D, outSh
   });
 }
 
+/**
+ * The same transposed conv computed phase by phase ("sub-pixel"): output pixels (s p + a, s q + b) only meet the
+ * filter taps of matching parity, so each of the s x s phases is a small stride-1 'valid' conv of h with a
+ * sub-filter, and the phases are interleaved with stack + reshape. No multiplications by inserted zeros
+ * (a quarter of the work of transposedConvViaConv for stride 2).
+ */
+export function transposedConvSubPixel(h: tf.Tensor4D, filter: tf.Tensor4D, outShape: [number, number, number, number], stride: number): tf.Tensor4D {
+  if (stride === 1) return transposedConvViaConv(h, filter, outShape, stride);
+  return tf.tidy(() => {
+    const k = filter.shape[0];
+    const [B, H, W, Cout] = outShape;
+    const [, ih, iw] = h.shape;
+    const flipped = tf.transpose(tf.reverse(filter, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D; // [k, k, Cin, Cout]
+    const axis = (size: number, inSize: number, a: number) => {
+      const before = k - 1 - samePadding(size, k, stride)[0];
+      const t0 = (((before - a) % stride) + stride) % stride;
+      const taps = t0 < k ? Math.ceil((k - t0) / stride) : 0;
+      const off = (a + t0 - before) / stride;
+      const count = Math.ceil((size - a) / stride);
+      const padBefore = Math.max(0, -off);
+      const padAfter = Math.max(0, off + count + taps - 2 - (inSize - 1));
+      return { t0, taps, count, padBefore, padAfter, start: off + padBefore, len: count + taps - 1 };
+    };
+    const Pr = Math.ceil(H / stride);
+    const Pc = Math.ceil(W / stride);
+    const rowsOut: tf.Tensor4D[] = [];
+    for (let a = 0; a < stride; a++) {
+      const r = axis(H, ih, a);
+      const phases: tf.Tensor4D[] = [];
+      for (let b = 0; b < stride; b++) {
+        const c = axis(W, iw, b);
+        let y: tf.Tensor4D;
+        if (r.taps === 0 || c.taps === 0 || r.count <= 0 || c.count <= 0) y = tf.zeros([B, Math.max(0, r.count), Math.max(0, c.count), Cout]);
+        else {
+          const sub = tf.stridedSlice(flipped, [r.t0, c.t0, 0, 0], [k, k, flipped.shape[2], Cout], [stride, stride, 1, 1]) as tf.Tensor4D;
+          let hp: tf.Tensor4D = h;
+          if (r.padBefore + r.padAfter + c.padBefore + c.padAfter > 0) hp = tf.pad(h, [[0, 0], [r.padBefore, r.padAfter], [c.padBefore, c.padAfter], [0, 0]]);
+          if (r.start !== 0 || c.start !== 0 || hp.shape[1] !== r.len || hp.shape[2] !== c.len)
+            hp = tf.slice(hp, [0, r.start, c.start, 0], [B, r.len, c.len, hp.shape[3]]);
+          y = tf.conv2d(hp, sub, 1, 'valid');
+        }
+        if (y.shape[1] !== Pr || y.shape[2] !== Pc) y = tf.pad(y, [[0, 0], [0, Pr - y.shape[1]], [0, Pc - y.shape[2]], [0, 0]]);
+        phases.push(y);
+      }
+      rowsOut.push(tf.reshape(tf.stack(phases, 3), [B, Pr, stride * Pc, Cout]) as tf.Tensor4D);
+    }
+    let out = tf.reshape(tf.stack(rowsOut, 2), [B, stride * Pr, stride * Pc, Cout]) as tf.Tensor4D;
+    if (out.shape[1] !== H || out.shape[2] !== W) out = tf.slice(out, [0, 0, 0, 0], [B, H, W, Cout]);
+    return out;
+  });
+}
+
 type CustomGradFn = Parameters<typeof tf.customGrad>[0];
 
 function needsCustomGrad(): boolean {
@@ -98,7 +151,7 @@ export function conv2dSame(x: tf.Tensor4D, filter: tf.Tensor4D, stride: number):
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [sx, sf] = saved as [tf.Tensor4D, tf.Tensor4D];
         const d = dy as tf.Tensor4D;
-        return [transposedConvViaConv(d, sf, sx.shape, stride), conv2dFilterGrad(sx, d, k, stride)];
+        return [transposedConvSubPixel(d, sf, sx.shape, stride), conv2dFilterGrad(sx, d, k, stride)];
       },
     };
   }) as unknown as CustomGradFn);
@@ -114,7 +167,7 @@ export function conv2dTransposeSame(h: tf.Tensor4D, filter: tf.Tensor4D, outShap
     const ff = fi as tf.Tensor4D;
     save([hh, ff]);
     return {
-      value: transposedConvViaConv(hh, ff, outShape, stride),
+      value: transposedConvSubPixel(hh, ff, outShape, stride),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [sh, sf] = saved as [tf.Tensor4D, tf.Tensor4D];
         const d = dy as tf.Tensor4D;

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRunConfig } from '../../src-main/api/run-config';
 import { initBackend } from '../../src-main/train/backend';
 import { gridPng, readPng } from '../../src-main/train/png';
-import { conv2dSame, conv2dTransposeSame } from '../../src-main/vae/conv-ops';
+import { conv2dSame, conv2dTransposeSame, transposedConvSubPixel, transposedConvViaConv } from '../../src-main/vae/conv-ops';
 import { corrupt, binarizeBatch } from '../../src-main/vae/corruption';
 import { trainingObjective } from '../../src-main/vae/estimators';
 import { VaeModel, modelSpecFromConfig } from '../../src-main/vae/model';
@@ -127,6 +127,19 @@ describe('conv layers', () => {
       expect(here[0]!.length).toBe(3 * H * H * 2);
       expect(here[1]!.length).toBe(3 * ih * ih * 5);
       here.forEach((a, j) => a.forEach((v, i) => expect(Math.abs(v - ref[j]![i]!)).toBeLessThan(1e-4)));
+    }
+  });
+
+  it('the sub-pixel transposed conv equals the zero-dilation one (stride 2 and 3, odd sizes)', () => {
+    const rnd = (shape: number[], a: number) => tf.tensor(Float32Array.from({ length: shape.reduce((p, q) => p * q) }, (_, i) => Math.sin(i * a + 0.3)), shape);
+    for (const [H, s, k] of [[28, 2, 3], [7, 2, 3], [9, 3, 3], [10, 3, 4], [8, 2, 4]] as const) {
+      const ih = Math.ceil(H / s);
+      const h = rnd([2, ih, ih, 3], 0.7) as tf.Tensor4D;
+      const f = rnd([k, k, 4, 3], 1.3) as tf.Tensor4D;
+      const a = transposedConvSubPixel(h, f, [2, H, H, 4], s).dataSync();
+      const b = transposedConvViaConv(h, f, [2, H, H, 4], s).dataSync();
+      expect(a.length).toBe(2 * H * H * 4);
+      a.forEach((v, i) => expect(Math.abs(v - b[i]!)).toBeLessThan(1e-4));
     }
   });
 
