@@ -2,6 +2,7 @@
 import { api } from './api';
 import { dataUrl, decodeJson } from './download';
 import type { ArtifactKind, ArtifactMeta } from '../../../src-main/api/model-types';
+export { atEpoch, newestByKind } from './artifact-select';
 
 const cache = new Map<number, Promise<{ mime: string; dataBase64: string }>>();
 
@@ -39,23 +40,6 @@ export const KIND_TITLES: Record<ArtifactKind, string> = {
 
 export function isImage(a: ArtifactMeta): boolean {
   return a.mime.startsWith('image/');
-}
-
-/** The newest artifact of each kind. */
-export function newestByKind(list: ArtifactMeta[]): Map<ArtifactKind, ArtifactMeta> {
-  const m = new Map<ArtifactKind, ArtifactMeta>();
-  for (const a of list) {
-    const cur = m.get(a.kind);
-    if (!cur || a.epoch > cur.epoch || (a.epoch === cur.epoch && a.id > cur.id)) m.set(a.kind, a);
-  }
-  return m;
-}
-
-/** The artifact at the greatest epoch <= epoch (or the earliest if none). */
-export function atEpoch(list: ArtifactMeta[], epoch: number): ArtifactMeta | null {
-  let best: ArtifactMeta | null = null;
-  for (const a of list) if (a.epoch <= epoch && (!best || a.epoch > best.epoch || (a.epoch === best.epoch && a.id > best.id))) best = a;
-  return best;
 }
 
 export function fileName(runId: number, kind: string, epoch: number, mime = 'image/png'): string {
