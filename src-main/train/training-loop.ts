@@ -252,6 +252,8 @@ export async function runTraining(ctx: TrainingContext): Promise<TrainingResult>
         iwSamples: withNll && model!.stochastic ? config.eval.iwSamples : 0,
         nllLimit: Math.max(1, Math.floor((isFinal ? NLL_SAMPLE_BUDGET_FINAL : NLL_SAMPLE_BUDGET_INTERMEDIATE) / config.eval.iwSamples)),
         seed: deriveSeed(config.seed, SEED_STREAM.eval),
+        // conv decoders hold feature maps per row: decode fewer importance samples at once.
+        nllRows: config.model.arch === 'conv' ? 1024 : 8192,
         onBatch: async () => {
           progress('eval');
           await checkCancel();

@@ -19,6 +19,8 @@ export interface EvalOptions {
   /** Estimate -log p(x) on at most this many examples (the first ones); 0 = all. */
   nllLimit?: number;
   seed: number;
+  /** Rows (examples x samples) decoded at once in the -log p(x) estimate; bounds memory (default 8192). */
+  nllRows?: number;
   /** Called between batches (progress, cancellation: throw to stop). */
   onBatch?: (fraction: number) => void | Promise<void>;
 }
@@ -42,16 +44,17 @@ function rows(x: Float32Array, d: number, start: number, end: number): tf.Tensor
   return tf.tensor2d(x.subarray(start * d, end * d), [end - start, d]);
 }
 
-/** Rows of importance samples decoded at once in the -log p(x) estimate (bounds memory). */
-const NLL_ROWS = 8192;
+/** Rows of importance samples decoded at once in the -log p(x) estimate, by default (bounds memory). */
+export const DEFAULT_NLL_ROWS = 8192;
 
 export async function evaluateSplit(model: LatentModel, x: Float32Array, n: number, opts: EvalOptions): Promise<EvalResult> {
   const d = model.d;
   if (x.length < n * d) throw new Error(`evaluateSplit: ${x.length} values cannot hold ${n} examples of ${d}`);
   const bs = Math.max(1, opts.batchSize);
   const nllN = model.stochastic && opts.iwSamples > 0 ? (opts.nllLimit && opts.nllLimit > 0 ? Math.min(opts.nllLimit, n) : n) : 0;
-  const nllBatch = Math.max(1, Math.min(bs, Math.floor(NLL_ROWS / Math.max(1, Math.min(opts.iwSamples, NLL_ROWS)))));
-  const nllChunk = Math.max(1, Math.floor(NLL_ROWS / nllBatch));
+  const nllRows = Math.max(1, opts.nllRows ?? DEFAULT_NLL_ROWS);
+  const nllBatch = Math.max(1, Math.min(bs, Math.floor(nllRows / Math.max(1, Math.min(opts.iwSamples, nllRows)))));
+  const nllChunk = Math.max(1, Math.floor(nllRows / nllBatch));
   const totalWork = n + nllN * Math.max(1, opts.iwSamples / 50);
   let reconSum = tf.scalar(0);
   let klSum = tf.scalar(0);
