@@ -306,10 +306,14 @@ export async function runTraining(ctx: TrainingContext): Promise<TrainingResult>
       const bytes = writeCheckpointDir(dir, contents);
       emit({ type: 'checkpoint', epoch: epoch + 1, step, tag, dir, bytes, metrics: contents.metrics });
       if (tag === 'interval') {
+        lastIntervalEpoch = epoch;
         const all = intervalCheckpoints(root);
         for (const old of all.slice(0, Math.max(0, all.length - config.checkpoints.keepLast))) rmSync(old.dir, { recursive: true, force: true });
       }
     };
+
+    let lastIntervalEpoch = -1;
+    const intervalDue = () => config.checkpoints.everyEpochs > 0 && (epoch + 1) % config.checkpoints.everyEpochs === 0 && lastIntervalEpoch !== epoch;
 
     const runSnapshots = () => {
       progress('snapshot', true);
@@ -405,7 +409,8 @@ export async function runTraining(ctx: TrainingContext): Promise<TrainingResult>
         const isLast = epoch === totalEpochs - 1 || reachedMax;
         if (!isLast && (epoch + 1) % config.eval.everyEpochs === 0) await runEval(false);
         if (!isLast && (epoch + 1) % config.snapshots.everyEpochs === 0) runSnapshots();
-        if (config.checkpoints.everyEpochs > 0 && (epoch + 1) % config.checkpoints.everyEpochs === 0) await saveCheckpoint('interval', {});
+        // The last epoch's interval checkpoint is written after the final evaluation (so it carries its metrics).
+        if (!isLast && intervalDue()) await saveCheckpoint('interval', {});
         const patience = config.training.earlyStoppingPatience;
         if (!isLast && patience > 0 && data.val && bestEpoch >= 0 && epoch - bestEpoch >= patience) {
           log('info', `early stopping: no validation improvement for ${epoch - bestEpoch} epochs (best ${bestVal.toFixed(3)} at epoch ${bestEpoch + 1})`);
@@ -423,6 +428,7 @@ export async function runTraining(ctx: TrainingContext): Promise<TrainingResult>
     await runEval(true);
     if (config.eval.fid && dataset.descriptor.kind === 'image') await computeFid();
     runSnapshots();
+    if (intervalDue()) await saveCheckpoint('interval', {});
     await saveCheckpoint('last', {});
     if (stoppedEarly) log('info', `stopped early after epoch ${epoch + 1}`);
     return { status: 'completed', final, samplesPerSec };
