@@ -93,7 +93,7 @@ beforeAll(async () => {
   page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
   page.on('pageerror', (e) => pageErrors.push(e.message));
   await page.goto(baseUrl);
-  await page.locator('.top .pill').first().waitFor();
+  await page.locator('.top').getByText('backend:').waitFor();
 });
 
 afterAll(async () => {
@@ -279,6 +279,7 @@ describe.skipIf(!HAVE_CHROMIUM)('VAE Workbench UI in a real browser', () => {
     );
     await bridged.goto(new URL('/', baseUrl).href + '#/runs');
     await bridged.locator('.runs-table tbody tr').nth(1).waitFor();
+    await bridged.locator('.top').getByText('backend:').waitFor();
     expect(await bridged.locator('.runs-table tbody tr').count()).toBe(2);
     expect(await bridged.locator('.top').textContent()).toMatch(/backend: \w+/);
     await bridged.evaluate(() => (window.location.hash = '#/run/99999'));
