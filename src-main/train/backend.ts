@@ -58,6 +58,7 @@ async function doInit(prefer: string | undefined): Promise<BackendReport> {
         // wasm's transposed matmuls (every dense layer's backward pass) are ~10x slower than the
         // plain ones; reroute them (see wasm-kernels.ts). VAE_WORKBENCH_WASM_FAST_MATMUL=0 turns it off.
         if (tf.getBackend() === 'wasm' && process.env.VAE_WORKBENCH_WASM_FAST_MATMUL !== '0') registerFastWasmMatMul();
+        quietCpuBackend();
         return { active: tf.getBackend(), tfjsNode };
       }
     } catch (err) {
@@ -65,4 +66,18 @@ async function doInit(prefer: string | undefined): Promise<BackendReport> {
     }
   }
   throw new Error(`no tfjs backend could be initialised (tried ${order.join(', ')})`);
+}
+
+/**
+ * The cpu backend prints a "Hi, looks like you are running TensorFlow.js in Node.js" banner on its first
+ * use (tfjs touches it for small host-side tensors even when wasm is active). The active backend is shown
+ * in the UI and recorded with every run, so the banner only adds noise to the CLI and test output.
+ */
+function quietCpuBackend(): void {
+  try {
+    const cpu = tf.findBackend('cpu') as unknown as { firstUse?: boolean } | null;
+    if (cpu && 'firstUse' in cpu) cpu.firstUse = false;
+  } catch {
+    // no cpu backend registered: nothing to quiet
+  }
 }
