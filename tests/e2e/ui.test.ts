@@ -136,15 +136,30 @@ describe.skipIf(!HAVE_CHROMIUM)('VAE Workbench UI in a real browser', () => {
   it('launches a short run from the form and watches it complete with live curves and samples', async () => {
     const a = await launchFromForm(2);
     runIds.push(a);
-    // the second run (latent 5) queues while the first trains
-    const b = await launchFromForm(5);
-    runIds.push(b);
-    await waitCompleted(a);
-    const points = await page.locator('.charts .chart-box').first().getAttribute('data-points');
-    expect(Number(points)).toBeGreaterThan(2);
+    // watch the loss chart grow from run.metrics events while the run trains (no reload in between)
+    const chartBox = page.locator('.charts .chart-box').first();
+    const status = page.locator('.view-head .status').first();
+    const seen: number[] = [];
+    const deadline = Date.now() + 240_000;
+    for (;;) {
+      const n = Number((await chartBox.getAttribute('data-points').catch(() => null)) ?? 0);
+      if (seen[seen.length - 1] !== n) seen.push(n);
+      const st = await status.getAttribute('data-status').catch(() => null);
+      if (st && /completed|failed|diverged|cancelled/.test(st)) break;
+      if (Date.now() > deadline) throw new Error(`run ${a} did not finish; last status ${st}`);
+      await page.waitForTimeout(150);
+    }
+    expect(await status.getAttribute('data-status')).toBe('completed');
+    await expect.poll(async () => Number(await chartBox.getAttribute('data-points'))).toBeGreaterThan(2);
+    console.log('loss chart point counts while training:', seen.join(','));
+    // the chart grew at least twice while we watched
+    expect(new Set(seen.filter((n) => n > 0)).size, `point counts seen: ${seen.join(',')}`).toBeGreaterThanOrEqual(2);
     await page.locator('.gallery img').first().waitFor();
     expect(await page.locator('.gallery img').count()).toBeGreaterThanOrEqual(2);
+    await expect.poll(() => page.locator('.progress').getAttribute('aria-valuenow')).toBe('100');
     await shot('03-run-view');
+    const b = await launchFromForm(5);
+    runIds.push(b);
     await waitCompleted(b);
   });
 
