@@ -9,6 +9,7 @@ import type { MetricPoint } from '../api/model-types';
 import { parseRunConfig } from '../api/run-config';
 import { MetricWriter } from '../store/metric-writer';
 import { RunStore } from '../store/run-store';
+import { mulberry32 } from '../data/rng';
 
 export interface StoreBenchOptions {
   runs: number;
@@ -46,16 +47,6 @@ export interface StoreBenchResult {
   repeats: number;
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);

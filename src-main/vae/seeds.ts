@@ -1,3 +1,5 @@
+import { permutation } from '../data/rng';
+
 // Seed arithmetic for reproducible runs: every random draw in training (initial weights, data order,
 // reparameterization noise, corruption, dynamic binarization) gets a 31-bit seed derived from the run seed
 // and a small tuple (stream, step, ...), so one run seed fixes the whole run on a given backend.
@@ -29,28 +31,10 @@ export const SEED_STREAM = {
   split: 7,
 } as const;
 
-/** mulberry32: a fast seeded PRNG returning uniform numbers in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 } from '../data/rng';
 
-/** A Fisher-Yates permutation of 0..n-1 fixed by the seed. */
+/** A Fisher-Yates permutation of 0..n-1 fixed by the seed (data/rng's, viewed as int32 for tf.gather). */
 export function seededPermutation(n: number, seed: number): Int32Array {
-  const rand = mulberry32(seed);
-  const p = new Int32Array(n);
-  for (let i = 0; i < n; i++) p[i] = i;
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(rand() * (i + 1));
-    const t = p[i]!;
-    p[i] = p[j]!;
-    p[j] = t;
-  }
-  return p;
+  const p = permutation(n, seed);
+  return new Int32Array(p.buffer, p.byteOffset, p.length);
 }

@@ -5,17 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MetricPoint, Series } from '../../src-main/api/model-types';
 import { bucketCount, minMaxIndices, stepBuckets } from '../../src-main/store/downsample';
 import { RunStore } from '../../src-main/store/run-store';
+import { mulberry32 } from '../../src-main/data/rng';
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('minMaxIndices', () => {
   it('keeps everything that fits', () => {
