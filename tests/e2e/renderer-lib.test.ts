@@ -1,11 +1,22 @@
 // Pure helpers of the renderer: form text parsing, sweep values, JSON artifact readers, smoothing, colours.
 import { describe, expect, it } from 'vitest';
-import { fieldText, getPath, parseFieldText, parseSweepValue, setPath, splitTopLevel } from '../../src-renderer/src/lib/config-fields';
+import { FIELD_GROUPS, fieldText, getPath, parseFieldText, parseSweepValue, setPath, splitTopLevel } from '../../src-renderer/src/lib/config-fields';
+import { flattenConfig, parseRunConfig } from '../../src-main/api/run-config';
 import { readKl, readScatter } from '../../src-renderer/src/lib/artifact-json';
 import { viridis, withAlpha } from '../../src-renderer/src/lib/colors';
 import { fmtDuration, fmtNum } from '../../src-renderer/src/lib/format';
 import { atEpoch, newestByKind } from '../../src-renderer/src/lib/artifact-select';
 import type { ArtifactMeta } from '../../src-main/api/model-types';
+
+describe('launch form fields', () => {
+  it('cover every key of the run config (a new schema key needs a form field)', () => {
+    const keys = Object.keys(flattenConfig(parseRunConfig({})));
+    const fields = new Set(FIELD_GROUPS.flatMap((g) => g.fields.map((f) => f.path)));
+    // optional keys without a default do not appear in the flattened defaults
+    for (const optional of ['data.path', 'data.format']) expect(fields.has(optional)).toBe(true);
+    expect(keys.filter((k) => !fields.has(k))).toEqual([]);
+  });
+});
 
 describe('launch form text', () => {
   it('parses numbers and lists, and leaves bad text as text so validation names the field', () => {
