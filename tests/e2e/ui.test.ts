@@ -310,4 +310,34 @@ describe.skipIf(!HAVE_CHROMIUM)('VAE Workbench UI in a real browser', () => {
     expect(await page.locator('.error[role=alert]').textContent()).toMatch(/99999|not found/i);
     expect(pageErrors).toEqual([]);
   });
+
+  it('queues a grid sweep from the form and cancels its runs at once', async () => {
+    await go('#/launch?preset=quick-test');
+    await expect.poll(() => page.locator('#f-name').inputValue()).toBe('quick-test');
+    await page.fill('#f-training-epochs', '200');
+    await page.getByRole('button', { name: 'Grid sweep…' }).click();
+    await page.getByLabel('Key 1').fill('model.latentDim');
+    await page.getByLabel('Values').fill('3, 4');
+    const queue = page.getByRole('button', { name: 'Queue 2 runs' });
+    await expect.poll(() => queue.isEnabled()).toBe(true);
+    await queue.click();
+    await page.waitForURL(/#\/runs$/);
+    const sweepRows = page.locator('.runs-table tbody tr', { hasText: 'latentDim' });
+    await expect.poll(() => sweepRows.count(), { timeout: 30_000 }).toBe(2);
+    await shot('09-runs-after-sweep');
+    // the second cell of a row is the run id (first: the selection checkbox)
+    const allIds = await Promise.all([0, 1].map(async (i) => Number(await sweepRows.nth(i).locator('td').nth(1).textContent())));
+    expect(allIds.every((n) => n > 0)).toBe(true);
+    for (const id of allIds) {
+      await go(`#/run/${id}`);
+      const cancel = page.getByRole('button', { name: 'Cancel run' });
+      await cancel.waitFor();
+      const t0 = Date.now();
+      await cancel.click();
+      await expect.poll(() => page.locator('.view-head .status').first().getAttribute('data-status'), { timeout: 15_000 }).toBe('cancelled');
+      expect(Date.now() - t0).toBeLessThan(15_000);
+    }
+    await go('#/runs');
+    await expect.poll(() => page.locator('.runs-table .status-cancelled').count()).toBe(2);
+  });
 });
