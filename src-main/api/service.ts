@@ -220,6 +220,13 @@ export class WorkbenchService {
     for (const [key, value] of Object.entries(input.overrides ?? {})) setByPath(config, key, JSON.stringify(value));
     if (input.epochs) setByPath(config, 'training.epochs', String(input.epochs));
     config.name = `${parent.name} (${fork ? 'fork' : 'resumed'} @ epoch ${checkpoint.epoch})`;
+    const epochs = parseRunConfig(config).training.epochs;
+    if (epochs <= checkpoint.epoch)
+      throw new ApiError(
+        'invalid_input',
+        `training.epochs is ${epochs} but the checkpoint is at epoch ${checkpoint.epoch}: nothing would be left to train (ask for more epochs)`,
+        [{ path: 'training.epochs', message: `must be more than ${checkpoint.epoch}` }],
+      );
     const runId = this.startRun(config, {
       parentId: parent.id,
       resumeFrom: { dir: checkpoint.path, step: checkpoint.step, epoch: checkpoint.epoch, restoreOptimizer: !fork },

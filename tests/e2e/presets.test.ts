@@ -48,8 +48,8 @@ describe('launch presets', () => {
     expect(parseRunConfig(findPreset('dae-mask')!.config).model).toMatchObject({ kind: 'dae', corruption: 'mask', corruptionLevel: 0.3 });
 
     const quick = parseRunConfig(findPreset('quick-test')!.config);
-    expect(quick.data).toMatchObject({ trainLimit: 2000, testLimit: 500 });
-    expect(quick.training.epochs).toBe(2);
+    expect(quick.data).toMatchObject({ trainLimit: 0, testLimit: 500 });
+    expect(quick.training.epochs).toBe(3);
     expect(quick.eval).toMatchObject({ iwSamples: 50, fid: false });
   });
 });
