@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const require = createRequire(import.meta.url);
 let electronDir;
@@ -19,6 +20,8 @@ if (!existsSync(installer)) process.exit(0);
 const result = spawnSync(process.execPath, [installer], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 300_000 });
 if (result.status === 0) {
   console.log('vae-workbench: Electron binary is installed.');
+  // better-sqlite3 needs a second build for Electron's ABI (the plain-Node one stays for CLI and tests).
+  spawnSync(process.execPath, [join(dirname(fileURLToPath(import.meta.url)), 'electron-native.mjs'), '--quiet'], { stdio: 'inherit' });
 } else {
   const reason = String(result.stderr ?? '').split('\n').find((l) => /error|ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ETIMEDOUT/i.test(l)) ?? `exit ${result.status}`;
   console.log(`vae-workbench: Electron binary not downloaded (${reason.trim().slice(0, 160)}); \`npm start\` will serve the workbench to a browser instead.`);

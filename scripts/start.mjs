@@ -39,6 +39,11 @@ function electronBinary() {
 const electron = electronBinary();
 let reason = electron.reason;
 if (!reason && process.platform === 'linux' && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY) reason = 'there is no display (DISPLAY is not set)';
+if (!reason && !existsSync(path.join(root, 'node_modules', '.electron-native', 'better_sqlite3.node'))) {
+  console.log('Building better-sqlite3 for Electron (first start)…');
+  const r = spawnSync(process.execPath, [path.join(root, 'scripts', 'electron-native.mjs'), '--quiet'], { cwd: root, stdio: 'inherit' });
+  if (r.status !== 0) reason = "better-sqlite3 has no build for Electron's ABI yet (npm run rebuild:electron failed)";
+}
 if (process.env.VAE_WORKBENCH_WEB === '1') reason = 'VAE_WORKBENCH_WEB=1 asks for the browser host';
 
 if (!reason) {
