@@ -116,7 +116,7 @@ describe.skipIf(!HAVE_CHROMIUM)('VAE Workbench UI in a real browser', () => {
     await shot('01-runs-empty');
     await page.getByRole('button', { name: 'Launch a Quick test run' }).click();
     await page.waitForURL(/#\/launch\?preset=quick-test/);
-    await expect.poll(() => page.locator('#f-data-trainLimit').inputValue()).toBe('2000');
+    await expect.poll(() => page.locator('#f-data-testLimit').inputValue()).toBe('500');
   });
 
   it('names the field of an invalid value inline and refuses to launch', async () => {
