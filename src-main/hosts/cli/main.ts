@@ -30,6 +30,7 @@ Commands:
   generate <runId> --out FILE.png [--kind prior|reconstruct|traversal|interpolate] [--n N] [--seed S] [--indices 1,2]
                                         images from a run's checkpoint, without training
   datasets [--json]                     the datasets the registry knows
+  datasets download <id>                fetch mnist-full, fashion-mnist or cifar10 into the data home (SHA-256 checked)
   presets [--json]                      the built-in configurations (use with train --preset)
   bench [--json] [--steps N]            training speed on every available backend, and the store benchmark
 
@@ -301,6 +302,23 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'datasets': {
+      if (rest[0] === 'download') {
+        const id = rest[1];
+        if (!id) throw new UsageError('datasets download needs a dataset id (mnist-full, fashion-mnist or cifar10)');
+        const { downloadDataset } = await import('../../data/download');
+        const { resolveDataHome } = await import('../../api/data-home');
+        const progress = new ProgressLine(process.stderr);
+        const abort = new AbortController();
+        process.on('SIGINT', () => abort.abort());
+        const result = await downloadDataset(id, {
+          dataHome: resolveDataHome(),
+          signal: abort.signal,
+          onProgress: (fraction, message) => progress.update(Math.round(fraction * 1000), 1000, message, null),
+        });
+        progress.done();
+        out(`${id}: ${result.downloaded.length} file(s) downloaded and verified, ${result.reused.length} already present, in ${result.dir}`);
+        return 0;
+      }
       const { values } = parse({});
       const list = await withService((s) => call(s, 'datasets.list', {}));
       if (values.json) out(JSON.stringify(list));
