@@ -3,9 +3,8 @@
 import { ipcMain, type BrowserWindow, type IpcMainInvokeEvent } from 'electron';
 import { CALL_NAMES, type CallName } from '../../api/contract';
 import { toApiError, type WorkbenchService } from '../../api/service';
+import { CALL_CHANNEL_PREFIX, EVENT_CHANNEL } from './channels';
 
-export const CALL_CHANNEL_PREFIX = 'api:';
-export const EVENT_CHANNEL = 'api-event';
 
 export function bindIpcHost(service: WorkbenchService, window: BrowserWindow, isOwnUrl: (url: string) => boolean): () => void {
   const handle = (name: CallName) => async (event: IpcMainInvokeEvent, input: unknown) => {

@@ -2,9 +2,8 @@
 // plus an event subscription. The renderer never sees ipcRenderer itself.
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
 import { CALL_NAMES, type WorkbenchEvent } from '../../api/contract';
+import { CALL_CHANNEL_PREFIX, EVENT_CHANNEL } from './channels';
 
-const CALL_CHANNEL_PREFIX = 'api:';
-const EVENT_CHANNEL = 'api-event';
 
 const api: Record<string, unknown> = {};
 for (const name of CALL_NAMES) {
