@@ -1,7 +1,9 @@
 // Colours: a categorical palette for runs and labels, and a continuous scale (viridis-like) for values.
+// The first ten are Tableau 10; the next ten differ from them in lightness or hue (navy, maroon, dark green, magenta,
+// indigo, goldenrod, teal, black, yellow-green, sky blue), so 20 runs drawn together stay distinguishable.
 export const PALETTE = [
   '#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf',
-  '#393b79', '#ad494a', '#637939', '#e7ba52', '#7b4173', '#3182bd', '#e6550d', '#31a354', '#756bb1', '#636363',
+  '#000080', '#800000', '#006400', '#ff00ff', '#4b0082', '#b8860b', '#008080', '#000000', '#9acd32', '#87ceeb',
 ];
 
 export function categorical(i: number): string {
