@@ -291,6 +291,15 @@ describe.skipIf(!HAVE_CHROMIUM)('comparing 20 runs of 100,000 points each', () =
     figures['redraw with EMA 0.9 (ms)'] = Math.round(t);
     expect(t).toBeLessThan(1000);
     expect(await page.locator('label.inline input[type=checkbox]').first().isChecked()).toBe(false); // 6 toggles
+    // hovering (nearest-point tooltip): every change of the hovered point redraws the whole chart
+    const b = (await page.locator('.compare-chart canvas').boundingBox())!;
+    await page.mouse.move(b.x + 100, b.y + 150);
+    const h0 = Date.now();
+    await page.mouse.move(b.x + 1000, b.y + 200, { steps: 40 });
+    const perMove = (Date.now() - h0) / 40;
+    figures['hover, per mouse move incl. redraw (ms)'] = Math.round(perMove);
+    expect(perMove).toBeLessThan(1000);
+    await page.mouse.move(b.x - 50, b.y - 50);
     await page.evaluate(() => {
       const slider = document.querySelector('.controls input[type=range]') as HTMLInputElement;
       slider.value = '0';
@@ -396,6 +405,24 @@ describe.skipIf(!HAVE_CHROMIUM)('comparing 20 runs of 100,000 points each', () =
     for (const n of dragged.points) expect(n).toBeLessThanOrEqual(2 * dragged.width);
     await page.getByRole('button', { name: 'Reset zoom' }).click();
     await expect.poll(async () => (await drawn()).range, { timeout: 30_000 }).toBe('');
+  });
+
+  it('switches the x axis to epoch and wall time with 20 x 100k points in reasonable time', async () => {
+    const xSelect = page.locator('.controls label', { hasText: /^x axis/ }).locator('select');
+    for (const x of ['epoch', 'time', 'step']) {
+      const t0 = Date.now();
+      await xSelect.selectOption(x);
+      await expect
+        .poll(async () => (await chartBox().getAttribute('data-x')) === x && (await drawn()).range === '', { timeout: 30_000, interval: 50 })
+        .toBe(true);
+      const d = await drawn();
+      figures[`switch x axis to ${x} (ms)`] = Date.now() - t0;
+      expect(Date.now() - t0).toBeLessThan(15_000);
+      expect(d.points).toHaveLength(RUNS);
+      for (const n of d.points) expect(n).toBeGreaterThan(200);
+      for (const n of d.points) expect(n).toBeLessThanOrEqual(2 * d.width);
+      expect(d.ymax[SPIKE_RUN_INDEX]).toBe(SPIKE_VALUE);
+    }
   });
 
   it('shows the hyperparameters that differ across 20 runs and 20 lines in parallel coordinates', async () => {
