@@ -2,13 +2,12 @@
 // then compared in the real web host through the built renderer in a real headless Chromium. Checks that the
 // curves arrive downsampled (bounded points per run, the spike kept), that zooming refetches the range at full
 // detail, that the diff and parallel coordinates cope with 20 runs, and measures time to first chart and redraw.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM, HAVE_CHROMIUM, openWorkbench, startWebHostProcess, type WebHostProcess } from './workbench-fixture';
 import type { MetricPoint } from '../../src-main/api/model-types';
 import { parseRunConfig } from '../../src-main/api/run-config';
 import { gaussian, mulberry32 } from '../../src-main/data/rng';
@@ -16,9 +15,6 @@ import { RunStore } from '../../src-main/store/run-store';
 
 const ROOT = process.cwd();
 const SHOTS = path.join(ROOT, 'test-results', 'screenshots');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-/** Without a Chromium binary the suite is skipped on a workstation, but fails in CI (CI=1). */
-const HAVE_CHROMIUM = existsSync(CHROMIUM) || !!process.env.CI;
 if (!HAVE_CHROMIUM) console.warn(`e2e scale tests skipped: no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
 
 const RUNS = 20;
@@ -32,7 +28,7 @@ const ZOOM = { from: 54_000, to: 54_600 };
 const LATENT_DIMS = [2, 5, 10, 20];
 const LEARNING_RATES = [0.0003, 0.001, 0.002, 0.005, 0.01];
 
-let server: ChildProcess | null = null;
+let server: WebHostProcess | null = null;
 let home = '';
 let baseUrl = '';
 let browser: Browser;
@@ -105,33 +101,6 @@ function seed(dbFile: string): number[] {
   return ids;
 }
 
-async function startServer(): Promise<string> {
-  const child = spawn(process.execPath, ['bin/vae-workbench.js', 'serve', '--port', '0', '--json'], {
-    cwd: ROOT,
-    env: { ...process.env, VAE_WORKBENCH_HOME: home },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  server = child;
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout! });
-    const timer = setTimeout(() => reject(new Error(`web host did not start in time; stderr:\n${stderr}`)), 240_000);
-    lines.on('line', (line) => {
-      try {
-        const info = JSON.parse(line) as { url: string };
-        clearTimeout(timer);
-        resolve(info.url);
-      } catch {
-        /* not the JSON line */
-      }
-    });
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`web host exited with ${code}; stderr:\n${stderr}`));
-    });
-  });
-}
 
 async function shot(name: string): Promise<void> {
   await page.screenshot({ path: path.join(SHOTS, `scale-${name}.png`), fullPage: true });
@@ -189,25 +158,15 @@ beforeAll(async () => {
   const t = Date.now();
   runIds.push(...seed(path.join(home, 'workbench.sqlite')));
   figures['seed 2,000,000 points (s)'] = ((Date.now() - t) / 1000).toFixed(1);
-  baseUrl = await startServer();
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
-  page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-  page.on('pageerror', (e) => pageErrors.push(e.message));
-  await page.goto(baseUrl);
-  await page.locator('.top').getByText('backend:').waitFor();
+  server = await startWebHostProcess(ROOT, home);
+  baseUrl = server.url;
+  ({ browser, page } = await openWorkbench(baseUrl, pageErrors));
 });
 
 afterAll(async () => {
   if (Object.keys(figures).length) console.log('scale figures:', JSON.stringify(figures, null, 1));
   await browser?.close();
-  if (server && server.exitCode === null) {
-    const exited = new Promise((r) => server!.once('exit', r));
-    server.kill('SIGTERM');
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
-  }
+  await server?.stop();
   if (home) rmSync(home, { recursive: true, force: true });
 });
 

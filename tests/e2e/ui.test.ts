@@ -1,22 +1,18 @@
 // End-to-end: the real web host (real service, real SQLite in a temp home, real training on the bundled
 // MNIST digits) driven through the built renderer in a real headless Chromium.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM, HAVE_CHROMIUM, openWorkbench, startWebHostProcess, type WebHostProcess } from './workbench-fixture';
 import { CALL_NAMES } from '../../src-main/api/contract';
 
 const ROOT = process.cwd();
 const SHOTS = path.join(ROOT, 'test-results', 'screenshots');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-/** Without a Chromium binary the suite is skipped on a workstation, but fails in CI (CI=1). */
-const HAVE_CHROMIUM = existsSync(CHROMIUM) || !!process.env.CI;
 if (!HAVE_CHROMIUM) console.warn(`e2e UI tests skipped: no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
 
-let server: ChildProcess | null = null;
+let server: WebHostProcess | null = null;
 let home = '';
 let baseUrl = '';
 let browser: Browser;
@@ -24,34 +20,6 @@ let page: Page;
 const pageErrors: string[] = [];
 const runIds: number[] = [];
 
-async function startServer(): Promise<string> {
-  home = mkdtempSync(path.join(tmpdir(), 'vae-ui-e2e-'));
-  const child = spawn(process.execPath, ['bin/vae-workbench.js', 'serve', '--port', '0', '--json'], {
-    cwd: ROOT,
-    env: { ...process.env, VAE_WORKBENCH_HOME: home },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  server = child;
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout! });
-    const timer = setTimeout(() => reject(new Error(`web host did not start in time; stderr:\n${stderr}`)), 240_000);
-    lines.on('line', (line) => {
-      try {
-        const info = JSON.parse(line) as { url: string };
-        clearTimeout(timer);
-        resolve(info.url);
-      } catch {
-        /* not the JSON line */
-      }
-    });
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`web host exited with ${code}; stderr:\n${stderr}`));
-    });
-  });
-}
 
 async function shot(name: string): Promise<void> {
   await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
@@ -85,24 +53,15 @@ async function waitCompleted(runId: number): Promise<void> {
 beforeAll(async () => {
   if (!HAVE_CHROMIUM) return;
   mkdirSync(SHOTS, { recursive: true });
-  baseUrl = await startServer();
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
-  page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-  page.on('pageerror', (e) => pageErrors.push(e.message));
-  await page.goto(baseUrl);
-  await page.locator('.top').getByText('backend:').waitFor();
+  home = mkdtempSync(path.join(tmpdir(), 'vae-ui-e2e-'));
+  server = await startWebHostProcess(ROOT, home);
+  baseUrl = server.url;
+  ({ browser, page } = await openWorkbench(baseUrl, pageErrors));
 });
 
 afterAll(async () => {
   await browser?.close();
-  if (server && server.exitCode === null) {
-    const exited = new Promise((r) => server!.once('exit', r));
-    server.kill('SIGTERM');
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
-  }
+  await server?.stop();
   if (home) rmSync(home, { recursive: true, force: true });
 });
 

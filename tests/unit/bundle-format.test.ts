@@ -3,7 +3,6 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { unzipSync, zipSync } from 'fflate';
-import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
 import type { MetricPoint } from '../../src-main/api/model-types';
 import { parseRunConfig, type RunConfig, type RunConfigInput } from '../../src-main/api/run-config';
@@ -12,26 +11,11 @@ import { BundleError, buildBundle, packBundle, parseBundle, type BundleInput, ty
 import type { NamedTensor } from '../../src-main/checkpoints/checkpoint-dir';
 import { readSafetensors, writeSafetensors } from '../../src-main/checkpoints/safetensors';
 import { createHash } from 'node:crypto';
+import { seededPng, seededValues } from './synthetic-data';
 
-function values(n: number, seed: number): Float32Array {
-  let s = seed >>> 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 32 - 0.5;
-  }
-  return out;
-}
+const png = (width: number, height: number, seed: number) => new Uint8Array(seededPng(width, height, seed));
 
-function png(width: number, height: number, seed: number): Uint8Array {
-  const img = new PNG({ width, height });
-  const v = values(width * height, seed);
-  for (let i = 0; i < width * height; i++) {
-    const g = Math.round((v[i]! + 0.5) * 255);
-    img.data.set([g, g, g, 255], i * 4);
-  }
-  return new Uint8Array(PNG.sync.write(img));
-}
+
 
 function synthetic(model: RunConfigInput['model'], shape: InputShape, extra: Partial<RunConfigInput> = {}): BundleInput {
   const configInput: RunConfigInput = { name: 'synthetic', seed: 7, model, training: { epochs: 3 }, ...extra };
@@ -39,14 +23,14 @@ function synthetic(model: RunConfigInput['model'], shape: InputShape, extra: Par
   const weights: NamedTensor[] = expectedWeightShapes(config, shape).map((e, i) => ({
     name: e.name,
     shape: e.shape,
-    data: values(e.shape.reduce((a, b) => a * b, 1), 1000 + i),
+    data: seededValues(e.shape.reduce((a, b) => a * b, 1), 1000 + i),
   }));
   const slots: NamedTensor[] =
     config.model.kind === 'gmm'
       ? []
       : weights.flatMap((w, i) => [
-          { name: `${w.name}/m`, shape: w.shape, data: values(w.data.length, 2000 + i) },
-          { name: `${w.name}/v`, shape: w.shape, data: values(w.data.length, 3000 + i).map(Math.abs) },
+          { name: `${w.name}/m`, shape: w.shape, data: seededValues(w.data.length, 2000 + i) },
+          { name: `${w.name}/v`, shape: w.shape, data: seededValues(w.data.length, 3000 + i).map(Math.abs) },
         ]);
   const metrics: MetricPoint[] = [];
   for (let step = 0; step <= 30; step += 10) {

@@ -2,7 +2,6 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { zipSync } from 'fflate';
-import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MetricPoint } from '../../src-main/api/model-types';
 import { parseRunConfig, type RunConfigInput } from '../../src-main/api/run-config';
@@ -13,23 +12,9 @@ import { readCheckpointDir, writeCheckpointDir, type NamedTensor } from '../../s
 import { RunStore } from '../../src-main/store/run-store';
 import { initBackend } from '../../src-main/train/backend';
 import { modelSpecFromConfig, VaeModel } from '../../src-main/vae/model';
+import { seededPng, seededValues } from './synthetic-data';
 
-function values(n: number, seed: number): Float32Array {
-  let s = seed >>> 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 32 - 0.5;
-  }
-  return out;
-}
 
-function png(width: number, height: number, seed: number): Buffer {
-  const img = new PNG({ width, height });
-  const v = values(width * height, seed);
-  for (let i = 0; i < width * height; i++) img.data.set([Math.round((v[i]! + 0.5) * 255), 0, 0, 255], i * 4);
-  return PNG.sync.write(img);
-}
 
 interface Home {
   root: string;
@@ -83,11 +68,11 @@ function seedRun(home: Home, model: RunConfigInput['model']): { runId: number; w
   home.store.setStatus(run.id, 'running');
   const weights: NamedTensor[] = expectedWeightShapes(config, [28, 28, 1]).map((e, i) => ({
     ...e,
-    data: values(e.shape.reduce((a, b) => a * b, 1), 10 + i),
+    data: seededValues(e.shape.reduce((a, b) => a * b, 1), 10 + i),
   }));
   const slots = weights.flatMap((w, i) => [
-    { name: `${w.name}/m`, shape: w.shape, data: values(w.data.length, 500 + i) },
-    { name: `${w.name}/v`, shape: w.shape, data: values(w.data.length, 900 + i).map(Math.abs) },
+    { name: `${w.name}/m`, shape: w.shape, data: seededValues(w.data.length, 500 + i) },
+    { name: `${w.name}/v`, shape: w.shape, data: seededValues(w.data.length, 900 + i).map(Math.abs) },
   ]);
   const points: MetricPoint[] = [];
   for (let step = 0; step <= 200; step += 10)
@@ -113,8 +98,8 @@ function seedRun(home: Home, model: RunConfigInput['model']): { runId: number; w
     });
     home.store.addCheckpoint(run.id, { epoch, step, tag, path: dir, bytes, metrics: { 'val/loss': 180 + epoch } });
   }
-  home.store.addArtifact(run.id, { kind: 'prior-samples', epoch: 1, step: 100, mime: 'image/png', width: 4, height: 3, meta: { grid: 2 }, data: png(4, 3, 1) });
-  home.store.addArtifact(run.id, { kind: 'reconstructions', epoch: 2, step: 200, mime: 'image/png', width: 5, height: 2, meta: { labels: [3, 4] }, data: png(5, 2, 2) });
+  home.store.addArtifact(run.id, { kind: 'prior-samples', epoch: 1, step: 100, mime: 'image/png', width: 4, height: 3, meta: { grid: 2 }, data: seededPng(4, 3, 1) });
+  home.store.addArtifact(run.id, { kind: 'reconstructions', epoch: 2, step: 200, mime: 'image/png', width: 5, height: 2, meta: { labels: [3, 4] }, data: seededPng(5, 2, 2) });
   home.store.setStatus(run.id, 'completed');
   return { runId: run.id, weights, slots };
 }

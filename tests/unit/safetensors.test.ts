@@ -5,20 +5,12 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { NamedTensor } from '../../src-main/checkpoints/checkpoint-dir';
 import { readSafetensors, SafetensorsError, writeSafetensors } from '../../src-main/checkpoints/safetensors';
+import { seededValues } from './synthetic-data';
 
-function seeded(n: number, seed: number): Float32Array {
-  let s = seed >>> 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 32 - 0.5;
-  }
-  return out;
-}
 
 const tensors: NamedTensor[] = [
-  { name: 'encoder/dense_0/kernel', shape: [7, 5], data: seeded(35, 1) },
-  { name: 'encoder/dense_0/bias', shape: [5], data: seeded(5, 2) },
+  { name: 'encoder/dense_0/kernel', shape: [7, 5], data: seededValues(35, 1) },
+  { name: 'encoder/dense_0/bias', shape: [5], data: seededValues(5, 2) },
   { name: 'scalar', shape: [], data: new Float32Array([3.25]) },
   { name: 'empty', shape: [0, 4], data: new Float32Array(0) },
   { name: 'decoder/out/kernel', shape: [2, 3, 1], data: new Float32Array([1, -2, Infinity, -0, 1e-30, 3.4e38]) },
