@@ -84,9 +84,8 @@ export interface Series {
   downsampled: boolean;
 }
 
-export interface ArtifactMeta {
-  id: number;
-  runId: number;
+/** What describes one snapshot image or data artifact, wherever it is (trainer message, store, bundle). */
+export interface ArtifactFields {
   kind: ArtifactKind;
   epoch: number;
   step: number;
@@ -95,6 +94,11 @@ export interface ArtifactMeta {
   height: number;
   /** Kind-specific details: labels and coordinates for scatters, grid layout, dimension order, ... */
   meta: Record<string, unknown>;
+}
+
+export interface ArtifactMeta extends ArtifactFields {
+  id: number;
+  runId: number;
   createdAt: number;
 }
 

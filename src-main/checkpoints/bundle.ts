@@ -18,7 +18,7 @@
 import { createHash } from 'node:crypto';
 import { unzipSync, zipSync, type Zippable } from 'fflate';
 import { z } from 'zod';
-import { ARTIFACT_KINDS, metricPointSchema, RUN_STATUSES, type ArtifactKind, type MetricPoint, type RunStatus } from '../api/model-types';
+import { ARTIFACT_KINDS, metricPointSchema, RUN_STATUSES, type ArtifactFields, type MetricPoint, type RunStatus } from '../api/model-types';
 import { parseRunConfig, type RunConfig } from '../api/run-config';
 import { expectedWeightShapes, WEIGHT_NAMING_NOTES, type InputShape } from './architecture';
 import type { NamedTensor, OptimizerState } from './checkpoint-dir';
@@ -76,14 +76,7 @@ export interface BundleCheckpoint {
   createdAt: number;
 }
 
-export interface BundleSnapshot {
-  kind: ArtifactKind;
-  epoch: number;
-  step: number;
-  mime: string;
-  width: number;
-  height: number;
-  meta: Record<string, unknown>;
+export interface BundleSnapshot extends ArtifactFields {
   data: Uint8Array;
 }
 

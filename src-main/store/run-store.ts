@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type {
+  ArtifactFields,
   ArtifactKind,
   ArtifactMeta,
   CheckpointMeta,
@@ -88,13 +89,7 @@ export interface ParamDiffRow {
   differs: boolean;
 }
 
-export interface NewArtifact {
-  kind: ArtifactKind;
-  epoch: number;
-  step: number;
-  mime: string;
-  width: number;
-  height: number;
+export interface NewArtifact extends Omit<ArtifactFields, 'meta'> {
   meta?: Record<string, unknown>;
   data: Buffer | Uint8Array;
 }

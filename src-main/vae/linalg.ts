@@ -1,35 +1,15 @@
 // Small float64 linear algebra and seeded random numbers for the evaluation code (GMM baseline, Frechet
 // distance). Plain typed arrays, row-major, no tfjs: these run on tiny matrices (64 x 64) or need float64.
+import { gaussian, mulberry32 } from '../data/rng';
 
 /** A seeded uniform generator in [0, 1) (mulberry32 on a scrambled seed). Same seed, same stream. */
 export function seededUniform(seed: number): () => number {
-  let s = (Math.imul((seed | 0) ^ 0x9e3779b9, 0x85ebca6b) ^ 0xc2b2ae35) >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return mulberry32(Math.imul((seed | 0) ^ 0x9e3779b9, 0x85ebca6b) ^ 0xc2b2ae35);
 }
 
 /** A seeded standard normal generator (Box-Muller on seededUniform). */
 export function seededNormal(seed: number): () => number {
-  const u = seededUniform(seed);
-  let spare: number | null = null;
-  return () => {
-    if (spare !== null) {
-      const v = spare;
-      spare = null;
-      return v;
-    }
-    let a = 0;
-    while (a <= 1e-300) a = u();
-    const b = u();
-    const r = Math.sqrt(-2 * Math.log(a));
-    spare = r * Math.sin(2 * Math.PI * b);
-    return r * Math.cos(2 * Math.PI * b);
-  };
+  return gaussian(seededUniform(seed));
 }
 
 /** log(sum(exp(v[offset .. offset+len)))) computed without overflow; -Infinity when all are -Infinity. */
