@@ -526,8 +526,24 @@ async function runGmm(
     points.push({ name: 'test/loss', step: iterations, epoch: 1, time, value: nll }, { name: 'test/nll', step: iterations, epoch: 1, time, value: nll });
   }
   points.push({ name: 'perf/samplesPerSec', step: iterations, epoch: 1, time, value: samplesPerSec });
-  emitMetrics(points);
   const shape = data.dataset.descriptor.shape;
+  // The same sample-quality score as the VAEs' (on draws from the mixture), so the baseline sits beside them.
+  const nFid = Math.min(FID_EXAMPLES, data.test.n);
+  if (config.eval.fid && data.dataset.descriptor.kind === 'image' && nFid >= 2) {
+    try {
+      const fake = gmm.sample(nFid, deriveSeed(config.seed, SEED_STREAM.eval, 77));
+      const value = await frechetDistanceFor(data.dataset.descriptor.id, data.train, shape, data.test.x.subarray(0, nFid * data.d), fake, nFid, {
+        cacheDir: path.join(ctx.dataHome, 'fid-cache'),
+        seed: config.seed,
+        signal: ctx.signal,
+      });
+      points.push({ name: 'test/fid', step: iterations, epoch: 1, time, value });
+    } catch (err) {
+      if (ctx.signal.aborted) return { status: 'cancelled', final, samplesPerSec };
+      log('warn', `test/fid failed: ${(err as Error).message}`);
+    }
+  }
+  emitMetrics(points);
   const at = { shape, epoch: 1, step: iterations };
   if (data.dataset.descriptor.kind === 'image' && (shape[2] === 1 || shape[2] === 3)) {
     const g = config.snapshots.gridSize;

@@ -106,8 +106,14 @@ describe('model kinds', () => {
   });
 
   it('gmm: EM baseline with exact test log-likelihood and a last checkpoint', async () => {
-    const run = await train((c) => (c.model = { ...c.model, kind: 'gmm', components: 3, emIterations: 4 }));
+    const run = await train((c) => {
+      c.model = { ...c.model, kind: 'gmm', components: 3, emIterations: 4 };
+      c.eval = { ...c.eval, fid: true };
+    });
     expect(run.result.status).toBe('completed');
+    // the same sample-quality score as the VAEs', on draws from the mixture
+    expect(run.series('test/fid')).toHaveLength(1);
+    expect(run.result.final['test/fid']).toBeGreaterThan(0);
     expect(run.series('train/loss')).toHaveLength(4);
     expect(Number.isFinite(run.result.final['test/nll'])).toBe(true);
     expect(run.artifacts('prior-samples')).toHaveLength(1);
