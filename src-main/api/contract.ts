@@ -163,13 +163,13 @@ export const calls = {
       .object({
         config: z.unknown(),
         axes: z
-          .array(z.object({ key: z.string().min(1), values: z.array(scalar).min(1).max(50) }))
+          .array(z.object({ key: z.string().min(1), values: z.array(z.union([scalar, z.array(z.number())])).min(1).max(50) }))
           .min(1)
           .max(3),
       })
       .strict(),
     z.object({ runIds: z.array(runId) }),
-    'Queue one run for every combination of up to three hyperparameters (dotted keys).',
+    'Queue one run for every combination of up to three hyperparameters (dotted keys; list keys such as model.hidden take number arrays).',
   ),
   'runs.cancel': call(z.object({ runId }).strict(), z.object({ cancelled: z.boolean() }), 'Cancel a queued or running run.'),
   'runs.resume': call(

@@ -187,7 +187,7 @@ export class WorkbenchService {
   }
 
   private sweep(input: CallParsedInput<'runs.sweep'>): { runIds: number[] } {
-    const combos: [string, string | number | boolean | null][][] = [[]];
+    const combos: [string, string | number | boolean | null | number[]][][] = [[]];
     for (const axis of input.axes) {
       const next: typeof combos = [];
       for (const combo of combos) for (const v of axis.values) next.push([...combo, [axis.key, v]]);
@@ -199,7 +199,7 @@ export class WorkbenchService {
       const c = structuredClone(base);
       for (const [key, value] of combo) setByPath(c, key, JSON.stringify(value));
       const baseName = typeof base.name === 'string' && base.name ? base.name : 'sweep';
-      c.name = `${baseName} ${combo.map(([k, v]) => `${k.split('.').pop()}=${v}`).join(' ')}`;
+      c.name = `${baseName} ${combo.map(([k, v]) => `${k.split('.').pop()}=${Array.isArray(v) ? JSON.stringify(v) : v}`).join(' ')}`;
       return c;
     });
     // Validate every combination before anything is queued.

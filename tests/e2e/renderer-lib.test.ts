@@ -42,6 +42,8 @@ describe('launch form text', () => {
   it('splits sweep values on top-level commas and types them', () => {
     expect(splitTopLevel('2, 10,[200,200], x')).toEqual(['2', '10', '[200,200]', 'x']);
     expect(['1e-3', 'true', 'null', 'adam'].map(parseSweepValue)).toEqual([0.001, true, null, 'adam']);
+    expect(splitTopLevel('[400], [200, 200]').map(parseSweepValue)).toEqual([[400], [200, 200]]);
+    expect(parseSweepValue('[400, "x"]')).toBe('[400, "x"]');
   });
 });
 

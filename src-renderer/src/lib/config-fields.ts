@@ -179,9 +179,17 @@ export function fieldText(type: FieldType, value: unknown): string {
   return String(value);
 }
 
-/** A sweep value as typed: numbers, booleans, null, JSON arrays, else the string. */
-export function parseSweepValue(raw: string): string | number | boolean | null {
+/** A sweep value as typed: numbers, booleans, null, JSON arrays of numbers (e.g. [400,200] for model.hidden), else the string. */
+export function parseSweepValue(raw: string): string | number | boolean | null | number[] {
   const t = raw.trim();
+  if (t.startsWith('[') && t.endsWith(']')) {
+    try {
+      const list = JSON.parse(t) as unknown;
+      if (Array.isArray(list) && list.every((v) => typeof v === 'number')) return list as number[];
+    } catch {
+      // not a JSON list: keep the text, validation will name the problem
+    }
+  }
   if (t === 'true') return true;
   if (t === 'false') return false;
   if (t === 'null') return null;
