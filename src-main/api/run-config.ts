@@ -23,8 +23,11 @@ export const dataSchema = z
     format: z.enum(['idx', 'csv', 'npy']).optional(),
     /** none: grey values in [0,1]; static: binarized once with the run's seed; dynamic: resampled every epoch. */
     binarize: z.enum(['none', 'static', 'dynamic']).default('none'),
-    /** Fraction of the training split held out for validation (early stopping, checkpoint "best"). */
-    validationFraction: z.number().min(0).max(0.5).default(0.1),
+    /**
+     * Fraction of the training split held out for validation (val/loss, early stopping, the "best" checkpoint).
+     * 0 by default: train on the whole training split, as the reference examples (Keras, pytorch/examples) do.
+     */
+    validationFraction: z.number().min(0).max(0.5).default(0),
     /** Use at most this many training examples (0 = all). Handy for quick runs. */
     trainLimit: z.number().int().min(0).default(0),
     /** Use at most this many test examples for evaluation (0 = all). */
@@ -183,6 +186,8 @@ export function parseRunConfig(input: unknown): RunConfig {
   const cross: { path: string; message: string }[] = [];
   if (config.model.kind === 'iwae' && config.objective.iwSamples < 2)
     cross.push({ path: 'objective.iwSamples', message: 'iwae needs at least 2 importance samples' });
+  if (config.training.earlyStoppingPatience > 0 && config.data.validationFraction <= 0)
+    cross.push({ path: 'data.validationFraction', message: 'early stopping (training.earlyStoppingPatience) needs a validation split: set it above 0, e.g. 0.1' });
   if (config.data.dataset === 'import' && !config.data.path)
     cross.push({ path: 'data.path', message: 'the import dataset needs a file path' });
   if (cross.length)

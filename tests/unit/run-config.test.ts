@@ -30,3 +30,11 @@ describe('run config', () => {
     expect(flattenConfig(parseRunConfig(c))['model.hidden']).toBe('[256,128]');
   });
 });
+
+describe('validation split', () => {
+  it('trains on the whole training split by default, and early stopping asks for a validation split by name', () => {
+    expect(parseRunConfig({}).data.validationFraction).toBe(0);
+    expect(() => parseRunConfig({ training: { earlyStoppingPatience: 3 } })).toThrow(/data\.validationFraction/);
+    expect(parseRunConfig({ training: { earlyStoppingPatience: 3 }, data: { validationFraction: 0.1 } }).training.earlyStoppingPatience).toBe(3);
+  });
+});

@@ -52,7 +52,7 @@ export const FIELD_GROUPS: FieldGroup[] = [
       { path: 'data.path', label: 'Path', type: 'text', help: 'Directory or file holding the dataset (datasets that need one).', when: needsPath },
       { path: 'data.format', label: 'Import format', type: 'select', options: FORMATS, help: 'Inferred from the extension when empty.', when: (c) => c.data.dataset === 'import' },
       { path: 'data.binarize', label: 'Binarize', type: 'select', options: BINARIZE, help: 'static: once with the seed; dynamic: resampled every epoch.' },
-      { path: 'data.validationFraction', label: 'Validation fraction', type: 'number', step: '0.01' },
+      { path: 'data.validationFraction', label: 'Validation fraction', type: 'number', step: '0.01', help: 'Held out of the training split for val/loss, early stopping and the "best" checkpoint; 0 = train on all of it.' },
       { path: 'data.trainLimit', label: 'Train limit', type: 'int', help: '0 = all training examples.' },
       { path: 'data.testLimit', label: 'Test limit', type: 'int', help: '0 = all test examples.' },
       { path: 'data.sources', label: 'Sources', type: 'int', when: (c) => c.data.dataset === 'ica-synthetic' },
