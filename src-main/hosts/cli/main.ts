@@ -375,7 +375,7 @@ async function runsCommand(args: string[]): Promise<number> {
       });
       if (values.json) {
         out(JSON.stringify(runs));
-      } else if (!runs.length) out('no runs yet — try: vae-workbench train --preset quick');
+      } else if (!runs.length) out('no runs yet — try: vae-workbench train --preset quick-test');
       else
         out(
           table([
