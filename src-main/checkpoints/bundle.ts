@@ -93,17 +93,10 @@ export interface BundleInput {
   snapshots: BundleSnapshot[];
 }
 
-export interface ParsedBundle {
+/** What a verified bundle holds: everything it was built from, plus its manifest. */
+export interface ParsedBundle extends BundleInput {
   manifest: BundleManifest;
-  appVersion: string;
   createdAt: number;
-  run: BundleRun;
-  finalMetrics: Record<string, number>;
-  metrics: MetricPoint[];
-  checkpoint: BundleCheckpoint;
-  weights: NamedTensor[];
-  optimizer: OptimizerState | null;
-  snapshots: BundleSnapshot[];
 }
 
 // ------------------------------------------------------------------ manifest schema
