@@ -14,7 +14,7 @@ import { readCache, writeCache } from './binary-cache';
 import { permutation } from './rng';
 import { DIGIT_LABELS, type DatasetLoader, type LoadContext } from './loader';
 
-const require = createRequire(import.meta.url);
+const nodeRequire = createRequire(import.meta.url);
 export const MNIST_ORDER_SEED = 20131220;
 const SIDE = 28;
 const D = SIDE * SIDE;
@@ -26,7 +26,7 @@ export const MNIST_DESCRIPTION =
 
 function packageDir(): string | null {
   try {
-    return path.dirname(require.resolve('mnist/package.json'));
+    return path.dirname(nodeRequire.resolve('mnist/package.json'));
   } catch {
     return null;
   }

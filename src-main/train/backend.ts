@@ -4,7 +4,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { registerFastWasmMatMul } from './wasm-kernels';
 
-const require = createRequire(import.meta.url);
+const nodeRequire = createRequire(import.meta.url);
 
 export interface BackendReport {
   /** The active tfjs backend name: tensorflow | wasm | cpu. */
@@ -16,13 +16,13 @@ export interface BackendReport {
 /** Why tfjs-node cannot be used here, without loading it into this process (safe in the UI host). */
 export function probeTfjsNode(): { available: boolean; reason: string } {
   try {
-    require.resolve('@tensorflow/tfjs-node/package.json');
+    nodeRequire.resolve('@tensorflow/tfjs-node/package.json');
   } catch {
     return { available: false, reason: 'the optional package @tensorflow/tfjs-node is not installed (its libtensorflow download failed or was skipped)' };
   }
   try {
-    const dir = path.dirname(require.resolve('@tensorflow/tfjs-node/package.json'));
-    require.resolve(path.join(dir, 'lib', 'napi-v8', 'tfjs_binding.node'));
+    const dir = path.dirname(nodeRequire.resolve('@tensorflow/tfjs-node/package.json'));
+    nodeRequire.resolve(path.join(dir, 'lib', 'napi-v8', 'tfjs_binding.node'));
     return { available: true, reason: 'installed' };
   } catch {
     return { available: false, reason: '@tensorflow/tfjs-node is installed but its native binding (libtensorflow) is missing' };
@@ -47,10 +47,10 @@ async function doInit(prefer: string | undefined): Promise<BackendReport> {
     try {
       if (name === 'tensorflow') {
         if (!tfjsNode.available) continue;
-        require('@tensorflow/tfjs-node');
+        nodeRequire('@tensorflow/tfjs-node');
       } else if (name === 'wasm') {
         const wasm = await import('@tensorflow/tfjs-backend-wasm');
-        const dist = path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + path.sep;
+        const dist = path.join(path.dirname(nodeRequire.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + path.sep;
         wasm.setWasmPaths(dist);
       }
       if (await tf.setBackend(name)) {

@@ -1,5 +1,6 @@
-// How to start a trainer process from wherever this code runs: TypeScript sources (CLI, web host, tests:
-// run through tsx) or the electron-vite bundle (out/main/trainer.js, run by Electron as plain Node).
+// How to start a trainer process. Trainers always run the built entry (out/main/trainer.js), the one the
+// desktop app, the CLI and the web host ship: from the bundle it is this module's sibling; from the
+// TypeScript sources (unit tests) it is the project's own build, which `npm test` makes first.
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -11,20 +12,21 @@ export interface TrainerLaunch {
   env: NodeJS.ProcessEnv;
 }
 
-export function trainerLaunch(): TrainerLaunch {
-  const here = fileURLToPath(import.meta.url);
-  const dir = path.dirname(here);
-  if (here.endsWith('.ts')) {
-    return {
-      script: path.join(dir, 'trainer-process.ts'),
-      execArgv: ['--import', import.meta.resolve('tsx')],
-      env: {},
-    };
+/** The built trainer entry: `<build>/trainer.js` beside the entry this code was bundled into, or `<root>/out/main/trainer.js` from the sources. */
+export function trainerEntry(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    if (path.basename(dir) === 'main' && existsSync(path.join(dir, 'trainer.js'))) return path.join(dir, 'trainer.js');
+    const fromRoot = path.join(dir, 'out', 'main', 'trainer.js');
+    if (existsSync(path.join(dir, 'package.json')) && existsSync(fromRoot)) return fromRoot;
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new Error('the trainer entry out/main/trainer.js is not built (run `npm run build`)');
+    dir = parent;
   }
-  // Bundled: this module is inlined into out/main/index.js; the trainer is its sibling entry.
-  const bundled = path.join(dir, 'trainer.js');
-  if (!existsSync(bundled)) throw new Error(`trainer entry not found at ${bundled}`);
-  return { script: bundled, execArgv: [], env: process.versions.electron ? { ELECTRON_RUN_AS_NODE: '1' } : {} };
+}
+
+export function trainerLaunch(): TrainerLaunch {
+  return { script: trainerEntry(), execArgv: [], env: process.versions.electron ? { ELECTRON_RUN_AS_NODE: '1' } : {} };
 }
 
 export function spawnTrainer(launch: TrainerLaunch = trainerLaunch()): ChildProcess {
