@@ -2,6 +2,7 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { outsideAsar } from './asar-path';
 import { registerFastWasmMatMul } from './wasm-kernels';
 
 const nodeRequire = createRequire(import.meta.url);
@@ -50,7 +51,7 @@ async function doInit(prefer: string | undefined): Promise<BackendReport> {
         nodeRequire('@tensorflow/tfjs-node');
       } else if (name === 'wasm') {
         const wasm = await import('@tensorflow/tfjs-backend-wasm');
-        const dist = path.join(path.dirname(nodeRequire.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + path.sep;
+        const dist = outsideAsar(path.join(path.dirname(nodeRequire.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist')) + path.sep;
         wasm.setWasmPaths(dist);
       }
       if (await tf.setBackend(name)) {
