@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     globalSetup: ['tests/global-setup.ts'],
+    // The build (out/) is loaded by Node itself, never re-transformed by vitest: the suites run what users run.
+    server: { deps: { external: [/\/out\//] } },
     projects: [
       {
         test: {
