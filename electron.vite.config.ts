@@ -12,6 +12,8 @@ export default defineConfig({
           trainer: resolve(__dirname, 'src-main/train/trainer-process.ts'),
           // The command line and the web host (`vae-workbench ...`): the same build as the app.
           cli: resolve(__dirname, 'src-main/hosts/cli/main.ts'),
+          // What the integration suites drive (tests/built.ts): the same modules, the same chunks.
+          testkit: resolve(__dirname, 'src-main/testkit.ts'),
         },
       },
     },

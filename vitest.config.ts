@@ -1,5 +1,9 @@
 import { defineConfig } from 'vitest/config';
 
+// The build (out/) and the electron stand-in are loaded by Node itself, never re-transformed by vitest:
+// the suites run what users run. (Each project sets it: projects do not inherit the root's server options.)
+const server = { deps: { external: [/\/out\//, /\/tests\/launch\/electron-stand-in\//] } };
+
 export default defineConfig({
   test: {
     globalSetup: ['tests/global-setup.ts'],
@@ -9,6 +13,7 @@ export default defineConfig({
           name: 'unit',
           include: ['tests/unit/**/*.test.ts', 'tests/integration/**/*.test.ts'],
           environment: 'node',
+          server,
           testTimeout: 120_000,
           hookTimeout: 120_000,
           pool: 'forks',
@@ -16,9 +21,23 @@ export default defineConfig({
       },
       {
         test: {
+          // The desktop app from its build: out/main/index.js under Node with an electron stand-in.
+          name: 'launch',
+          include: ['tests/launch/**/*.test.ts'],
+          environment: 'node',
+          server,
+          testTimeout: 300_000,
+          hookTimeout: 300_000,
+          pool: 'forks',
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
           name: 'e2e',
           include: ['tests/e2e/**/*.test.ts'],
           environment: 'node',
+          server,
           testTimeout: 300_000,
           hookTimeout: 300_000,
           pool: 'forks',

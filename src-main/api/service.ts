@@ -7,7 +7,7 @@ import { z } from 'zod';
 import pkg from '../../package.json';
 import { listDatasets } from '../data/registry';
 import { RunStore } from '../store/run-store';
-import { initBackend, type BackendReport } from '../train/backend';
+import { predictBackend, type BackendReport } from '../train/backend-probe';
 import type { TrainerEvent } from '../train/messages';
 import { Scheduler } from '../train/scheduler';
 import {
@@ -132,8 +132,16 @@ export class WorkbenchService {
     });
   }
 
+  /**
+   * The backend for app.info without loading tfjs into this (host) process: the one already initialised
+   * here, if any, else the one trainers choose (predicted from VAE_WORKBENCH_BACKEND and the tfjs-node probe).
+   */
+  private reportedBackend(): Promise<BackendReport> | BackendReport {
+    return this.backend ?? predictBackend();
+  }
+
   backendReport(): Promise<BackendReport> {
-    if (!this.backend) this.backend = initBackend();
+    if (!this.backend) this.backend = import('../train/backend').then((m) => m.initBackend());
     return this.backend;
   }
 
@@ -376,7 +384,7 @@ export class WorkbenchService {
   private makeHandlers(): Handlers {
     return {
       'app.info': async () => {
-        const report = await this.backendReport();
+        const report = await this.reportedBackend();
         return {
           name: APP_NAME,
           version: APP_VERSION,

@@ -1,34 +1,15 @@
 // Choose the tfjs compute backend once per process: tfjs-node (native) where it loads, else wasm, else cpu.
+// Only trainers (and the host's own generate/import paths) load this module: it imports tfjs.
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { outsideAsar } from './asar-path';
+import { probeTfjsNode, type BackendReport } from './backend-probe';
 import { registerFastWasmMatMul } from './wasm-kernels';
 
 const nodeRequire = createRequire(import.meta.url);
 
-export interface BackendReport {
-  /** The active tfjs backend name: tensorflow | wasm | cpu. */
-  active: string;
-  /** Whether @tensorflow/tfjs-node could be loaded, and if not why. */
-  tfjsNode: { available: boolean; reason: string };
-}
-
-/** Why tfjs-node cannot be used here, without loading it into this process (safe in the UI host). */
-export function probeTfjsNode(): { available: boolean; reason: string } {
-  try {
-    nodeRequire.resolve('@tensorflow/tfjs-node/package.json');
-  } catch {
-    return { available: false, reason: 'the optional package @tensorflow/tfjs-node is not installed (its libtensorflow download failed or was skipped)' };
-  }
-  try {
-    const dir = path.dirname(nodeRequire.resolve('@tensorflow/tfjs-node/package.json'));
-    nodeRequire.resolve(path.join(dir, 'lib', 'napi-v8', 'tfjs_binding.node'));
-    return { available: true, reason: 'installed' };
-  } catch {
-    return { available: false, reason: '@tensorflow/tfjs-node is installed but its native binding (libtensorflow) is missing' };
-  }
-}
+export { predictBackend, probeTfjsNode, type BackendReport } from './backend-probe';
 
 let chosen: Promise<BackendReport> | null = null;
 

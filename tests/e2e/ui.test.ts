@@ -220,7 +220,8 @@ describe.skipIf(!HAVE_CHROMIUM)('VAE Workbench UI in a real browser', () => {
   });
 
   it('works the same through an Electron-style preload bridge (window.vaeApi)', async () => {
-    // A stand-in for the Electron preload: one function per call plus onEvent, errors thrown as plain Errors.
+    // A stand-in for the Electron preload's shape: one function per call answering reply envelopes, plus
+    // onEvent. (tests/launch/ runs the real built preload against the built main process.)
     const token = new URL(baseUrl).searchParams.get('token')!;
     const bridged = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
     const errors: string[] = [];
@@ -243,9 +244,7 @@ describe.skipIf(!HAVE_CHROMIUM)('VAE Workbench UI in a real browser', () => {
               headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
               body: JSON.stringify(input ?? {}),
             });
-            const body = await res.json();
-            if (!body.ok) throw Object.assign(new Error(body.error.message), { code: body.error.code });
-            return body.result;
+            return res.json();
           };
         (window as unknown as { vaeApi: unknown }).vaeApi = api;
       },

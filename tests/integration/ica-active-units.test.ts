@@ -6,11 +6,8 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { findPreset } from '../../src-main/api/presets';
-import { parseRunConfig } from '../../src-main/api/run-config';
-import { initBackend } from '../../src-main/train/backend';
+import { findPreset, parseRunConfig, initBackend, runTraining } from '../built';
 import type { TrainerEvent } from '../../src-main/train/messages';
-import { runTraining } from '../../src-main/train/training-loop';
 
 let backend = '';
 beforeAll(async () => {

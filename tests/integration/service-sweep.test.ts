@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WorkbenchService } from '../../src-main/api/service';
+import { WorkbenchService } from '../built';
 
 let home: string;
 let service: WorkbenchService;

@@ -4,9 +4,9 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { RunStore } from '../../src-main/store/run-store';
+import { RunStore, TESTKIT } from '../built';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const BATCH = 500;
@@ -44,9 +44,10 @@ describe('store crash safety', () => {
     setup.setStatus(run.id, 'running');
     setup.close();
 
-    const script = path.join(dir, 'writer.ts');
-    writeFileSync(script, writerSource(path.join(repo, 'src-main/store/run-store.ts')));
-    const child = spawn(process.execPath, ['--import', 'tsx', script, file, String(run.id)], { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] });
+    // The writer is plain Node on the built store (out/main/testkit.js), as the app and the CLI run it.
+    const script = path.join(dir, 'writer.mjs');
+    writeFileSync(script, writerSource(pathToFileURL(TESTKIT).href));
+    const child = spawn(process.execPath, [script, file, String(run.id)], { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const target = 40;

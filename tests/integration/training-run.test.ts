@@ -7,12 +7,8 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { MetricPoint } from '../../src-main/api/model-types';
-import { parseRunConfig, type RunConfigInput } from '../../src-main/api/run-config';
-import { readCheckpointDir } from '../../src-main/checkpoints/checkpoint-dir';
-import { initBackend } from '../../src-main/train/backend';
+import { parseRunConfig, type RunConfigInput, readCheckpointDir, initBackend, readPng, runTraining, type TrainingResult } from '../built';
 import type { TrainerEvent, TrainingContext } from '../../src-main/train/messages';
-import { readPng } from '../../src-main/train/png';
-import { runTraining, type TrainingResult } from '../../src-main/train/training-loop';
 
 let backend = '';
 const dataHome = mkdtempSync(path.join(os.tmpdir(), 'vae-train-data-'));

@@ -5,8 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { WorkbenchService } from '../../src-main/api/service';
-import { startWebHost, type WebHost } from '../../src-main/hosts/web/server';
+import { WorkbenchService, startWebHost, type WebHost } from '../built';
 
 let home: string;
 let service: WorkbenchService;

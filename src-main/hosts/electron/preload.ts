@@ -1,27 +1,39 @@
 // The preload (sandboxed, context-isolated): exposes exactly the contract's calls, one function per call,
-// plus an event subscription. The renderer never sees ipcRenderer itself.
-import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
+// plus an event subscription and the desktop save path. The renderer never sees ipcRenderer itself.
+// Calls resolve to reply envelopes ({ok, result} | {ok:false, error}), never reject with the api error:
+// an Error crossing contextBridge keeps only its message, so `code` and field `issues` travel as data and
+// the renderer (src-renderer/src/lib/api.ts) rethrows them.
+import { contextBridge, ipcRenderer } from 'electron';
 import { CALL_NAMES, type WorkbenchEvent } from '../../api/contract';
-import { CALL_CHANNEL_PREFIX, EVENT_CHANNEL } from './channels';
+import { CALL_CHANNEL_PREFIX, EVENT_CHANNEL, SAVE_CHANNEL, type IpcReply, type SaveFileInput } from './channels';
 
+async function invoke(channel: string, input: unknown): Promise<IpcReply> {
+  try {
+    return (await ipcRenderer.invoke(channel, input)) as IpcReply;
+  } catch (err) {
+    return { ok: false, error: { code: 'internal', message: String((err as Error)?.message ?? err) } };
+  }
+}
 
 const api: Record<string, unknown> = {};
-for (const name of CALL_NAMES) {
-  api[name] = async (input: unknown) => {
-    const reply = (await ipcRenderer.invoke(CALL_CHANNEL_PREFIX + name, input)) as
-      | { ok: true; result: unknown }
-      | { ok: false; error: { code: string; message: string; issues?: unknown } };
-    if (reply.ok) return reply.result;
-    const error = new Error(reply.error.message) as Error & { code?: string; issues?: unknown };
-    error.code = reply.error.code;
-    error.issues = reply.error.issues;
-    throw error;
-  };
-}
+for (const name of CALL_NAMES) api[name] = (input: unknown) => invoke(CALL_CHANNEL_PREFIX + name, input);
+
+// One ipcRenderer listener for the whole page, fanning events out to the subscribers.
+const subscribers = new Set<(event: WorkbenchEvent) => void>();
+ipcRenderer.on(EVENT_CHANNEL, (_e, event: WorkbenchEvent) => {
+  for (const listener of subscribers) {
+    try {
+      listener(event);
+    } catch (err) {
+      console.error('event listener failed', err);
+    }
+  }
+});
 api.onEvent = (listener: (event: WorkbenchEvent) => void) => {
-  const wrapped = (_e: IpcRendererEvent, event: WorkbenchEvent) => listener(event);
-  ipcRenderer.on(EVENT_CHANNEL, wrapped);
-  return () => ipcRenderer.removeListener(EVENT_CHANNEL, wrapped);
+  const own = (event: WorkbenchEvent) => listener(event);
+  subscribers.add(own);
+  return () => void subscribers.delete(own);
 };
 
 contextBridge.exposeInMainWorld('vaeApi', api);
+contextBridge.exposeInMainWorld('vaeHost', { saveFile: (input: SaveFileInput) => invoke(SAVE_CHANNEL, input) });

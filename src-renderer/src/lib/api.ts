@@ -5,7 +5,8 @@ import type { ApiErrorShape, CallName, EventName, EventPayload, WorkbenchApi, Wo
 
 declare global {
   interface Window {
-    vaeApi?: WorkbenchApi;
+    vaeApi?: ElectronBridge;
+    vaeHost?: { saveFile(input: { filename: string; base64: string }): Promise<{ ok: true; result: { saved: boolean; path?: string } } | { ok: false; error: ApiErrorShape }> };
   }
 }
 
@@ -119,20 +120,20 @@ function webApi(): WorkbenchApi {
   return api as unknown as WorkbenchApi;
 }
 
-function electronApi(bridge: WorkbenchApi): WorkbenchApi {
+/** What the Electron preload exposes (src-main/hosts/electron/preload.ts): calls answer reply envelopes. */
+type Reply = { ok: true; result: unknown } | { ok: false; error: ApiErrorShape };
+export type ElectronBridge = { [N in CallName]: (input: unknown) => Promise<Reply> } & { onEvent(listener: Listener): () => void };
+
+function electronApi(bridge: ElectronBridge): WorkbenchApi {
   connection.set('open');
-  // Errors crossing IPC lose their class; keep the message clean ("Error invoking remote method ...: Error: msg").
+  // Errors cannot cross contextBridge with their fields, so the preload answers envelopes and the error is
+  // rebuilt here, with its code and field issues (the Launch form shows those next to the fields).
   const api: Record<string, unknown> = { onEvent: (l: Listener) => bridge.onEvent(l) };
   for (const name of CALL_NAMES) {
-    const fn = bridge[name] as (input: unknown) => Promise<unknown>;
     api[name] = async (input: unknown) => {
-      try {
-        return await fn(input);
-      } catch (err) {
-        const e = err as Error & { code?: ApiErrorShape['code']; issues?: { path: string; message: string }[] };
-        const message = String(e?.message ?? err).replace(/^Error invoking remote method '[^']+': (\w*Error: )?/, '');
-        throw new RemoteError(message, e?.code ?? 'internal', e?.issues);
-      }
+      const reply = await bridge[name](input);
+      if (!reply.ok) throw new RemoteError(reply.error.message, reply.error.code, reply.error.issues);
+      return reply.result;
     };
   }
   return api as unknown as WorkbenchApi;

@@ -13,7 +13,20 @@ export function bytesToBase64(bytes: Uint8Array): string {
   return btoa(bin);
 }
 
+/** In the desktop app the main process asks where to save (the system dialog) and writes the file. */
+function desktopSave(filename: string, base64: () => Promise<string>): boolean {
+  const host = typeof window !== 'undefined' ? window.vaeHost : undefined;
+  if (!host) return false;
+  void base64()
+    .then((b64) => host.saveFile({ filename, base64: b64 }))
+    .then((reply) => {
+      if (!reply.ok) console.error(`saving ${filename} failed: ${reply.error.message}`);
+    });
+  return true;
+}
+
 export function saveBlob(blob: Blob, filename: string): void {
+  if (desktopSave(filename, async () => bytesToBase64(new Uint8Array(await blob.arrayBuffer())))) return;
   const url = URL.createObjectURL(blob);
   const a = document.createElement('a');
   a.href = url;
@@ -29,6 +42,7 @@ export function saveText(text: string, filename: string, mime: string): void {
 }
 
 export function saveBase64(b64: string, filename: string, mime: string): void {
+  if (desktopSave(filename, async () => b64)) return;
   saveBlob(new Blob([base64ToBytes(b64)], { type: mime }), filename);
 }
 

@@ -1,0 +1,57 @@
+// The built renderer is served from a privileged custom scheme (app://workbench/...) rather than file://:
+// a real origin to check IPC senders and navigations against (file URLs differ in drive-letter case on
+// Windows, and every file:// page shares one origin), the app's CSP on every response, and no access to
+// anything outside out/renderer.
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { protocol } from 'electron';
+import { APP_HOST, APP_SCHEME } from './origins';
+
+const MIME: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.wasm': 'application/wasm',
+  '.woff2': 'font/woff2',
+};
+
+/** Must run before the app is ready. */
+export function registerAppScheme(): void {
+  protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true, codeCache: true } }]);
+}
+
+/** The file under `rendererDir` an app:// URL names, or null when it names something else. */
+export function rendererFile(url: string, rendererDir: string): string | null {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return null;
+  }
+  if (u.protocol !== `${APP_SCHEME}:` || u.host !== APP_HOST) return null;
+  const rel = decodeURIComponent(u.pathname).replace(/^\/+/, '') || 'index.html';
+  const file = path.resolve(rendererDir, rel);
+  const inside = path.relative(path.resolve(rendererDir), file);
+  if (!inside || inside.startsWith('..') || path.isAbsolute(inside)) return null;
+  return file;
+}
+
+export function serveRenderer(rendererDir: string, csp: string): void {
+  protocol.handle(APP_SCHEME, async (request) => {
+    const file = rendererFile(request.url, rendererDir);
+    if (!file) return new Response('not found', { status: 404 });
+    try {
+      const body = await readFile(file);
+      return new Response(new Uint8Array(body), {
+        headers: { 'Content-Type': MIME[path.extname(file).toLowerCase()] ?? 'application/octet-stream', 'Content-Security-Policy': csp },
+      });
+    } catch {
+      return new Response('not found', { status: 404 });
+    }
+  });
+}

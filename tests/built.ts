@@ -1,0 +1,22 @@
+// The integration suites drive the build users run (out/main/testkit.js, an entry of electron-vite's main
+// build sharing its chunks with index.js, cli.js and trainer.js), typed from the sources. tests/global-setup.ts
+// rebuilds out/ when it is older than the sources, so this is never a stale artifact. vitest.config.ts keeps
+// out/ external: Node itself loads the bundle, as it does for users.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type * as Kit from '../src-main/testkit';
+
+export const ROOT = path.resolve(import.meta.dirname, '..');
+export const TESTKIT = path.join(ROOT, 'out', 'main', 'testkit.js');
+if (!existsSync(TESTKIT)) throw new Error(`${TESTKIT} is not built (run \`npm run build\`)`);
+
+const kit = (await import(pathToFileURL(TESTKIT).href)) as typeof Kit;
+
+export const { WorkbenchService, findPreset, parseRunConfig, startWebHost, readCheckpointDir, initBackend, readPng, runTraining, RunStore, MIGRATIONS, SCHEMA_VERSION, SchemaVersionError, migrate } = kit;
+export type WorkbenchService = Kit.WorkbenchService;
+export type RunStore = Kit.RunStore;
+export type SchemaVersionError = Kit.SchemaVersionError;
+export type { WebHost } from '../src-main/hosts/web/server';
+export type { RunConfigInput } from '../src-main/api/run-config';
+export type { TrainingResult } from '../src-main/train/training-loop';
