@@ -1,10 +1,15 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
+
+// The shared, Node-free module: `@shared/...` (as in tsconfig.json and electron.vite.config.ts).
+const resolve = { alias: { '@shared': fileURLToPath(new URL('./src-shared', import.meta.url)) } };
 
 export default defineConfig({
   test: {
     globalSetup: ['tests/global-setup.ts'],
     projects: [
       {
+        resolve,
         test: {
           name: 'unit',
           include: ['tests/unit/**/*.test.ts', 'tests/integration/**/*.test.ts'],
@@ -15,6 +20,7 @@ export default defineConfig({
         },
       },
       {
+        resolve,
         test: {
           name: 'e2e',
           include: ['tests/e2e/**/*.test.ts'],

@@ -20,10 +20,10 @@ import {
   type EventName,
   type EventPayload,
   type WorkbenchEvent,
-} from './contract';
+} from '@shared/contract';
 import { dataHomeLayout, resolveDataHome, type DataHomeLayout } from './data-home';
-import type { MetricPoint, RunSummary } from './model-types';
-import { ConfigError, describeIssues, parseRunConfig, setByPath, type RunConfig } from './run-config';
+import type { MetricPoint, RunSummary } from '@shared/model-types';
+import { ConfigError, describeIssues, parseRunConfig, setByPath, type RunConfig } from '@shared/run-config';
 
 export const APP_NAME = 'VAE Workbench';
 export const APP_VERSION: string = pkg.version;

@@ -18,8 +18,8 @@
 import { createHash } from 'node:crypto';
 import { unzipSync, zipSync, type Zippable } from 'fflate';
 import { z } from 'zod';
-import { ARTIFACT_KINDS, metricPointSchema, RUN_STATUSES, type ArtifactFields, type MetricPoint, type RunStatus } from '../api/model-types';
-import { parseRunConfig, type RunConfig } from '../api/run-config';
+import { ARTIFACT_KINDS, metricPointSchema, RUN_STATUSES, type ArtifactFields, type MetricPoint, type RunStatus } from '@shared/model-types';
+import { parseRunConfig, type RunConfig } from '@shared/run-config';
 import { expectedWeightShapes, WEIGHT_NAMING_NOTES, type InputShape } from './architecture';
 import type { NamedTensor, OptimizerState } from './checkpoint-dir';
 import { buildLayersModels, WEIGHTS_FILE, type LayersModelJson } from './layers-model';

@@ -4,7 +4,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, mkdirSync, writeSync, existsSync, statSync } from 'node:fs';
 import path from 'node:path';
-import type { RunConfig } from '../api/run-config';
+import type { RunConfig } from '@shared/run-config';
 
 export const CHECKPOINT_FORMAT = 'vae-workbench-checkpoint/1';
 

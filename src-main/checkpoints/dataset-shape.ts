@@ -2,7 +2,7 @@
 // The store records only the dataset id, so this is how exporters and generators learn [h, w, c].
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import type { RunConfig } from '../api/run-config';
+import type { RunConfig } from '@shared/run-config';
 import { formatFromName, parseImportFile } from '../data/import-file';
 import { listDatasets } from '../data/registry';
 import { expectedWeightShapes, type InputShape } from './architecture';

@@ -2,7 +2,7 @@
 // latent traversals and interpolations. Decoder MEANS throughout, as in the training snapshots. Needs an
 // initialised tfjs backend (the service calls initBackend first).
 import * as tf from '@tensorflow/tfjs';
-import { parseRunConfig } from '../api/run-config';
+import { parseRunConfig } from '@shared/run-config';
 import { loadDataset } from '../data/registry';
 import { interpolationPair } from '../train/snapshots';
 import { gridPng } from '../train/png';

@@ -18,7 +18,7 @@
 // which is exactly what tf.conv2dTranspose with an explicit odd output shape and padding 'same' computes.
 // leakyRelu (alpha 0.2, as the model uses) becomes a linear layer followed by a LeakyReLU layer.
 // gmm runs have no network: buildLayersModels returns null for them.
-import type { RunConfig } from '../api/run-config';
+import type { RunConfig } from '@shared/run-config';
 import { CONV_KERNEL, convSpatialSizes, expectedWeightShapes, hasLogvar, type InputShape } from './architecture';
 import type { NamedTensor } from './checkpoint-dir';
 

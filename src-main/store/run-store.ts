@@ -15,9 +15,9 @@ import type {
   RunSummary,
   Series,
   SeriesPoint,
-} from '../api/model-types';
-import { RUN_STATUSES } from '../api/model-types';
-import { flattenConfig } from '../api/run-config';
+} from '@shared/model-types';
+import { RUN_STATUSES } from '@shared/model-types';
+import { flattenConfig } from '@shared/run-config';
 import { toCsv, type CsvCell } from './csv';
 import { allPoints, minMaxIndices, stepBuckets, toPoint, type RawRow } from './downsample';
 import { migrate, schemaVersion, SCHEMA_VERSION, SchemaVersionError } from './migrations';

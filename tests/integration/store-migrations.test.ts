@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { parseRunConfig } from '../../src-main/api/run-config';
+import { parseRunConfig } from '@shared/run-config';
 import { MIGRATIONS, SCHEMA_VERSION, SchemaVersionError, migrate } from '../../src-main/store/migrations';
 import { RunStore } from '../../src-main/store/run-store';
 

@@ -1,7 +1,7 @@
 // The Electron host: one IPC channel per contract call ("api:<name>"), answered by the service, and one
 // event channel pushed to the window. Every call's sender frame is checked against the app's own page.
 import { ipcMain, type BrowserWindow, type IpcMainInvokeEvent } from 'electron';
-import { CALL_NAMES, type CallName } from '../../api/contract';
+import { CALL_NAMES, type CallName } from '@shared/contract';
 import { toApiError, type WorkbenchService } from '../../api/service';
 import { CALL_CHANNEL_PREFIX, EVENT_CHANNEL } from './channels';
 

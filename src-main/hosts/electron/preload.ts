@@ -1,7 +1,7 @@
 // The preload (sandboxed, context-isolated): exposes exactly the contract's calls, one function per call,
 // plus an event subscription. The renderer never sees ipcRenderer itself.
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
-import { CALL_NAMES, type WorkbenchEvent } from '../../api/contract';
+import { CALL_NAMES, type WorkbenchEvent } from '@shared/contract';
 import { CALL_CHANNEL_PREFIX, EVENT_CHANNEL } from './channels';
 
 

@@ -8,7 +8,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { ApiError, CALL_NAMES, type CallName } from '../../api/contract';
+import { ApiError, CALL_NAMES, type CallName } from '@shared/contract';
 import { toApiError, type WorkbenchService } from '../../api/service';
 
 const MIME: Record<string, string> = {

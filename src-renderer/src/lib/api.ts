@@ -1,7 +1,7 @@
 // Transport: the renderer reaches the service only through the contract's WorkbenchApi.
 // In Electron the preload exposes window.vaeApi; in a browser we talk HTTP + WebSocket to the web host.
-import { CALL_NAMES } from '../../../src-main/api/contract';
-import type { ApiErrorShape, CallName, EventName, EventPayload, WorkbenchApi, WorkbenchEvent } from '../../../src-main/api/contract';
+import { CALL_NAMES } from '@shared/contract';
+import type { ApiErrorShape, CallName, EventName, EventPayload, WorkbenchApi, WorkbenchEvent } from '@shared/contract';
 
 declare global {
   interface Window {
