@@ -1,9 +1,7 @@
 // The one service behind the contract. Every host (Electron IPC, web, CLI) calls `service.call(name, input)`
 // and subscribes with `service.onEvent(listener)`. Inputs and outputs are validated against the contract.
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { z } from 'zod';
 import pkg from '../../package.json';
 import { listDatasets } from '../data/registry';
 import { RunStore } from '../store/run-store';
@@ -22,6 +20,7 @@ import {
   type WorkbenchEvent,
 } from '@shared/contract';
 import { dataHomeLayout, resolveDataHome, type DataHomeLayout } from './data-home';
+import { toApiError } from './errors';
 import type { MetricPoint, RunSummary } from '@shared/model-types';
 import { ConfigError, describeIssues, parseRunConfig, setByPath, type RunConfig } from '@shared/run-config';
 
@@ -479,21 +478,4 @@ function defaultRunName(config: RunConfig): string {
   return `${m.kind} ${arch} ${config.data.dataset}`;
 }
 
-export function toApiError(err: unknown): ApiError {
-  if (err instanceof ApiError) return err;
-  if (err instanceof ConfigError) return new ApiError('invalid_config', err.message, err.issues);
-  if (err instanceof z.ZodError) {
-    const issues = describeIssues(err);
-    return new ApiError('invalid_input', issues.map((i) => `${i.path}: ${i.message}`).join('; '), issues);
-  }
-  const e = err as Error;
-  // Errors about the user's input or files: say what is wrong, as given by the module that found it.
-  const userErrors = ['DatasetError', 'BundleError', 'CheckpointError', 'GenerateError', 'DatasetShapeError', 'SafetensorsError', 'LayersExportError'];
-  if (userErrors.includes(e?.name)) return new ApiError('invalid_input', e.message);
-  if (e?.name === 'RunNotFoundError') return new ApiError('not_found', e.message);
-  return new ApiError('internal', e?.message ?? String(err));
-}
-
-export function defaultConcurrency(): number {
-  return Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
-}
+export { toApiError } from './errors';

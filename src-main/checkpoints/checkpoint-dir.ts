@@ -5,6 +5,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, mkdirSync, writeSync, existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { RunConfig } from '@shared/run-config';
+import { ApiError } from '@shared/errors';
 
 export const CHECKPOINT_FORMAT = 'vae-workbench-checkpoint/1';
 
@@ -52,9 +53,9 @@ interface CheckpointJson extends Omit<CheckpointContents, 'weights' | 'optimizer
   sha256: string;
 }
 
-export class CheckpointError extends Error {
+export class CheckpointError extends ApiError {
   constructor(message: string) {
-    super(message);
+    super('invalid_input', message);
     this.name = 'CheckpointError';
   }
 }

@@ -11,6 +11,7 @@ import { modelSpecFromConfig, VaeModel } from '../vae/model';
 import { decodeMeans, encodeMeans, interpolateCodes } from '../vae/sampling';
 import { readCheckpointDir } from './checkpoint-dir';
 import { resolveDataset } from './dataset-shape';
+import { ApiError } from '@shared/errors';
 
 export type GenerateKind = 'prior' | 'reconstruct' | 'traversal' | 'interpolate';
 
@@ -33,9 +34,9 @@ export interface GeneratedImage {
   meta: Record<string, unknown>;
 }
 
-export class GenerateError extends Error {
+export class GenerateError extends ApiError {
   constructor(message: string) {
-    super(message);
+    super('invalid_input', message);
     this.name = 'GenerateError';
   }
 }

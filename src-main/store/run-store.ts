@@ -16,6 +16,7 @@ import type {
   Series,
   SeriesPoint,
 } from '@shared/model-types';
+import { ApiError } from '@shared/errors';
 import { RUN_STATUSES } from '@shared/model-types';
 import { flattenConfig } from '@shared/run-config';
 import { toCsv, type CsvCell } from './csv';
@@ -114,9 +115,9 @@ export interface OpenOptions {
   nativeBinding?: string;
 }
 
-export class RunNotFoundError extends Error {
+export class RunNotFoundError extends ApiError {
   constructor(readonly runId: number) {
-    super(`no run with id ${runId}`);
+    super('not_found', `no run with id ${runId}`);
     this.name = 'RunNotFoundError';
   }
 }

@@ -7,6 +7,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHROMIUM, HAVE_CHROMIUM, openWorkbench, startWebHostProcess, type WebHostProcess } from './workbench-fixture';
 import { CALL_NAMES } from '@shared/contract';
+import type { Reply } from '@shared/reply';
 
 const ROOT = process.cwd();
 const SHOTS = path.join(ROOT, 'test-results', 'screenshots');
@@ -243,7 +244,7 @@ describe.skipIf(!HAVE_CHROMIUM)('VAE Workbench UI in a real browser', () => {
               headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
               body: JSON.stringify(input ?? {}),
             });
-            const body = await res.json();
+            const body = (await res.json()) as Reply;
             if (!body.ok) throw Object.assign(new Error(body.error.message), { code: body.error.code });
             return body.result;
           };

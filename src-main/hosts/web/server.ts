@@ -8,7 +8,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { ApiError, CALL_NAMES, type CallName } from '@shared/contract';
+import { ApiError, CALL_NAMES, ERROR_HTTP_STATUS, type CallName } from '@shared/contract';
+import type { Reply } from '@shared/reply';
 import { toApiError, type WorkbenchService } from '../../api/service';
 
 const MIME: Record<string, string> = {
@@ -72,7 +73,7 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
     return a.length === b.length && timingSafeEqual(a, b);
   }
 
-  function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  function sendJson(res: ServerResponse, status: number, body: Reply): void {
     const text = JSON.stringify(body);
     res.writeHead(status, {
       'content-type': 'application/json; charset=utf-8',
@@ -134,8 +135,7 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
           sendJson(res, 200, { ok: true, result });
         } catch (err) {
           const e = toApiError(err);
-          const status = e.code === 'not_found' ? 404 : e.code === 'internal' ? 500 : 400;
-          sendJson(res, status, { ok: false, error: e.toJSON() });
+          sendJson(res, ERROR_HTTP_STATUS[e.code], { ok: false, error: e.toJSON() });
         }
         return;
       }
