@@ -437,12 +437,12 @@ export class WorkbenchService {
         };
       },
       'bundles.export': async (input) => {
-        const { exportRunBundle } = await import('../checkpoints/bundle-service');
+        const { exportRunBundle } = await import('./bundle-service');
         const { filename, bytes } = exportRunBundle(this.store, input.runId, { appVersion: APP_VERSION, checkpointId: input.checkpointId });
         return { filename, dataBase64: Buffer.from(bytes).toString('base64'), bytes: bytes.byteLength };
       },
       'bundles.import': async (input) => {
-        const { importRunBundle } = await import('../checkpoints/bundle-service');
+        const { importRunBundle } = await import('./bundle-service');
         const result = importRunBundle(this.store, new Uint8Array(Buffer.from(input.dataBase64, 'base64')), {
           dataHome: this.layout.root,
           runsDir: this.layout.runsDir,
@@ -459,7 +459,7 @@ export class WorkbenchService {
           : (checkpoints.find((c) => c.tag === 'best') ?? checkpoints.find((c) => c.tag === 'last') ?? checkpoints[0]);
         if (!checkpoint) throw new ApiError('not_found', `run ${run.id} has no checkpoint to generate from`);
         await this.backendReport();
-        const { generateFromCheckpoint } = await import('../checkpoints/generate');
+        const { generateFromCheckpoint } = await import('./generate');
         return generateFromCheckpoint(checkpoint.path, {
           kind: input.kind,
           n: input.n,

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { WorkbenchService } from '../api/service';
 import { bindIpcHost } from '../hosts/electron/ipc-host';
-import { CONTENT_SECURITY_POLICY } from '../hosts/web/server';
+import { CONTENT_SECURITY_POLICY } from '../hosts/renderer-csp';
 import { electronNativeBinding } from './native-binding';
 
 const here = path.dirname(fileURLToPath(import.meta.url));

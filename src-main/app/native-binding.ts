@@ -4,7 +4,7 @@
 // better-sqlite3 as `nativeBinding`, and the plain-Node build stays untouched.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { projectRoot } from '../hosts/web/renderer-dir';
+import { projectRoot } from '../hosts/project-root';
 
 export function electronNativeBinding(): string | undefined {
   const file = path.join(projectRoot(), 'node_modules', '.electron-native', 'better_sqlite3.node');

@@ -9,21 +9,9 @@ import { ApiError } from '@shared/errors';
 
 export const CHECKPOINT_FORMAT = 'vae-workbench-checkpoint/1';
 
-export interface NamedTensor {
-  /** e.g. "encoder/dense_0/kernel"; the model documents its names. */
-  name: string;
-  shape: number[];
-  data: Float32Array;
-}
-
-export interface OptimizerState {
-  /** adam | adagrad | rmsprop | sgd */
-  name: string;
-  /** Number of updates applied so far (Adam's bias correction needs it). */
-  iterations: number;
-  /** Slot variables, named "<weight name>/<slot>", e.g. "encoder/dense_0/kernel/m". */
-  slots: NamedTensor[];
-}
+// The tensors a model and its optimizer save are defined by the model layer (vae/); checkpoints store them.
+import type { NamedTensor, OptimizerState } from '../vae/named-tensor';
+export type { NamedTensor, OptimizerState } from '../vae/named-tensor';
 
 export interface CheckpointContents {
   runId: number;

@@ -2,7 +2,7 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { registerFastWasmMatMul } from './wasm-kernels';
+import { registerFastWasmMatMul } from '../kernels/wasm-kernels';
 
 const nodeRequire = createRequire(import.meta.url);
 

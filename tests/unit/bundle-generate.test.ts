@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRunConfig } from '@shared/run-config';
 import { writeCheckpointDir } from '../../src-main/checkpoints/checkpoint-dir';
-import { generateFromCheckpoint } from '../../src-main/checkpoints/generate';
+import { generateFromCheckpoint } from '../../src-main/api/generate';
 import { loadDataset } from '../../src-main/data/registry';
 import { initBackend } from '../../src-main/train/backend';
 import { readPng } from '../../src-main/train/png';

@@ -7,7 +7,7 @@ import type { MetricPoint } from '@shared/model-types';
 import { parseRunConfig, type RunConfigInput } from '@shared/run-config';
 import { expectedWeightShapes } from '../../src-main/checkpoints/architecture';
 import { BundleError, parseBundle } from '../../src-main/checkpoints/bundle';
-import { exportRunBundle, importRunBundle } from '../../src-main/checkpoints/bundle-service';
+import { exportRunBundle, importRunBundle } from '../../src-main/api/bundle-service';
 import { readCheckpointDir, writeCheckpointDir, type NamedTensor } from '../../src-main/checkpoints/checkpoint-dir';
 import { RunStore } from '../../src-main/store/run-store';
 import { initBackend } from '../../src-main/train/backend';

@@ -6,7 +6,7 @@ import { toApiError } from '../../src-main/api/errors';
 import { BundleError } from '../../src-main/checkpoints/bundle';
 import { CheckpointError } from '../../src-main/checkpoints/checkpoint-dir';
 import { DatasetShapeError } from '../../src-main/checkpoints/dataset-shape';
-import { GenerateError } from '../../src-main/checkpoints/generate';
+import { GenerateError } from '../../src-main/api/generate';
 import { LayersExportError } from '../../src-main/checkpoints/layers-model';
 import { SafetensorsError } from '../../src-main/checkpoints/safetensors';
 import { DatasetError } from '../../src-main/data/types';

@@ -11,6 +11,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { ApiError, CALL_NAMES, ERROR_HTTP_STATUS, type CallName } from '@shared/contract';
 import type { Reply } from '@shared/reply';
 import { toApiError, type WorkbenchService } from '../../api/service';
+import { CONTENT_SECURITY_POLICY } from '../renderer-csp';
 
 const MIME: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -25,9 +26,7 @@ const MIME: Record<string, string> = {
   '.wasm': 'application/wasm',
 };
 
-/** The Content-Security-Policy for the renderer, the same in Electron and in the browser. */
-export const CONTENT_SECURITY_POLICY =
-  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self' ws://127.0.0.1:* ws://localhost:*; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'";
+export { CONTENT_SECURITY_POLICY };
 
 export interface WebHostOptions {
   service: WorkbenchService;

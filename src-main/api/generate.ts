@@ -9,8 +9,8 @@ import { gridPng } from '../train/png';
 import { gmmFromNamedTensors } from '../vae/gmm';
 import { modelSpecFromConfig, VaeModel } from '../vae/model';
 import { decodeMeans, encodeMeans, interpolateCodes } from '../vae/sampling';
-import { readCheckpointDir } from './checkpoint-dir';
-import { resolveDataset } from './dataset-shape';
+import { readCheckpointDir } from '../checkpoints/checkpoint-dir';
+import { resolveDataset } from '../checkpoints/dataset-shape';
 import { ApiError } from '@shared/errors';
 
 export type GenerateKind = 'prior' | 'reconstruct' | 'traversal' | 'interpolate';

@@ -6,9 +6,9 @@ import path from 'node:path';
 import type { MetricPoint } from '@shared/model-types';
 import { parseRunConfig, type RunConfig } from '@shared/run-config';
 import type { RunStore } from '../store/run-store';
-import { BundleError, buildBundle, parseBundle, type BundleSnapshot } from './bundle';
-import { CheckpointError, readCheckpointDir, writeCheckpointDir, type CheckpointContents, type NamedTensor } from './checkpoint-dir';
-import { resolveDataset } from './dataset-shape';
+import { BundleError, buildBundle, parseBundle, type BundleSnapshot } from '../checkpoints/bundle';
+import { CheckpointError, readCheckpointDir, writeCheckpointDir, type CheckpointContents, type NamedTensor } from '../checkpoints/checkpoint-dir';
+import { resolveDataset } from '../checkpoints/dataset-shape';
 
 export interface ExportOptions {
   appVersion: string;
