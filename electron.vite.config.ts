@@ -2,8 +2,12 @@ import { resolve } from 'node:path';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { defineConfig } from 'electron-vite';
 
+// The shared, Node-free module (contract, run config, presets, model types): `@shared/...` in every build.
+const resolveShared = { alias: { '@shared': resolve(__dirname, 'src-shared') } };
+
 export default defineConfig({
   main: {
+    resolve: resolveShared,
     build: {
       outDir: 'out/main',
       rollupOptions: {
@@ -19,6 +23,7 @@ export default defineConfig({
     },
   },
   preload: {
+    resolve: resolveShared,
     build: {
       outDir: 'out/preload',
       // A sandboxed preload must be one self-contained CommonJS file.
@@ -33,6 +38,7 @@ export default defineConfig({
   renderer: {
     root: resolve(__dirname, 'src-renderer'),
     base: './',
+    resolve: resolveShared,
     plugins: [svelte()],
     build: {
       outDir: resolve(__dirname, 'out/renderer'),

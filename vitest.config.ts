@@ -1,14 +1,18 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 // The build (out/) and the electron stand-in are loaded by Node itself, never re-transformed by vitest:
 // the suites run what users run. (Each project sets it: projects do not inherit the root's server options.)
 const server = { deps: { external: [/\/out\//, /\/tests\/launch\/electron-stand-in\//] } };
+// The shared, Node-free module: `@shared/...` (as in tsconfig.json and electron.vite.config.ts).
+const resolve = { alias: { '@shared': fileURLToPath(new URL('./src-shared', import.meta.url)) } };
 
 export default defineConfig({
   test: {
     globalSetup: ['tests/global-setup.ts'],
     projects: [
       {
+        resolve,
         test: {
           name: 'unit',
           include: ['tests/unit/**/*.test.ts', 'tests/integration/**/*.test.ts'],
@@ -20,6 +24,7 @@ export default defineConfig({
         },
       },
       {
+        resolve,
         test: {
           // The desktop app from its build: out/main/index.js under Node with an electron stand-in.
           name: 'launch',

@@ -2,8 +2,8 @@
 // from the same build (and the same shared chunks) as the app, the CLI and the web host. Tests import it
 // through tests/built.ts; they never run these modules from the TypeScript sources.
 export { WorkbenchService } from './api/service';
-export { findPreset } from './api/presets';
-export { parseRunConfig } from './api/run-config';
+export { findPreset } from '@shared/presets';
+export { parseRunConfig } from '@shared/run-config';
 export { startWebHost } from './hosts/web/server';
 export { readCheckpointDir } from './checkpoints/checkpoint-dir';
 export { initBackend } from './train/backend';

@@ -18,5 +18,5 @@ export type WorkbenchService = Kit.WorkbenchService;
 export type RunStore = Kit.RunStore;
 export type SchemaVersionError = Kit.SchemaVersionError;
 export type { WebHost } from '../src-main/hosts/web/server';
-export type { RunConfigInput } from '../src-main/api/run-config';
+export type { RunConfigInput } from '@shared/run-config';
 export type { TrainingResult } from '../src-main/train/training-loop';

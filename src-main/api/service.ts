@@ -1,9 +1,7 @@
 // The one service behind the contract. Every host (Electron IPC, web, CLI) calls `service.call(name, input)`
 // and subscribes with `service.onEvent(listener)`. Inputs and outputs are validated against the contract.
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { z } from 'zod';
 import pkg from '../../package.json';
 import { listDatasets } from '../data/registry';
 import { RunStore } from '../store/run-store';
@@ -20,10 +18,11 @@ import {
   type EventName,
   type EventPayload,
   type WorkbenchEvent,
-} from './contract';
+} from '@shared/contract';
 import { dataHomeLayout, resolveDataHome, type DataHomeLayout } from './data-home';
-import type { MetricPoint, RunSummary } from './model-types';
-import { ConfigError, describeIssues, parseRunConfig, setByPath, type RunConfig } from './run-config';
+import { toApiError } from './errors';
+import type { MetricPoint, RunSummary } from '@shared/model-types';
+import { ConfigError, describeIssues, parseRunConfig, setByPath, type RunConfig } from '@shared/run-config';
 
 export const APP_NAME = 'VAE Workbench';
 export const APP_VERSION: string = pkg.version;
@@ -446,12 +445,12 @@ export class WorkbenchService {
         };
       },
       'bundles.export': async (input) => {
-        const { exportRunBundle } = await import('../checkpoints/bundle-service');
+        const { exportRunBundle } = await import('./bundle-service');
         const { filename, bytes } = exportRunBundle(this.store, input.runId, { appVersion: APP_VERSION, checkpointId: input.checkpointId });
         return { filename, dataBase64: Buffer.from(bytes).toString('base64'), bytes: bytes.byteLength };
       },
       'bundles.import': async (input) => {
-        const { importRunBundle } = await import('../checkpoints/bundle-service');
+        const { importRunBundle } = await import('./bundle-service');
         const result = importRunBundle(this.store, new Uint8Array(Buffer.from(input.dataBase64, 'base64')), {
           dataHome: this.layout.root,
           runsDir: this.layout.runsDir,
@@ -468,7 +467,7 @@ export class WorkbenchService {
           : (checkpoints.find((c) => c.tag === 'best') ?? checkpoints.find((c) => c.tag === 'last') ?? checkpoints[0]);
         if (!checkpoint) throw new ApiError('not_found', `run ${run.id} has no checkpoint to generate from`);
         await this.backendReport();
-        const { generateFromCheckpoint } = await import('../checkpoints/generate');
+        const { generateFromCheckpoint } = await import('./generate');
         return generateFromCheckpoint(checkpoint.path, {
           kind: input.kind,
           n: input.n,
@@ -487,21 +486,4 @@ function defaultRunName(config: RunConfig): string {
   return `${m.kind} ${arch} ${config.data.dataset}`;
 }
 
-export function toApiError(err: unknown): ApiError {
-  if (err instanceof ApiError) return err;
-  if (err instanceof ConfigError) return new ApiError('invalid_config', err.message, err.issues);
-  if (err instanceof z.ZodError) {
-    const issues = describeIssues(err);
-    return new ApiError('invalid_input', issues.map((i) => `${i.path}: ${i.message}`).join('; '), issues);
-  }
-  const e = err as Error;
-  // Errors about the user's input or files: say what is wrong, as given by the module that found it.
-  const userErrors = ['DatasetError', 'BundleError', 'CheckpointError', 'GenerateError', 'DatasetShapeError', 'SafetensorsError', 'LayersExportError'];
-  if (userErrors.includes(e?.name)) return new ApiError('invalid_input', e.message);
-  if (e?.name === 'RunNotFoundError') return new ApiError('not_found', e.message);
-  return new ApiError('internal', e?.message ?? String(err));
-}
-
-export function defaultConcurrency(): number {
-  return Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
-}
+export { toApiError } from './errors';

@@ -6,7 +6,7 @@ import { WorkbenchService } from '../api/service';
 import { bindIpcHost } from '../hosts/electron/ipc-host';
 import { bindSaveHost } from '../hosts/electron/save-host';
 import { senderCheck } from '../hosts/electron/sender-check';
-import { CONTENT_SECURITY_POLICY } from '../hosts/web/server';
+import { CONTENT_SECURITY_POLICY } from '../hosts/renderer-csp';
 import { registerAppScheme, serveRenderer } from './app-protocol';
 import { electronNativeBinding } from './native-binding';
 import { rendererSource, sameOrigin } from './origins';

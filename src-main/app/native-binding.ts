@@ -6,7 +6,7 @@
 // it), and under plain Node (the launch test's stand-in) the plain-Node build is the right one.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { projectRoot } from '../hosts/web/renderer-dir';
+import { projectRoot } from '../hosts/project-root';
 
 export function electronNativeBinding(isPackaged: boolean): string | undefined {
   if (isPackaged || !process.versions.electron) return undefined;

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { WorkbenchService } from '../api/service';
-import type { RunConfigInput } from '../api/run-config';
+import type { RunConfigInput } from '@shared/run-config';
 import { probeTfjsNode } from '../train/backend';
 import { benchStore, type StoreBenchResult } from './store-bench';
 

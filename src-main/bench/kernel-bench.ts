@@ -52,7 +52,7 @@
 import os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../train/backend';
-import { registerFastWasmMatMul, unregisterFastWasmMatMul, WasmAdamOptimizer } from '../train/wasm-kernels';
+import { registerFastWasmMatMul, unregisterFastWasmMatMul, WasmAdamOptimizer } from '../kernels/wasm-kernels';
 
 export interface BenchEntry {
   /** Median milliseconds per call (matmul) or per training step. */

@@ -2,7 +2,7 @@
 // alone (no tfjs). Mirrors VaeModel.build in src-main/vae/model.ts (whose header documents the names) and
 // GmmModel.toNamedTensors in src-main/vae/gmm.ts; tests/unit/bundle-architecture.test.ts checks the mirror
 // against real models, so a change there that is not made here fails a test.
-import type { RunConfig } from '../api/run-config';
+import type { RunConfig } from '@shared/run-config';
 
 /** [height, width, channels] of one example ([1, d, 1] for series). */
 export type InputShape = [number, number, number];

@@ -18,12 +18,13 @@
 import { createHash } from 'node:crypto';
 import { unzipSync, zipSync, type Zippable } from 'fflate';
 import { z } from 'zod';
-import { ARTIFACT_KINDS, metricPointSchema, RUN_STATUSES, type ArtifactFields, type MetricPoint, type RunStatus } from '../api/model-types';
-import { parseRunConfig, type RunConfig } from '../api/run-config';
+import { ARTIFACT_KINDS, metricPointSchema, RUN_STATUSES, type ArtifactFields, type MetricPoint, type RunStatus } from '@shared/model-types';
+import { parseRunConfig, type RunConfig } from '@shared/run-config';
 import { expectedWeightShapes, WEIGHT_NAMING_NOTES, type InputShape } from './architecture';
 import type { NamedTensor, OptimizerState } from './checkpoint-dir';
 import { buildLayersModels, WEIGHTS_FILE, type LayersModelJson } from './layers-model';
 import { readSafetensors, SafetensorsError, writeSafetensors } from './safetensors';
+import { ApiError } from '@shared/errors';
 
 export const BUNDLE_FORMAT = 'vae-workbench-bundle';
 export const BUNDLE_FORMAT_VERSION = 1;
@@ -33,9 +34,9 @@ const MAX_INFLATED_BYTES = 1024 * 1024 * 1024;
 const DOS_MIN = new Date(1980, 0, 2).getTime();
 const DOS_MAX = new Date(2099, 11, 30).getTime();
 
-export class BundleError extends Error {
+export class BundleError extends ApiError {
   constructor(message: string) {
-    super(message);
+    super('invalid_input', message);
     this.name = 'BundleError';
   }
 }

@@ -4,25 +4,14 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, mkdirSync, writeSync, existsSync, statSync } from 'node:fs';
 import path from 'node:path';
-import type { RunConfig } from '../api/run-config';
+import type { RunConfig } from '@shared/run-config';
+import { ApiError } from '@shared/errors';
 
 export const CHECKPOINT_FORMAT = 'vae-workbench-checkpoint/1';
 
-export interface NamedTensor {
-  /** e.g. "encoder/dense_0/kernel"; the model documents its names. */
-  name: string;
-  shape: number[];
-  data: Float32Array;
-}
-
-export interface OptimizerState {
-  /** adam | adagrad | rmsprop | sgd */
-  name: string;
-  /** Number of updates applied so far (Adam's bias correction needs it). */
-  iterations: number;
-  /** Slot variables, named "<weight name>/<slot>", e.g. "encoder/dense_0/kernel/m". */
-  slots: NamedTensor[];
-}
+// The tensors a model and its optimizer save are defined by the model layer (vae/); checkpoints store them.
+import type { NamedTensor, OptimizerState } from '../vae/named-tensor';
+export type { NamedTensor, OptimizerState } from '../vae/named-tensor';
 
 export interface CheckpointContents {
   runId: number;
@@ -52,9 +41,9 @@ interface CheckpointJson extends Omit<CheckpointContents, 'weights' | 'optimizer
   sha256: string;
 }
 
-export class CheckpointError extends Error {
+export class CheckpointError extends ApiError {
   constructor(message: string) {
-    super(message);
+    super('invalid_input', message);
     this.name = 'CheckpointError';
   }
 }

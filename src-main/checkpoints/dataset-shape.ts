@@ -2,11 +2,12 @@
 // The store records only the dataset id, so this is how exporters and generators learn [h, w, c].
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import type { RunConfig } from '../api/run-config';
+import type { RunConfig } from '@shared/run-config';
 import { formatFromName, parseImportFile } from '../data/import-file';
 import { listDatasets } from '../data/registry';
 import { expectedWeightShapes, type InputShape } from './architecture';
 import type { NamedTensor } from './checkpoint-dir';
+import { ApiError } from '@shared/errors';
 
 export interface DatasetShape {
   id: string;
@@ -15,9 +16,9 @@ export interface DatasetShape {
   kind: 'image' | 'series';
 }
 
-export class DatasetShapeError extends Error {
+export class DatasetShapeError extends ApiError {
   constructor(message: string) {
-    super(message);
+    super('invalid_input', message);
     this.name = 'DatasetShapeError';
   }
 }

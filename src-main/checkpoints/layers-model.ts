@@ -18,9 +18,10 @@
 // which is exactly what tf.conv2dTranspose with an explicit odd output shape and padding 'same' computes.
 // leakyRelu (alpha 0.2, as the model uses) becomes a linear layer followed by a LeakyReLU layer.
 // gmm runs have no network: buildLayersModels returns null for them.
-import type { RunConfig } from '../api/run-config';
+import type { RunConfig } from '@shared/run-config';
 import { CONV_KERNEL, convSpatialSizes, expectedWeightShapes, hasLogvar, type InputShape } from './architecture';
 import type { NamedTensor } from './checkpoint-dir';
+import { ApiError } from '@shared/errors';
 
 export const TFJS_LAYERS_VERSION = 'tfjs-layers 4.22.0';
 export const LEAKY_RELU_ALPHA = 0.2;
@@ -69,9 +70,9 @@ export interface DatasetShapeInfo {
   kind: 'image' | 'series';
 }
 
-export class LayersExportError extends Error {
+export class LayersExportError extends ApiError {
   constructor(message: string) {
-    super(message);
+    super('invalid_input', message);
     this.name = 'LayersExportError';
   }
 }

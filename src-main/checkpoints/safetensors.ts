@@ -8,10 +8,11 @@
 // tile the data buffer exactly (no gaps, no overlaps, nothing trailing). F64/F16/BF16 tensors are converted to
 // float32 on read; integer and bool tensors are refused (a VAE's weights are floats).
 import type { NamedTensor } from './checkpoint-dir';
+import { ApiError } from '@shared/errors';
 
-export class SafetensorsError extends Error {
+export class SafetensorsError extends ApiError {
   constructor(message: string) {
-    super(message);
+    super('invalid_input', message);
     this.name = 'SafetensorsError';
   }
 }

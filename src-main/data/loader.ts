@@ -1,5 +1,5 @@
 // The shape every dataset loader has; the registry lists them.
-import type { RunConfig } from '../api/run-config';
+import type { RunConfig } from '@shared/run-config';
 import type { DatasetDescriptor, LoadedDataset } from './types';
 
 export type DataConfig = RunConfig['data'];

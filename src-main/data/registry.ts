@@ -7,7 +7,7 @@
 // those belong to the training loop (binarizeStatic from ./split-utils can be reused with a per-epoch seed).
 // Parsed datasets are kept per process, so a second load of the same dataset is instant.
 import path from 'node:path';
-import type { RunConfig } from '../api/run-config';
+import type { RunConfig } from '@shared/run-config';
 import { DatasetError, type DatasetDescriptor, type LoadedDataset } from './types';
 import type { DatasetLoader, LoadContext } from './loader';
 import { mnistLoader } from './mnist-bundled';

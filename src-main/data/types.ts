@@ -1,4 +1,5 @@
 // What a dataset is to the rest of the app. Loaders live beside this file; the registry lists them.
+import { ApiError } from '@shared/errors';
 
 export interface DatasetDescriptor {
   id: string;
@@ -38,9 +39,9 @@ export interface LoadedDataset {
   test: Split;
 }
 
-export class DatasetError extends Error {
+export class DatasetError extends ApiError {
   constructor(message: string) {
-    super(message);
+    super('invalid_input', message);
     this.name = 'DatasetError';
   }
 }

@@ -6,7 +6,7 @@
 //  - equal-count buckets over an array of values (minMaxIndices), for any x;
 //  - equal-width step ranges (stepBuckets), for x = step, where SQLite finds each bucket's min and max row through
 //    the (run_id, name, step) primary key without handing every row to JavaScript.
-import type { SeriesPoint } from '../api/model-types';
+import type { SeriesPoint } from '@shared/model-types';
 
 /** A raw row as the store reads it: [x, step, epoch, time, value]. */
 export type RawRow = [number, number, number, number, number];

@@ -1,7 +1,7 @@
 // Write-behind buffer for metric points: collects points from many runs and writes them in ONE transaction every
 // `flushMs` (default 100 ms) or as soon as `maxPoints` (default 2,000) are pending, so a flood of points from
 // several trainers costs a few small transactions per second instead of one per point.
-import type { MetricPoint } from '../api/model-types';
+import type { MetricPoint } from '@shared/model-types';
 import type { RunBatch, RunStore } from './run-store';
 
 export interface MetricWriterOptions {

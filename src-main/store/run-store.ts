@@ -15,9 +15,10 @@ import type {
   RunSummary,
   Series,
   SeriesPoint,
-} from '../api/model-types';
-import { RUN_STATUSES } from '../api/model-types';
-import { flattenConfig } from '../api/run-config';
+} from '@shared/model-types';
+import { ApiError } from '@shared/errors';
+import { RUN_STATUSES } from '@shared/model-types';
+import { flattenConfig } from '@shared/run-config';
 import { toCsv, type CsvCell } from './csv';
 import { allPoints, minMaxIndices, stepBuckets, toPoint, type RawRow } from './downsample';
 import { migrate, schemaVersion, SCHEMA_VERSION, SchemaVersionError } from './migrations';
@@ -114,9 +115,9 @@ export interface OpenOptions {
   nativeBinding?: string;
 }
 
-export class RunNotFoundError extends Error {
+export class RunNotFoundError extends ApiError {
   constructor(readonly runId: number) {
-    super(`no run with id ${runId}`);
+    super('not_found', `no run with id ${runId}`);
     this.name = 'RunNotFoundError';
   }
 }

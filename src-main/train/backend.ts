@@ -5,7 +5,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { outsideAsar } from './asar-path';
 import { probeTfjsNode, type BackendReport } from './backend-probe';
-import { registerFastWasmMatMul } from './wasm-kernels';
+import { registerFastWasmMatMul } from '../kernels/wasm-kernels';
 
 const nodeRequire = createRequire(import.meta.url);
 

@@ -1,6 +1,6 @@
 // The messages between the service (parent) and a trainer process (child). Plain JSON over the IPC channel.
-import type { ArtifactKind, MetricPoint, Progress } from '../api/model-types';
-import type { RunConfig } from '../api/run-config';
+import type { ArtifactKind, MetricPoint, Progress } from '@shared/model-types';
+import type { RunConfig } from '@shared/run-config';
 
 export type FinalStatus = 'completed' | 'failed' | 'cancelled' | 'diverged';
 

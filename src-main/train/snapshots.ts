@@ -1,7 +1,7 @@
 // Snapshot artifacts of a model at one point of training: PNG grids (reconstructions, prior samples from
 // fixed noise, the 2-D manifold, an interpolation strip) and JSON data (latent means, KL per dimension).
 // Image grids only for image datasets; series datasets get the JSON artifacts only.
-import type { ArtifactKind } from '../api/model-types';
+import type { ArtifactKind } from '@shared/model-types';
 import type { Split } from '../data/types';
 import { pca } from '../vae/pca';
 import { decodeMeans, encodeMeans, fixedNoiseSeed, interpolateCodes, klPerDimension, manifoldCodes, priorSamples, reconstruct } from '../vae/sampling';

@@ -6,8 +6,8 @@
 import path from 'node:path';
 import { readdirSync, rmSync, existsSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
-import type { MetricPoint } from '../api/model-types';
-import type { RunConfig } from '../api/run-config';
+import type { MetricPoint } from '@shared/model-types';
+import type { RunConfig } from '@shared/run-config';
 import { readCheckpointDir, writeCheckpointDir, type CheckpointContents, type NamedTensor } from '../checkpoints/checkpoint-dir';
 import { loadDataset } from '../data/registry';
 import type { LoadedDataset, Split } from '../data/types';

@@ -18,7 +18,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { Split } from '../data/types';
-import { registerFastWasmMatMul } from '../train/wasm-kernels';
+import { registerFastWasmMatMul } from '../kernels/wasm-kernels';
 import { meanAndCovariance, seededNormal, seededUniform, traceSqrtProduct } from './linalg';
 
 export const FID_FEATURE_DIM = 64;

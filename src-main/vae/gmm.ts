@@ -7,7 +7,7 @@
 // Log-likelihoods are Gaussian log densities in nats per example. For pixel data in [0, 1] they are
 // densities, not probabilities, so they are positive and not comparable with a Bernoulli decoder's
 // log p(x); the variance floor bounds them (each pixel contributes at most -0.5 log(2 pi floor)).
-import type { NamedTensor } from '../checkpoints/checkpoint-dir';
+import type { NamedTensor } from './named-tensor';
 import { logSumExp, seededNormal, seededUniform } from './linalg';
 
 export interface GmmModel {

@@ -22,8 +22,8 @@
 //     decoder/logsigma [d]   per-pixel log standard deviation; effective log sigma = max(logsigma, log(sigmaFloor))
 //   Gaussian decoders' mean = sigmoid(out) for image datasets ('sigmoid'), out itself for series ('linear').
 import * as tf from '@tensorflow/tfjs';
-import type { RunConfig } from '../api/run-config';
-import type { NamedTensor } from '../checkpoints/checkpoint-dir';
+import type { RunConfig } from '@shared/run-config';
+import type { NamedTensor } from './named-tensor';
 import { conv2dSame, conv2dTransposeSame } from './conv-ops';
 import { deriveSeed, SEED_STREAM } from './seeds';
 import type { DecoderOutput, EncoderOutput, LatentModel, Likelihood } from './types';

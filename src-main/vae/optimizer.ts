@@ -1,9 +1,9 @@
 // Optimizers (tf.train.*), one training step with optional global-norm clipping, and the optimizer state
 // as named tensors for checkpoints (slots named "<stable weight name>/<slot>", e.g. "encoder/mu/kernel/m").
 import * as tf from '@tensorflow/tfjs';
-import type { RunConfig } from '../api/run-config';
-import type { NamedTensor, OptimizerState } from '../checkpoints/checkpoint-dir';
-import { WasmAdamOptimizer } from '../train/wasm-kernels';
+import type { RunConfig } from '@shared/run-config';
+import type { NamedTensor, OptimizerState } from './named-tensor';
+import { WasmAdamOptimizer } from '../kernels/wasm-kernels';
 import type { VaeModel } from './model';
 
 export function createOptimizer(opt: RunConfig['optimizer']): tf.Optimizer {

@@ -1,7 +1,7 @@
 // The launch presets are valid run configs and say what the papers/examples they name say.
 import { describe, expect, it } from 'vitest';
-import { PRESETS, findPreset } from '../../src-main/api/presets';
-import { parseRunConfig } from '../../src-main/api/run-config';
+import { PRESETS, findPreset } from '@shared/presets';
+import { parseRunConfig } from '@shared/run-config';
 
 describe('launch presets', () => {
   it('every preset parses with the run-config schema and has a unique id', () => {

@@ -1,12 +1,12 @@
 // Pure helpers of the renderer: form text parsing, sweep values, JSON artifact readers, smoothing, colours.
 import { describe, expect, it } from 'vitest';
 import { FIELD_GROUPS, fieldText, getPath, parseFieldText, parseSweepValue, setPath, splitTopLevel } from '../../src-renderer/src/lib/config-fields';
-import { flattenConfig, parseRunConfig } from '../../src-main/api/run-config';
+import { flattenConfig, parseRunConfig } from '@shared/run-config';
 import { readKl, readScatter } from '../../src-renderer/src/lib/artifact-json';
 import { viridis, withAlpha } from '../../src-renderer/src/lib/colors';
 import { fmtDuration, fmtNum } from '../../src-renderer/src/lib/format';
 import { atEpoch, newestByKind } from '../../src-renderer/src/lib/artifact-select';
-import type { ArtifactMeta } from '../../src-main/api/model-types';
+import type { ArtifactMeta } from '@shared/model-types';
 
 describe('launch form fields', () => {
   it('cover every key of the run config (a new schema key needs a form field)', () => {

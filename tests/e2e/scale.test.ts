@@ -8,8 +8,8 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHROMIUM, HAVE_CHROMIUM, openWorkbench, startWebHostProcess, type WebHostProcess } from './workbench-fixture';
-import type { MetricPoint } from '../../src-main/api/model-types';
-import { parseRunConfig } from '../../src-main/api/run-config';
+import type { MetricPoint } from '@shared/model-types';
+import { parseRunConfig } from '@shared/run-config';
 import { gaussian, mulberry32 } from '../../src-main/data/rng';
 import { RunStore } from '../../src-main/store/run-store';
 

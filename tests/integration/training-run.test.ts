@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { MetricPoint } from '../../src-main/api/model-types';
+import type { MetricPoint } from '@shared/model-types';
 import { parseRunConfig, type RunConfigInput, readCheckpointDir, initBackend, readPng, runTraining, type TrainingResult } from '../built';
 import type { TrainerEvent, TrainingContext } from '../../src-main/train/messages';
 

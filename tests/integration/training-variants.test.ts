@@ -4,7 +4,7 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { MetricPoint } from '../../src-main/api/model-types';
+import type { MetricPoint } from '@shared/model-types';
 import { parseRunConfig, type RunConfigInput, readCheckpointDir, initBackend, readPng, runTraining, type TrainingResult } from '../built';
 import type { TrainerEvent } from '../../src-main/train/messages';
 

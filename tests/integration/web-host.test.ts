@@ -4,6 +4,7 @@ import { request } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ErrorReply, OkReply } from '@shared/reply';
 import WebSocket from 'ws';
 import { WorkbenchService, startWebHost, type WebHost } from '../built';
 
@@ -72,18 +73,24 @@ describe('web host', () => {
   it('answers with the token, validating input against the contract', async () => {
     const ok = await send('POST', '/api/app.info', { authorization: `Bearer ${host.token}` }, {});
     expect(ok.status).toBe(200);
-    const info = (ok.json as { ok: boolean; result: { dataHome: string; backend: string; host: string } }).result;
+    const info = (ok.json as OkReply<{ dataHome: string; backend: string; host: string }>).result;
     expect(info.dataHome).toBe(path.join(home, 'data'));
     expect(info.host).toBe('web');
     expect(['tensorflow', 'wasm', 'cpu']).toContain(info.backend);
     const bad = await send('POST', '/api/runs.get', { authorization: `Bearer ${host.token}` }, { runId: -1 });
     expect(bad.status).toBe(400);
-    expect((bad.json as { error: { message: string } }).error.message).toMatch(/runId/);
+    expect((bad.json as ErrorReply).error).toMatchObject({ code: 'invalid_input', message: expect.stringMatching(/runId/) });
     const badConfig = await send('POST', '/api/runs.start', { authorization: `Bearer ${host.token}` }, { config: { model: { latentDim: -2 } } });
     expect(badConfig.status).toBe(400);
-    expect((badConfig.json as { error: { message: string } }).error.message).toMatch(/model\.latentDim/);
+    expect((badConfig.json as ErrorReply).error).toMatchObject({ code: 'invalid_config', message: expect.stringMatching(/model\.latentDim/) });
     const listed = await send('POST', '/api/runs.list', { authorization: `Bearer ${host.token}` }, {});
-    expect((listed.json as { result: { total: number } }).result.total).toBe(0); // nothing was written
+    expect((listed.json as OkReply<{ total: number }>).result.total).toBe(0); // nothing was written
+  });
+
+  it('answers each error code with the status of the contract table (not_found -> 404)', async () => {
+    const missing = await send('POST', '/api/runs.get', { authorization: `Bearer ${host.token}` }, { runId: 999_999 });
+    expect(missing.status).toBe(404);
+    expect((missing.json as ErrorReply).error.code).toBe('not_found');
   });
 
   it('refuses foreign Host and Origin headers (DNS rebinding, cross-site pages)', async () => {

@@ -15,7 +15,7 @@ import { MessageChannel } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CALL_NAMES } from '../../src-main/api/contract';
+import { CALL_NAMES } from '@shared/contract';
 import { CHROMIUM, HAVE_CHROMIUM } from '../e2e/workbench-fixture';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parseRunConfig, type RunConfig, type RunConfigInput } from '../../src-main/api/run-config';
+import { parseRunConfig, type RunConfig, type RunConfigInput } from '@shared/run-config';
 import { expectedWeightShapes, type InputShape } from '../../src-main/checkpoints/architecture';
 import type { NamedTensor } from '../../src-main/checkpoints/checkpoint-dir';
 import { buildLayersModels, LayersExportError, type LayersModelFiles, type LayersModelJson } from '../../src-main/checkpoints/layers-model';

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseRunConfig } from '../../src-main/api/run-config';
+import { parseRunConfig } from '@shared/run-config';
 import { buildBundle, parseBundle } from '../../src-main/checkpoints/bundle';
 import type { NamedTensor } from '../../src-main/checkpoints/checkpoint-dir';
 import { loadDataset } from '../../src-main/data/registry';

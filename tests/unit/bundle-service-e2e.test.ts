@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { unzipSync } from 'fflate';
-import { parseRunConfig } from '../../src-main/api/run-config';
+import { parseRunConfig } from '@shared/run-config';
 import { parseBundle } from '../../src-main/checkpoints/bundle';
 import { loadDataset } from '../../src-main/data/registry';
 import { initBackend } from '../../src-main/train/backend';

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DATASET_IDS, dataSchema } from '../../src-main/api/run-config';
+import { DATASET_IDS, dataSchema } from '@shared/run-config';
 import { describeDataset, listDatasets, loadDataset } from '../../src-main/data/registry';
 import { generateIcaSynthetic } from '../../src-main/data/ica-synthetic';
 import { FASHION_SYSTEM_DIR } from '../../src-main/data/idx-dataset';

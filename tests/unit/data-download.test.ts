@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dataSchema } from '../../src-main/api/run-config';
+import { dataSchema } from '@shared/run-config';
 import { downloadDataset, extractTarGz } from '../../src-main/data/download';
 import { FASHION_SYSTEM_DIR } from '../../src-main/data/idx-dataset';
 import { clearDatasetMemo, loadDataset } from '../../src-main/data/registry';

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
-import { dataSchema } from '../../src-main/api/run-config';
+import { dataSchema } from '@shared/run-config';
 import { loadDataset } from '../../src-main/data/registry';
 import { encodeIdx, parseIdx } from '../../src-main/data/idx';
 import { encodeNpy, parseNpy } from '../../src-main/data/npy';

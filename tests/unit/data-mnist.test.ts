@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { dataSchema } from '../../src-main/api/run-config';
+import { dataSchema } from '@shared/run-config';
 import { clearDatasetMemo, listDatasets, loadDataset } from '../../src-main/data/registry';
 import { DatasetError } from '../../src-main/data/types';
 import { splitValidation } from '../../src-main/data/split-utils';

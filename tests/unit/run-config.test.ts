@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, flattenConfig, parseRunConfig, setByPath } from '../../src-main/api/run-config';
+import { ConfigError, flattenConfig, parseRunConfig, setByPath } from '@shared/run-config';
 
 describe('run config', () => {
   it('fills defaults for an empty config', () => {

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { MetricPoint, Series } from '../../src-main/api/model-types';
+import type { MetricPoint, Series } from '@shared/model-types';
 import { bucketCount, minMaxIndices, stepBuckets } from '../../src-main/store/downsample';
 import { RunStore } from '../../src-main/store/run-store';
 import { mulberry32 } from '../../src-main/data/rng';

@@ -5,8 +5,8 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { PNG } from 'pngjs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { MetricPoint } from '../../src-main/api/model-types';
-import { parseRunConfig } from '../../src-main/api/run-config';
+import type { MetricPoint } from '@shared/model-types';
+import { parseRunConfig } from '@shared/run-config';
 import { MetricWriter } from '../../src-main/store/metric-writer';
 import { RunStore } from '../../src-main/store/run-store';
 

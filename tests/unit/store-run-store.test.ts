@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { MetricPoint } from '../../src-main/api/model-types';
-import { parseRunConfig, type RunConfigInput } from '../../src-main/api/run-config';
+import type { MetricPoint } from '@shared/model-types';
+import { parseRunConfig, type RunConfigInput } from '@shared/run-config';
 import { SCHEMA_VERSION } from '../../src-main/store/migrations';
 import { RunNotFoundError, RunStore } from '../../src-main/store/run-store';
 

@@ -2,7 +2,7 @@
 // the cpu backend), optimizer state round trip, corruption, the probit, PCA, fixed prior noise and PNG grids.
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseRunConfig } from '../../src-main/api/run-config';
+import { parseRunConfig } from '@shared/run-config';
 import { initBackend } from '../../src-main/train/backend';
 import { gridPng, readPng } from '../../src-main/train/png';
 import { conv2dSame, conv2dTransposeSame, transposedConvSubPixel, transposedConvViaConv } from '../../src-main/vae/conv-ops';

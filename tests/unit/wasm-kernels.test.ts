@@ -8,7 +8,7 @@ import {
   unregisterFastWasmMatMul,
   WasmAdamOptimizer,
   type MatMulRoute,
-} from '../../src-main/train/wasm-kernels';
+} from '../../src-main/kernels/wasm-kernels';
 
 /** Deterministic normal-ish numbers (mulberry32 + Box-Muller). */
 function seeded(seed: number): () => number {

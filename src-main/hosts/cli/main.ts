@@ -3,10 +3,10 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import type { CallName, CallOutput } from '../../api/contract';
-import type { RunSummary } from '../../api/model-types';
-import { PRESETS } from '../../api/presets';
-import { ConfigError, setByPath } from '../../api/run-config';
+import type { CallName, CallOutput } from '@shared/contract';
+import type { RunSummary } from '@shared/model-types';
+import { PRESETS } from '@shared/presets';
+import { ConfigError, setByPath } from '@shared/run-config';
 import { APP_VERSION, WorkbenchService, toApiError } from '../../api/service';
 import { ProgressLine } from './progress-line';
 

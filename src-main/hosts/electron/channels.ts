@@ -7,7 +7,7 @@ export const EVENT_CHANNEL = 'api-event';
 export const SAVE_CHANNEL = 'host:save-file';
 
 /** What every invoke answers: errors travel as data, because an Error crossing contextBridge keeps only its message. */
-export type IpcReply<T = unknown> = { ok: true; result: T } | { ok: false; error: { code: string; message: string; issues?: { path: string; message: string }[] } };
+export type { Reply as IpcReply } from '@shared/reply';
 
 export interface SaveFileInput {
   filename: string;

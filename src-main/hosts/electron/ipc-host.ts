@@ -2,7 +2,7 @@
 // event channel pushed to the window. Every call's sender frame is checked against the app's own origin.
 // Replies are envelopes ({ok, result} | {ok:false, error}); the renderer rethrows them with code and issues.
 import { ipcMain, type BrowserWindow, type IpcMainInvokeEvent } from 'electron';
-import { CALL_NAMES, type CallName } from '../../api/contract';
+import { CALL_NAMES, type CallName } from '@shared/contract';
 import { toApiError, type WorkbenchService } from '../../api/service';
 import { CALL_CHANNEL_PREFIX, EVENT_CHANNEL, type IpcReply } from './channels';
 import { REFUSED, type SenderCheck } from './sender-check';

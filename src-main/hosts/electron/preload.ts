@@ -4,7 +4,7 @@
 // an Error crossing contextBridge keeps only its message, so `code` and field `issues` travel as data and
 // the renderer (src-renderer/src/lib/api.ts) rethrows them.
 import { contextBridge, ipcRenderer } from 'electron';
-import { CALL_NAMES, type WorkbenchEvent } from '../../api/contract';
+import { CALL_NAMES, type WorkbenchEvent } from '@shared/contract';
 import { CALL_CHANNEL_PREFIX, EVENT_CHANNEL, SAVE_CHANNEL, type IpcReply, type SaveFileInput } from './channels';
 
 async function invoke(channel: string, input: unknown): Promise<IpcReply> {

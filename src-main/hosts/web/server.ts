@@ -8,8 +8,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { ApiError, CALL_NAMES, type CallName } from '../../api/contract';
+import { ApiError, CALL_NAMES, ERROR_HTTP_STATUS, type CallName } from '@shared/contract';
+import type { Reply } from '@shared/reply';
 import { toApiError, type WorkbenchService } from '../../api/service';
+import { CONTENT_SECURITY_POLICY } from '../renderer-csp';
 
 const MIME: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -24,9 +26,7 @@ const MIME: Record<string, string> = {
   '.wasm': 'application/wasm',
 };
 
-/** The Content-Security-Policy for the renderer, the same in Electron and in the browser. */
-export const CONTENT_SECURITY_POLICY =
-  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self' ws://127.0.0.1:* ws://localhost:*; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'";
+export { CONTENT_SECURITY_POLICY };
 
 export interface WebHostOptions {
   service: WorkbenchService;
@@ -72,7 +72,7 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
     return a.length === b.length && timingSafeEqual(a, b);
   }
 
-  function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  function sendJson(res: ServerResponse, status: number, body: Reply): void {
     const text = JSON.stringify(body);
     res.writeHead(status, {
       'content-type': 'application/json; charset=utf-8',
@@ -134,8 +134,7 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
           sendJson(res, 200, { ok: true, result });
         } catch (err) {
           const e = toApiError(err);
-          const status = e.code === 'not_found' ? 404 : e.code === 'internal' ? 500 : 400;
-          sendJson(res, status, { ok: false, error: e.toJSON() });
+          sendJson(res, ERROR_HTTP_STATUS[e.code], { ok: false, error: e.toJSON() });
         }
         return;
       }

@@ -1,7 +1,7 @@
 // Transport: the renderer reaches the service only through the contract's WorkbenchApi.
 // In Electron the preload exposes window.vaeApi; in a browser we talk HTTP + WebSocket to the web host.
-import { CALL_NAMES } from '../../../src-main/api/contract';
-import type { ApiErrorShape, CallName, EventName, EventPayload, WorkbenchApi, WorkbenchEvent } from '../../../src-main/api/contract';
+import { CALL_NAMES } from '@shared/contract';
+import type { ApiErrorCode, ApiErrorShape, CallName, EventName, EventPayload, FieldIssue, Reply, WorkbenchApi, WorkbenchEvent } from '@shared/contract';
 
 declare global {
   interface Window {
@@ -14,8 +14,8 @@ declare global {
 export class RemoteError extends Error {
   constructor(
     message: string,
-    readonly code: ApiErrorShape['code'] | 'network',
-    readonly issues?: { path: string; message: string }[],
+    readonly code: ApiErrorCode | 'network',
+    readonly issues?: FieldIssue[],
   ) {
     super(message);
     this.name = 'RemoteError';
@@ -99,9 +99,9 @@ function webApi(): WorkbenchApi {
     } catch (err) {
       throw new RemoteError(`cannot reach the workbench host (${(err as Error).message})`, 'network');
     }
-    let body: { ok: true; result: unknown } | { ok: false; error: ApiErrorShape };
+    let body: Reply;
     try {
-      body = (await res.json()) as typeof body;
+      body = (await res.json()) as Reply;
     } catch {
       throw new RemoteError(`${name}: the host answered HTTP ${res.status} without JSON`, 'internal');
     }
@@ -121,7 +121,6 @@ function webApi(): WorkbenchApi {
 }
 
 /** What the Electron preload exposes (src-main/hosts/electron/preload.ts): calls answer reply envelopes. */
-type Reply = { ok: true; result: unknown } | { ok: false; error: ApiErrorShape };
 export type ElectronBridge = { [N in CallName]: (input: unknown) => Promise<Reply> } & { onEvent(listener: Listener): () => void };
 
 function electronApi(bridge: ElectronBridge): WorkbenchApi {

@@ -1,6 +1,6 @@
 // App info (backend, host) loaded once and shared by the header and the views.
 import { api, connection, errorMessage, RemoteError } from './api';
-import type { CallOutput } from '../../../src-main/api/contract';
+import type { CallOutput } from '@shared/contract';
 
 class AppState {
   info = $state<CallOutput<'app.info'> | null>(null);

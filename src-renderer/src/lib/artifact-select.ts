@@ -1,5 +1,5 @@
 // Choosing artifacts: newest per kind, the one shown at a given epoch. Pure.
-import type { ArtifactKind, ArtifactMeta } from '../../../src-main/api/model-types';
+import type { ArtifactKind, ArtifactMeta } from '@shared/model-types';
 
 /** The newest artifact of each kind. */
 export function newestByKind(list: ArtifactMeta[]): Map<ArtifactKind, ArtifactMeta> {

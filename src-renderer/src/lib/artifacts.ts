@@ -1,7 +1,7 @@
 // Artifact bytes, fetched once and cached as data URLs (images) or parsed JSON (scatters, KL per dim).
 import { api } from './api';
 import { dataUrl, decodeJson } from './download';
-import type { ArtifactKind, ArtifactMeta } from '../../../src-main/api/model-types';
+import type { ArtifactKind, ArtifactMeta } from '@shared/model-types';
 export { atEpoch, newestByKind } from './artifact-select';
 
 const cache = new Map<number, Promise<{ mime: string; dataBase64: string }>>();

@@ -1,5 +1,5 @@
 // The launch form's fields: one entry per run-config key, grouped as the form shows them.
-import type { RunConfig } from '../../../src-main/api/run-config';
+import type { RunConfig } from '@shared/run-config';
 
 export type FieldType = 'number' | 'int' | 'select' | 'bool' | 'text' | 'intlist' | 'taglist' | 'dataset';
 

@@ -2,15 +2,16 @@
 // latent traversals and interpolations. Decoder MEANS throughout, as in the training snapshots. Needs an
 // initialised tfjs backend (the service calls initBackend first).
 import * as tf from '@tensorflow/tfjs';
-import { parseRunConfig } from '../api/run-config';
+import { parseRunConfig } from '@shared/run-config';
 import { loadDataset } from '../data/registry';
 import { interpolationPair } from '../train/snapshots';
 import { gridPng } from '../train/png';
 import { gmmFromNamedTensors } from '../vae/gmm';
 import { modelSpecFromConfig, VaeModel } from '../vae/model';
 import { decodeMeans, encodeMeans, interpolateCodes } from '../vae/sampling';
-import { readCheckpointDir } from './checkpoint-dir';
-import { resolveDataset } from './dataset-shape';
+import { readCheckpointDir } from '../checkpoints/checkpoint-dir';
+import { resolveDataset } from '../checkpoints/dataset-shape';
+import { ApiError } from '@shared/errors';
 
 export type GenerateKind = 'prior' | 'reconstruct' | 'traversal' | 'interpolate';
 
@@ -33,9 +34,9 @@ export interface GeneratedImage {
   meta: Record<string, unknown>;
 }
 
-export class GenerateError extends Error {
+export class GenerateError extends ApiError {
   constructor(message: string) {
-    super(message);
+    super('invalid_input', message);
     this.name = 'GenerateError';
   }
 }

@@ -3,12 +3,12 @@
 // store transaction, so a failure leaves neither rows nor files behind.
 import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import type { MetricPoint } from '../api/model-types';
-import { parseRunConfig, type RunConfig } from '../api/run-config';
+import type { MetricPoint } from '@shared/model-types';
+import { parseRunConfig, type RunConfig } from '@shared/run-config';
 import type { RunStore } from '../store/run-store';
-import { BundleError, buildBundle, parseBundle, type BundleSnapshot } from './bundle';
-import { CheckpointError, readCheckpointDir, writeCheckpointDir, type CheckpointContents, type NamedTensor } from './checkpoint-dir';
-import { resolveDataset } from './dataset-shape';
+import { BundleError, buildBundle, parseBundle, type BundleSnapshot } from '../checkpoints/bundle';
+import { CheckpointError, readCheckpointDir, writeCheckpointDir, type CheckpointContents, type NamedTensor } from '../checkpoints/checkpoint-dir';
+import { resolveDataset } from '../checkpoints/dataset-shape';
 
 export interface ExportOptions {
   appVersion: string;

@@ -300,26 +300,9 @@ export const EVENT_NAMES = Object.keys(events) as EventName[];
 export type EventPayload<E extends EventName> = z.output<(typeof events)[E]>;
 export type WorkbenchEvent = { [E in EventName]: { event: E; payload: EventPayload<E> } }[EventName];
 
-/** An error that crosses a host boundary: a code and a message that names the problem. */
-export interface ApiErrorShape {
-  code: 'invalid_input' | 'not_found' | 'invalid_config' | 'conflict' | 'internal' | 'unauthorized';
-  message: string;
-  issues?: { path: string; message: string }[];
-}
-
-export class ApiError extends Error implements ApiErrorShape {
-  constructor(
-    readonly code: ApiErrorShape['code'],
-    message: string,
-    readonly issues?: { path: string; message: string }[],
-  ) {
-    super(message);
-    this.name = 'ApiError';
-  }
-  toJSON(): ApiErrorShape {
-    return { code: this.code, message: this.message, ...(this.issues ? { issues: this.issues } : {}) };
-  }
-}
+// Error codes, their HTTP statuses and the ApiError base class: errors.ts (part of this contract).
+export { API_ERROR_CODES, ApiError, ERROR_HTTP_STATUS, type ApiErrorCode, type ApiErrorShape, type FieldIssue } from './errors';
+export type { ErrorReply, OkReply, Reply } from './reply';
 
 /** What a host hands the renderer: one function per call plus an event subscription. */
 export type WorkbenchApi = {

@@ -1,6 +1,7 @@
 // The run configuration: one JSON object describes a training run completely.
 // Shared by every host and the renderer (pure zod, no Node imports).
 import { z } from 'zod';
+import { ApiError } from './errors';
 
 export const DATASET_IDS = [
   'mnist',
@@ -154,12 +155,12 @@ export type RunConfigInput = z.input<typeof runConfigSchema>;
 /** A config with every default filled. */
 export type RunConfig = z.output<typeof runConfigSchema>;
 
-export class ConfigError extends Error {
+export class ConfigError extends ApiError {
   constructor(
     message: string,
-    readonly issues: { path: string; message: string }[],
+    override readonly issues: { path: string; message: string }[],
   ) {
-    super(message);
+    super('invalid_config', message, issues);
     this.name = 'ConfigError';
   }
 }
