@@ -23,7 +23,8 @@ import {
 } from './contract';
 import { dataHomeLayout, resolveDataHome, type DataHomeLayout } from './data-home';
 import type { MetricPoint, RunSummary } from './model-types';
-import { ConfigError, describeIssues, parseRunConfig, setByPath, type RunConfig } from './run-config';
+import { checkLimit } from './limits';
+import { checkKeyPath, ConfigError, describeIssues, parseRunConfig, setByPath, type RunConfig } from './run-config';
 
 export const APP_NAME = 'VAE Workbench';
 export const APP_VERSION: string = pkg.version;
@@ -187,13 +188,12 @@ export class WorkbenchService {
   }
 
   private sweep(input: CallParsedInput<'runs.sweep'>): { runIds: number[] } {
-    const combos: [string, string | number | boolean | null | number[]][][] = [[]];
-    for (const axis of input.axes) {
-      const next: typeof combos = [];
-      for (const combo of combos) for (const v of axis.values) next.push([...combo, [axis.key, v]]);
-      combos.splice(0, combos.length, ...next);
-    }
-    if (combos.length > 200) throw new ApiError('invalid_input', `a sweep of ${combos.length} runs is too large (at most 200)`);
+    // Count before expanding (a 50 x 50 x 50 sweep must be refused, not built), and refuse prototype keys up front.
+    const count = input.axes.reduce((n, axis) => n * axis.values.length, 1);
+    checkLimit(`a sweep of ${input.axes.map((a) => a.values.length).join(' x ')} values`, count, 'SWEEP_MAX_RUNS', { unit: 'runs' });
+    for (const axis of input.axes) checkKeyPath(axis.key);
+    let combos: [string, string | number | boolean | null | number[]][][] = [[]];
+    for (const axis of input.axes) combos = combos.flatMap((combo) => axis.values.map((v) => [...combo, [axis.key, v]] as (typeof combos)[number]));
     const base = (input.config ?? {}) as Record<string, unknown>;
     const configs = combos.map((combo) => {
       const c = structuredClone(base);
@@ -488,7 +488,7 @@ export function toApiError(err: unknown): ApiError {
   }
   const e = err as Error;
   // Errors about the user's input or files: say what is wrong, as given by the module that found it.
-  const userErrors = ['DatasetError', 'BundleError', 'CheckpointError', 'GenerateError', 'DatasetShapeError', 'SafetensorsError', 'LayersExportError'];
+  const userErrors = ['LimitError', 'RunQueryError', 'DatasetError', 'BundleError', 'CheckpointError', 'GenerateError', 'DatasetShapeError', 'SafetensorsError', 'LayersExportError'];
   if (userErrors.includes(e?.name)) return new ApiError('invalid_input', e.message);
   if (e?.name === 'RunNotFoundError') return new ApiError('not_found', e.message);
   return new ApiError('internal', e?.message ?? String(err));

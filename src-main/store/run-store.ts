@@ -190,6 +190,14 @@ const X_COLUMNS = { step: 'step', epoch: 'epoch', time: 'time' } as const;
 const FINISHED = new Set<RunStatus>(['completed', 'failed', 'cancelled', 'diverged', 'interrupted', 'imported']);
 const BIG = 1.7976931348623157e308;
 
+/** A runs.list query the store cannot answer (unknown sort key, ...): the caller's input is wrong. */
+export class RunQueryError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RunQueryError';
+  }
+}
+
 /** Whether a process with this id exists (EPERM: it exists but belongs to someone else). */
 function processAlive(pid: number): boolean {
   try {
@@ -549,8 +557,8 @@ export class RunStore {
       joinArgs.push(key.slice('final.'.length));
       order = `(sf.value IS NULL), sf.value ${dir}, r.id ${dir}`;
     } else {
-      const col = SORT_COLUMNS[key];
-      if (!col) throw new Error(`cannot sort runs by "${key}": use a column (${Object.keys(SORT_COLUMNS).join(', ')}), params.<key> or final.<metric>`);
+      const col = Object.hasOwn(SORT_COLUMNS, key) ? SORT_COLUMNS[key] : undefined;
+      if (typeof col !== 'string') throw new RunQueryError(`cannot sort runs by "${key}": use a column (${Object.keys(SORT_COLUMNS).join(', ')}), params.<key> or final.<metric>`);
       order = `(${col.split(' ')[0]} IS NULL), ${col} ${dir}, r.id ${dir}`;
     }
     const limit = query.limit !== undefined && query.limit >= 0 ? Math.floor(query.limit) : -1;
