@@ -162,3 +162,38 @@ describe('WebSocket back-pressure', () => {
     await stillServing();
   }, 20_000);
 });
+
+describe('the real `vae-workbench serve` process', () => {
+  it('survives the exact requests that killed it (GET /%zz, http://[, :99999, https://%zz, with and without Upgrade)', async () => {
+    const { spawn } = await import('node:child_process');
+    const dataHome = path.join(home, 'serve-home');
+    const child = spawn(process.execPath, ['bin/vae-workbench.js', 'serve', '--json'], {
+      cwd: path.resolve(__dirname, '../../..'),
+      env: { PATH: process.env.PATH, HOME: home, VAE_WORKBENCH_HOME: dataHome },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    try {
+      const line = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        child.stdout!.on('data', (c: Buffer) => {
+          out += c.toString();
+          if (out.includes('\n')) resolve(out.split('\n')[0]!);
+        });
+        child.once('exit', (code) => reject(new Error(`serve exited with ${code}`)));
+      });
+      const { port, token } = JSON.parse(line) as { port: number; token: string };
+      const upgrade = 'Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n';
+      for (const t of ['/%zz', 'http://[', 'http://127.0.0.1:99999/', 'https://%zz/'])
+        for (const extra of ['', upgrade]) {
+          const r = await rawRequest(port, `GET ${t} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n${extra}\r\n`);
+          expect(r.status, `GET ${t}`).toBe(400);
+        }
+      expect(child.exitCode).toBeNull();
+      const info = await fetch(`http://127.0.0.1:${port}/api/app.info`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+      expect(info.status).toBe(200);
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    }
+  }, 60_000);
+});
