@@ -1,12 +1,13 @@
 // The one service behind the contract. Every host (Electron IPC, web, CLI) calls `service.call(name, input)`
 // and subscribes with `service.onEvent(listener)`. Inputs and outputs are validated against the contract.
-import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import pkg from '../../package.json';
 import { listDatasets } from '../data/registry';
 import { RunStore } from '../store/run-store';
+import { removeDeadTemporaries } from '../store/temporaries';
 import { initBackend, type BackendReport } from '../train/backend';
 import type { TrainerEvent } from '../train/messages';
 import { Scheduler } from '../train/scheduler';
@@ -59,8 +60,10 @@ export class WorkbenchService {
     this.layout = dataHomeLayout(options.dataHome ?? resolveDataHome());
     for (const dir of [this.layout.root, this.layout.runsDir, this.layout.cacheDir]) mkdirSync(dir, { recursive: true });
     this.store = RunStore.open(this.layout.database, options.nativeBinding ? { nativeBinding: options.nativeBinding } : undefined);
-    const interrupted = this.store.markInterrupted();
-    if (interrupted > 0) this.removeStaleTemporaries();
+    this.store.markInterrupted();
+    // At every start (not only after an interruption): temporaries whose writer died are removed.
+    const active = new Set(this.store.listRuns({ status: ['running', 'queued'] }).runs.map((r) => r.id));
+    removeDeadTemporaries(this.layout, active);
     this.scheduler = new Scheduler(
       {
         onStart: (runId) => this.onTrainerStart(runId),
@@ -359,16 +362,6 @@ export class WorkbenchService {
     const batches = [...this.pendingMetrics.entries()];
     this.pendingMetrics.clear();
     for (const [runId, points] of batches) if (points.length && this.store.getRun(runId)) this.store.appendMetrics(runId, points);
-  }
-
-  private removeStaleTemporaries(): void {
-    // Trainers killed mid-write leave ".tmp-*" directories beside their checkpoints.
-    if (!existsSync(this.layout.runsDir)) return;
-    for (const run of readdirSync(this.layout.runsDir)) {
-      const dir = path.join(this.layout.runsDir, run, 'checkpoints');
-      if (!existsSync(dir)) continue;
-      for (const entry of readdirSync(dir)) if (entry.startsWith('.tmp-')) rmSync(path.join(dir, entry), { recursive: true, force: true });
-    }
   }
 
   // ---------------------------------------------------------------- handlers

@@ -63,7 +63,9 @@ const request = fc.record({
   lie: fc.constantFrom('exact', 'more', 'less', 'chunked-bad', 'none'),
 });
 
-function toBytes(r: fc.RecordValue<typeof request extends fc.Arbitrary<infer T> ? T : never>): Buffer {
+type Req = typeof request extends fc.Arbitrary<infer T> ? T : never;
+
+function toBytes(r: Req): Buffer {
   const hostHeader = { good: `127.0.0.1:${host.port}`, none: null, evil: 'evil.example', garbage: '%zz:[' }[r.host];
   const lines = [`${r.method} ${r.target} ${r.version}`.trimEnd()];
   if (hostHeader) lines.push(`Host: ${hostHeader}`);
