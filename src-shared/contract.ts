@@ -2,6 +2,7 @@
 // and every event the service pushes. The Electron preload, the web host and the CLI all bind this
 // one list; the service implements it. Pure zod: no Node imports, so the renderer can import it.
 import { z } from 'zod';
+import { LIMITS } from './limits';
 import { ARTIFACT_KINDS, RUN_STATUSES } from './model-types';
 
 const runId = z.number().int().positive();
@@ -130,6 +131,7 @@ const listQuery = z
           equals: z.union([z.string(), z.number()]).optional(),
         }),
       )
+      .max(LIMITS.LIST_MAX_PARAM_FILTERS, `at most ${LIMITS.LIST_MAX_PARAM_FILTERS} params filters (LIST_MAX_PARAM_FILTERS)`)
       .optional(),
     sort: z.object({ key: z.string(), dir: z.enum(['asc', 'desc']) }).optional(),
     limit: z.number().int().positive().max(10000).optional(),

@@ -196,10 +196,27 @@ export function parseRunConfig(input: unknown): RunConfig {
   return config;
 }
 
-/** Set a dotted key path in a plain object (for `--set model.latentDim=2`); the value is parsed as JSON when it can be. */
+/** Key segments that would reach an object's prototype instead of one of its own fields. */
+export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'prototype', 'constructor']);
+
+/** Throw a ConfigError naming the full key path when one of its segments is __proto__, prototype or constructor. */
+export function checkKeyPath(keyPath: string, keys: readonly string[] = keyPath.split('.')): void {
+  const bad = keys.find((k) => FORBIDDEN_KEYS.has(k));
+  if (bad !== undefined)
+    throw new ConfigError(`cannot set ${keyPath}: "${bad}" is not allowed as a key (it would reach the object prototype)`, [
+      { path: keyPath, message: `"${bad}" is not allowed as a key` },
+    ]);
+}
+
+/**
+ * Set a dotted key path in a plain object (for `--set model.latentDim=2`, sweep axes and resume overrides); the
+ * value is parsed as JSON when it can be. Only own properties are followed, and __proto__ / prototype /
+ * constructor segments are refused, so no path can reach Object.prototype.
+ */
 export function setByPath(target: Record<string, unknown>, keyPath: string, raw: string): void {
   const keys = keyPath.split('.').filter(Boolean);
   if (!keys.length) throw new ConfigError(`--set needs key.path=value, got "${keyPath}"`, [{ path: keyPath, message: 'empty key' }]);
+  checkKeyPath(keyPath, keys);
   let value: unknown = raw;
   try {
     value = JSON.parse(raw);
@@ -208,13 +225,17 @@ export function setByPath(target: Record<string, unknown>, keyPath: string, raw:
   }
   let node: Record<string, unknown> = target;
   for (const key of keys.slice(0, -1)) {
-    const next = node[key];
-    if (next === undefined || next === null) node[key] = {};
+    const next = Object.hasOwn(node, key) ? node[key] : undefined;
+    if (next === undefined || next === null) defineOwn(node, key, {});
     else if (typeof next !== 'object' || Array.isArray(next))
       throw new ConfigError(`cannot set ${keyPath}: ${key} is not an object`, [{ path: keyPath, message: `${key} is not an object` }]);
     node = node[key] as Record<string, unknown>;
   }
-  node[keys[keys.length - 1]!] = value;
+  defineOwn(node, keys[keys.length - 1]!, value);
+}
+
+function defineOwn(node: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(node, key, { value, writable: true, enumerable: true, configurable: true });
 }
 
 /** Flatten a config into dotted keys with scalar values (hyperparameters for filtering and diffing). */

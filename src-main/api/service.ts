@@ -6,6 +6,7 @@ import pkg from '../../package.json';
 import { listDatasets } from '../data/registry';
 import { RunStore } from '../store/run-store';
 import { predictBackend, type BackendReport } from '../train/backend-probe';
+import { removeDeadTemporaries } from '../store/temporaries';
 import type { TrainerEvent } from '../train/messages';
 import { Scheduler } from '../train/scheduler';
 import {
@@ -22,7 +23,8 @@ import {
 import { dataHomeLayout, resolveDataHome, type DataHomeLayout } from './data-home';
 import { toApiError } from './errors';
 import type { MetricPoint, RunSummary } from '@shared/model-types';
-import { ConfigError, describeIssues, parseRunConfig, setByPath, type RunConfig } from '@shared/run-config';
+import { checkLimit } from '@shared/limits';
+import { checkKeyPath, ConfigError, describeIssues, parseRunConfig, setByPath, type RunConfig } from '@shared/run-config';
 
 export const APP_NAME = 'VAE Workbench';
 export const APP_VERSION: string = pkg.version;
@@ -57,8 +59,10 @@ export class WorkbenchService {
     this.layout = dataHomeLayout(options.dataHome ?? resolveDataHome());
     for (const dir of [this.layout.root, this.layout.runsDir, this.layout.cacheDir]) mkdirSync(dir, { recursive: true });
     this.store = RunStore.open(this.layout.database, options.nativeBinding ? { nativeBinding: options.nativeBinding } : undefined);
-    const interrupted = this.store.markInterrupted();
-    if (interrupted > 0) this.removeStaleTemporaries();
+    this.store.markInterrupted();
+    // At every start (not only after an interruption): temporaries whose writer died are removed.
+    const active = new Set(this.store.listRuns({ status: ['running', 'queued'] }).runs.map((r) => r.id));
+    removeDeadTemporaries(this.layout, active);
     this.scheduler = new Scheduler(
       {
         onStart: (runId) => this.onTrainerStart(runId),
@@ -194,13 +198,12 @@ export class WorkbenchService {
   }
 
   private sweep(input: CallParsedInput<'runs.sweep'>): { runIds: number[] } {
-    const combos: [string, string | number | boolean | null | number[]][][] = [[]];
-    for (const axis of input.axes) {
-      const next: typeof combos = [];
-      for (const combo of combos) for (const v of axis.values) next.push([...combo, [axis.key, v]]);
-      combos.splice(0, combos.length, ...next);
-    }
-    if (combos.length > 200) throw new ApiError('invalid_input', `a sweep of ${combos.length} runs is too large (at most 200)`);
+    // Count before expanding (a 50 x 50 x 50 sweep must be refused, not built), and refuse prototype keys up front.
+    const count = input.axes.reduce((n, axis) => n * axis.values.length, 1);
+    checkLimit(`a sweep of ${input.axes.map((a) => a.values.length).join(' x ')} values`, count, 'SWEEP_MAX_RUNS', { unit: 'runs' });
+    for (const axis of input.axes) checkKeyPath(axis.key);
+    let combos: [string, string | number | boolean | null | number[]][][] = [[]];
+    for (const axis of input.axes) combos = combos.flatMap((combo) => axis.values.map((v) => [...combo, [axis.key, v]] as (typeof combos)[number]));
     const base = (input.config ?? {}) as Record<string, unknown>;
     const configs = combos.map((combo) => {
       const c = structuredClone(base);
@@ -366,16 +369,6 @@ export class WorkbenchService {
     const batches = [...this.pendingMetrics.entries()];
     this.pendingMetrics.clear();
     for (const [runId, points] of batches) if (points.length && this.store.getRun(runId)) this.store.appendMetrics(runId, points);
-  }
-
-  private removeStaleTemporaries(): void {
-    // Trainers killed mid-write leave ".tmp-*" directories beside their checkpoints.
-    if (!existsSync(this.layout.runsDir)) return;
-    for (const run of readdirSync(this.layout.runsDir)) {
-      const dir = path.join(this.layout.runsDir, run, 'checkpoints');
-      if (!existsSync(dir)) continue;
-      for (const entry of readdirSync(dir)) if (entry.startsWith('.tmp-')) rmSync(path.join(dir, entry), { recursive: true, force: true });
-    }
   }
 
   // ---------------------------------------------------------------- handlers

@@ -83,7 +83,8 @@ export function writeCheckpointDir(dir: string, contents: CheckpointContents): n
   };
   const parent = path.dirname(dir);
   mkdirSync(parent, { recursive: true });
-  const tmp = path.join(parent, `.tmp-${path.basename(dir)}-${randomBytes(4).toString('hex')}`);
+  // The writer's pid is in the name, so a later start can tell a dead process's leftover from a write in progress.
+  const tmp = path.join(parent, `.tmp-${path.basename(dir)}-p${process.pid}-${randomBytes(4).toString('hex')}`);
   mkdirSync(tmp);
   try {
     writeFileSynced(path.join(tmp, 'tensors.bin'), bin);

@@ -161,6 +161,13 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 5,
+    description: 'runs.owner_start: the owner process\'s start time, so a zombie or a reused pid does not count as the owner',
+    up(db) {
+      db.exec('ALTER TABLE runs ADD COLUMN owner_start TEXT;');
+    },
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

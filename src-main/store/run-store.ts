@@ -22,6 +22,7 @@ import { flattenConfig } from '@shared/run-config';
 import { toCsv, type CsvCell } from './csv';
 import { allPoints, minMaxIndices, stepBuckets, toPoint, type RawRow } from './downsample';
 import { migrate, schemaVersion, SCHEMA_VERSION, SchemaVersionError } from './migrations';
+import { ownerAlive, processStartToken } from './process-identity';
 
 export type ParamValue = string | number | boolean | null;
 
@@ -191,15 +192,16 @@ const X_COLUMNS = { step: 'step', epoch: 'epoch', time: 'time' } as const;
 const FINISHED = new Set<RunStatus>(['completed', 'failed', 'cancelled', 'diverged', 'interrupted', 'imported']);
 const BIG = 1.7976931348623157e308;
 
-/** Whether a process with this id exists (EPERM: it exists but belongs to someone else). */
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
+/** A runs.list query the store cannot answer (unknown sort key, ...): the caller's input is wrong. */
+export class RunQueryError extends ApiError {
+  constructor(message: string) {
+    super('invalid_input', message);
+    this.name = 'RunQueryError';
   }
 }
+
+/** This process's identity as a run owner (see process-identity.ts). */
+const OWNER_TOKEN = processStartToken();
 
 function escapeLike(s: string): string {
   return s.replace(/[\\%_]/g, (c) => `\\${c}`);
@@ -321,8 +323,8 @@ export class RunStore {
         throw new Error(`parent run ${input.parentId} does not exist`);
       const now = input.createdAt ?? Date.now();
       const info = this.stmt(
-        `INSERT INTO runs (name, status, created_at, config_text, config_json, dataset, backend, app_version, seed, notes, parent_id, imported, owner_pid)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO runs (name, status, created_at, config_text, config_json, dataset, backend, app_version, seed, notes, parent_id, imported, owner_pid, owner_start)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ).run(
         input.name,
         status,
@@ -337,6 +339,7 @@ export class RunStore {
         input.parentId ?? null,
         status === 'imported' ? 1 : 0,
         status === 'queued' ? process.pid : null,
+        status === 'queued' ? OWNER_TOKEN : null,
       );
       const runId = Number(info.lastInsertRowid);
       if (!input.name.trim()) this.stmt('UPDATE runs SET name = ? WHERE id = ?').run(`run-${runId}`, runId);
@@ -387,8 +390,8 @@ export class RunStore {
       args.push(update.backend);
     }
     if (status === 'running' || status === 'queued') {
-      sets.push('owner_pid = ?');
-      args.push(process.pid);
+      sets.push('owner_pid = ?', 'owner_start = ?');
+      args.push(process.pid, OWNER_TOKEN);
     }
     this.stmt(`UPDATE runs SET ${sets.join(', ')} WHERE id = ?`).run(...args, id);
     return this.getRun(id)!;
@@ -407,11 +410,14 @@ export class RunStore {
    * `all: true` marks every running or queued run regardless of owner. Returns how many runs were marked.
    */
   markInterrupted(opts: { all?: boolean; now?: number } = {}): number {
-    const candidates = this.stmt("SELECT id, owner_pid FROM runs WHERE status IN ('running', 'queued')").all() as {
+    const candidates = this.stmt("SELECT id, owner_pid, owner_start FROM runs WHERE status IN ('running', 'queued')").all() as {
       id: number;
       owner_pid: number | null;
+      owner_start: string | null;
     }[];
-    const orphaned = candidates.filter((r) => opts.all || r.owner_pid === null || r.owner_pid === process.pid || !processAlive(r.owner_pid));
+    const orphaned = candidates.filter(
+      (r) => opts.all || r.owner_pid === null || r.owner_pid === process.pid || !ownerAlive(r.owner_pid, r.owner_start),
+    );
     if (!orphaned.length) return 0;
     const mark = this.stmt(
       `UPDATE runs SET
@@ -550,8 +556,8 @@ export class RunStore {
       joinArgs.push(key.slice('final.'.length));
       order = `(sf.value IS NULL), sf.value ${dir}, r.id ${dir}`;
     } else {
-      const col = SORT_COLUMNS[key];
-      if (!col) throw new Error(`cannot sort runs by "${key}": use a column (${Object.keys(SORT_COLUMNS).join(', ')}), params.<key> or final.<metric>`);
+      const col = Object.hasOwn(SORT_COLUMNS, key) ? SORT_COLUMNS[key] : undefined;
+      if (typeof col !== 'string') throw new RunQueryError(`cannot sort runs by "${key}": use a column (${Object.keys(SORT_COLUMNS).join(', ')}), params.<key> or final.<metric>`);
       order = `(${col.split(' ')[0]} IS NULL), ${col} ${dir}, r.id ${dir}`;
     }
     const limit = query.limit !== undefined && query.limit >= 0 ? Math.floor(query.limit) : -1;

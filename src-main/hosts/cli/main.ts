@@ -1,12 +1,14 @@
 // The command line host: `vae-workbench <command>`. It binds the same service as the app and the web host,
 // on the same data home, so runs trained here show up in the app and vice versa.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { CallName, CallOutput } from '@shared/contract';
 import type { RunSummary } from '@shared/model-types';
 import { PRESETS } from '@shared/presets';
-import { ConfigError, setByPath } from '@shared/run-config';
+import { LIMITS } from '@shared/limits';
+import { checkKeyPath, ConfigError, setByPath } from '@shared/run-config';
+import { writeFileAtomic } from '../../store/atomic-file';
 import { APP_VERSION, WorkbenchService, toApiError } from '../../api/service';
 import { ProgressLine } from './progress-line';
 
@@ -228,6 +230,7 @@ async function main(argv: string[]): Promise<number> {
       for (const s of (values.set as string[] | undefined) ?? []) {
         const eq = s.indexOf('=');
         if (eq <= 0) throw new UsageError(`--set expects key.path=value, got "${s}"`);
+        checkKeyPath(s.slice(0, eq));
         const raw = s.slice(eq + 1);
         let v: string | number | boolean | null = raw;
         try {
@@ -257,7 +260,7 @@ async function main(argv: string[]): Promise<number> {
         call(s, 'bundles.export', { runId: id, ...(values.checkpoint ? { checkpointId: Number(values.checkpoint) } : {}) }),
       );
       const file = path.resolve(values.out as string);
-      writeFileSync(file, Buffer.from(result.dataBase64, 'base64'));
+      writeFileAtomic(file, Buffer.from(result.dataBase64, 'base64'));
       if (values.json) out(JSON.stringify({ file, bytes: result.bytes }));
       else out(`wrote ${file} (${result.bytes} bytes)`);
       return 0;
@@ -268,8 +271,14 @@ async function main(argv: string[]): Promise<number> {
       if (!file) throw new UsageError('import needs a bundle file');
       let data: Buffer;
       try {
+        const st = statSync(file);
+        if (!st.isFile()) throw new UsageError(`${file} is not a regular file`);
+        if (st.size === 0) throw new UsageError(`${file} is empty (0 bytes): not a bundle`);
+        if (st.size > LIMITS.BUNDLE_MAX_FILE_BYTES)
+          throw new UsageError(`${file} is ${st.size} bytes, more than the limit of ${LIMITS.BUNDLE_MAX_FILE_BYTES} bytes for a bundle (BUNDLE_MAX_FILE_BYTES)`);
         data = readFileSync(file);
       } catch (err) {
+        if (err instanceof UsageError) throw err;
         throw new UsageError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
       }
       const { runId } = await withService((s) =>
@@ -296,7 +305,7 @@ async function main(argv: string[]): Promise<number> {
         }),
       );
       const file = path.resolve(values.out as string);
-      writeFileSync(file, Buffer.from(result.dataBase64, 'base64'));
+      writeFileAtomic(file, Buffer.from(result.dataBase64, 'base64'));
       if (values.json) out(JSON.stringify({ file, width: result.width, height: result.height, meta: result.meta }));
       else out(`wrote ${file} (${result.width}x${result.height})`);
       return 0;
@@ -421,7 +430,7 @@ async function runsCommand(args: string[]): Promise<number> {
       if (format !== 'csv' && format !== 'json') throw new UsageError('runs export needs --format csv|json');
       const result = await call(s, 'runs.export', { format, what: values.series ? 'series' : 'runs' });
       if (values.out) {
-        writeFileSync(values.out, result.text);
+        writeFileAtomic(values.out, result.text);
         process.stderr.write(`wrote ${path.resolve(values.out)}\n`);
       } else out(result.text);
       return 0;

@@ -1,5 +1,5 @@
 // The launch form's fields: one entry per run-config key, grouped as the form shows them.
-import type { RunConfig } from '@shared/run-config';
+import { FORBIDDEN_KEYS, type RunConfig } from '@shared/run-config';
 
 export type FieldType = 'number' | 'int' | 'select' | 'bool' | 'text' | 'intlist' | 'taglist' | 'dataset';
 
@@ -140,15 +140,19 @@ export function getPath(obj: unknown, path: string): unknown {
 /** Immutable-free set on a plain nested object (creates intermediate objects). Deletes the key when value is undefined. */
 export function setPath(obj: Record<string, unknown>, path: string, value: unknown): void {
   const keys = path.split('.');
+  const bad = keys.find((k) => FORBIDDEN_KEYS.has(k));
+  if (bad !== undefined) throw new Error(`cannot set ${path}: "${bad}" is not allowed as a key`);
+  const own = (node: Record<string, unknown>, key: string, v: unknown) =>
+    Object.defineProperty(node, key, { value: v, writable: true, enumerable: true, configurable: true });
   let node = obj;
   for (const key of keys.slice(0, -1)) {
-    const next = node[key];
-    if (next === null || typeof next !== 'object' || Array.isArray(next)) node[key] = {};
+    const next = Object.hasOwn(node, key) ? node[key] : undefined;
+    if (next === null || typeof next !== 'object' || Array.isArray(next)) own(node, key, {});
     node = node[key] as Record<string, unknown>;
   }
   const last = keys[keys.length - 1]!;
   if (value === undefined) delete node[last];
-  else node[last] = value;
+  else own(node, last, value);
 }
 
 /** Text typed into a field -> the value put into the config (left as text when it does not parse, so validation names the field). */

@@ -1,0 +1,94 @@
+// Every hard limit the workbench enforces on input, in one place, with the reason for each number.
+// Pure constants and one error class (no Node imports), so the renderer and every host can share them.
+// A refusal always names the limit: "<what> is <n>, more than the limit of <max> (<LIMIT_NAME>)".
+import { ApiError } from './errors';
+
+const MiB = 1024 * 1024;
+const GiB = 1024 * MiB;
+
+export const LIMITS = {
+  // ---- run configs
+  /** Runs one sweep may queue (counted before any combination is built). */
+  SWEEP_MAX_RUNS: 200,
+  /** Trainable parameters of one model (encoder + decoder). 50 M float32 = 200 MB of weights, 600 MB with Adam's slots. */
+  MODEL_MAX_PARAMETERS: 50_000_000,
+  /** Length of a run's name (the same on import as on rename). */
+  RUN_NAME_MAX_CHARS: 200,
+  /** Length of a run's notes. */
+  RUN_NOTES_MAX_CHARS: 20_000,
+  /** One tag, and how many tags a run may carry. */
+  TAG_MAX_CHARS: 64,
+  TAGS_MAX_COUNT: 32,
+
+  // ---- bundles (zip files)
+  /** Entries in one bundle's zip directory (a real bundle has ~10 + one per snapshot). */
+  BUNDLE_MAX_ENTRIES: 2_000,
+  /** Sum of the inflated sizes of every entry of one bundle. */
+  BUNDLE_MAX_INFLATED_BYTES: 2 * GiB,
+  /** One bundle file (the compressed bytes). */
+  BUNDLE_MAX_FILE_BYTES: 1 * GiB,
+  /** Weights of one bundle, as float32 bytes; also refused above half of the machine's free memory. */
+  BUNDLE_MAX_WEIGHT_BYTES: 800 * MiB,
+  /** Largest finite weight magnitude accepted from a bundle (float32 max is 3.4e38; trained VAEs stay far below). */
+  BUNDLE_MAX_ABS_WEIGHT: 1e6,
+
+  // ---- dataset files (data.dataset = import, or a directory of IDX/CIFAR files)
+  /** One dataset file on disk. */
+  DATASET_MAX_FILE_BYTES: 2 * GiB,
+  /** One gzip-compressed dataset file, once inflated. */
+  DATASET_MAX_INFLATED_BYTES: 2 * GiB,
+  /** Values per example (the dimension d = h * w * c): 4096 x 4096 grey, or 1182 x 1182 RGB. */
+  DATASET_MAX_DIMENSION: 4096 * 4096,
+  /** Values in one CSV row (the row width). */
+  CSV_MAX_COLUMNS: 100_000,
+
+  // ---- web host
+  /** Body of one API request (a bundle upload is base64 in JSON: 4/3 of the file). */
+  WEB_MAX_BODY_BYTES: 600 * MiB,
+  /** Body of every other call (configs, queries). */
+  WEB_MAX_SMALL_BODY_BYTES: 4 * MiB,
+  /** Heavy calls (bundle import/export, export of runs or series, generate) running at once; more wait, then 503. */
+  WEB_MAX_HEAVY_CALLS: 2,
+  /** Heavy calls waiting for a slot before new ones are refused with 503. */
+  WEB_MAX_HEAVY_QUEUE: 4,
+  /** A WebSocket client whose unsent data grows past this is closed (it does not read its events). */
+  WS_MAX_BUFFERED_BYTES: 8 * MiB,
+  /** Longest request URL the web host reads. */
+  WEB_MAX_URL_CHARS: 8192,
+
+  // ---- run listing
+  /** `params` filters in one runs.list query. */
+  LIST_MAX_PARAM_FILTERS: 32,
+} as const;
+
+export type LimitName = keyof typeof LIMITS;
+
+/** An input exceeds one of the LIMITS; maps to the API code `invalid_input`. */
+export class LimitError extends ApiError {
+  constructor(
+    message: string,
+    readonly limit: LimitName,
+  ) {
+    super('invalid_input', message);
+    this.name = 'LimitError';
+  }
+}
+
+function human(n: number, unit: string): string {
+  if (unit !== 'bytes') return n.toLocaleString('en-US') + (unit ? ` ${unit}` : '');
+  if (n >= GiB) return `${(n / GiB).toFixed(n % GiB ? 2 : 0)} GiB`;
+  if (n >= MiB) return `${(n / MiB).toFixed(n % MiB ? 1 : 0)} MiB`;
+  return `${n} bytes`;
+}
+
+/** Throw a LimitError when `value` exceeds `LIMITS[limit]` (or `max`, when a smaller bound applies). */
+export function checkLimit(what: string, value: number, limit: LimitName, opts: { unit?: string; max?: number } = {}): void {
+  const max = opts.max ?? LIMITS[limit];
+  if (value > max) throw limitError(what, value, limit, opts);
+}
+
+export function limitError(what: string, value: number, limit: LimitName, opts: { unit?: string; max?: number } = {}): LimitError {
+  const max = opts.max ?? LIMITS[limit];
+  const unit = opts.unit ?? '';
+  return new LimitError(`${what} is ${human(value, unit)}, more than the limit of ${human(max, unit)} (${limit})`, limit);
+}
