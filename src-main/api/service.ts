@@ -10,6 +10,7 @@ import { RunStore } from '../store/run-store';
 import { initBackend, type BackendReport } from '../train/backend';
 import type { TrainerEvent } from '../train/messages';
 import { Scheduler } from '../train/scheduler';
+import { ClusterSweeps } from '../cluster/sweep-service';
 import {
   ApiError,
   calls,
@@ -24,6 +25,7 @@ import {
 import { dataHomeLayout, resolveDataHome, type DataHomeLayout } from './data-home';
 import type { MetricPoint, RunSummary } from './model-types';
 import { ConfigError, describeIssues, parseRunConfig, setByPath, type RunConfig } from './run-config';
+import { expandSweep, SweepSizeError, type SweepAxis } from './sweep-expand';
 
 export const APP_NAME = 'VAE Workbench';
 export const APP_VERSION: string = pkg.version;
@@ -53,6 +55,7 @@ export class WorkbenchService {
   private lastProgressWrite = new Map<number, number>();
   private backend: Promise<BackendReport> | null = null;
   private readonly handlers: Handlers;
+  private clusterSweeps: ClusterSweeps | null = null;
 
   constructor(readonly options: ServiceOptions) {
     this.layout = dataHomeLayout(options.dataHome ?? resolveDataHome());
@@ -187,24 +190,21 @@ export class WorkbenchService {
   }
 
   private sweep(input: CallParsedInput<'runs.sweep'>): { runIds: number[] } {
-    const combos: [string, string | number | boolean | null | number[]][][] = [[]];
-    for (const axis of input.axes) {
-      const next: typeof combos = [];
-      for (const combo of combos) for (const v of axis.values) next.push([...combo, [axis.key, v]]);
-      combos.splice(0, combos.length, ...next);
-    }
-    if (combos.length > 200) throw new ApiError('invalid_input', `a sweep of ${combos.length} runs is too large (at most 200)`);
-    const base = (input.config ?? {}) as Record<string, unknown>;
-    const configs = combos.map((combo) => {
-      const c = structuredClone(base);
-      for (const [key, value] of combo) setByPath(c, key, JSON.stringify(value));
-      const baseName = typeof base.name === 'string' && base.name ? base.name : 'sweep';
-      c.name = `${baseName} ${combo.map(([k, v]) => `${k.split('.').pop()}=${Array.isArray(v) ? JSON.stringify(v) : v}`).join(' ')}`;
-      return c;
-    });
-    // Validate every combination before anything is queued.
-    for (const c of configs) this.checkDataset(parseRunConfig(c));
+    const configs = this.validateSweep(input.config, input.axes);
     return { runIds: configs.map((c) => this.startRun(c)) };
+  }
+
+  /** Expand a sweep's grid and validate every combination (as a run would be), before anything is queued or submitted. */
+  validateSweep(config: unknown, axes: readonly SweepAxis[]): Record<string, unknown>[] {
+    let configs: Record<string, unknown>[];
+    try {
+      configs = expandSweep(config, axes);
+    } catch (err) {
+      if (err instanceof SweepSizeError) throw new ApiError('invalid_input', err.message);
+      throw err;
+    }
+    for (const c of configs) this.checkDataset(parseRunConfig(c));
+    return configs;
   }
 
   private resume(input: CallParsedInput<'runs.resume'>): { runId: number } {
@@ -242,6 +242,34 @@ export class WorkbenchService {
     }
     this.store.log(runId, 'info', `${fork ? 'forked' : 'resumed'} from run ${parent.id}, checkpoint at epoch ${checkpoint.epoch}, step ${checkpoint.step}`);
     return { runId };
+  }
+
+  /** Cluster sweeps (src-main/cluster/), on this service's store. */
+  get cluster(): ClusterSweeps {
+    this.clusterSweeps ??= new ClusterSweeps({
+      store: this.store,
+      layout: this.layout,
+      appVersion: APP_VERSION,
+      nativeBinding: this.options.nativeBinding,
+      onImported: (runId) => this.emit('run.created', this.mustGetRun(runId)),
+    });
+    return this.clusterSweeps;
+  }
+
+  private async submitClusterSweep(input: CallParsedInput<'sweeps.submit'>) {
+    const configs = this.validateSweep(input.config, input.axes);
+    const base = (input.config ?? {}) as Record<string, unknown>;
+    const name = input.name || (typeof base.name === 'string' && base.name) || 'sweep';
+    return this.cluster.submit({ name, spec: { config: input.config, axes: input.axes }, configs, slurm: input.slurm, dir: input.dir });
+  }
+
+  private async k8sSweep(input: CallParsedInput<'sweeps.k8s'>) {
+    const configs = this.validateSweep(input.config, input.axes);
+    const base = (input.config ?? {}) as Record<string, unknown>;
+    const name = input.name || (typeof base.name === 'string' && base.name) || 'sweep';
+    const { renderK8sSweep, toYaml } = await import('../cluster/k8s');
+    const manifests = renderK8sSweep(name, configs, input.k8s);
+    return { yaml: toYaml(manifests), manifests };
   }
 
   private mustGetRun(runId: number): RunSummary {
@@ -393,6 +421,13 @@ export class WorkbenchService {
       'datasets.list': () => listDatasets({ dataHome: this.layout.root }),
       'runs.start': (input) => ({ runId: this.startRun(input.config) }),
       'runs.sweep': (input) => this.sweep(input),
+      'sweeps.submit': (input) => this.submitClusterSweep(input),
+      'sweeps.list': () => this.cluster.list(),
+      'sweeps.status': (input) => this.cluster.status(input.sweepId),
+      'sweeps.sync': (input) => this.cluster.sync(input.sweepId),
+      'sweeps.cancel': (input) => this.cluster.cancel(input.sweepId, input.tasks),
+      'sweeps.series': (input) => this.cluster.series(input.sweepId, input.metric, input.maxPoints),
+      'sweeps.k8s': (input) => this.k8sSweep(input),
       'runs.cancel': (input) => ({ cancelled: this.scheduler.cancel(input.runId) }),
       'runs.resume': (input) => this.resume(input),
       'runs.list': (input) => this.store.listRuns(input),
@@ -488,9 +523,9 @@ export function toApiError(err: unknown): ApiError {
   }
   const e = err as Error;
   // Errors about the user's input or files: say what is wrong, as given by the module that found it.
-  const userErrors = ['DatasetError', 'BundleError', 'CheckpointError', 'GenerateError', 'DatasetShapeError', 'SafetensorsError', 'LayersExportError'];
+  const userErrors = ['DatasetError', 'BundleError', 'CheckpointError', 'GenerateError', 'DatasetShapeError', 'SafetensorsError', 'LayersExportError', 'SlurmError'];
   if (userErrors.includes(e?.name)) return new ApiError('invalid_input', e.message);
-  if (e?.name === 'RunNotFoundError') return new ApiError('not_found', e.message);
+  if (e?.name === 'RunNotFoundError' || e?.name === 'SweepNotFoundError') return new ApiError('not_found', e.message);
   return new ApiError('internal', e?.message ?? String(err));
 }
 
