@@ -119,7 +119,7 @@ export class ClusterSweeps {
         remembered: view.known.get(task.index),
         marker,
         log,
-        cancelRequested: sweep.cancelRequestedAt !== null,
+        cancelRequested: task.cancelRequestedAt !== null,
         settled,
       });
       let reason = r.reason;
@@ -139,7 +139,7 @@ export class ClusterSweeps {
   async cancel(id: number, tasks?: number[]): Promise<{ cancelled: boolean }> {
     const sweep = this.mustGet(id);
     if (!sweep.jobId) return { cancelled: false };
-    if (!tasks?.length) this.repo.markCancelRequested(id);
+    this.repo.markCancelRequested(id, tasks);
     await this.slurm.cancel(sweep.jobId, tasks);
     return { cancelled: true };
   }

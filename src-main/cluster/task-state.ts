@@ -36,7 +36,12 @@ export function resolveTaskState(e: TaskEvidence): ResolvedState {
     return { state: 'failed', exitCode: e.marker, reason: null };
   }
   if (e.queued) return { state: e.queued.state, exitCode: null, reason: e.queued.reason };
-  if (slurmFinal) return { state: slurmFinal.state, exitCode: slurmFinal.exitCode, reason: reasonOf(slurmFinal, e.log) ?? 'ended without a completion marker' };
+  if (slurmFinal)
+    return {
+      state: slurmFinal.state,
+      exitCode: slurmFinal.exitCode,
+      reason: reasonOf(slurmFinal, e.log) ?? (slurmFinal.state === 'failed' ? 'ended without a completion marker' : null),
+    };
   if (!e.queueKnown) return { state: e.previous, exitCode: null, reason: null };
   if (TIME_LIMIT.test(e.log)) return { state: 'timeout', exitCode: null, reason: 'DUE TO TIME LIMIT' };
   if (CANCELLED.test(e.log) || e.cancelRequested) return { state: 'cancelled', exitCode: null, reason: null };

@@ -188,6 +188,7 @@ export const MIGRATIONS: readonly Migration[] = [
           log_tail    TEXT    NOT NULL DEFAULT '',
           run_id      INTEGER REFERENCES runs(id) ON DELETE SET NULL,
           imported_at INTEGER,
+          cancel_requested_at INTEGER,
           updated_at  INTEGER NOT NULL,
           PRIMARY KEY (sweep_id, idx)
         );

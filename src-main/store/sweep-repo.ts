@@ -27,6 +27,7 @@ export interface SweepTaskRow {
   logTail: string;
   runId: number | null;
   importedAt: number | null;
+  cancelRequestedAt: number | null;
 }
 
 interface RawSweep {
@@ -52,6 +53,7 @@ interface RawTask {
   log_tail: string;
   run_id: number | null;
   imported_at: number | null;
+  cancel_requested_at: number | null;
 }
 
 export class AlreadyImportedError extends Error {
@@ -87,6 +89,7 @@ function toTask(r: RawTask): SweepTaskRow {
     logTail: r.log_tail,
     runId: r.run_id,
     importedAt: r.imported_at,
+    cancelRequestedAt: r.cancel_requested_at,
   };
 }
 
@@ -115,8 +118,15 @@ export class SweepRepo {
     this.db.prepare('UPDATE sweeps SET job_id = ? WHERE id = ?').run(jobId, id);
   }
 
-  markCancelRequested(id: number): void {
-    this.db.prepare('UPDATE sweeps SET cancel_requested_at = coalesce(cancel_requested_at, ?) WHERE id = ?').run(Date.now(), id);
+  /** Remember that these tasks (default: all, and the sweep) were sent scancel: a pending task then leaves no trace. */
+  markCancelRequested(id: number, tasks?: number[]): void {
+    const now = Date.now();
+    this.db.transaction(() => {
+      if (!tasks?.length) this.db.prepare('UPDATE sweeps SET cancel_requested_at = coalesce(cancel_requested_at, ?) WHERE id = ?').run(now, id);
+      const upd = this.db.prepare('UPDATE sweep_tasks SET cancel_requested_at = coalesce(cancel_requested_at, ?) WHERE sweep_id = ? AND (? IS NULL OR idx = ?)');
+      if (tasks?.length) for (const i of tasks) upd.run(now, id, i, i);
+      else upd.run(now, id, null, null);
+    })();
   }
 
   remove(id: number): void {
