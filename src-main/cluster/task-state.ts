@@ -54,6 +54,6 @@ function reasonOf(info: SlurmTaskInfo, log: string): string | null {
   if (info.state === 'timeout' || TIME_LIMIT.test(log)) return 'DUE TO TIME LIMIT';
   if (/OUT_OF_MEMORY/.test(info.raw)) return 'out of memory';
   if (/NODE_FAIL/.test(info.raw)) return 'node failure';
-  if (info.state === 'failed' && info.reason) return info.reason;
+  if (info.state === 'failed' && info.reason && info.reason !== 'NonZeroExitCode') return info.reason;
   return null;
 }
