@@ -3,7 +3,9 @@
 // one list; the service implements it. Pure zod: no Node imports, so the renderer can import it.
 import { z } from 'zod';
 import { LIMITS } from './limits';
+import { k8sOptionsSchema, slurmOptionsSchema, sweepDetailSchema, sweepSummarySchema } from './cluster-types';
 import { ARTIFACT_KINDS, RUN_STATUSES } from './model-types';
+import { sweepAxesSchema } from './sweep-expand';
 
 const runId = z.number().int().positive();
 const runIds = z.array(runId).min(1).max(200);
@@ -274,6 +276,50 @@ export const calls = {
       .strict(),
     imageResult,
     'Generate images from a checkpoint without training.',
+  ),
+  'sweeps.submit': call(
+    z
+      .object({
+        config: z.unknown(),
+        axes: sweepAxesSchema,
+        name: z.string().max(200).optional(),
+        on: z.literal('slurm'),
+        slurm: slurmOptionsSchema.default({}),
+        /** The shared base folder (visible from every compute node); default <data home>/sweeps. */
+        dir: z.string().min(1).max(1000).optional(),
+      })
+      .strict(),
+    sweepDetailSchema,
+    'Validate every configuration of the grid, then submit them as one Slurm job array (sbatch); the sweep is recorded locally.',
+  ),
+  'sweeps.list': call(empty, z.array(sweepSummarySchema), 'Cluster sweeps, newest first, with task counts by state.'),
+  'sweeps.status': call(z.object({ sweepId: runId }).strict(), sweepDetailSchema, "A sweep's tasks as last synced, with live progress from the task homes."),
+  'sweeps.sync': call(
+    z.object({ sweepId: runId }).strict(),
+    sweepDetailSchema.extend({ importedNow: z.array(z.number()) }),
+    "Ask Slurm for every task's state and import each finished task's run into the local store (exactly once).",
+  ),
+  'sweeps.cancel': call(
+    z.object({ sweepId: runId, tasks: z.array(z.number().int().min(0)).max(1000).optional() }).strict(),
+    z.object({ cancelled: z.boolean() }),
+    'scancel the whole sweep, or some of its tasks.',
+  ),
+  'sweeps.series': call(
+    z.object({ sweepId: runId, metric: z.string().min(1), maxPoints: z.number().int().min(10).max(100000).default(500) }).strict(),
+    z.array(z.object({ index: z.number(), points: z.array(z.object({ step: z.number(), epoch: z.number(), value: z.number() })) })),
+    "One metric of every task, read from the task homes on the shared folder (live while tasks run).",
+  ),
+  'sweeps.k8s': call(
+    z
+      .object({
+        config: z.unknown(),
+        axes: sweepAxesSchema,
+        name: z.string().max(200).optional(),
+        k8s: k8sOptionsSchema.prefault({}),
+      })
+      .strict(),
+    z.object({ yaml: z.string(), manifests: z.array(z.record(z.string(), z.unknown())) }),
+    'The same sweep as a Kubernetes Indexed Job plus a PersistentVolumeClaim for the shared folder (not applied).',
   ),
 } as const;
 

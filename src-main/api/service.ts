@@ -9,6 +9,7 @@ import { predictBackend, type BackendReport } from '../train/backend-probe';
 import { removeDeadTemporaries } from '../store/temporaries';
 import type { TrainerEvent } from '../train/messages';
 import { Scheduler } from '../train/scheduler';
+import { ClusterSweeps } from '../cluster/sweep-service';
 import {
   ApiError,
   calls,
@@ -25,6 +26,7 @@ import { toApiError } from './errors';
 import type { MetricPoint, RunSummary } from '@shared/model-types';
 import { checkLimit } from '@shared/limits';
 import { checkKeyPath, ConfigError, describeIssues, parseRunConfig, setByPath, type RunConfig } from '@shared/run-config';
+import { expandSweep, type SweepAxis } from '@shared/sweep-expand';
 
 export const APP_NAME = 'VAE Workbench';
 export const APP_VERSION: string = pkg.version;
@@ -54,6 +56,7 @@ export class WorkbenchService {
   private lastProgressWrite = new Map<number, number>();
   private backend: Promise<BackendReport> | null = null;
   private readonly handlers: Handlers;
+  private clusterSweeps: ClusterSweeps | null = null;
 
   constructor(readonly options: ServiceOptions) {
     this.layout = dataHomeLayout(options.dataHome ?? resolveDataHome());
@@ -198,23 +201,15 @@ export class WorkbenchService {
   }
 
   private sweep(input: CallParsedInput<'runs.sweep'>): { runIds: number[] } {
-    // Count before expanding (a 50 x 50 x 50 sweep must be refused, not built), and refuse prototype keys up front.
-    const count = input.axes.reduce((n, axis) => n * axis.values.length, 1);
-    checkLimit(`a sweep of ${input.axes.map((a) => a.values.length).join(' x ')} values`, count, 'SWEEP_MAX_RUNS', { unit: 'runs' });
-    for (const axis of input.axes) checkKeyPath(axis.key);
-    let combos: [string, string | number | boolean | null | number[]][][] = [[]];
-    for (const axis of input.axes) combos = combos.flatMap((combo) => axis.values.map((v) => [...combo, [axis.key, v]] as (typeof combos)[number]));
-    const base = (input.config ?? {}) as Record<string, unknown>;
-    const configs = combos.map((combo) => {
-      const c = structuredClone(base);
-      for (const [key, value] of combo) setByPath(c, key, JSON.stringify(value));
-      const baseName = typeof base.name === 'string' && base.name ? base.name : 'sweep';
-      c.name = `${baseName} ${combo.map(([k, v]) => `${k.split('.').pop()}=${Array.isArray(v) ? JSON.stringify(v) : v}`).join(' ')}`;
-      return c;
-    });
-    // Validate every combination before anything is queued.
-    for (const c of configs) this.checkDataset(parseRunConfig(c));
+    const configs = this.validateSweep(input.config, input.axes);
     return { runIds: configs.map((c) => this.startRun(c)) };
+  }
+
+  /** Expand a sweep's grid and validate every combination (as a run would be), before anything is queued or submitted. */
+  validateSweep(config: unknown, axes: readonly SweepAxis[]): Record<string, unknown>[] {
+    const configs = expandSweep(config, axes);
+    for (const c of configs) this.checkDataset(parseRunConfig(c));
+    return configs;
   }
 
   private resume(input: CallParsedInput<'runs.resume'>): { runId: number } {
@@ -252,6 +247,34 @@ export class WorkbenchService {
     }
     this.store.log(runId, 'info', `${fork ? 'forked' : 'resumed'} from run ${parent.id}, checkpoint at epoch ${checkpoint.epoch}, step ${checkpoint.step}`);
     return { runId };
+  }
+
+  /** Cluster sweeps (src-main/cluster/), on this service's store. */
+  get cluster(): ClusterSweeps {
+    this.clusterSweeps ??= new ClusterSweeps({
+      store: this.store,
+      layout: this.layout,
+      appVersion: APP_VERSION,
+      nativeBinding: this.options.nativeBinding,
+      onImported: (runId) => this.emit('run.created', this.mustGetRun(runId)),
+    });
+    return this.clusterSweeps;
+  }
+
+  private async submitClusterSweep(input: CallParsedInput<'sweeps.submit'>) {
+    const configs = this.validateSweep(input.config, input.axes);
+    const base = (input.config ?? {}) as Record<string, unknown>;
+    const name = input.name || (typeof base.name === 'string' && base.name) || 'sweep';
+    return this.cluster.submit({ name, spec: { config: input.config, axes: input.axes }, configs, slurm: input.slurm, dir: input.dir });
+  }
+
+  private async k8sSweep(input: CallParsedInput<'sweeps.k8s'>) {
+    const configs = this.validateSweep(input.config, input.axes);
+    const base = (input.config ?? {}) as Record<string, unknown>;
+    const name = input.name || (typeof base.name === 'string' && base.name) || 'sweep';
+    const { renderK8sSweep, toYaml } = await import('../cluster/k8s');
+    const manifests = renderK8sSweep(name, configs, input.k8s);
+    return { yaml: toYaml(manifests), manifests };
   }
 
   private mustGetRun(runId: number): RunSummary {
@@ -393,6 +416,13 @@ export class WorkbenchService {
       'datasets.list': () => listDatasets({ dataHome: this.layout.root }),
       'runs.start': (input) => ({ runId: this.startRun(input.config) }),
       'runs.sweep': (input) => this.sweep(input),
+      'sweeps.submit': (input) => this.submitClusterSweep(input),
+      'sweeps.list': () => this.cluster.list(),
+      'sweeps.status': (input) => this.cluster.status(input.sweepId),
+      'sweeps.sync': (input) => this.cluster.sync(input.sweepId),
+      'sweeps.cancel': (input) => this.cluster.cancel(input.sweepId, input.tasks),
+      'sweeps.series': (input) => this.cluster.series(input.sweepId, input.metric, input.maxPoints),
+      'sweeps.k8s': (input) => this.k8sSweep(input),
       'runs.cancel': (input) => ({ cancelled: this.scheduler.cancel(input.runId) }),
       'runs.resume': (input) => this.resume(input),
       'runs.list': (input) => this.store.listRuns(input),

@@ -168,6 +168,40 @@ export const MIGRATIONS: readonly Migration[] = [
       db.exec('ALTER TABLE runs ADD COLUMN owner_start TEXT;');
     },
   },
+  {
+    version: 6,
+    description: 'sweeps on a cluster (Slurm job array, Kubernetes Indexed Job) and their tasks, with the run each task was imported as',
+    up(db) {
+      db.exec(`
+        CREATE TABLE sweeps (
+          id           INTEGER PRIMARY KEY AUTOINCREMENT,
+          name         TEXT    NOT NULL,
+          target       TEXT    NOT NULL,
+          dir          TEXT    NOT NULL,
+          job_id       TEXT,
+          options_json TEXT    NOT NULL DEFAULT '{}',
+          spec_json    TEXT    NOT NULL,
+          created_at   INTEGER NOT NULL,
+          cancel_requested_at INTEGER
+        );
+        CREATE TABLE sweep_tasks (
+          sweep_id    INTEGER NOT NULL REFERENCES sweeps(id) ON DELETE CASCADE,
+          idx         INTEGER NOT NULL,
+          name        TEXT    NOT NULL,
+          config_text TEXT    NOT NULL,
+          state       TEXT    NOT NULL DEFAULT 'pending',
+          exit_code   INTEGER,
+          reason      TEXT,
+          log_tail    TEXT    NOT NULL DEFAULT '',
+          run_id      INTEGER REFERENCES runs(id) ON DELETE SET NULL,
+          imported_at INTEGER,
+          cancel_requested_at INTEGER,
+          updated_at  INTEGER NOT NULL,
+          PRIMARY KEY (sweep_id, idx)
+        );
+      `);
+    },
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -281,6 +281,11 @@ export class RunStore {
     return !this.closed;
   }
 
+  /** The open connection, for the repositories of other tables in the same file (store/sweep-repo.ts). */
+  get connection(): Database.Database {
+    return this.db;
+  }
+
   /** Schema version of the open file (PRAGMA user_version). */
   schemaVersion(): number {
     return schemaVersion(this.db);

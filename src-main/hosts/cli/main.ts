@@ -35,6 +35,10 @@ Commands:
   datasets download <id>                fetch mnist-full, fashion-mnist or cifar10 into the data home (SHA-256 checked)
   presets [--json]                      the built-in configurations (use with train --preset)
   bench [--json] [--steps N]            training speed on every available backend, and the store benchmark
+  sweep --config sweep.json --on slurm [--partition P] [--time T] [--cpus N] [--mem M] [--gpus G] [--dir SHARED_DIR] [--wait]
+                                        submit a grid ({config, axes}) as one Slurm job array; results come home by sync
+  sweep --config sweep.json --on k8s --dry-run [--image I] [--namespace NS]   the same sweep as a Kubernetes Indexed Job (YAML)
+  sweep list | status ID | sync ID [--wait] | cancel ID [--task I]   follow, import, cancel a cluster sweep
 
 Environment:
   VAE_WORKBENCH_HOME   the data home (database, run files, dataset cache); default: the platform's app-data directory
@@ -251,6 +255,15 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'runs':
       return runsCommand(rest);
+    case 'sweep': {
+      const { sweepCommand } = await import('./sweep');
+      let service: WorkbenchService | null = null;
+      try {
+        return await sweepCommand(rest, async () => (service ??= new WorkbenchService({ host: 'cli' })), out);
+      } finally {
+        if (service) await (service as WorkbenchService).close();
+      }
+    }
     case 'export': {
       const { values, positionals } = parse({ out: { type: 'string', short: 'o' }, checkpoint: { type: 'string' } });
       const id = Number(positionals[0]);
@@ -449,7 +462,7 @@ async function runsCommand(args: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
-    if (err instanceof UsageError || (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    if (err instanceof UsageError || (err as Error).name === 'SweepUsageError' || (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
       process.stderr.write(`vae-workbench: ${(err as Error).message}\n`);
       process.exit(2);
     }
