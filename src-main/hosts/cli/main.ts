@@ -8,7 +8,7 @@ import type { RunSummary } from '../../api/model-types';
 import { PRESETS } from '../../api/presets';
 import { ConfigError, setByPath } from '../../api/run-config';
 import { APP_VERSION, WorkbenchService, toApiError } from '../../api/service';
-import { ProgressLine } from './progress-line';
+import { ProgressLine, formatEpoch, runFraction } from './progress-line';
 
 const HELP = `VAE Workbench ${APP_VERSION} — train, compare and export variational autoencoders
 
@@ -98,11 +98,14 @@ function finalSummary(run: RunSummary, samplesPerSec: number) {
 async function follow(service: WorkbenchService, runId: number, json: boolean): Promise<number> {
   const progress = new ProgressLine(process.stderr);
   let samplesPerSec = 0;
+  const t0 = Date.now();
   const off = service.onEvent((e) => {
     if (e.event === 'run.progress' && e.payload.runId === runId) {
       const p = e.payload;
       samplesPerSec = p.samplesPerSec || samplesPerSec;
-      progress.update(p.step, p.totalSteps, `epoch ${p.epoch}/${p.totalEpochs} ${p.phase} ${Math.round(p.samplesPerSec)} samples/s`, p.etaSeconds);
+      // The bar is the fraction of the run's wall time (training, evaluation, snapshots, checkpoints).
+      const fraction = runFraction((Date.now() - t0) / 1000, p.etaSeconds, p.step, p.totalSteps);
+      progress.update(Math.round(fraction * 1000), 1000, `epoch ${formatEpoch(p.epoch)}/${p.totalEpochs} ${p.phase} ${Math.round(p.samplesPerSec)} samples/s`, p.etaSeconds);
     } else if (e.event === 'run.log' && e.payload.runId === runId && e.payload.level !== 'info') {
       progress.message(`${e.payload.level}: ${e.payload.message}`);
     } else if (e.event === 'run.metrics' && e.payload.runId === runId) {
