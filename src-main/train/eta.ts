@@ -7,13 +7,13 @@ import type { RunConfig } from '../api/run-config';
 export type WorkItem = 'eval' | 'finalEval' | 'fid' | 'snapshots' | 'checkpoint';
 const ITEMS: WorkItem[] = ['eval', 'finalEval', 'fid', 'snapshots', 'checkpoint'];
 
-/** Priors, in training-sample times: an ELBO forward pass per example, one decoder pass of the IW NLL. */
+/** Priors, in training-sample times (measured on the reference run): an ELBO forward pass per example, one decoder pass of the IW NLL, ... */
 const ELBO_PER_EXAMPLE = 0.35;
 const NLL_PER_DECODED = 0.3;
-/** Priors in ms for one grid of snapshots, one checkpoint and the Frechet distance (features of 2 x 2,000 images). */
-const SNAPSHOT_MS = 250;
-const CHECKPOINT_MS = 100;
-const FID_MS = 1500;
+/** ... one round of snapshots, one checkpoint, the Frechet distance (2 x 2,000 images through the feature classifier). */
+const SNAPSHOT_SAMPLES = 300;
+const CHECKPOINT_SAMPLES = 100;
+const FID_SAMPLES = 4000;
 
 export interface EtaPlan {
   totalSteps: number;
@@ -48,7 +48,7 @@ export function planRun(
 export class EtaModel {
   private readonly done = new Map<WorkItem, number>();
   private readonly spentMs = new Map<WorkItem, number>();
-  private running: { item: WorkItem; since: number } | null = null;
+  private running: { item: WorkItem; since: number; fraction: number } | null = null;
   private elboMsPerExample: number | null = null;
   private nllMsPerDecoded: number | null = null;
 
@@ -57,7 +57,7 @@ export class EtaModel {
   /** Run fn as one work item, timed. An item inside another (a best checkpoint inside an evaluation) counts as part of it. */
   async item<T>(item: WorkItem, fn: () => T | Promise<T>): Promise<T> {
     if (this.running) return await fn();
-    this.running = { item, since: this.now() };
+    this.running = { item, since: this.now(), fraction: 0 };
     try {
       return await fn();
     } finally {
@@ -66,6 +66,11 @@ export class EtaModel {
       this.done.set(item, (this.done.get(item) ?? 0) + 1);
       this.spentMs.set(item, (this.spentMs.get(item) ?? 0) + ms);
     }
+  }
+
+  /** How much of the running item is done (an evaluation reports it batch by batch). */
+  itemFraction(fraction: number): void {
+    if (this.running && Number.isFinite(fraction)) this.running.fraction = Math.min(1, Math.max(0, fraction));
   }
 
   /** What an evaluation measured: the rates the final evaluation is predicted from. */
@@ -86,11 +91,11 @@ export class EtaModel {
       case 'finalEval':
         return elbo + nll(this.plan.finalNllDecoded);
       case 'fid':
-        return FID_MS;
+        return FID_SAMPLES * msPerSample;
       case 'snapshots':
-        return SNAPSHOT_MS;
+        return SNAPSHOT_SAMPLES * msPerSample;
       case 'checkpoint':
-        return CHECKPOINT_MS;
+        return CHECKPOINT_SAMPLES * msPerSample;
     }
   }
 
@@ -104,9 +109,11 @@ export class EtaModel {
       if (left > 0) ms += left * this.estimateMs(item, msPerSample);
     }
     if (this.running) {
-      const est = this.estimateMs(this.running.item, msPerSample);
+      // The running item: from its own progress once it has some (its rate so far), else from the estimate.
+      const { fraction } = this.running;
       const elapsed = this.now() - this.running.since;
-      ms += Math.max(0.1 * est, est - elapsed);
+      const est = this.estimateMs(this.running.item, msPerSample);
+      ms += fraction >= 0.05 && elapsed >= 200 ? (elapsed * (1 - fraction)) / fraction : Math.max(0.02 * est, est - elapsed);
     }
     return ms / 1000;
   }

@@ -281,7 +281,8 @@ export async function runTraining(ctx: TrainingContext): Promise<TrainingResult>
         seed: deriveSeed(config.seed, SEED_STREAM.eval),
         // conv decoders hold feature maps per row: decode fewer importance samples at once.
         nllRows: config.model.arch === 'conv' ? 1024 : 8192,
-        onBatch: async () => {
+        onBatch: async (fraction) => {
+          etaModel.itemFraction(fraction);
           progress('eval');
           await checkCancel();
         },

@@ -32,7 +32,9 @@ Commands:
   datasets [--json]                     the datasets the registry knows
   datasets download <id>                fetch mnist-full, fashion-mnist or cifar10 into the data home (SHA-256 checked)
   presets [--json]                      the built-in configurations (use with train --preset)
-  bench [--json] [--steps N]            training speed on every available backend, and the store benchmark
+  bench [--json] [--steps N] [--quick] [--time-to-result]
+                                        time to result of the reference experiment, training speed on every
+                                        available backend, and the store benchmark (--time-to-result: only the first)
 
 Environment:
   VAE_WORKBENCH_HOME   the data home (database, run files, dataset cache); default: the platform's app-data directory
@@ -341,9 +343,14 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'bench': {
-      const { values } = parse({ steps: { type: 'string' }, quick: { type: 'boolean' } });
+      const { values } = parse({ steps: { type: 'string' }, quick: { type: 'boolean' }, 'time-to-result': { type: 'boolean' } });
       const { runBench } = await import('../../bench/bench');
-      const result = await runBench({ steps: values.steps ? Number(values.steps) : undefined, quick: !!values.quick, log: (m: string) => process.stderr.write(m + '\n') });
+      const result = await runBench({
+        steps: values.steps ? Number(values.steps) : undefined,
+        quick: !!values.quick,
+        onlyTimeToResult: !!values['time-to-result'],
+        log: (m: string) => process.stderr.write(m + '\n'),
+      });
       out(values.json ? JSON.stringify(result) : JSON.stringify(result, null, 2));
       return 0;
     }
