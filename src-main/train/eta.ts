@@ -13,7 +13,7 @@ const NLL_PER_DECODED = 0.3;
 /** ... one round of snapshots, one checkpoint, the Frechet distance (2 x 2,000 images through the feature classifier). */
 const SNAPSHOT_SAMPLES = 300;
 const CHECKPOINT_SAMPLES = 100;
-const FID_SAMPLES = 4000;
+const FID_SAMPLES = 6000;
 
 export interface EtaPlan {
   totalSteps: number;

@@ -487,7 +487,10 @@ export async function runTraining(ctx: TrainingContext): Promise<TrainingResult>
           cacheDir: path.join(ctx.dataHome, 'fid-cache'),
           seed: config.seed,
           signal: ctx.signal,
-          onProgress: () => progress('eval'),
+          onProgress: (fraction) => {
+            etaModel.itemFraction(fraction);
+            progress('eval');
+          },
         });
         emitMetrics([{ name: 'test/fid', step, epoch: epoch + 1, time: Date.now(), value }]);
       } catch (err) {

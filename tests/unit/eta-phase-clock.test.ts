@@ -53,7 +53,7 @@ describe('EtaModel', () => {
     expect(eta.estimateMs('checkpoint', 1)).toBe(100); // still the prior: no checkpoint item completed
   });
 
-  it('a simulated reference run: the ETA is within 25 % of the real time left from 10 % on', async () => {
+  it('a simulated reference run: the ETA is within 25 % of the real time left from 10 % on (until its last 2 s)', async () => {
     let now = 0;
     const eta = new EtaModel(plan(), () => now);
     const stepMs = 18;
@@ -61,12 +61,12 @@ describe('EtaModel', () => {
     let step = 0;
     let trainMs = 0;
     const sample = () => trace.push({ t: now, eta: eta.remainingSeconds(step, step > 0 ? trainMs / step : null) ?? NaN });
-    // Evaluations report their fraction done batch by batch (as evaluateSplit's onBatch does); the rest do not.
+    // Evaluations and the FID report their fraction done (evaluateSplit's onBatch, the feature classifier's fit); the rest do not.
     const work = async (item: Parameters<EtaModel['item']>[0], ms: number, observe?: () => void) =>
       eta.item(item, () => {
         for (let i = 0; i < 10; i++) {
           now += ms / 10;
-          if (item === 'eval' || item === 'finalEval') eta.itemFraction((i + 1) / 10);
+          if (item === 'eval' || item === 'finalEval' || item === 'fid') eta.itemFraction((i + 1) / 10);
           sample();
         }
         observe?.();
@@ -85,12 +85,12 @@ describe('EtaModel', () => {
       }
     }
     await work('finalEval', 120 + 500_000 * 0.036, () => eta.observeEval({ n: 2000, elboMs: 120, nllMs: 18_000, nllDecoded: 500_000 }));
-    await work('fid', 1500);
+    await work('fid', 900); // ~6,500 training-sample times, as measured with the classifier fit
     await work('snapshots', 120);
     await work('checkpoint', 60);
     await work('checkpoint', 60);
     const end = now;
-    const errors = trace.filter((p) => p.t >= 0.1 * end && end - p.t > 500).map((p) => Math.abs(p.eta * 1000 - (end - p.t)) / (end - p.t));
+    const errors = trace.filter((p) => p.t >= 0.1 * end && end - p.t > 2000).map((p) => Math.abs(p.eta * 1000 - (end - p.t)) / (end - p.t));
     expect(errors.length).toBeGreaterThan(500);
     expect(Math.max(...errors)).toBeLessThan(0.25);
   });
