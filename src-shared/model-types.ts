@@ -13,10 +13,13 @@ export const FINISHED_STATUSES: readonly RunStatus[] = ['completed', 'failed', '
  *  train/recon -E_q[log p(x|z)]      train/kl   KL(q(z|x)||p(z)) (unweighted; beta is applied in the objective only)
  *  val/loss    -ELBO on the validation split
  *  test/loss, test/recon, test/kl    the same on the test split
- *  test/nll    importance-sampled estimate of -log p(x) with eval.iwSamples samples (exact for gmm)
+ *  test/nll    importance-sampled estimate of -log p(x) (exact for gmm): at the end with eval.iwSamples samples on up to
+ *              1000 test examples; during training with k = min(eval.iwSamples, 50) on the first 100 (a cheap trend)
  *  test/activeUnits   number of latent dimensions with KL_j > 0.01 nats
  *  test/fid    Frechet distance between classifier features of test images and of prior samples
  *  perf/samplesPerSec  training throughput
+ *  perf/time/<phase>   seconds the trainer spent in startup, data, train, eval, fid, snapshots, checkpoints
+ *  perf/evalNllDecodedPerSec  decoder passes per second of the final -log p(x) estimate
  */
 export const metricPointSchema = z.object({
   name: z.string().min(1),

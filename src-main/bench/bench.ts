@@ -1,7 +1,7 @@
 // `npm run bench` / `vae-workbench bench [--json]`: training speed of the reference model (MLP 784-400-20,
 // Bernoulli, analytic KL, Adam, batch 128, bundled MNIST) on every available backend, through the real
 // service and real trainer processes; the host's event-loop lag while runs train; 1 vs 2 concurrent runs;
-// where a wasm step spends its time; and the store benchmark. Ratios measured in one run are what to compare.
+// where a wasm step spends its time; the store benchmark; and the time to result of the whole reference experiment. Ratios measured in one run are what to compare.
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,6 +10,7 @@ import { WorkbenchService } from '../api/service';
 import type { RunConfigInput } from '@shared/run-config';
 import { probeTfjsNode } from '../train/backend';
 import { benchStore, type StoreBenchResult } from './store-bench';
+import { measureTimeToResult, pytorchLikeExperiment, referenceExperiment, type TimeToResult } from './time-to-result';
 
 export interface BackendBench {
   samplesPerSec: number;
@@ -30,6 +31,8 @@ export interface BenchResult {
   /** Where one wasm training step spends its time (in-process profile). */
   stepSplitMs: { forwardBackward: number; optimizer: number; data: number; total: number } | null;
   store: StoreBenchResult | null;
+  /** The reference experiment end to end (defaults; then evaluated as the PyTorch script does), one run each. */
+  timeToResult: TimeToResult[];
 }
 
 export const REFERENCE_CONFIG: RunConfigInput = {
@@ -80,7 +83,27 @@ async function trainOnce(
   }
 }
 
-export async function runBench(opts: { steps?: number; quick?: boolean; log?: (message: string) => void } = {}): Promise<BenchResult> {
+/** The whole-experiment runs: the reference with the defaults and (unless quick) evaluated as the PyTorch script does. */
+async function benchTimeToResult(service: WorkbenchService, quick: boolean, log: (message: string) => void): Promise<TimeToResult[]> {
+  const variants: [string, RunConfigInput][] = [['defaults', referenceExperiment()]];
+  if (!quick) variants.push(['pytorch-like-eval', pytorchLikeExperiment()]);
+  const out: TimeToResult[] = [];
+  for (const [variant, config] of variants) {
+    log(`time to result: the reference experiment, ${variant} (10 epochs, whole run)…`);
+    const r = await measureTimeToResult(service, config, variant);
+    if (r.status !== 'completed') throw new Error(`the time-to-result run (${variant}) ended ${r.status}`);
+    const p = r.phases;
+    log(
+      `  ${r.wallSeconds.toFixed(1)} s wall = ${r.ratioToTraining.toFixed(2)}x training (${p.train.toFixed(1)} s); eval ${p.eval.toFixed(1)} s, fid ${p.fid.toFixed(1)} s, ` +
+        `snapshots ${p.snapshots.toFixed(1)} s, checkpoints ${p.checkpoints.toFixed(1)} s, startup ${p.startup.toFixed(1)} s, data ${p.data.toFixed(1)} s, other ${p.other.toFixed(1)} s; ` +
+        `IW NLL ${Math.round(r.nllDecodedPerSec ?? 0)} decoded/s beside ${Math.round(r.trainSamplesPerSec)} training samples/s`,
+    );
+    out.push(r);
+  }
+  return out;
+}
+
+export async function runBench(opts: { steps?: number; quick?: boolean; onlyTimeToResult?: boolean; log?: (message: string) => void } = {}): Promise<BenchResult> {
   const log = opts.log ?? (() => {});
   const quick = !!opts.quick;
   const steps = opts.steps ?? (quick ? 60 : 300);
@@ -88,6 +111,10 @@ export async function runBench(opts: { steps?: number; quick?: boolean; log?: (m
   const home = mkdtempSync(path.join(os.tmpdir(), 'vae-bench-'));
   const service = new WorkbenchService({ host: 'cli', dataHome: home, concurrency: 2 });
   try {
+    const machine = () => ({ cpus: os.cpus().length, model: os.cpus()[0]?.model ?? '?', loadavg: os.loadavg(), node: process.versions.node, platform: `${process.platform}-${process.arch}` });
+    const timeToResult = await benchTimeToResult(service, quick, log);
+    if (opts.onlyTimeToResult)
+      return { machine: machine(), reference: REFERENCE_CONFIG, backends: {}, hostEventLoopLagMs: { p50: 0, p99: 0, max: 0 }, concurrency: { one: 0, two: 0, twoPerRun: [], ratio: 0, backend: '' }, stepSplitMs: null, store: null, timeToResult };
     const backends: string[] = ['wasm', 'cpu'];
     if (probeTfjsNode().available) backends.unshift('tensorflow');
     const results: Record<string, BackendBench> = {};
@@ -144,13 +171,14 @@ export async function runBench(opts: { steps?: number; quick?: boolean; log?: (m
     }
 
     return {
-      machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model ?? '?', loadavg: os.loadavg(), node: process.versions.node, platform: `${process.platform}-${process.arch}` },
+      machine: machine(),
       reference: REFERENCE_CONFIG,
       backends: results,
       hostEventLoopLagMs: hostLag,
       concurrency: { one, two: twoTotal, twoPerRun: two.samplesPerSec, ratio: one > 0 ? twoTotal / one : 0, backend: concBackend },
       stepSplitMs,
       store,
+      timeToResult,
     };
   } finally {
     await service.close();

@@ -57,6 +57,8 @@ export interface TrainingContext {
   backend: string;
   resumeFrom?: { dir: string; step: number; epoch: number; restoreOptimizer: boolean };
   emit: (event: TrainerEvent) => void;
+  /** Wall time the host process spent before the run began (process start, tfjs init), ms; reported as perf/time/startup. */
+  startupMs?: number;
   /** Set when the parent asked to cancel; the loop checks it between steps. */
   signal: AbortSignal;
 }

@@ -41,6 +41,7 @@ async function run(command: Extract<TrainerCommand, { type: 'start' }>): Promise
       resumeFrom: command.resumeFrom,
       emit: send,
       signal: abort.signal,
+      startupMs: process.uptime() * 1000,
     });
     // Peak resident memory of this trainer process (maxRSS is in kilobytes), recorded with the run.
     const peakRssMB = process.resourceUsage().maxRSS / 1024;

@@ -21,6 +21,8 @@ import { createOptimizer, exportOptimizerState, importOptimizerState, optimizerS
 import { decodeMeans } from '../vae/sampling';
 import { deriveSeed, mulberry32, seededPermutation, SEED_STREAM } from '../vae/seeds';
 import type { FinalStatus, TrainerEvent, TrainingContext } from './messages';
+import { EtaModel, planRun } from './eta';
+import { PhaseClock } from './phase-clock';
 import { imageArtifact, jsonArtifact, modelSnapshots } from './snapshots';
 
 export interface TrainingResult {
@@ -35,11 +37,13 @@ export const PROGRESS_INTERVAL_MS = 250;
 /** Let the event loop run (cancel messages, timers) at least this often. */
 const YIELD_INTERVAL_MS = 20;
 /**
- * The importance-sampled -log p(x) costs examples x k decoder passes, so it is estimated on the first
- * floor(budget / k) test examples: at intermediate evaluations ...
+ * The importance-sampled -log p(x) costs examples x k decoder passes. During training it is a cheap
+ * progress signal: k = min(eval.iwSamples, NLL_K_INTERMEDIATE) on the first floor(budget / k) test
+ * examples (a fixed subset: 100 examples at k = 50) ...
  */
-export const NLL_SAMPLE_BUDGET_INTERMEDIATE = 50_000;
-/** ... and at the end of the run (k = 500: 100 and 1000 examples). */
+export const NLL_SAMPLE_BUDGET_INTERMEDIATE = 5_000;
+export const NLL_K_INTERMEDIATE = 50;
+/** ... and at the end of the run the full estimate: k = eval.iwSamples on floor(budget / k) examples (k = 500: 1000). */
 export const NLL_SAMPLE_BUDGET_FINAL = 500_000;
 /** Real and generated images used for the Frechet distance. */
 export const FID_EXAMPLES = 2000;
@@ -147,6 +151,9 @@ export async function runTraining(ctx: TrainingContext): Promise<TrainingResult>
   let lastYield = Date.now();
   let trainTimeMs = 0;
   let trainSamples = 0;
+  const clock = new PhaseClock(ctx.startupMs ?? 0);
+  let stepsRun = 0;
+  let finalNllRate = NaN;
 
   const emit = (event: TrainerEvent) => ctx.emit(event);
   const log = (level: 'info' | 'warn' | 'error', message: string) => emit({ type: 'log', level, message });
@@ -166,6 +173,7 @@ export async function runTraining(ctx: TrainingContext): Promise<TrainingResult>
 
   try {
     if (ctx.signal.aborted) throw new Cancelled();
+    clock.enter('data');
     const dataset = await loadDataset(config.data, {
       dataHome: ctx.dataHome,
       seed: config.seed,
@@ -195,8 +203,26 @@ export async function runTraining(ctx: TrainingContext): Promise<TrainingResult>
       log('info', `resumed from ${ctx.resumeFrom.dir} at epoch ${startEpoch}, step ${step}${ctx.resumeFrom.restoreOptimizer ? ' with optimizer state' : ''}`);
     }
     emit({ type: 'started', backend: ctx.backend, totalSteps, totalEpochs });
+    clock.enter('train');
 
     const evalBatch = Math.max(B, 256);
+    const nllKAt = (isFinal: boolean) => (isFinal ? config.eval.iwSamples : Math.min(config.eval.iwSamples, NLL_K_INTERMEDIATE));
+    const nllExamplesAt = (isFinal: boolean) =>
+      model!.stochastic && data.test.n > 0 ? Math.min(data.test.n, Math.max(1, Math.floor((isFinal ? NLL_SAMPLE_BUDGET_FINAL : NLL_SAMPLE_BUDGET_INTERMEDIATE) / nllKAt(isFinal)))) : 0;
+    const withFid = config.eval.fid && dataset.descriptor.kind === 'image';
+    const etaModel = new EtaModel(
+      planRun(config, {
+        step,
+        startEpoch,
+        stepsPerEpoch,
+        totalSteps,
+        batchSize: B,
+        evalExamples: data.test.n + (data.val?.n ?? 0),
+        fid: withFid,
+        intermediateNllDecoded: nllExamplesAt(false) * nllKAt(false),
+        finalNllDecoded: nllExamplesAt(true) * nllKAt(true),
+      }),
+    );
     const logEvery = config.training.logEverySteps;
     const klWarmupSteps = config.objective.klWarmupEpochs * stepsPerEpoch;
     const kind = config.model.kind;
@@ -212,9 +238,10 @@ export async function runTraining(ctx: TrainingContext): Promise<TrainingResult>
       if (!force && now - lastProgress < PROGRESS_INTERVAL_MS) return;
       lastProgress = now;
       const sps = trainTimeMs > 0 ? (trainSamples * 1000) / trainTimeMs : 0;
-      const eta = sps > 0 ? ((totalSteps - step) * B) / sps : null;
+      // Everything still to come: steps at the measured wall time per step, evaluations, snapshots, checkpoints.
+      const etaSeconds = etaModel.remainingSeconds(step, stepsRun > 0 ? clock.ms('train') / stepsRun : null);
       // epoch: fractional epochs done (step / steps per epoch), e.g. 2.5 halfway through the third epoch.
-      emit({ type: 'progress', progress: { step, totalSteps, epoch: step / stepsPerEpoch, totalEpochs, samplesPerSec: sps, etaSeconds: eta, phase } });
+      emit({ type: 'progress', progress: { step, totalSteps, epoch: step / stepsPerEpoch, totalEpochs, samplesPerSec: sps, etaSeconds, phase } });
     };
 
     // Running sums on the device since the last log point.
@@ -249,18 +276,20 @@ export async function runTraining(ctx: TrainingContext): Promise<TrainingResult>
         batchSize: evalBatch,
         estimator: config.objective.estimator,
         samples: 1,
-        iwSamples: withNll && model!.stochastic ? config.eval.iwSamples : 0,
-        nllLimit: Math.max(1, Math.floor((isFinal ? NLL_SAMPLE_BUDGET_FINAL : NLL_SAMPLE_BUDGET_INTERMEDIATE) / config.eval.iwSamples)),
+        iwSamples: withNll && model!.stochastic ? nllKAt(isFinal) : 0,
+        nllLimit: Math.max(1, nllExamplesAt(isFinal)),
         seed: deriveSeed(config.seed, SEED_STREAM.eval),
         // conv decoders hold feature maps per row: decode fewer importance samples at once.
         nllRows: config.model.arch === 'conv' ? 1024 : 8192,
-        onBatch: async () => {
+        onBatch: async (fraction) => {
+          etaModel.itemFraction(fraction);
           progress('eval');
           await checkCancel();
         },
       });
 
-    const runEval = async (isFinal: boolean) => {
+    const runEval = (isFinal: boolean) => etaModel.item(isFinal ? 'finalEval' : 'eval', () => clock.during('eval', () => evalPoints(isFinal)));
+    const evalPoints = async (isFinal: boolean) => {
       const time = Date.now();
       const points: MetricPoint[] = [];
       const at = { step, epoch: epoch + 1, time };
@@ -275,6 +304,8 @@ export async function runTraining(ctx: TrainingContext): Promise<TrainingResult>
       }
       if (data.test.n > 0) {
         const t = await evaluate(data.test, isFinal, true);
+        etaModel.observeEval(t);
+        if (isFinal && t.nllMs > 0) finalNllRate = (t.nllDecoded * 1000) / t.nllMs;
         points.push({ name: 'test/loss', ...at, value: t.loss }, { name: 'test/recon', ...at, value: t.recon });
         if (model!.stochastic) {
           points.push({ name: 'test/kl', ...at, value: t.kl }, { name: 'test/activeUnits', ...at, value: t.activeUnits });
@@ -283,12 +314,14 @@ export async function runTraining(ctx: TrainingContext): Promise<TrainingResult>
           lastKlEpoch = epoch;
         }
         if (t.nllExamples > 0 && t.nllExamples < data.test.n && (isFinal || epoch === startEpoch))
-          log('info', `test/nll ${isFinal ? 'at the end' : 'during training'}: estimated on the first ${t.nllExamples} of ${data.test.n} test examples with k = ${config.eval.iwSamples}`);
+          log('info', `test/nll ${isFinal ? 'at the end' : 'during training'}: estimated on the first ${t.nllExamples} of ${data.test.n} test examples with k = ${nllKAt(isFinal)}`);
       }
       emitMetrics(points);
     };
 
-    const saveCheckpoint = async (tag: 'interval' | 'best' | 'last', metrics: Record<string, number>) => {
+    const saveCheckpoint = (tag: 'interval' | 'best' | 'last', metrics: Record<string, number>) =>
+      etaModel.item('checkpoint', () => clock.during('checkpoints', () => writeCheckpoint(tag, metrics)));
+    const writeCheckpoint = async (tag: 'interval' | 'best' | 'last', metrics: Record<string, number>) => {
       progress('snapshot', true);
       const root = path.join(ctx.runDir, 'checkpoints');
       const dir = path.join(root, tag === 'interval' ? `epoch-${epoch + 1}` : tag);
@@ -315,7 +348,8 @@ export async function runTraining(ctx: TrainingContext): Promise<TrainingResult>
     let lastIntervalEpoch = -1;
     const intervalDue = () => config.checkpoints.everyEpochs > 0 && (epoch + 1) % config.checkpoints.everyEpochs === 0 && lastIntervalEpoch !== epoch;
 
-    const runSnapshots = () => {
+    const runSnapshots = () => etaModel.item('snapshots', () => clock.duringSync('snapshots', writeSnapshots));
+    const writeSnapshots = () => {
       progress('snapshot', true);
       for (const a of modelSnapshots(model!, data.test, {
         shape,
@@ -389,6 +423,7 @@ export async function runTraining(ctx: TrainingContext): Promise<TrainingResult>
           trainStep(xb, stepSeed, config.objective.beta * warm);
           xb.dispose();
           step++;
+          stepsRun++;
           pending++;
           if (pending >= logEvery) flushLog();
           const dt = performance.now() - t0;
@@ -408,7 +443,7 @@ export async function runTraining(ctx: TrainingContext): Promise<TrainingResult>
         log('info', `epoch ${epoch + 1}: ${epochSamples} samples in ${((Date.now() - epochStart) / 1000).toFixed(1)} s (${epochSps.toFixed(0)} samples/s in steps)`);
         const isLast = epoch === totalEpochs - 1 || reachedMax;
         if (!isLast && (epoch + 1) % config.eval.everyEpochs === 0) await runEval(false);
-        if (!isLast && (epoch + 1) % config.snapshots.everyEpochs === 0) runSnapshots();
+        if (!isLast && (epoch + 1) % config.snapshots.everyEpochs === 0) await runSnapshots();
         // The last epoch's interval checkpoint is written after the final evaluation (so it carries its metrics).
         if (!isLast && intervalDue()) await saveCheckpoint('interval', {});
         const patience = config.training.earlyStoppingPatience;
@@ -426,10 +461,11 @@ export async function runTraining(ctx: TrainingContext): Promise<TrainingResult>
 
     // The end: evaluation, FID, snapshots and the last checkpoint.
     await runEval(true);
-    if (config.eval.fid && dataset.descriptor.kind === 'image') await computeFid();
-    runSnapshots();
+    if (withFid) await etaModel.item('fid', () => clock.during('fid', computeFid));
+    await runSnapshots();
     if (intervalDue()) await saveCheckpoint('interval', {});
     await saveCheckpoint('last', {});
+    emitMetrics(perfPoints(clock, finalNllRate, { step, epoch: epoch + 1, time: Date.now() }));
     if (stoppedEarly) log('info', `stopped early after epoch ${epoch + 1}`);
     return { status: 'completed', final, samplesPerSec };
 
@@ -451,7 +487,10 @@ export async function runTraining(ctx: TrainingContext): Promise<TrainingResult>
           cacheDir: path.join(ctx.dataHome, 'fid-cache'),
           seed: config.seed,
           signal: ctx.signal,
-          onProgress: () => progress('eval'),
+          onProgress: (fraction) => {
+            etaModel.itemFraction(fraction);
+            progress('eval');
+          },
         });
         emitMetrics([{ name: 'test/fid', step, epoch: epoch + 1, time: Date.now(), value }]);
       } catch (err) {
@@ -473,6 +512,13 @@ export async function runTraining(ctx: TrainingContext): Promise<TrainingResult>
     model?.dispose();
     optimizer?.dispose();
   }
+}
+
+/** Where the run's time went (perf/time/<phase>, seconds) and the final -log p(x)'s decoder passes per second. */
+function perfPoints(clock: PhaseClock, nllDecodedPerSec: number, at: { step: number; epoch: number; time: number }): MetricPoint[] {
+  const points: MetricPoint[] = Object.entries(clock.seconds()).map(([phase, value]) => ({ name: `perf/time/${phase}`, ...at, value }));
+  if (Number.isFinite(nllDecodedPerSec)) points.push({ name: 'perf/evalNllDecodedPerSec', ...at, value: nllDecodedPerSec });
+  return points;
 }
 
 /** model.kind = 'gmm': EM on the training split, exact test log-likelihood, samples. */

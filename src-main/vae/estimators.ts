@@ -2,7 +2,7 @@
 // plain reconstruction loss of (denoising) autoencoders. Everything is per example, in nats; the
 // reparameterization noise is made in-graph by tf.randomNormal with an explicit seed.
 import * as tf from '@tensorflow/tfjs';
-import { logLikelihood } from './likelihood';
+import { logLikelihood, logLikelihoodSamples } from './likelihood';
 import type { EncoderOutput, LatentModel } from './types';
 
 const LOG_2PI = Math.log(2 * Math.PI);
@@ -103,15 +103,22 @@ export interface ImportanceTerms {
   logQz: tf.Tensor2D;
 }
 
-/** The pieces of the importance weights w_s = p(x|z_s) p(z_s) / q(z_s|x) for k samples per example. */
+/**
+ * The pieces of the importance weights w_s = p(x|z_s) p(z_s) / q(z_s|x) for k samples per example.
+ * The k draws per example are one [k * n, D] batch (the same noise as reparameterize's) decoded in one
+ * pass; mu, sigma and x are broadcast over the samples instead of repeated.
+ */
 export function importanceTerms(model: LatentModel, input: tf.Tensor2D, target: tf.Tensor2D, k: number, seed: number): ImportanceTerms {
   return tf.tidy(() => {
     const enc = model.encode(input);
-    const n = input.shape[0];
-    const { z, eps, logvar } = reparameterize(enc, k, seed);
-    const logPxGivenZ = tf.reshape(logLikelihood(tileRows(target, k), model.decode(z)), [k, n]) as tf.Tensor2D;
+    if (!enc.logvar) throw new Error('importance weights need a stochastic encoder');
+    const [n, D] = enc.mu.shape;
+    const eps = tf.reshape(tf.randomNormal([k * n, D], 0, 1, 'float32', seed), [k, n, D]);
+    const z = tf.reshape(tf.add(enc.mu, tf.mul(tf.exp(tf.mul(0.5, enc.logvar)), eps)), [k * n, D]) as tf.Tensor2D;
+    const logPxGivenZ = logLikelihoodSamples(target, model.decode(z), k);
     const logPz = tf.reshape(logStandardNormal(z), [k, n]) as tf.Tensor2D;
-    const logQz = tf.reshape(logDiagonalNormalFromEps(eps, logvar), [k, n]) as tf.Tensor2D;
+    // log q(z|x) = -1/2 sum_j (eps_j^2 + logvar_j + log 2 pi), the logvar sum shared by the k samples.
+    const logQz = tf.mul(-0.5, tf.add(tf.sum(tf.square(eps), 2), tf.add(tf.sum(enc.logvar, 1), D * LOG_2PI))) as tf.Tensor2D;
     return { logPxGivenZ, logPz, logQz };
   });
 }

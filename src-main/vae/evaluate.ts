@@ -38,6 +38,10 @@ export interface EvalResult {
   /** KL per latent dimension averaged over the data (empty for deterministic models). */
   klPerDim: number[];
   activeUnits: number;
+  /** Wall time of the ELBO pass and of the -log p(x) estimate, ms; decoder passes the latter made. */
+  elboMs: number;
+  nllMs: number;
+  nllDecoded: number;
 }
 
 function rows(x: Float32Array, d: number, start: number, end: number): tf.Tensor2D {
@@ -60,6 +64,8 @@ export async function evaluateSplit(model: LatentModel, x: Float32Array, n: numb
   let klSum = tf.scalar(0);
   let klDimSum: tf.Tensor1D = tf.zeros([model.latentDim]);
   let nllSum = tf.scalar(0);
+  const t0 = performance.now();
+  let t1 = t0;
   try {
     for (let start = 0, b = 0; start < n; start += bs, b++) {
       const end = Math.min(n, start + bs);
@@ -83,6 +89,7 @@ export async function evaluateSplit(model: LatentModel, x: Float32Array, n: numb
       klDimSum = next.kd as tf.Tensor1D;
       await opts.onBatch?.(end / totalWork);
     }
+    t1 = performance.now();
     for (let start = 0, b = 0; start < nllN; start += nllBatch, b++) {
       const end = Math.min(nllN, start + nllBatch);
       const next = tf.tidy(() => {
@@ -98,6 +105,7 @@ export async function evaluateSplit(model: LatentModel, x: Float32Array, n: numb
     const kl = klSum.dataSync()[0]! / n;
     const klPerDim = model.stochastic ? Array.from(klDimSum.dataSync(), (v) => v / n) : [];
     const nll = nllN > 0 ? nllSum.dataSync()[0]! / nllN : NaN;
+    const t2 = performance.now();
     return {
       n,
       loss: recon + kl,
@@ -107,6 +115,9 @@ export async function evaluateSplit(model: LatentModel, x: Float32Array, n: numb
       nllExamples: nllN,
       klPerDim,
       activeUnits: klPerDim.filter((v) => v > ACTIVE_UNIT_THRESHOLD).length,
+      elboMs: t1 - t0,
+      nllMs: t2 - t1,
+      nllDecoded: nllN * opts.iwSamples,
     };
   } finally {
     reconSum.dispose();

@@ -29,6 +29,21 @@ export function logLikelihood(x: tf.Tensor2D, out: DecoderOutput): tf.Tensor1D {
   });
 }
 
+/**
+ * log p(x_i|z_si) for k samples per example without repeating x: `out` holds k * n rows, sample-major
+ * (row s*n + i decodes sample s of example i); x is [n, d]. The decoder's output is viewed as [k, n, d]
+ * and x broadcast over the samples (tiling x costs more than the likelihood itself on wasm). [k, n].
+ */
+export function logLikelihoodSamples(x: tf.Tensor2D, out: DecoderOutput, k: number): tf.Tensor2D {
+  return tf.tidy(() => {
+    const [n, d] = x.shape;
+    const params = tf.reshape(out.params, [k, n, d]);
+    if (out.kind === 'bernoulli') return tf.neg(tf.sum(bceWithLogits(params, x), 2)) as tf.Tensor2D;
+    const logSigma = out.logSigma.shape[0] === 1 || out.logSigma.rank === 1 ? out.logSigma : tf.reshape(out.logSigma, [k, n, d]);
+    return tf.sum(gaussianLogDensity(x, params, logSigma), 2) as tf.Tensor2D;
+  });
+}
+
 /** The decoder's mean image in data space (sigmoid of logits for bernoulli). */
 export function decoderMean(out: DecoderOutput): tf.Tensor2D {
   return tf.tidy(() => (out.kind === 'bernoulli' ? tf.sigmoid(out.params) : tf.clone(out.params)) as tf.Tensor2D);

@@ -10,7 +10,7 @@ import { LIMITS } from '@shared/limits';
 import { checkKeyPath, ConfigError, setByPath } from '@shared/run-config';
 import { writeFileAtomic } from '../../store/atomic-file';
 import { APP_VERSION, WorkbenchService, toApiError } from '../../api/service';
-import { ProgressLine } from './progress-line';
+import { ProgressLine, formatEpoch, runFraction } from './progress-line';
 
 const HELP = `VAE Workbench ${APP_VERSION} — train, compare and export variational autoencoders
 
@@ -34,7 +34,9 @@ Commands:
   datasets [--json]                     the datasets the registry knows
   datasets download <id>                fetch mnist-full, fashion-mnist or cifar10 into the data home (SHA-256 checked)
   presets [--json]                      the built-in configurations (use with train --preset)
-  bench [--json] [--steps N]            training speed on every available backend, and the store benchmark
+  bench [--json] [--steps N] [--quick] [--time-to-result]
+                                        time to result of the reference experiment, training speed on every
+                                        available backend, and the store benchmark (--time-to-result: only the first)
   sweep --config sweep.json --on slurm [--partition P] [--time T] [--cpus N] [--mem M] [--gpus G] [--dir SHARED_DIR] [--wait]
                                         submit a grid ({config, axes}) as one Slurm job array; results come home by sync
   sweep --config sweep.json --on k8s --dry-run [--image I] [--namespace NS]   the same sweep as a Kubernetes Indexed Job (YAML)
@@ -104,11 +106,14 @@ function finalSummary(run: RunSummary, samplesPerSec: number) {
 async function follow(service: WorkbenchService, runId: number, json: boolean): Promise<number> {
   const progress = new ProgressLine(process.stderr);
   let samplesPerSec = 0;
+  const t0 = Date.now();
   const off = service.onEvent((e) => {
     if (e.event === 'run.progress' && e.payload.runId === runId) {
       const p = e.payload;
       samplesPerSec = p.samplesPerSec || samplesPerSec;
-      progress.update(p.step, p.totalSteps, `epoch ${p.epoch}/${p.totalEpochs} ${p.phase} ${Math.round(p.samplesPerSec)} samples/s`, p.etaSeconds);
+      // The bar is the fraction of the run's wall time (training, evaluation, snapshots, checkpoints).
+      const fraction = runFraction((Date.now() - t0) / 1000, p.etaSeconds, p.step, p.totalSteps);
+      progress.update(Math.round(fraction * 1000), 1000, `epoch ${formatEpoch(p.epoch)}/${p.totalEpochs} ${p.phase} ${Math.round(p.samplesPerSec)} samples/s`, p.etaSeconds);
     } else if (e.event === 'run.log' && e.payload.runId === runId && e.payload.level !== 'info') {
       progress.message(`${e.payload.level}: ${e.payload.message}`);
     } else if (e.event === 'run.metrics' && e.payload.runId === runId) {
@@ -360,9 +365,14 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'bench': {
-      const { values } = parse({ steps: { type: 'string' }, quick: { type: 'boolean' } });
+      const { values } = parse({ steps: { type: 'string' }, quick: { type: 'boolean' }, 'time-to-result': { type: 'boolean' } });
       const { runBench } = await import('../../bench/bench');
-      const result = await runBench({ steps: values.steps ? Number(values.steps) : undefined, quick: !!values.quick, log: (m: string) => process.stderr.write(m + '\n') });
+      const result = await runBench({
+        steps: values.steps ? Number(values.steps) : undefined,
+        quick: !!values.quick,
+        onlyTimeToResult: !!values['time-to-result'],
+        log: (m: string) => process.stderr.write(m + '\n'),
+      });
       out(values.json ? JSON.stringify(result) : JSON.stringify(result, null, 2));
       return 0;
     }

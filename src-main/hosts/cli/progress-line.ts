@@ -39,3 +39,20 @@ export function formatDuration(seconds: number): string {
   if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
   return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }
+
+/** Epochs as a person writes them: whole numbers as is, else one decimal, never rounded up to the next epoch (3.4, not 3.4285714). */
+export function formatEpoch(epoch: number): string {
+  if (!Number.isFinite(epoch)) return '-';
+  if (Number.isInteger(epoch)) return String(epoch);
+  return (Math.floor(epoch * 10) / 10).toFixed(1);
+}
+
+/**
+ * How far along a run is, as a fraction of its whole wall time: elapsed / (elapsed + ETA), the ETA
+ * counting evaluation, snapshots and checkpoints too. Before the trainer knows an ETA: the fraction of
+ * steps, scaled down, so the bar never runs ahead of the time left.
+ */
+export function runFraction(elapsedSeconds: number, etaSeconds: number | null, step: number, totalSteps: number): number {
+  if (etaSeconds !== null && Number.isFinite(etaSeconds) && elapsedSeconds + etaSeconds > 0) return Math.min(1, elapsedSeconds / (elapsedSeconds + etaSeconds));
+  return totalSteps > 0 ? Math.min(1, step / totalSteps) * 0.5 : 0;
+}

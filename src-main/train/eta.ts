@@ -1,0 +1,120 @@
+// The time left in a run, for the progress bar: the training steps still to run plus every evaluation,
+// snapshot and checkpoint still to come (the final -log p(x) with its large sample budget often costs
+// more than the training). Costs are measured as the run goes; before the first measurement of a kind
+// they are estimated from the training speed (priors below, measured on the reference run).
+import type { RunConfig } from '../api/run-config';
+
+export type WorkItem = 'eval' | 'finalEval' | 'fid' | 'snapshots' | 'checkpoint';
+const ITEMS: WorkItem[] = ['eval', 'finalEval', 'fid', 'snapshots', 'checkpoint'];
+
+/** Priors, in training-sample times (measured on the reference run): an ELBO forward pass per example, one decoder pass of the IW NLL, ... */
+const ELBO_PER_EXAMPLE = 0.35;
+const NLL_PER_DECODED = 0.3;
+/** ... one round of snapshots, one checkpoint, the Frechet distance (2 x 2,000 images through the feature classifier). */
+const SNAPSHOT_SAMPLES = 300;
+const CHECKPOINT_SAMPLES = 100;
+const FID_SAMPLES = 6000;
+
+export interface EtaPlan {
+  totalSteps: number;
+  batchSize: number;
+  /** How many of each work item the run will do from here on. */
+  planned: Record<WorkItem, number>;
+  /** Examples an evaluation runs the ELBO over (test + validation). */
+  evalExamples: number;
+  /** Decoder passes of the intermediate and of the final -log p(x). */
+  intermediateNllDecoded: number;
+  finalNllDecoded: number;
+}
+
+/** The plan of a run that starts (or resumes) at `step` in `startEpoch`. */
+export function planRun(
+  config: RunConfig,
+  o: { step: number; startEpoch: number; stepsPerEpoch: number; totalSteps: number; batchSize: number; evalExamples: number; fid: boolean; intermediateNllDecoded: number; finalNllDecoded: number },
+): EtaPlan {
+  const epochsLeft = Math.max(1, Math.min(config.training.epochs - o.startEpoch, Math.ceil((o.totalSteps - o.step) / o.stepsPerEpoch)));
+  const planned: Record<WorkItem, number> = { eval: 0, finalEval: 1, fid: o.fid ? 1 : 0, snapshots: 1, checkpoint: 1 };
+  const every = config.checkpoints.everyEpochs;
+  for (let e = o.startEpoch; e < o.startEpoch + epochsLeft; e++) {
+    const last = e === o.startEpoch + epochsLeft - 1;
+    if (every > 0 && (e + 1) % every === 0) planned.checkpoint++;
+    if (last) continue;
+    if ((e + 1) % config.eval.everyEpochs === 0) planned.eval++;
+    if ((e + 1) % config.snapshots.everyEpochs === 0) planned.snapshots++;
+  }
+  return { totalSteps: o.totalSteps, batchSize: o.batchSize, planned, evalExamples: o.evalExamples, intermediateNllDecoded: o.intermediateNllDecoded, finalNllDecoded: o.finalNllDecoded };
+}
+
+export class EtaModel {
+  private readonly done = new Map<WorkItem, number>();
+  private readonly spentMs = new Map<WorkItem, number>();
+  private running: { item: WorkItem; since: number; fraction: number } | null = null;
+  private elboMsPerExample: number | null = null;
+  private nllMsPerDecoded: number | null = null;
+
+  constructor(private readonly plan: EtaPlan, private readonly now: () => number = () => performance.now()) {}
+
+  /** Run fn as one work item, timed. An item inside another (a best checkpoint inside an evaluation) counts as part of it. */
+  async item<T>(item: WorkItem, fn: () => T | Promise<T>): Promise<T> {
+    if (this.running) return await fn();
+    this.running = { item, since: this.now(), fraction: 0 };
+    try {
+      return await fn();
+    } finally {
+      const ms = this.now() - this.running!.since;
+      this.running = null;
+      this.done.set(item, (this.done.get(item) ?? 0) + 1);
+      this.spentMs.set(item, (this.spentMs.get(item) ?? 0) + ms);
+    }
+  }
+
+  /** How much of the running item is done (an evaluation reports it batch by batch). */
+  itemFraction(fraction: number): void {
+    if (this.running && Number.isFinite(fraction)) this.running.fraction = Math.min(1, Math.max(0, fraction));
+  }
+
+  /** What an evaluation measured: the rates the final evaluation is predicted from. */
+  observeEval(r: { n: number; elboMs: number; nllMs: number; nllDecoded: number }): void {
+    if (r.n > 0 && r.elboMs > 0) this.elboMsPerExample = r.elboMs / r.n;
+    if (r.nllDecoded >= 1000 && r.nllMs > 0) this.nllMsPerDecoded = r.nllMs / r.nllDecoded;
+  }
+
+  /** Milliseconds one item of this kind is expected to take, given the training time per sample. */
+  estimateMs(item: WorkItem, msPerSample: number): number {
+    const n = this.done.get(item) ?? 0;
+    if (n > 0 && item !== 'finalEval') return this.spentMs.get(item)! / n;
+    const elbo = this.plan.evalExamples * (this.elboMsPerExample ?? ELBO_PER_EXAMPLE * msPerSample);
+    const nll = (decoded: number) => decoded * (this.nllMsPerDecoded ?? NLL_PER_DECODED * msPerSample);
+    switch (item) {
+      case 'eval':
+        return elbo + nll(this.plan.intermediateNllDecoded);
+      case 'finalEval':
+        return elbo + nll(this.plan.finalNllDecoded);
+      case 'fid':
+        return FID_SAMPLES * msPerSample;
+      case 'snapshots':
+        return SNAPSHOT_SAMPLES * msPerSample;
+      case 'checkpoint':
+        return CHECKPOINT_SAMPLES * msPerSample;
+    }
+  }
+
+  /** Seconds left, or null before the training speed is known. */
+  remainingSeconds(step: number, msPerStep: number | null): number | null {
+    if (msPerStep === null || !Number.isFinite(msPerStep) || msPerStep <= 0) return null;
+    const msPerSample = msPerStep / this.plan.batchSize;
+    let ms = Math.max(0, this.plan.totalSteps - step) * msPerStep;
+    for (const item of ITEMS) {
+      const left = this.plan.planned[item] - (this.done.get(item) ?? 0) - (this.running?.item === item ? 1 : 0);
+      if (left > 0) ms += left * this.estimateMs(item, msPerSample);
+    }
+    if (this.running) {
+      // The running item: from its own progress once it has some (its rate so far), else from the estimate.
+      const { fraction } = this.running;
+      const elapsed = this.now() - this.running.since;
+      const est = this.estimateMs(this.running.item, msPerSample);
+      ms += fraction >= 0.05 && elapsed >= 200 ? (elapsed * (1 - fraction)) / fraction : Math.max(0.02 * est, est - elapsed);
+    }
+    return ms / 1000;
+  }
+}

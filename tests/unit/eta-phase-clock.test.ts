@@ -1,0 +1,137 @@
+// The time-left estimate and the phase clock with a fake clock: the plan of a run (how many
+// evaluations, snapshots and checkpoints are still to come), an ETA that counts them, and a simulated
+// reference run whose ETA stays within 25 % of the real time left from 10 % on. Plus the CLI's epoch label.
+import { describe, expect, it } from 'vitest';
+import { parseRunConfig } from '../../src-main/api/run-config';
+import { formatEpoch, runFraction } from '../../src-main/hosts/cli/progress-line';
+import { EtaModel, planRun } from '../../src-main/train/eta';
+import { PhaseClock } from '../../src-main/train/phase-clock';
+
+const reference = parseRunConfig({
+  model: { kind: 'vae', hidden: [400], latentDim: 20 },
+  training: { batchSize: 128, epochs: 10 },
+});
+const plan = (config = reference, step = 0) =>
+  planRun(config, { step, startEpoch: 0, stepsPerEpoch: 63, totalSteps: 630, batchSize: 128, evalExamples: 2000, fid: true, intermediateNllDecoded: 5000, finalNllDecoded: 500_000 });
+
+describe('planRun', () => {
+  it('counts the evaluations, snapshots and checkpoints of the reference run', () => {
+    // 9 intermediate epoch ends; the last epoch's work is the final evaluation, snapshot and checkpoints.
+    expect(plan().planned).toEqual({ eval: 9, finalEval: 1, fid: 1, snapshots: 10, checkpoint: 11 });
+    const sparse = parseRunConfig({ ...reference, eval: { everyEpochs: 5, fid: false }, snapshots: { everyEpochs: 100 }, checkpoints: { everyEpochs: 0 } });
+    expect(plan(sparse).planned).toEqual({ eval: 1, finalEval: 1, fid: 1, snapshots: 1, checkpoint: 1 });
+  });
+});
+
+describe('EtaModel', () => {
+  it('is null before the step time is known and counts the final -log p(x) at the measured rate', async () => {
+    let now = 0;
+    const eta = new EtaModel(plan(), () => now);
+    expect(eta.remainingSeconds(0, null)).toBeNull();
+    const trainOnly = 630 * 20; // ms at 20 ms a step
+    const before = eta.remainingSeconds(0, 20)! * 1000;
+    expect(before).toBeGreaterThan(trainOnly * 1.5); // the prior already counts a large final evaluation
+    // One intermediate evaluation measured: 2000 ELBO examples in 100 ms, 5000 decoded samples in 250 ms.
+    await eta.item('eval', () => {
+      eta.observeEval({ n: 2000, elboMs: 100, nllMs: 250, nllDecoded: 5000 });
+      now += 350;
+    });
+    expect(eta.estimateMs('finalEval', 20 / 128)).toBeCloseTo(100 + 500_000 * 0.05, 5);
+    expect(eta.estimateMs('eval', 20 / 128)).toBeCloseTo(350, 5);
+  });
+
+  it('a best checkpoint inside an evaluation is part of it, not an item of its own', async () => {
+    let now = 0;
+    const eta = new EtaModel(plan(), () => now);
+    await eta.item('eval', async () => {
+      await eta.item('checkpoint', () => {
+        now += 40;
+      });
+      now += 60;
+    });
+    expect(eta.estimateMs('eval', 1)).toBe(100);
+    expect(eta.estimateMs('checkpoint', 1)).toBe(100); // still the prior: no checkpoint item completed
+  });
+
+  it('a simulated reference run: the ETA is within 25 % of the real time left from 10 % on (until its last 2 s)', async () => {
+    let now = 0;
+    const eta = new EtaModel(plan(), () => now);
+    const stepMs = 18;
+    const trace: { t: number; eta: number }[] = [];
+    let step = 0;
+    let trainMs = 0;
+    const sample = () => trace.push({ t: now, eta: eta.remainingSeconds(step, step > 0 ? trainMs / step : null) ?? NaN });
+    // Evaluations and the FID report their fraction done (evaluateSplit's onBatch, the feature classifier's fit); the rest do not.
+    const work = async (item: Parameters<EtaModel['item']>[0], ms: number, observe?: () => void) =>
+      eta.item(item, () => {
+        for (let i = 0; i < 10; i++) {
+          now += ms / 10;
+          if (item === 'eval' || item === 'finalEval' || item === 'fid') eta.itemFraction((i + 1) / 10);
+          sample();
+        }
+        observe?.();
+      });
+    for (let e = 0; e < 10; e++) {
+      for (let b = 0; b < 63; b++) {
+        now += stepMs;
+        trainMs += stepMs;
+        step++;
+        sample();
+      }
+      if (e < 9) {
+        await work('eval', 300, () => eta.observeEval({ n: 2000, elboMs: 120, nllMs: 180, nllDecoded: 5000 }));
+        await work('snapshots', 120);
+        await work('checkpoint', 60);
+      }
+    }
+    await work('finalEval', 120 + 500_000 * 0.036, () => eta.observeEval({ n: 2000, elboMs: 120, nllMs: 18_000, nllDecoded: 500_000 }));
+    await work('fid', 900); // ~6,500 training-sample times, as measured with the classifier fit
+    await work('snapshots', 120);
+    await work('checkpoint', 60);
+    await work('checkpoint', 60);
+    const end = now;
+    const errors = trace.filter((p) => p.t >= 0.1 * end && end - p.t > 2000).map((p) => Math.abs(p.eta * 1000 - (end - p.t)) / (end - p.t));
+    expect(errors.length).toBeGreaterThan(500);
+    expect(Math.max(...errors)).toBeLessThan(0.25);
+  });
+});
+
+describe('PhaseClock', () => {
+  it('charges every millisecond to one phase; nested phases to the inner one', async () => {
+    let now = 0;
+    const clock = new PhaseClock(500, () => now);
+    now = 100;
+    clock.enter('data');
+    now = 300;
+    clock.enter('train');
+    now = 1300;
+    await clock.during('eval', async () => {
+      now += 200;
+      await clock.during('checkpoints', () => {
+        now += 50;
+      });
+      now += 100;
+    });
+    now += 10;
+    const s = clock.seconds();
+    expect(s).toMatchObject({ startup: 0.6, data: 0.2, eval: 0.3, checkpoints: 0.05, snapshots: 0, fid: 0 });
+    expect(s.train).toBeCloseTo(1.01, 10);
+    expect(Object.values(s).reduce((a, b) => a + b, 0)).toBeCloseTo(0.5 + now / 1000, 10);
+    expect(clock.count('eval')).toBe(1);
+  });
+});
+
+describe('the CLI progress label', () => {
+  it('prints epochs as a person writes them', () => {
+    expect(formatEpoch(1 / 63)).toBe('0.0');
+    expect(formatEpoch(0.015873015873015872 * 214)).toBe('3.3');
+    expect(formatEpoch(3.4285714)).toBe('3.4');
+    expect(formatEpoch(9.99)).toBe('9.9'); // never rounded up to an epoch not yet done
+    expect(formatEpoch(10)).toBe('10');
+  });
+
+  it('fills the bar by wall time when the ETA is known', () => {
+    expect(runFraction(30, 90, 630, 630)).toBeCloseTo(0.25, 10); // training done, evaluation still to come
+    expect(runFraction(0, null, 63, 630)).toBeCloseTo(0.05, 10);
+  });
+});
