@@ -6,6 +6,8 @@ import type { MetricPoint } from '../api/model-types';
 
 /** Total KL (nats per example) below which the posterior counts as collapsed. */
 export const COLLAPSE_KL = 0.5;
+/** Epochs after which one collapsed-looking evaluation is enough. */
+export const COLLAPSE_MIN_EPOCHS = 3;
 /** Fraction of output dimensions at the σ floor above which the warning is raised. */
 export const SIGMA_FLOOR_FRACTION = 0.5;
 /** Evaluations without a relative improvement of PLATEAU_REL that count as a plateau. */
@@ -32,7 +34,9 @@ export interface HealthChange {
 export class HealthMonitor {
   private readonly active = new Map<HealthCode, boolean>();
   private testKl: number | null = null;
-  private trainKl: number | null = null;
+  /** Consecutive test evaluations that looked collapsed, and the epoch of the latest. */
+  private collapsedEvals = 0;
+  private evalEpoch = 0;
   private units: number | null = null;
   private peakUnits = 0;
   private readonly evalLosses: number[] = [];
@@ -50,13 +54,8 @@ export class HealthMonitor {
       switch (p.name) {
         case 'test/kl':
           this.testKl = p.value;
+          this.evalEpoch = p.epoch;
           touched.add('posterior-collapse');
-          break;
-        case 'train/kl':
-          if (p.epoch >= 1) {
-            this.trainKl = p.value;
-            touched.add('posterior-collapse');
-          }
           break;
         case 'test/activeUnits':
           this.units = p.value;
@@ -81,14 +80,20 @@ export class HealthMonitor {
 
   private checkCollapse(changes: HealthChange[]): void {
     if (!this.subject.stochastic) return;
-    const kl = this.testKl ?? this.trainKl;
+    const kl = this.testKl;
     const klLow = kl !== null && kl < COLLAPSE_KL;
     const D = this.subject.latentDim;
     const unitsLow = this.units !== null && (this.units === 0 || (D >= 2 && this.units <= 1 && this.units < this.peakUnits));
+    const looks = klLow || unitsLow;
+    this.collapsedEvals = looks ? this.collapsedEvals + 1 : 0;
+    // A KL near zero in the first epochs is often a transient (the encoder starts near the prior): raise the
+    // warning when it persists over two evaluations or is still there after COLLAPSE_MIN_EPOCHS epochs.
+    const persistent = this.collapsedEvals >= 2 || this.evalEpoch >= COLLAPSE_MIN_EPOCHS;
     const parts: string[] = [];
-    if (kl !== null) parts.push(`${this.testKl !== null ? 'test' : 'train'} KL ${kl.toFixed(2)} nats`);
+    if (kl !== null) parts.push(`test KL ${kl.toFixed(2)} nats`);
     if (this.units !== null) parts.push(`${this.units} of ${D} units active (KL-based)`);
-    this.set(changes, 'posterior-collapse', klLow || unitsLow, parts.join(', '));
+    if (looks && !persistent) return;
+    this.set(changes, 'posterior-collapse', looks, parts.join(', '));
   }
 
   private checkPlateau(changes: HealthChange[]): void {

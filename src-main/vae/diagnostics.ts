@@ -116,3 +116,29 @@ export function fractionAtSigmaFloor(model: LatentModel, logSigmaFloor: number):
     return ls.length ? at / ls.length : 0;
   });
 }
+
+/**
+ * How well a latent space separates labelled classes: leave-one-out k-nearest-neighbour accuracy of the
+ * latent means (Euclidean), in [0, 1]; chance is about 1 / classes.
+ */
+export function knnAccuracy(means: Float32Array, labels: ArrayLike<number>, n: number, D: number, k = 5): number {
+  let correct = 0;
+  const dist = new Float64Array(n);
+  const idx = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let u = 0; u < D; u++) s += (means[i * D + u]! - means[j * D + u]!) ** 2;
+      dist[j] = j === i ? Infinity : s;
+      idx[j] = j;
+    }
+    const nearest = Array.from(idx).sort((a, b) => dist[a]! - dist[b]!).slice(0, k);
+    const votes = new Map<number, number>();
+    for (const j of nearest) votes.set(labels[j]!, (votes.get(labels[j]!) ?? 0) + 1);
+    let best = -1;
+    let bestVotes = -1;
+    for (const [label, v] of votes) if (v > bestVotes) [best, bestVotes] = [label, v];
+    if (best === labels[i]) correct++;
+  }
+  return n ? correct / n : NaN;
+}
