@@ -3,8 +3,8 @@
 // with the evaluation's throughput beside the training's (measured in the same run) and how well the
 // progress bar's ETA predicted the real time left.
 import type { WorkbenchService } from '../api/service';
-import type { RunConfigInput } from '../api/run-config';
-import { PRESETS } from '../api/presets';
+import type { RunConfigInput } from '@shared/run-config';
+import { PRESETS } from '@shared/presets';
 
 /** Seconds per phase of one run, as the trainer measured them (startup is process start + tfjs init). */
 export interface PhaseSeconds {

@@ -129,6 +129,7 @@ export const icaSyntheticLoader: DatasetLoader = {
     const train = { x: gen.observations.subarray(0, ICA_TRAIN_STEPS * d), y: null, n: ICA_TRAIN_STEPS };
     const test = { x: gen.observations.subarray(ICA_TRAIN_STEPS * d), y: null, n: ICA_STEPS - ICA_TRAIN_STEPS };
     ctx.onProgress?.(1, 'generated');
-    return { descriptor: descriptor(data.sources, d), d, train, test };
+    const testSources = { values: gen.sources.subarray(ICA_TRAIN_STEPS * data.sources), dim: data.sources };
+    return { descriptor: descriptor(data.sources, d), d, train, test, testSources };
   },
 };

@@ -84,5 +84,5 @@ export async function loadDataset(
     train = { ...train, x: binarizeStatic(train.x, opts.seed) };
     test = { ...test, x: binarizeStatic(test.x, opts.seed + 1) };
   }
-  return { descriptor: full.descriptor, d, train, test };
+  return { descriptor: full.descriptor, d, train, test, ...(full.testSources ? { testSources: full.testSources } : {}) };
 }

@@ -37,6 +37,8 @@ export interface LoadedDataset {
   d: number;
   train: Split;
   test: Split;
+  /** Synthetic data with known latent structure (ica-synthetic): the true sources of the test split, row-aligned (n x dim). */
+  testSources?: { values: Float32Array; dim: number };
 }
 
 export class DatasetError extends ApiError {

@@ -2,7 +2,7 @@
 // snapshot and checkpoint still to come (the final -log p(x) with its large sample budget often costs
 // more than the training). Costs are measured as the run goes; before the first measurement of a kind
 // they are estimated from the training speed (priors below, measured on the reference run).
-import type { RunConfig } from '../api/run-config';
+import type { RunConfig } from '@shared/run-config';
 
 export type WorkItem = 'eval' | 'finalEval' | 'fid' | 'snapshots' | 'checkpoint';
 const ITEMS: WorkItem[] = ['eval', 'finalEval', 'fid', 'snapshots', 'checkpoint'];

@@ -24,6 +24,9 @@ import type { FinalStatus, TrainerEvent, TrainingContext } from './messages';
 import { EtaModel, planRun } from './eta';
 import { PhaseClock } from './phase-clock';
 import { imageArtifact, jsonArtifact, modelSnapshots } from './snapshots';
+import { diagnosticPoints } from './eval-diagnostics';
+import { HealthMonitor, healthLogLine } from './health';
+import { describeGaussianDecoder } from '../api/gaussian-decoder';
 
 export interface TrainingResult {
   status: FinalStatus;
@@ -154,6 +157,7 @@ export async function runTraining(ctx: TrainingContext): Promise<TrainingResult>
   const clock = new PhaseClock(ctx.startupMs ?? 0);
   let stepsRun = 0;
   let finalNllRate = NaN;
+  let health: HealthMonitor | null = null;
 
   const emit = (event: TrainerEvent) => ctx.emit(event);
   const log = (level: 'info' | 'warn' | 'error', message: string) => emit({ type: 'log', level, message });
@@ -162,6 +166,12 @@ export async function runTraining(ctx: TrainingContext): Promise<TrainingResult>
     if (!good.length) return;
     for (const p of good) final[p.name] = p.value;
     emit({ type: 'metrics', points: good });
+    for (const change of health?.observe(good) ?? []) {
+      log(change.active ? 'warn' : 'info', healthLogLine(change));
+      const last = good[good.length - 1]!;
+      final[change.metric] = change.active ? 1 : 0;
+      emit({ type: 'metrics', points: [{ name: change.metric, step: last.step, epoch: last.epoch, time: last.time, value: final[change.metric]! }] });
+    }
   };
   const checkCancel = async () => {
     if (Date.now() - lastYield >= YIELD_INTERVAL_MS) {
@@ -186,6 +196,8 @@ export async function runTraining(ctx: TrainingContext): Promise<TrainingResult>
     model = new VaeModel(modelSpecFromConfig(config, shape, dataset.descriptor.kind));
     optimizer = createOptimizer(config.optimizer);
     const vars = model.variables();
+    health = new HealthMonitor({ latentDim: model.latentDim, stochastic: model.stochastic });
+    if (config.model.likelihood === 'gaussian') log('info', describeGaussianDecoder(config.model.sigma, data.d));
     log('info', `model: ${config.model.kind}/${config.model.arch}, ${model.parameterCount()} parameters, backend ${ctx.backend}`);
 
     const B = Math.min(config.training.batchSize, data.train.n);
@@ -313,6 +325,7 @@ export async function runTraining(ctx: TrainingContext): Promise<TrainingResult>
           lastKlPerDim = t.klPerDim;
           lastKlEpoch = epoch;
         }
+        points.push(...diagnosticPoints({ model: model!, config, test: data.test, testSources: dataset.testSources, nll: t.nll, nllExamples: t.nllExamples, at }));
         if (t.nllExamples > 0 && t.nllExamples < data.test.n && (isFinal || epoch === startEpoch))
           log('info', `test/nll ${isFinal ? 'at the end' : 'during training'}: estimated on the first ${t.nllExamples} of ${data.test.n} test examples with k = ${nllKAt(isFinal)}`);
       }

@@ -21,7 +21,7 @@ describe('launch presets', () => {
     expect(kw.optimizer).toMatchObject({ name: 'adagrad', learningRate: 0.01 });
     expect(kw.training.batchSize).toBe(100);
     expect(kw.objective.mcSamples).toBe(1);
-    expect(PRESETS.filter((p) => p.id.startsWith('kingma-welling')).map((p) => parseRunConfig(p.config).model.latentDim)).toEqual([3, 5, 10, 20, 200]);
+    expect(PRESETS.filter((p) => p.id.startsWith('kingma-welling-mnist-z')).map((p) => parseRunConfig(p.config).model.latentDim)).toEqual([3, 5, 10, 20, 200]);
 
     const keras = parseRunConfig(findPreset('keras-classic')!.config);
     expect(keras.model).toMatchObject({ hidden: [256], activation: 'relu', latentDim: 2 });
@@ -46,6 +46,11 @@ describe('launch presets', () => {
 
     expect(parseRunConfig(findPreset('beta-vae-4')!.config).objective.beta).toBe(4);
     expect(parseRunConfig(findPreset('dae-mask')!.config).model).toMatchObject({ kind: 'dae', corruption: 'mask', corruptionLevel: 0.3 });
+
+    const sweep = findPreset('kingma-welling-sweep')!;
+    expect(sweep.sweep).toEqual([{ key: 'model.latentDim', values: [3, 5, 10, 20, 200] }]);
+    expect(parseRunConfig(sweep.config).model).toMatchObject({ hidden: [500], activation: 'tanh', initStd: 0.01 });
+    expect(phys.model.sigma).toBe(0.1);
 
     const quick = parseRunConfig(findPreset('quick-test')!.config);
     expect(quick.data).toMatchObject({ trainLimit: 0, testLimit: 500 });

@@ -2,7 +2,7 @@
 // evaluations, snapshots and checkpoints are still to come), an ETA that counts them, and a simulated
 // reference run whose ETA stays within 25 % of the real time left from 10 % on. Plus the CLI's epoch label.
 import { describe, expect, it } from 'vitest';
-import { parseRunConfig } from '../../src-main/api/run-config';
+import { parseRunConfig } from '@shared/run-config';
 import { formatEpoch, runFraction } from '../../src-main/hosts/cli/progress-line';
 import { EtaModel, planRun } from '../../src-main/train/eta';
 import { PhaseClock } from '../../src-main/train/phase-clock';

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { dataSchema, parseRunConfig } from '../../src-main/api/run-config';
+import { dataSchema, parseRunConfig } from '@shared/run-config';
 import { loadDataset } from '../../src-main/data/registry';
 import { initBackend } from '../../src-main/train/backend';
 import { importanceWeightedBound, logDiagonalNormalFromEps, logStandardNormal, reparameterize } from '../../src-main/vae/estimators';

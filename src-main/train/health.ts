@@ -1,0 +1,128 @@
+// The health monitor of one run: fed every metric point the trainer reports, it raises (and clears) the
+// warnings of src-main/api/health-warnings.ts. Pure: no tfjs, no I/O; the training loop turns its changes
+// into a log line and a `health/*` metric point.
+import { HEALTH_WARNINGS, type HealthCode } from '../api/health-warnings';
+import type { MetricPoint } from '@shared/model-types';
+
+/** Total KL (nats per example) below which the posterior counts as collapsed. */
+export const COLLAPSE_KL = 0.5;
+/** Epochs after which one collapsed-looking evaluation is enough. */
+export const COLLAPSE_MIN_EPOCHS = 3;
+/** Fraction of output dimensions at the σ floor above which the warning is raised. */
+export const SIGMA_FLOOR_FRACTION = 0.5;
+/** Evaluations without a relative improvement of PLATEAU_REL that count as a plateau. */
+export const PLATEAU_WINDOW = 5;
+export const PLATEAU_REL = 1e-3;
+/** The training loss diverges when it exceeds its best by this much (nats) and by this fraction. */
+export const DIVERGE_ABS = 5;
+export const DIVERGE_REL = 0.5;
+
+export interface HealthSubject {
+  latentDim: number;
+  /** q(z|x) is stochastic (vae, iwae): the collapse checks apply. */
+  stochastic: boolean;
+}
+
+export interface HealthChange {
+  code: HealthCode;
+  metric: string;
+  active: boolean;
+  /** What was measured, e.g. "test KL 0.29 nats, 1 of 2 units active". */
+  detail: string;
+}
+
+export class HealthMonitor {
+  private readonly active = new Map<HealthCode, boolean>();
+  private testKl: number | null = null;
+  /** Consecutive test evaluations that looked collapsed, and the epoch of the latest. */
+  private collapsedEvals = 0;
+  private evalEpoch = 0;
+  private units: number | null = null;
+  private peakUnits = 0;
+  private readonly evalLosses: number[] = [];
+  private bestTrain = Infinity;
+  private trainPoints = 0;
+
+  constructor(private readonly subject: HealthSubject) {}
+
+  /** Feed metric points; returns the warnings that were raised or cleared by them. */
+  observe(points: readonly MetricPoint[]): HealthChange[] {
+    const changes: HealthChange[] = [];
+    const touched = new Set<HealthCode>();
+    for (const p of points) {
+      if (!Number.isFinite(p.value)) continue;
+      switch (p.name) {
+        case 'test/kl':
+          this.testKl = p.value;
+          this.evalEpoch = p.epoch;
+          touched.add('posterior-collapse');
+          break;
+        case 'test/activeUnits':
+          this.units = p.value;
+          this.peakUnits = Math.max(this.peakUnits, p.value);
+          touched.add('posterior-collapse');
+          break;
+        case 'test/sigmaAtFloor':
+          this.set(changes, 'sigma-at-floor', p.value > SIGMA_FLOOR_FRACTION, `${(100 * p.value).toFixed(0)}% of the decoder σ at its floor`);
+          break;
+        case 'test/loss':
+          this.evalLosses.push(p.value);
+          this.checkPlateau(changes);
+          break;
+        case 'train/loss':
+          this.checkDivergence(changes, p.value);
+          break;
+      }
+    }
+    if (touched.has('posterior-collapse')) this.checkCollapse(changes);
+    return changes;
+  }
+
+  private checkCollapse(changes: HealthChange[]): void {
+    if (!this.subject.stochastic) return;
+    const kl = this.testKl;
+    const klLow = kl !== null && kl < COLLAPSE_KL;
+    const D = this.subject.latentDim;
+    const unitsLow = this.units !== null && (this.units === 0 || (D >= 2 && this.units <= 1 && this.units < this.peakUnits));
+    const looks = klLow || unitsLow;
+    this.collapsedEvals = looks ? this.collapsedEvals + 1 : 0;
+    // A KL near zero in the first epochs is often a transient (the encoder starts near the prior): raise the
+    // warning when it persists over two evaluations or is still there after COLLAPSE_MIN_EPOCHS epochs.
+    const persistent = this.collapsedEvals >= 2 || this.evalEpoch >= COLLAPSE_MIN_EPOCHS;
+    const parts: string[] = [];
+    if (kl !== null) parts.push(`test KL ${kl.toFixed(2)} nats`);
+    if (this.units !== null) parts.push(`${this.units} of ${D} units active (KL-based)`);
+    if (looks && !persistent) return;
+    this.set(changes, 'posterior-collapse', looks, parts.join(', '));
+  }
+
+  private checkPlateau(changes: HealthChange[]): void {
+    const v = this.evalLosses;
+    if (v.length <= PLATEAU_WINDOW) return;
+    const prior = Math.min(...v.slice(0, v.length - PLATEAU_WINDOW));
+    const recent = Math.min(...v.slice(v.length - PLATEAU_WINDOW));
+    const stuck = recent > prior - PLATEAU_REL * Math.abs(prior);
+    this.set(changes, 'plateau', stuck, `best test loss of the last ${PLATEAU_WINDOW} evaluations ${recent.toFixed(3)} against ${prior.toFixed(3)} before`);
+  }
+
+  private checkDivergence(changes: HealthChange[], value: number): void {
+    this.trainPoints++;
+    if (value < this.bestTrain) this.bestTrain = value;
+    if (this.trainPoints < 5) return;
+    const best = this.bestTrain;
+    const up = value > best + DIVERGE_ABS && value > best + DIVERGE_REL * Math.abs(best);
+    this.set(changes, 'divergence', up, `train loss ${value.toFixed(2)} against its best ${best.toFixed(2)}`);
+  }
+
+  private set(changes: HealthChange[], code: HealthCode, on: boolean, detail: string): void {
+    if ((this.active.get(code) ?? false) === on) return;
+    this.active.set(code, on);
+    changes.push({ code, metric: HEALTH_WARNINGS[code].metric, active: on, detail });
+  }
+}
+
+/** The run-log line for a change. */
+export function healthLogLine(change: HealthChange): string {
+  const w = HEALTH_WARNINGS[change.code];
+  return change.active ? `health: ${w.title}: ${change.detail}. ${w.advice}` : `health: ${w.title} cleared (${change.detail})`;
+}

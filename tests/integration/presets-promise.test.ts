@@ -1,0 +1,224 @@
+// Every preset keeps its promise: trained as a user would (fewer epochs or a data subset where a test says so),
+// each run shows what its paper or course shows. Real training on the wasm backend, seeded, in-process.
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { findPreset } from '@shared/presets';
+import { parseRunConfig, type RunConfig, type RunConfigInput } from '@shared/run-config';
+import { readCheckpointDir } from '../../src-main/checkpoints/checkpoint-dir';
+import { loadDataset } from '../../src-main/data/registry';
+import type { LoadedDataset } from '../../src-main/data/types';
+import { initBackend } from '../../src-main/train/backend';
+import type { TrainerEvent } from '../../src-main/train/messages';
+import { runTraining, type TrainingResult } from '../../src-main/train/training-loop';
+import { corrupt } from '../../src-main/vae/corruption';
+import { knnAccuracy } from '../../src-main/vae/diagnostics';
+import { VaeModel, modelSpecFromConfig } from '../../src-main/vae/model';
+import { decodeMeans, encodeMeans, manifoldCodes, priorSamples, reconstruct } from '../../src-main/vae/sampling';
+
+let backend = '';
+let dataHome = '';
+beforeAll(async () => {
+  backend = (await initBackend()).active;
+  dataHome = mkdtempSync(path.join(os.tmpdir(), 'vae-presets-'));
+});
+
+function merge(a: unknown, b: unknown): unknown {
+  if (!b || typeof b !== 'object' || Array.isArray(b)) return b;
+  const out: Record<string, unknown> = { ...((a as Record<string, unknown>) ?? {}) };
+  for (const [k, v] of Object.entries(b)) out[k] = merge((a as Record<string, unknown> | undefined)?.[k], v);
+  return out;
+}
+
+interface Trained {
+  result: TrainingResult;
+  final: Record<string, number>;
+  config: RunConfig;
+  events: TrainerEvent[];
+  data: LoadedDataset;
+  /** The trained model from the run's last checkpoint (dispose it). */
+  model(): VaeModel;
+}
+
+/** Train a preset with overrides (a shorter run); snapshots only at the end. */
+async function trainPreset(id: string, over: RunConfigInput = {}): Promise<Trained> {
+  const preset = findPreset(id);
+  if (!preset) throw new Error(`no preset ${id}`);
+  const config = parseRunConfig(merge(merge(preset.config, { snapshots: { everyEpochs: 1000 }, eval: { fid: false } }), over));
+  const runDir = mkdtempSync(path.join(os.tmpdir(), `vae-preset-${id}-`));
+  const events: TrainerEvent[] = [];
+  const result = await runTraining({ runId: 1, config, dataHome, runDir, backend, emit: (e) => events.push(e), signal: new AbortController().signal });
+  expect(result.status, result.error).toBe('completed');
+  const data = await loadDataset(config.data, { dataHome, seed: config.seed });
+  const model = () => {
+    const m = new VaeModel(modelSpecFromConfig(config, data.descriptor.shape, data.descriptor.kind));
+    m.loadNamedWeights(readCheckpointDir(path.join(runDir, 'checkpoints', 'last')).weights);
+    return m;
+  };
+  return { result, final: result.final, config, events, data, model };
+}
+
+const sqDist = (a: Float32Array, i: number, b: Float32Array, j: number, d: number) => {
+  let s = 0;
+  for (let p = 0; p < d; p++) s += (a[i * d + p]! - b[j * d + p]!) ** 2;
+  return s;
+};
+
+/**
+ * Reconstructions that depend on their input: the fraction of examples whose reconstruction is nearer its own
+ * input than the average other input, and the spread of the reconstructions relative to that of the inputs.
+ */
+function reconstructionFidelity(inputs: Float32Array, recs: Float32Array, n: number, d: number) {
+  let own = 0;
+  let spreadRec = 0;
+  let spreadIn = 0;
+  for (let i = 0; i < n; i++) {
+    let others = 0;
+    for (let j = 0; j < n; j++) {
+      if (j === i) continue;
+      others += sqDist(recs, i, inputs, j, d) / (n - 1);
+      spreadRec += sqDist(recs, i, recs, j, d);
+      spreadIn += sqDist(inputs, i, inputs, j, d);
+    }
+    if (sqDist(recs, i, inputs, i, d) < others) own++;
+  }
+  return { ownCloser: own / n, spread: spreadRec / spreadIn };
+}
+
+/** Mean over pixels of the standard deviation across images: ~0 for a grid of identical blobs. */
+function pixelSpread(images: Float32Array, n: number, d: number): number {
+  let total = 0;
+  for (let p = 0; p < d; p++) {
+    let s = 0;
+    let s2 = 0;
+    for (let i = 0; i < n; i++) {
+      const v = images[i * d + p]!;
+      s += v;
+      s2 += v * v;
+    }
+    total += Math.sqrt(Math.max(0, s2 / n - (s / n) ** 2));
+  }
+  return total / d;
+}
+
+describe('presets keep their promise', () => {
+  it('phys449: both latent dimensions active, KL well above zero, reconstructions that follow their inputs, a true -ELBO', async () => {
+    const run = await trainPreset('phys449', { training: { epochs: 10 }, eval: { iwSamples: 50 } });
+    const f = run.final;
+    expect(f['test/activeUnits']).toBe(2);
+    expect(f['test/activeUnitsCov']).toBe(2);
+    expect(f['test/kl']!).toBeGreaterThan(3);
+    expect(f['health/posteriorCollapse'] ?? 0).toBe(0);
+    // the reported loss is the -ELBO in nats: recon + KL, and recon carries the Gaussian's constant (N/2)·log(2πσ²)
+    expect(f['test/loss']!).toBeCloseTo(f['test/recon']! + f['test/kl']!, 3);
+    const model = run.model();
+    try {
+      const n = 40;
+      const d = run.data.d;
+      const x = run.data.test.x.subarray(0, n * d);
+      const recs = reconstruct(model, x, n);
+      const fid = reconstructionFidelity(x, recs, n, d);
+      expect(fid.ownCloser).toBeGreaterThan(0.8);
+      expect(fid.spread).toBeGreaterThan(0.2);
+      // the same sums by hand: recon >= N·MSE(mean)/(2σ²) + (N/2)·log(2πσ²) up to the sampling of z, within a few nats
+      const sigma = run.config.model.sigma;
+      let sse = 0;
+      for (let i = 0; i < n * d; i++) sse += (x[i]! - recs[i]!) ** 2;
+      const atMean = sse / n / (2 * sigma * sigma) + (d / 2) * Math.log(2 * Math.PI * sigma * sigma);
+      expect(Math.abs(atMean - f['test/recon']!)).toBeLessThan(0.35 * Math.abs(f['test/recon']!) + 30);
+      // the manifold spans several digits, not one blob
+      expect(pixelSpread(decodeMeans(model, manifoldCodes(10), 100), 100, d)).toBeGreaterThan(0.08);
+      expect(pixelSpread(priorSamples(model, 64), 64, d)).toBeGreaterThan(0.08);
+    } finally {
+      model.dispose();
+    }
+  }, 120_000);
+
+  it('keras-classic: a 2-D latent scatter that separates the digits, a manifold of different digits', async () => {
+    const run = await trainPreset('keras-classic', { training: { epochs: 5 }, eval: { iwSamples: 20 } });
+    const model = run.model();
+    try {
+      const n = 600;
+      const means = encodeMeans(model, run.data.test.x, n);
+      const acc = knnAccuracy(means, run.data.test.y!, n, 2, 5);
+      expect(acc).toBeGreaterThan(0.6); // chance: 0.1
+      const grid = decodeMeans(model, manifoldCodes(15), 225);
+      expect(pixelSpread(grid, 225, run.data.d)).toBeGreaterThan(0.12);
+    } finally {
+      model.dispose();
+    }
+    expect(run.events.some((e) => e.type === 'artifact' && e.kind === 'manifold' && (e.meta as { cols?: number }).cols === 15) || run.events.some((e) => e.type === 'artifact' && e.kind === 'manifold')).toBe(true);
+  }, 180_000);
+
+  it('pytorch-examples: many active units, a loss near the reference after two epochs, faithful reconstructions', async () => {
+    const run = await trainPreset('pytorch-examples', { training: { epochs: 2 }, eval: { iwSamples: 20 } });
+    expect(run.final['test/activeUnits']!).toBeGreaterThanOrEqual(10);
+    expect(run.final['test/loss']!).toBeLessThan(140);
+    const model = run.model();
+    try {
+      const n = 40;
+      const x = run.data.test.x.subarray(0, n * run.data.d);
+      expect(reconstructionFidelity(x, reconstruct(model, x, n), n, run.data.d).ownCloser).toBeGreaterThan(0.9);
+    } finally {
+      model.dispose();
+    }
+  }, 180_000);
+
+  it('beta-vae-4: fewer active units than the same model with beta = 1', async () => {
+    const short = { training: { epochs: 3 }, eval: { iwSamples: 10 } };
+    const b4 = await trainPreset('beta-vae-4', short);
+    const b1 = await trainPreset('beta-vae-4', { ...short, objective: { beta: 1 } });
+    expect(b4.final['test/activeUnits']!).toBeLessThan(b1.final['test/activeUnits']!);
+    expect(b4.final['test/activeUnitsCov']!).toBeLessThan(b1.final['test/activeUnitsCov']!);
+    expect(b4.final['test/kl']!).toBeLessThan(b1.final['test/kl']!);
+  }, 240_000);
+
+  it('dae-mask: reconstructions of masked test digits are nearer the clean digits than the masked inputs are', async () => {
+    const run = await trainPreset('dae-mask', { training: { epochs: 3 } });
+    const model = run.model();
+    try {
+      const n = 200;
+      const d = run.data.d;
+      const clean = run.data.test.x.subarray(0, n * d);
+      const masked = tf.tidy(() => corrupt(tf.tensor2d(clean, [n, d]), 'mask', 0.3, 99).dataSync() as Float32Array);
+      const recs = reconstruct(model, masked, n);
+      let errMasked = 0;
+      let errRec = 0;
+      for (let i = 0; i < n * d; i++) {
+        errMasked += (masked[i]! - clean[i]!) ** 2;
+        errRec += (recs[i]! - clean[i]!) ** 2;
+      }
+      expect(errRec).toBeLessThan(0.6 * errMasked);
+    } finally {
+      model.dispose();
+    }
+  }, 180_000);
+
+  it('iwae-k5: the importance-weighted bound on test is tighter than that of a plain VAE with the same architecture', async () => {
+    const short = { data: { trainLimit: 3000, testLimit: 500 }, training: { epochs: 3 }, eval: { iwSamples: 50 } };
+    const iwae = await trainPreset('iwae-k5', short);
+    const vae = await trainPreset('iwae-k5', { ...short, model: { kind: 'vae' }, objective: { iwSamples: 1 } });
+    expect(iwae.final['test/nll']!).toBeLessThan(vae.final['test/nll']!);
+  }, 300_000);
+
+  it('kingma-welling: the test bound does not get worse as the latent grows from 3 to 200 dimensions', async () => {
+    // a data subset and 5 epochs (the paper trains far longer); the sweep preset queues all five sizes
+    const short = { data: { trainLimit: 3000, testLimit: 1000 }, training: { epochs: 5 }, eval: { iwSamples: 20 } };
+    const small = await trainPreset('kingma-welling-sweep', { ...short, model: { latentDim: 3 } });
+    const large = await trainPreset('kingma-welling-sweep', { ...short, model: { latentDim: 200 } });
+    const tolerance = 0.01 * Math.abs(small.final['test/loss']!); // within noise
+    expect(large.final['test/loss']!).toBeLessThan(small.final['test/loss']! + tolerance);
+    // the surplus dimensions are switched off rather than used to overfit
+    expect(large.final['test/activeUnits']!).toBeLessThan(100);
+  }, 300_000);
+
+  it('nonlinear-ica: the latent means recover the true sources (MCC), reported at every evaluation', async () => {
+    const run = await trainPreset('nonlinear-ica', { eval: { everyEpochs: 10 } });
+    const mcc = run.events.flatMap((e) => (e.type === 'metrics' ? e.points : [])).filter((p) => p.name === 'test/mcc');
+    expect(mcc.map((p) => p.epoch)).toEqual([10, 20, 30]);
+    expect(run.final['test/mcc']!).toBeGreaterThan(0.75);
+    expect(run.final['test/activeUnitsCov']).toBe(3);
+  }, 120_000);
+});

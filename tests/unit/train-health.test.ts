@@ -1,0 +1,54 @@
+// The health monitor: which metric sequences raise (and clear) which warning.
+import { describe, expect, it } from 'vitest';
+import { HealthMonitor, healthLogLine } from '../../src-main/train/health';
+import { raisedWarnings } from '../../src-main/api/health-warnings';
+
+const pt = (name: string, value: number, epoch = 1, step = 0) => ({ name, value, epoch, step, time: 0 });
+
+describe('HealthMonitor', () => {
+  it('raises posterior collapse when the test KL is near zero, once, and clears it when the KL recovers', () => {
+    const h = new HealthMonitor({ latentDim: 2, stochastic: true });
+    expect(h.observe([pt('test/kl', 5), pt('test/activeUnits', 2)])).toEqual([]);
+    // one low evaluation in the first epochs is a transient, not yet a warning
+    expect(h.observe([pt('test/kl', 0.29, 2), pt('test/activeUnits', 1, 2)])).toEqual([]);
+    const c = h.observe([pt('test/kl', 0.29, 3), pt('test/activeUnits', 1, 3)]);
+    expect(c).toHaveLength(1);
+    expect(c[0]).toMatchObject({ code: 'posterior-collapse', active: true, metric: 'health/posteriorCollapse' });
+    expect(healthLogLine(c[0]!)).toMatch(/Posterior collapse: test KL 0\.29 nats, 1 of 2 units active.*try/);
+    expect(h.observe([pt('test/kl', 0.2)])).toEqual([]);
+    expect(h.observe([pt('test/kl', 3), pt('test/activeUnits', 2)])[0]).toMatchObject({ active: false });
+  });
+  it('raises collapse when the active units drop to one of several', () => {
+    const h = new HealthMonitor({ latentDim: 8, stochastic: true });
+    h.observe([pt('test/kl', 9), pt('test/activeUnits', 3)]);
+    expect(h.observe([pt('test/kl', 2, 5), pt('test/activeUnits', 1, 5)])[0]).toMatchObject({ code: 'posterior-collapse', active: true });
+  });
+  it('never raises collapse for deterministic autoencoders, nor for a healthy run', () => {
+    const ae = new HealthMonitor({ latentDim: 2, stochastic: false });
+    expect(ae.observe([pt('test/kl', 0)])).toEqual([]);
+    const ok = new HealthMonitor({ latentDim: 20, stochastic: true });
+    const changes = [];
+    for (let e = 1; e <= 10; e++) changes.push(...ok.observe([pt('train/loss', 200 - 8 * e, e), pt('train/kl', 20, e), pt('test/loss', 200 - 8 * e, e), pt('test/kl', 20, e), pt('test/activeUnits', 18, e)]));
+    expect(changes).toEqual([]);
+  });
+  it('raises a plateau after five evaluations without improvement', () => {
+    const h = new HealthMonitor({ latentDim: 2, stochastic: true });
+    const all = [];
+    for (const v of [150, 139, 139.5, 139.2, 139.1, 139.3, 139.2]) all.push(...h.observe([pt('test/loss', v)]));
+    expect(all.map((c) => [c.code, c.active])).toEqual([['plateau', true]]);
+  });
+  it('raises divergence when the training loss climbs far above its best', () => {
+    const h = new HealthMonitor({ latentDim: 2, stochastic: true });
+    const all = [];
+    for (const v of [300, 200, 150, 120, 110, 108, 400]) all.push(...h.observe([pt('train/loss', v)]));
+    expect(all.map((c) => [c.code, c.active])).toEqual([['divergence', true]]);
+  });
+  it('raises sigma-at-floor for a learned variance mostly at its floor', () => {
+    const h = new HealthMonitor({ latentDim: 2, stochastic: true });
+    expect(h.observe([pt('test/sigmaAtFloor', 0.1)])).toEqual([]);
+    expect(h.observe([pt('test/sigmaAtFloor', 0.7)])[0]).toMatchObject({ code: 'sigma-at-floor', active: true });
+  });
+  it('raisedWarnings reads the health/* metrics of a run', () => {
+    expect(raisedWarnings({ 'health/posteriorCollapse': 1, 'health/plateau': 0 }).map((w) => w.code)).toEqual(['posterior-collapse']);
+  });
+});
