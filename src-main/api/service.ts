@@ -7,6 +7,7 @@ import { z } from 'zod';
 import pkg from '../../package.json';
 import { listDatasets } from '../data/registry';
 import { RunStore } from '../store/run-store';
+import { fullSeries } from '../store/smoothed-series';
 import { initBackend, type BackendReport } from '../train/backend';
 import type { TrainerEvent } from '../train/messages';
 import { Scheduler } from '../train/scheduler';
@@ -408,6 +409,7 @@ export class WorkbenchService {
       'runs.metricNames': (input) => this.store.metricNames(input.runIds),
       'runs.series': (input) => {
         this.flushMetrics();
+        if (input.smoothing || input.xMetric) return fullSeries(this.store, input.runIds, input.metric, input);
         return this.store.series(input.runIds, input.metric, {
           x: input.x,
           from: input.from,
