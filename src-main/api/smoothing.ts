@@ -11,6 +11,12 @@ export interface Smoothing {
   window: number;
 }
 
+/** What a chart asks for: no smoothing, or one of the kinds with a window in steps. */
+export interface ChartSmoothing {
+  kind: 'none' | SmoothingKind;
+  window: number;
+}
+
 /**
  * Smoothed values of `values` (ordered by ascending `steps`). Non-finite values are passed through and do not
  * enter the average. EMA on irregular steps: weight exp(-Δstep / window) for the previous state, debiased by the
