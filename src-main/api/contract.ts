@@ -118,6 +118,8 @@ export const appInfoSchema = z.object({
 
 const listQuery = z
   .object({
+    /** Only these runs (e.g. the runs of a comparison), in the query's sort order. */
+    ids: z.array(runId).max(10000).optional(),
     status: z.array(runStatus).optional(),
     tag: z.string().optional(),
     text: z.string().optional(),

@@ -61,6 +61,8 @@ export interface ParamFilter {
 }
 
 export interface RunQuery {
+  /** Only these runs. */
+  ids?: number[];
   status?: RunStatus[];
   tag?: string;
   /** Each word matches name, notes, dataset or a tag (substring, case-insensitive) or the id ("12" or "#12"). */
@@ -486,6 +488,10 @@ export class RunStore {
   listRuns(query: RunQuery = {}): { runs: RunSummary[]; total: number } {
     const where: string[] = [];
     const args: (string | number)[] = [];
+    if (query.ids) {
+      where.push('r.id IN (SELECT value FROM json_each(?))');
+      args.push(JSON.stringify(query.ids));
+    }
     if (query.status?.length) {
       where.push('r.status IN (SELECT value FROM json_each(?))');
       args.push(JSON.stringify(query.status));
