@@ -121,6 +121,8 @@ export const appInfoSchema = z.object({
 
 const listQuery = z
   .object({
+    /** Only these runs (e.g. the runs of a comparison), in the query's sort order. */
+    ids: z.array(runId).max(10000).optional(),
     status: z.array(runStatus).optional(),
     tag: z.string().optional(),
     text: z.string().optional(),
@@ -214,10 +216,14 @@ export const calls = {
         from: z.number().optional(),
         to: z.number().optional(),
         maxPoints: z.number().int().min(10).max(100000).default(1000),
+        /** Smoothing over the full raw series (window in steps) before the range and downsampling are applied. */
+        smoothing: z.object({ kind: z.enum(['ema', 'mean']), window: z.number().positive().max(1e12) }).strict().optional(),
+        /** x = this other metric's value at the same step (then `x` is ignored; from/to apply to that value). */
+        xMetric: z.string().min(1).optional(),
       })
       .strict(),
     z.array(seriesSchema),
-    'Metric series, downsampled to maxPoints over [from, to] (first, last and extremes kept).',
+    'Metric series, downsampled to maxPoints over [from, to] (first, last and extremes kept); optionally smoothed on the raw points, or against another metric.',
   ),
   'runs.paramDiff': call(
     z.object({ runIds }).strict(),

@@ -7,6 +7,7 @@ import { listDatasets } from '../data/registry';
 import { RunStore } from '../store/run-store';
 import { predictBackend, type BackendReport } from '../train/backend-probe';
 import { removeDeadTemporaries } from '../store/temporaries';
+import { fullSeries } from '../store/smoothed-series';
 import type { TrainerEvent } from '../train/messages';
 import { Scheduler } from '../train/scheduler';
 import { ClusterSweeps } from '../cluster/sweep-service';
@@ -438,6 +439,7 @@ export class WorkbenchService {
       'runs.metricNames': (input) => this.store.metricNames(input.runIds),
       'runs.series': (input) => {
         this.flushMetrics();
+        if (input.smoothing || input.xMetric) return fullSeries(this.store, input.runIds, input.metric, input);
         return this.store.series(input.runIds, input.metric, {
           x: input.x,
           from: input.from,

@@ -63,9 +63,11 @@ export interface ParamFilter {
 }
 
 export interface RunQuery {
+  /** Only these runs. */
+  ids?: number[];
   status?: RunStatus[];
   tag?: string;
-  /** Matches name or notes (substring, case-insensitive) or the id ("12" or "#12"). */
+  /** Each word matches name, notes, dataset or a tag (substring, case-insensitive) or the id ("12" or "#12"). */
   text?: string;
   params?: ParamFilter[];
   /** key: a column ('id', 'name', 'status', 'createdAt', 'startedAt', 'finishedAt', 'dataset', 'backend', 'seed',
@@ -498,6 +500,10 @@ export class RunStore {
   listRuns(query: RunQuery = {}): { runs: RunSummary[]; total: number } {
     const where: string[] = [];
     const args: (string | number)[] = [];
+    if (query.ids) {
+      where.push('r.id IN (SELECT value FROM json_each(?))');
+      args.push(JSON.stringify(query.ids));
+    }
     if (query.status?.length) {
       where.push('r.status IN (SELECT value FROM json_each(?))');
       args.push(JSON.stringify(query.status));
@@ -506,13 +512,15 @@ export class RunStore {
       where.push('EXISTS (SELECT 1 FROM run_tags t WHERE t.run_id = r.id AND t.tag = ?)');
       args.push(query.tag);
     }
-    const text = query.text?.trim();
-    if (text) {
-      const like = `%${escapeLike(text)}%`;
-      const idText = text.replace(/^#/, '');
+    // every word must match the name, notes, dataset or a tag (substring), or be the id ("12" or "#12")
+    for (const word of query.text?.trim().split(/\s+/).filter(Boolean) ?? []) {
+      const like = `%${escapeLike(word)}%`;
+      const idText = word.replace(/^#/, '');
       const id = /^\d+$/.test(idText) ? Number(idText) : -1;
-      where.push("(r.name LIKE ? ESCAPE '\\' OR r.notes LIKE ? ESCAPE '\\' OR r.id = ?)");
-      args.push(like, like, id);
+      where.push(
+        "(r.name LIKE ? ESCAPE '\\' OR r.notes LIKE ? ESCAPE '\\' OR r.dataset LIKE ? ESCAPE '\\' OR r.id = ? OR EXISTS (SELECT 1 FROM run_tags t WHERE t.run_id = r.id AND t.tag LIKE ? ESCAPE '\\'))",
+      );
+      args.push(like, like, like, id, like);
     }
     for (const f of query.params ?? []) {
       const conds = ['p.run_id = r.id', 'p.key = ?'];
