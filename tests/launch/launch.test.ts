@@ -17,6 +17,13 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CALL_NAMES } from '../../src-main/api/contract';
 import { CHROMIUM, HAVE_CHROMIUM } from '../e2e/workbench-fixture';
+import { alive, go as goIn, launchFromForm as launchIn, runStatus as statusIn, statusOf as statusOfPage, trainerChildren as childrenOf } from './journey';
+
+const go = (hash: string) => goIn(page, hash);
+const launchFromForm = (fields: Record<string, string>) => launchIn(page, fields);
+const statusOf = () => statusOfPage(page);
+const trainerChildren = () => childrenOf(process.pid);
+const runStatus = (runId: number) => statusIn(home, runId);
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const OUT = path.join(ROOT, 'out');
@@ -77,53 +84,6 @@ function builtFiles(dir: string): string[] {
     if (e.isDirectory()) return builtFiles(p);
     return /\.(c|m)?js$/.test(e.name) ? [p] : [];
   });
-}
-
-/** The trainer processes this (main) process forked: pids of children running out/main/trainer.js. */
-function trainerChildren(): number[] {
-  const ps = spawnSync('ps', ['-o', 'pid=,args=', '--ppid', String(process.pid)], { encoding: 'utf8' });
-  return ps.stdout
-    .split('\n')
-    .filter((l) => l.includes(path.join('out', 'main', 'trainer.js')))
-    .map((l) => Number(l.trim().split(/\s+/)[0]));
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function runStatus(runId: number): string {
-  const db = new Database(path.join(home, 'workbench.sqlite'), { readonly: true, fileMustExist: true });
-  try {
-    return (db.prepare('SELECT status FROM runs WHERE id = ?').get(runId) as { status: string }).status;
-  } finally {
-    db.close();
-  }
-}
-
-async function go(hash: string): Promise<void> {
-  await page.evaluate((h) => (window.location.hash = h), hash);
-}
-
-/** Launch the Quick test preset from the form; returns the run id. */
-async function launchFromForm(fields: Record<string, string>): Promise<number> {
-  await go('#/launch?preset=quick-test');
-  await page.locator('#f-model-latentDim').waitFor();
-  await expect.poll(() => page.locator('#f-name').inputValue()).toBe('quick-test');
-  for (const [id, value] of Object.entries(fields)) await page.fill(id, value);
-  await expect.poll(() => page.getByText('Config is valid.').count()).toBe(1);
-  await page.getByRole('button', { name: 'Launch run' }).click();
-  await page.waitForURL(/#\/run\/\d+$/, { timeout: 30_000 });
-  return Number(/#\/run\/(\d+)$/.exec(page.url())![1]);
-}
-
-async function statusOf(): Promise<string | null> {
-  return page.locator('.view-head .status').first().getAttribute('data-status');
 }
 
 beforeAll(async () => {
