@@ -1,12 +1,12 @@
 // `npm run rebuild:electron` (also run by postinstall once the Electron binary is installed, and by
 // `npm start` when it is missing): build better-sqlite3 for Electron's ABI into
-// node_modules/.electron-native/better_sqlite3.node, leaving the plain-Node build in
+// node_modules/.electron-native/better_sqlite3.node (and built-for.json: which Electron and better-sqlite3), leaving the plain-Node build in
 // node_modules/better-sqlite3/build untouched (tests, CLI and web host use that one). The Electron app
 // passes the result to better-sqlite3 as `nativeBinding` (src-main/app/native-binding.ts).
 // Tries the prebuilt binary first (prebuild-install), then node-gyp against Electron's headers; both
 // need the network. Exit code 0 on success, 1 (with one line saying why) otherwise.
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +16,7 @@ const require = createRequire(import.meta.url);
 const quiet = process.argv.includes('--quiet');
 const electronVersion = require('electron/package.json').version;
 const src = path.dirname(require.resolve('better-sqlite3/package.json'));
+const betterSqlite3Version = require('better-sqlite3/package.json').version;
 const outDir = path.join(root, 'node_modules', '.electron-native');
 const work = path.join(outDir, 'better-sqlite3');
 const target = path.join(outDir, 'better_sqlite3.node');
@@ -47,6 +48,8 @@ for (const [what, args] of attempts) {
   const built = path.join(work, 'build', 'Release', 'better_sqlite3.node');
   if (r.status === 0 && existsSync(built)) {
     cpSync(built, target);
+    // What built it: `npm start` rebuilds when Electron or better-sqlite3 is no longer this version.
+    writeFileSync(path.join(outDir, 'built-for.json'), JSON.stringify({ electron: electronVersion, betterSqlite3: betterSqlite3Version, how: what, builtAt: new Date().toISOString() }, null, 2) + '\n');
     rmSync(work, { recursive: true, force: true });
     console.log(`vae-workbench: better-sqlite3 for Electron ${electronVersion} (${what}): ${path.relative(root, target)}`);
     process.exit(0);

@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { protocol } from 'electron';
-import { APP_HOST, APP_SCHEME } from './origins';
+import { APP_SCHEME, rendererFile } from './origins';
 
 const MIME: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -23,22 +23,6 @@ const MIME: Record<string, string> = {
 /** Must run before the app is ready. */
 export function registerAppScheme(): void {
   protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true, codeCache: true } }]);
-}
-
-/** The file under `rendererDir` an app:// URL names, or null when it names something else. */
-export function rendererFile(url: string, rendererDir: string): string | null {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    return null;
-  }
-  if (u.protocol !== `${APP_SCHEME}:` || u.host !== APP_HOST) return null;
-  const rel = decodeURIComponent(u.pathname).replace(/^\/+/, '') || 'index.html';
-  const file = path.resolve(rendererDir, rel);
-  const inside = path.relative(path.resolve(rendererDir), file);
-  if (!inside || inside.startsWith('..') || path.isAbsolute(inside)) return null;
-  return file;
 }
 
 export function serveRenderer(rendererDir: string, csp: string): void {

@@ -1,5 +1,6 @@
 // Where the renderer comes from, and which URLs count as the app's own page (navigation and IPC sender
 // checks). Pure: no Electron import, so it is unit-tested under Node.
+import path from 'node:path';
 
 /** The privileged custom scheme the built renderer is served from (`app://workbench/index.html`). */
 export const APP_SCHEME = 'app';
@@ -9,13 +10,13 @@ export const APP_ORIGIN = `${APP_SCHEME}://${APP_HOST}`;
 /**
  * `scheme://host[:port]` of a URL, or null when it does not parse. Node's URL gives the origin "null" for
  * non-special schemes such as app:, so the comparison key is built from protocol and host instead; for
- * http(s) it equals the WHATWG origin. Case is normalised by the URL parser (host names are lowercased).
+ * http(s) it equals the WHATWG origin. Hosts compare case-insensitively (Chromium lowercases standard schemes' hosts).
  */
 export function originKey(url: string): string | null {
   try {
     const u = new URL(url);
     if (!u.host) return null;
-    return `${u.protocol}//${u.host}`;
+    return `${u.protocol}//${u.host.toLowerCase()}`;
   } catch {
     return null;
   }
@@ -55,4 +56,20 @@ export function rendererSource(opts: { isPackaged: boolean; devUrl?: string | un
   if (!['http:', 'https:'].includes(u.protocol) || !local)
     return { ...built, ignored: `ELECTRON_RENDERER_URL must be an http(s) address on this machine, not ${devUrl}` };
   return { url: devUrl, origin: u.origin };
+}
+
+/** The file under `rendererDir` an app:// URL names, or null when it names something else. */
+export function rendererFile(url: string, rendererDir: string): string | null {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return null;
+  }
+  if (u.protocol !== `${APP_SCHEME}:` || u.host !== APP_HOST) return null;
+  const rel = decodeURIComponent(u.pathname).replace(/^\/+/, '') || 'index.html';
+  const file = path.resolve(rendererDir, rel);
+  const inside = path.relative(path.resolve(rendererDir), file);
+  if (!inside || inside.startsWith('..') || path.isAbsolute(inside)) return null;
+  return file;
 }

@@ -17,6 +17,13 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CALL_NAMES } from '@shared/contract';
 import { CHROMIUM, HAVE_CHROMIUM } from '../e2e/workbench-fixture';
+import { alive, go as goIn, launchFromForm as launchIn, runStatus as statusIn, statusOf as statusOfPage, trainerChildren as childrenOf } from './journey';
+
+const go = (hash: string) => goIn(page, hash);
+const launchFromForm = (fields: Record<string, string>) => launchIn(page, fields);
+const statusOf = () => statusOfPage(page);
+const trainerChildren = () => childrenOf(process.pid);
+const runStatus = (runId: number) => statusIn(home, runId);
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const OUT = path.join(ROOT, 'out');
@@ -36,6 +43,7 @@ interface StandIn {
     showMessageBox: { message: string; buttons: string[] }[];
     showSaveDialog: { defaultPath?: string }[];
     privilegedSchemes: { scheme: string; privileges: Record<string, boolean> }[];
+    windows: number;
   };
   exitCode: number | null;
   exited: Promise<number>;
@@ -79,52 +87,21 @@ function builtFiles(dir: string): string[] {
   });
 }
 
-/** The trainer processes this (main) process forked: pids of children running out/main/trainer.js. */
-function trainerChildren(): number[] {
-  const ps = spawnSync('ps', ['-o', 'pid=,args=', '--ppid', String(process.pid)], { encoding: 'utf8' });
-  return ps.stdout
-    .split('\n')
-    .filter((l) => l.includes(path.join('out', 'main', 'trainer.js')))
-    .map((l) => Number(l.trim().split(/\s+/)[0]));
+/** The built main process as a whole Node process with the stand-in; its report (exit code, dialogs). */
+function launchWhole(env: Record<string, string>): { exitCode: number; calls: StandIn['calls'] } {
+  const r = spawnSync(process.execPath, ['--import', pathToFileURL(path.join(STAND_IN_DIR, 'register.mjs')).href, path.join(OUT, 'main', 'index.js')], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { ...process.env, ELECTRON_STAND_IN_REPORT: '1', ...env },
+    timeout: 60_000,
+  });
+  const line = r.stdout.split('\n').find((l) => l.startsWith('ELECTRON_STAND_IN '));
+  expect(line, `no report; stderr:\n${r.stderr}`).toBeTruthy();
+  const report = JSON.parse(line!.slice('ELECTRON_STAND_IN '.length)) as { exitCode: number; calls: StandIn['calls'] };
+  expect(r.status).toBe(report.exitCode);
+  return report;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function runStatus(runId: number): string {
-  const db = new Database(path.join(home, 'workbench.sqlite'), { readonly: true, fileMustExist: true });
-  try {
-    return (db.prepare('SELECT status FROM runs WHERE id = ?').get(runId) as { status: string }).status;
-  } finally {
-    db.close();
-  }
-}
-
-async function go(hash: string): Promise<void> {
-  await page.evaluate((h) => (window.location.hash = h), hash);
-}
-
-/** Launch the Quick test preset from the form; returns the run id. */
-async function launchFromForm(fields: Record<string, string>): Promise<number> {
-  await go('#/launch?preset=quick-test');
-  await page.locator('#f-model-latentDim').waitFor();
-  await expect.poll(() => page.locator('#f-name').inputValue()).toBe('quick-test');
-  for (const [id, value] of Object.entries(fields)) await page.fill(id, value);
-  await expect.poll(() => page.getByText('Config is valid.').count()).toBe(1);
-  await page.getByRole('button', { name: 'Launch run' }).click();
-  await page.waitForURL(/#\/run\/\d+$/, { timeout: 30_000 });
-  return Number(/#\/run\/(\d+)$/.exec(page.url())![1]);
-}
-
-async function statusOf(): Promise<string | null> {
-  return page.locator('.view-head .status').first().getAttribute('data-status');
-}
 
 beforeAll(async () => {
   if (!HAVE_CHROMIUM) return;
@@ -216,6 +193,14 @@ describe.skipIf(!HAVE_CHROMIUM)('the desktop app, launched from its build with a
     expect(win.focused).toBe(before + 1);
   });
 
+  it('a second instance on the same profile quits at once and opens no window', () => {
+    const report = launchWhole({ VAE_WORKBENCH_HOME: home, ELECTRON_STAND_IN_APPDATA: appData });
+    expect(report.exitCode).toBe(0);
+    expect(report.calls.showErrorBox).toEqual([]);
+    expect(report.calls.windows).toBe(0);
+    expect(report.calls.privilegedSchemes.map((s) => s.scheme)).toEqual(['app']);
+  });
+
   it('carries api errors across the bridge with their code and field issues', async () => {
     const reply = await page.evaluate(() => (window as unknown as Bridged).vaeApi['runs.start']({ config: { model: { latentDim: -3 } } }));
     expect(reply).toMatchObject({ ok: false, error: { code: 'invalid_config' } });
@@ -225,6 +210,14 @@ describe.skipIf(!HAVE_CHROMIUM)('the desktop app, launched from its build with a
     await go('#/run/99999');
     await page.locator('.error[role=alert]').waitFor();
     expect(await page.locator('.error[role=alert]').textContent()).toMatch(/99999|not found/i);
+  });
+
+  it('keeps the window on the app: a navigation to another origin is stopped', async () => {
+    // (were it allowed, Chromium would end on an error page: the host does not exist)
+    await page.evaluate(() => (window.location.href = 'https://elsewhere.example.test/'));
+    await page.waitForTimeout(1000);
+    expect(win.webContents.getURL()).toMatch(/^app:\/\/workbench\/index\.html/);
+    await page.locator('.top').getByText('backend:').waitFor();
   });
 
   it('refuses IPC from a frame of another origin', async () => {
@@ -293,20 +286,6 @@ describe.skipIf(!HAVE_CHROMIUM)('the desktop app, launched from its build with a
 });
 
 describe('start-up failures of the built main process (stand-in, whole process)', () => {
-  function launchWhole(env: Record<string, string>): { exitCode: number; calls: StandIn['calls'] } {
-    const r = spawnSync(process.execPath, ['--import', pathToFileURL(path.join(STAND_IN_DIR, 'register.mjs')).href, path.join(OUT, 'main', 'index.js')], {
-      cwd: ROOT,
-      encoding: 'utf8',
-      env: { ...process.env, ELECTRON_STAND_IN_REPORT: '1', ...env },
-      timeout: 60_000,
-    });
-    const line = r.stdout.split('\n').find((l) => l.startsWith('ELECTRON_STAND_IN '));
-    expect(line, `no report; stderr:\n${r.stderr}`).toBeTruthy();
-    const report = JSON.parse(line!.slice('ELECTRON_STAND_IN '.length)) as { exitCode: number; calls: StandIn['calls'] };
-    expect(r.status).toBe(report.exitCode);
-    return report;
-  }
-
   it('a database from a newer release: an error box naming the schema versions, then quit', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'vae-launch-newer-'));
     try {

@@ -2,7 +2,8 @@
 // under plain Node. It implements only what the app uses, with Electron's semantics where the app depends on
 // them (documented at https://www.electronjs.org/docs/latest/api/):
 //  - app: lifecycle events, whenReady, quit() emitting a preventable 'before-quit', exit(), paths,
-//    requestSingleInstanceLock (one holder per data home lock file), isPackaged = false, getAppPath.
+//    requestSingleInstanceLock (a SingletonLock file in userData held by a live pid), isPackaged = false,
+//    getAppPath.
 //  - protocol: registerSchemesAsPrivileged only before ready; handle(scheme, fn) answers requests of that
 //    scheme with the app's own handler (a fetch Response).
 //  - BrowserWindow: a headless Chromium page (playwright-core). The REAL built preload
@@ -12,11 +13,12 @@
 //    ipcMain.handle, with an event whose sender is the window's webContents and whose senderFrame.url is the
 //    calling frame's real URL. webContents.send delivers to the preload's ipcRenderer.on listeners.
 //    Custom-scheme pages are loaded through a reversible https mapping that the page never sees
-//    (senderFrame.url and will-navigate get the scheme URL back).
+//    (senderFrame.url and will-navigate get the scheme URL back). Main-frame navigations the page starts
+//    emit a preventable 'will-navigate' on webContents, as in Electron.
 //  - dialog: showSaveDialog / showMessageBox answer from queues the test fills; showErrorBox records.
 // The test drives it through `standIn` (not part of Electron's API).
 import { EventEmitter } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -25,7 +27,7 @@ export const standIn = {
   newContext: null,
   saveDialogAnswers: [],
   messageBoxAnswers: [],
-  calls: { showErrorBox: [], showMessageBox: [], showSaveDialog: [], openExternal: [], privilegedSchemes: [] },
+  calls: { showErrorBox: [], showMessageBox: [], showSaveDialog: [], openExternal: [], privilegedSchemes: [], windows: 0 },
   exitCode: null,
   exited: null,
   pageErrors: [],
@@ -129,7 +131,19 @@ class App extends EventEmitter {
     if (ready) throw new Error('app.enableSandbox() must be called before app is ready');
     this.sandboxed = true;
   }
+  /** Like Electron's, a lock in userData (SingletonLock) held by a live process: the first holder wins. */
   requestSingleInstanceLock() {
+    const dir = this.getPath('userData');
+    const lock = path.join(dir, 'SingletonLock');
+    mkdirSync(dir, { recursive: true });
+    try {
+      const holder = Number(readFileSync(lock, 'utf8'));
+      if (holder && holder !== process.pid && pidAlive(holder)) return false;
+    } catch {
+      // no lock yet
+    }
+    writeFileSync(lock, String(process.pid));
+    this.lockFile = lock;
     return true;
   }
   /** Electron: emits before-quit (preventable), closes the windows, then will-quit and quit. */
@@ -146,6 +160,7 @@ class App extends EventEmitter {
   async exit(code = 0) {
     if (standIn.exitCode !== null) return;
     standIn.exitCode = code;
+    if (this.lockFile) rmSync(this.lockFile, { force: true });
     for (const w of BrowserWindow.getAllWindows()) w.destroy();
     resolveExited(code);
     // Run as a whole process (`node --import ./register.mjs out/main/index.js`): report, then really exit.
@@ -153,6 +168,14 @@ class App extends EventEmitter {
       process.stdout.write(`ELECTRON_STAND_IN ${JSON.stringify({ exitCode: code, calls: standIn.calls })}\n`);
       process.exit(code);
     }
+  }
+}
+function pidAlive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
   }
 }
 function preventable() {
@@ -276,6 +299,7 @@ export class BrowserWindow extends EventEmitter {
     super();
     if (!ready) throw new Error('Cannot create BrowserWindow before app is ready');
     this.id = nextId++;
+    standIn.calls.windows++;
     this.options = options;
     this.page = null;
     this.destroyed = false;
@@ -290,6 +314,8 @@ export class BrowserWindow extends EventEmitter {
     await context.exposeBinding('__electronStandInInvoke', (source, channel, ...args) => this.#invoke(source, channel, args));
     const preload = this.options.webPreferences?.preload;
     if (preload) await context.addInitScript({ content: preloadInitScript(preload) });
+    // Electron's will-navigate: a main-frame navigation the page starts (not loadURL) can be prevented.
+    await context.route('**/*', (route) => this.#willNavigate(route));
     await context.route(`https://*${MAPPED}/**`, (route) => this.#serve(route));
     this.page = await context.newPage();
     this.page.on('pageerror', (e) => standIn.pageErrors.push(e.message));
@@ -297,8 +323,20 @@ export class BrowserWindow extends EventEmitter {
     this.page.on('framenavigated', (frame) => {
       if (frame === this.page.mainFrame()) this.webContents.emit('did-navigate', preventable(), fromPageUrl(frame.url()));
     });
+    this.loading = true;
     await this.page.goto(toPageUrl(url));
+    this.loading = false;
     this.webContents.emit('did-finish-load');
+  }
+  async #willNavigate(route) {
+    const request = route.request();
+    const page = this.page;
+    if (!this.loading && page && request.isNavigationRequest() && request.frame() === page.mainFrame()) {
+      const event = preventable();
+      this.webContents.emit('will-navigate', event, fromPageUrl(request.url()));
+      if (event.defaultPrevented) return route.abort('aborted');
+    }
+    return route.fallback();
   }
   async #invoke(source, channel, args) {
     const handler = handlers.get(channel);
