@@ -11,8 +11,9 @@ export default defineConfig({
       {
         resolve,
         test: {
+          // Pure and fast: no database, no child process, no browser.
           name: 'unit',
-          include: ['tests/unit/**/*.test.ts', 'tests/integration/**/*.test.ts'],
+          include: ['tests/unit/**/*.test.ts'],
           environment: 'node',
           testTimeout: 120_000,
           hookTimeout: 120_000,
@@ -22,6 +23,19 @@ export default defineConfig({
       {
         resolve,
         test: {
+          // Real SQLite files, real trainer processes, real sockets.
+          name: 'integration',
+          include: ['tests/integration/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          pool: 'forks',
+        },
+      },
+      {
+        resolve,
+        test: {
+          // The real UI in headless Chromium.
           name: 'e2e',
           include: ['tests/e2e/**/*.test.ts'],
           environment: 'node',
