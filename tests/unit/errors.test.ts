@@ -57,11 +57,10 @@ describe('typed errors', () => {
       invalid_config: 400,
       unauthorized: 401,
       not_found: 404,
-      conflict: 409,
       internal: 500,
     });
     expect([...API_ERROR_CODES].sort()).toEqual(Object.keys(ERROR_HTTP_STATUS).sort());
-    const reply: Reply = { ok: false, error: new ApiError('conflict', 'taken').toJSON() };
-    expect(reply.ok || ERROR_HTTP_STATUS[reply.error.code]).toBe(409);
+    const reply: Reply = { ok: false, error: new ApiError('unauthorized', 'missing or wrong token').toJSON() };
+    expect(reply.ok || ERROR_HTTP_STATUS[reply.error.code]).toBe(401);
   });
 });
