@@ -14,8 +14,22 @@ export default defineConfig({
       {
         resolve,
         test: {
+          // Pure and fast: no database, no child process, no browser.
           name: 'unit',
-          include: ['tests/unit/**/*.test.ts', 'tests/integration/**/*.test.ts'],
+          include: ['tests/unit/**/*.test.ts'],
+          environment: 'node',
+          server,
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          pool: 'forks',
+        },
+      },
+      {
+        resolve,
+        test: {
+          // Real SQLite files, real trainer processes, real sockets; the app's code from its build (tests/built.ts).
+          name: 'integration',
+          include: ['tests/integration/**/*.test.ts'],
           environment: 'node',
           server,
           testTimeout: 120_000,
@@ -38,7 +52,9 @@ export default defineConfig({
         },
       },
       {
+        resolve,
         test: {
+          // The real UI in headless Chromium through the built web host.
           name: 'e2e',
           include: ['tests/e2e/**/*.test.ts'],
           environment: 'node',

@@ -4,7 +4,7 @@
 // extend ApiError with their code, so hosts map errors by `instanceof ApiError`, never by class names.
 // Pure TypeScript: no Node imports, the renderer uses it too.
 
-/** Error code -> HTTP status of the web host's answer. */
+/** Error code -> HTTP status of the web host's answer. A new code is one line here (and a class that throws it). */
 export const ERROR_HTTP_STATUS = {
   invalid_input: 400,
   invalid_config: 400,

@@ -7,7 +7,7 @@ import type { MetricPoint } from '@shared/model-types';
 import { parseRunConfig, type RunConfig } from '@shared/run-config';
 import type { RunStore } from '../store/run-store';
 import { BundleError, buildBundle, parseBundle, type BundleSnapshot } from '../checkpoints/bundle';
-import { CheckpointError, readCheckpointDir, writeCheckpointDir, type CheckpointContents, type NamedTensor } from '../checkpoints/checkpoint-dir';
+import { CheckpointError, readCheckpointDir, writeCheckpointDir, type CheckpointContents } from '../checkpoints/checkpoint-dir';
 import { resolveDataset } from '../checkpoints/dataset-shape';
 
 export interface ExportOptions {

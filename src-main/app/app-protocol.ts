@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { protocol } from 'electron';
-import { APP_SCHEME, rendererFile } from './origins';
+import { APP_SCHEME, rendererFile } from '../hosts/electron/origins';
 
 const MIME: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',

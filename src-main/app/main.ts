@@ -9,7 +9,7 @@ import { senderCheck } from '../hosts/electron/sender-check';
 import { CONTENT_SECURITY_POLICY } from '../hosts/renderer-csp';
 import { registerAppScheme, serveRenderer } from './app-protocol';
 import { electronNativeBinding } from './native-binding';
-import { rendererSource, sameOrigin } from './origins';
+import { rendererSource, sameOrigin } from '../hosts/electron/origins';
 import { chromiumProfileDir } from './profile-dir';
 import { createQuitGuard } from './quit-guard';
 import { describeStartupError } from './startup-error';

@@ -7,7 +7,7 @@
 // model = MLP VAE 784-400-20 / 20-400-784, Bernoulli, analytic KL, Adam, batch 128):
 // * matmul 128x784x400, fresh operands each call: NN 3.6 ms (22 GFLOP/s; 2.6 ms if XNNPACK may reuse
 //   a packed weight, which training never allows: weights change every step). Stock TN/NT/TT:
-//   34.5 ms (2.3 GFLOP/s). With registerFastWasmMatMul (src-main/train/wasm-kernels.ts, called by
+//   34.5 ms (2.3 GFLOP/s). With registerFastWasmMatMul (src-main/kernels/wasm-kernels.ts, called by
 //   initBackend): TN 3.1, NT 3.2, TT 3.1 ms (25-27 GFLOP/s). A 784x400 wasm Transpose is 0.2 ms.
 // * training step: stock 135 ms (950 samples/s) -> fast matmul 32.7 ms (3900/s) -> plus zero-copy
 //   Identity 28.0 ms (4570/s). CPU time per step under load: 139 ms -> 29.6 ms.
@@ -29,7 +29,7 @@
 //    model code as it is, no gain either way.
 // 3. Adam costs ~15% of the step (apply 4.3-5.2 ms vs SGD 0.55 ms): tf.train.adam runs 13 kernels
 //    per weight, each a full pass (sqrt alone ~1 ms), plus scalar uploads. USE WasmAdamOptimizer
-//    (src-main/train/wasm-kernels.ts): `new WasmAdamOptimizer(lr)` is a tf.AdamOptimizer subclass
+//    (src-main/kernels/wasm-kernels.ts): `new WasmAdamOptimizer(lr)` is a tf.AdamOptimizer subclass
 //    (same slots, getWeights/setWeights, class name 'Adam', so checkpoints are unchanged) whose
 //    update is one hand-assembled SIMD wasm pass per weight: apply ~0.5-1.2 ms instead of 4.3+,
 //    step CPU 30.2 -> 24.5-28 ms with the engine's own model/objective/optimizerStep (under load),

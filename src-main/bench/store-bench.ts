@@ -9,7 +9,7 @@ import type { MetricPoint } from '@shared/model-types';
 import { parseRunConfig } from '@shared/run-config';
 import { MetricWriter } from '../store/metric-writer';
 import { RunStore } from '../store/run-store';
-import { mulberry32 } from '../data/rng';
+import { mulberry32 } from '@shared/rng';
 
 export interface StoreBenchOptions {
   runs: number;

@@ -19,7 +19,7 @@
 // leakyRelu (alpha 0.2, as the model uses) becomes a linear layer followed by a LeakyReLU layer.
 // gmm runs have no network: buildLayersModels returns null for them.
 import type { RunConfig } from '@shared/run-config';
-import { CONV_KERNEL, convSpatialSizes, expectedWeightShapes, hasLogvar, type InputShape } from './architecture';
+import { convSpatialSizes, expectedWeightShapes, hasLogvar, type InputShape } from './architecture';
 import type { NamedTensor } from './checkpoint-dir';
 import { ApiError } from '@shared/errors';
 

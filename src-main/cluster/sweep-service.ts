@@ -6,7 +6,7 @@ import { ApiError } from '@shared/errors';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { DataHomeLayout } from '../api/data-home';
+import type { DataHomeLayout } from '../store/data-home';
 import type { RunStore } from '../store/run-store';
 import { SweepRepo, type SweepRow, type SweepTaskRow } from '../store/sweep-repo';
 import { sweepFolderName, sweepLayout } from './layout';

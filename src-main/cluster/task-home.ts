@@ -2,7 +2,7 @@
 // migrating or locking the task's database), and the completion marker and log the task script writes.
 import { existsSync, openSync, readFileSync, readSync, closeSync, statSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import { dataHomeLayout } from '../api/data-home';
+import { dataHomeLayout } from '../store/data-home';
 import { FINISHED_STATUSES, type RunStatus } from '@shared/model-types';
 
 export interface TaskRunProgress {

@@ -4,7 +4,7 @@
 // into place inside the transaction, so a crash leaves either nothing or the whole run.
 import { cpSync, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { dataHomeLayout } from '../api/data-home';
+import { dataHomeLayout } from '../store/data-home';
 import { FINISHED_STATUSES, type RunSummary } from '@shared/model-types';
 import { RunStore } from '../store/run-store';
 import type { SweepRepo } from '../store/sweep-repo';

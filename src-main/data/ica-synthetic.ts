@@ -9,7 +9,7 @@
 // Each example is the observation vector at one time step: shape [1, observedDim, 1], kind 'series', no labels.
 // Split: the first 8,000 time steps are train, the last 2,000 test (no shuffling: time order is kept).
 // Everything is a function of (seed, sources, observedDim): the run seed is used, so a run's data is reproducible.
-import { gaussian, mulberry32 } from './rng';
+import { gaussian, mulberry32 } from '@shared/rng';
 import type { DatasetDescriptor, LoadedDataset } from './types';
 import type { DatasetLoader } from './loader';
 

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import { DatasetError, type DatasetDescriptor, type LoadedDataset, type Split } from './types';
 import { readCache, writeCache } from './binary-cache';
-import { permutation } from './rng';
+import { permutation } from '@shared/rng';
 import { DIGIT_LABELS, type DatasetLoader, type LoadContext } from './loader';
 
 const nodeRequire = createRequire(import.meta.url);

@@ -1,7 +1,7 @@
 // Helpers that build and reshape splits: gathering rows, limits, binarization, value normalisation.
 import fs from 'node:fs';
 import type { Split } from './types';
-import { mulberry32 } from './rng';
+import { mulberry32 } from '@shared/rng';
 
 /** Copy the rows `indices` of an n x d matrix (and its labels) into a new split. */
 export function gatherRows(x: Float32Array, y: Int32Array | null, d: number, indices: ArrayLike<number>): Split {
@@ -33,7 +33,11 @@ export function sliceSplit(split: Split, d: number, start: number, end: number):
 
 /** Binarize grey values in [0,1] by sampling x ~ Bernoulli(value) with a seeded generator (a new array). */
 export function binarizeStatic(x: Float32Array, seed: number): Float32Array {
-  const rand = mulberry32(seed ^ 0x5eed_b1a5);
+  return binarizeWith(x, mulberry32(seed ^ 0x5eed_b1a5));
+}
+
+/** Binarize grey values in [0,1] by sampling x ~ Bernoulli(value), drawing from `rand` (a new array). */
+export function binarizeWith(x: Float32Array, rand: () => number): Float32Array {
   const out = new Float32Array(x.length);
   for (let i = 0; i < x.length; i++) out[i] = rand() < x[i]! ? 1 : 0;
   return out;
@@ -101,14 +105,4 @@ export function inferShape(d: number): { shape: [number, number, number]; kind: 
   const s3 = Math.round(Math.sqrt(d / 3));
   if (s3 >= 8 && s3 * s3 * 3 === d) return { shape: [s3, s3, 3], kind: 'image' };
   return { shape: [1, d, 1], kind: 'series' };
-}
-
-/**
- * Hold out the last `fraction` of a training split for validation (views, no copy): the rule used for
- * data.validationFraction. Returns the remaining train split and the validation split (n = 0 when fraction is 0).
- */
-export function splitValidation(train: Split, d: number, fraction: number): { train: Split; validation: Split } {
-  const nVal = fraction > 0 ? Math.min(train.n - 1, Math.max(1, Math.round(train.n * fraction))) : 0;
-  const cut = train.n - Math.max(0, nVal);
-  return { train: sliceSplit(train, d, 0, cut), validation: sliceSplit(train, d, cut, train.n) };
 }

@@ -2,7 +2,7 @@
 // history, so the curve does not change with the chart's width or a zoom range) and those whose x axis is another
 // metric (joined on step). Built on RunStore.series at full resolution; the result has the same shape.
 import type { Series, SeriesPoint } from '@shared/model-types';
-import { smoothValues, type Smoothing } from '../api/smoothing';
+import { smoothValues, type Smoothing } from '@shared/smoothing';
 import { minMaxIndices } from './downsample';
 import type { RunStore, SeriesOptions } from './run-store';
 

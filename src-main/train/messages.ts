@@ -4,6 +4,14 @@ import type { RunConfig } from '@shared/run-config';
 
 export type FinalStatus = 'completed' | 'failed' | 'cancelled' | 'diverged';
 
+/** Resume (or fork) a run from this checkpoint directory, at its step and epoch; optionally with its optimizer state. */
+export interface ResumeFrom {
+  dir: string;
+  step: number;
+  epoch: number;
+  restoreOptimizer: boolean;
+}
+
 /** Parent -> child. */
 export type TrainerCommand =
   | {
@@ -14,7 +22,7 @@ export type TrainerCommand =
       /** Directory for this run's files (checkpoints). */
       runDir: string;
       /** Resume or fork from this checkpoint directory. */
-      resumeFrom?: { dir: string; step: number; epoch: number; restoreOptimizer: boolean };
+      resumeFrom?: ResumeFrom;
     }
   | { type: 'cancel' };
 
@@ -55,7 +63,7 @@ export interface TrainingContext {
   dataHome: string;
   runDir: string;
   backend: string;
-  resumeFrom?: { dir: string; step: number; epoch: number; restoreOptimizer: boolean };
+  resumeFrom?: ResumeFrom;
   emit: (event: TrainerEvent) => void;
   /** Wall time the host process spent before the run began (process start, tfjs init), ms; reported as perf/time/startup. */
   startupMs?: number;

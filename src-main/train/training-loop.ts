@@ -11,6 +11,7 @@ import type { RunConfig } from '@shared/run-config';
 import { readCheckpointDir, writeCheckpointDir, type CheckpointContents, type NamedTensor } from '../checkpoints/checkpoint-dir';
 import { loadDataset } from '../data/registry';
 import type { LoadedDataset, Split } from '../data/types';
+import { binarizeWith, gatherRows } from '../data/split-utils';
 import { binarizeBatch, corrupt } from '../vae/corruption';
 import { evaluateSplit, type EvalResult } from '../vae/evaluate';
 import { frechetDistanceFor } from '../vae/fid';
@@ -26,7 +27,7 @@ import { PhaseClock } from './phase-clock';
 import { imageArtifact, jsonArtifact, modelSnapshots } from './snapshots';
 import { diagnosticPoints } from './eval-diagnostics';
 import { HealthMonitor, healthLogLine } from './health';
-import { describeGaussianDecoder } from '../api/gaussian-decoder';
+import { describeGaussianDecoder } from '@shared/gaussian-decoder';
 
 export interface TrainingResult {
   status: FinalStatus;
@@ -72,22 +73,8 @@ export interface PreparedData {
   dynamicBinarize: boolean;
 }
 
-function gatherRows(split: Split, d: number, idx: ArrayLike<number>): Split {
-  const x = new Float32Array(idx.length * d);
-  const y = split.y ? new Int32Array(idx.length) : null;
-  for (let i = 0; i < idx.length; i++) {
-    const r = idx[i]!;
-    x.set(split.x.subarray(r * d, (r + 1) * d), i * d);
-    if (y) y[i] = split.y![r]!;
-  }
-  return { x, y, n: idx.length };
-}
-
 function binarizeSplit(split: Split, seed: number): Split {
-  const rand = mulberry32(seed);
-  const x = new Float32Array(split.x.length);
-  for (let i = 0; i < x.length; i++) x[i] = rand() < split.x[i]! ? 1 : 0;
-  return { ...split, x };
+  return { ...split, x: binarizeWith(split.x, mulberry32(seed)) };
 }
 
 /**
@@ -105,8 +92,8 @@ export function prepareData(dataset: LoadedDataset, config: RunConfig): Prepared
     const perm = seededPermutation(full.n, deriveSeed(config.seed, SEED_STREAM.split));
     const valIdx = perm.subarray(0, nVal).slice().sort();
     const trainIdx = perm.subarray(nVal).slice().sort();
-    val = gatherRows(full, d, valIdx);
-    train = gatherRows(full, d, trainIdx);
+    val = gatherRows(full.x, full.y, d, valIdx);
+    train = gatherRows(full.x, full.y, d, trainIdx);
   }
   let test = dataset.test;
   const dynamicBinarize = config.data.binarize === 'dynamic';

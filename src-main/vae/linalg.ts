@@ -1,6 +1,6 @@
 // Small float64 linear algebra and seeded random numbers for the evaluation code (GMM baseline, Frechet
 // distance). Plain typed arrays, row-major, no tfjs: these run on tiny matrices (64 x 64) or need float64.
-import { gaussian, mulberry32 } from '../data/rng';
+import { gaussian, mulberry32 } from '@shared/rng';
 
 /** A seeded uniform generator in [0, 1) (mulberry32 on a scrambled seed). Same seed, same stream. */
 export function seededUniform(seed: number): () => number {

@@ -1,4 +1,4 @@
-import { permutation } from '../data/rng';
+import { permutation } from '@shared/rng';
 
 // Seed arithmetic for reproducible runs: every random draw in training (initial weights, data order,
 // reparameterization noise, corruption, dynamic binarization) gets a 31-bit seed derived from the run seed
@@ -31,7 +31,7 @@ export const SEED_STREAM = {
   split: 7,
 } as const;
 
-export { mulberry32 } from '../data/rng';
+export { mulberry32 } from '@shared/rng';
 
 /** A Fisher-Yates permutation of 0..n-1 fixed by the seed (data/rng's, viewed as int32 for tf.gather). */
 export function seededPermutation(n: number, seed: number): Int32Array {

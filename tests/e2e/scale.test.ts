@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHROMIUM, HAVE_CHROMIUM, openWorkbench, startWebHostProcess, type WebHostProcess } from './workbench-fixture';
 import type { MetricPoint } from '@shared/model-types';
 import { parseRunConfig } from '@shared/run-config';
-import { gaussian, mulberry32 } from '../../src-main/data/rng';
+import { gaussian, mulberry32 } from '@shared/rng';
 import { RunStore } from '../../src-main/store/run-store';
 
 const ROOT = process.cwd();

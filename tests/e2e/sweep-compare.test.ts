@@ -8,10 +8,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM, HAVE_CHROMIUM, openWorkbench, startWebHostProcess, type WebHostProcess } from './workbench-fixture';
+import { HAVE_CHROMIUM, openWorkbench, startWebHostProcess, type WebHostProcess } from './workbench-fixture';
 import type { MetricPoint } from '@shared/model-types';
 import { parseRunConfig } from '@shared/run-config';
-import { mulberry32 } from '../../src-main/data/rng';
+import { mulberry32 } from '@shared/rng';
 import { gridPng } from '../../src-main/train/png';
 import { RunStore } from '../../src-main/store/run-store';
 

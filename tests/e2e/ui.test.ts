@@ -7,7 +7,6 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHROMIUM, HAVE_CHROMIUM, openWorkbench, startWebHostProcess, type WebHostProcess } from './workbench-fixture';
 import { CALL_NAMES } from '@shared/contract';
-import type { Reply } from '@shared/reply';
 
 const ROOT = process.cwd();
 const SHOTS = path.join(ROOT, 'test-results', 'screenshots');

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HEALTH_WARNINGS, raisedWarnings } from '../../src-main/api/health-warnings';
+import { HEALTH_WARNINGS, raisedWarnings } from '@shared/health-warnings';
 import { findPreset } from '@shared/presets';
 import type { WorkbenchEvent } from '@shared/contract';
 import { WorkbenchService } from '../../src-main/api/service';

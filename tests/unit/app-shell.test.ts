@@ -2,7 +2,7 @@
 // files the app:// scheme serves, Chromium's profile directory, the start-up error box, npm start's checks.
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { APP_ORIGIN, originKey, rendererFile, rendererSource, sameOrigin } from '../../src-main/app/origins';
+import { APP_ORIGIN, originKey, rendererFile, rendererSource, sameOrigin } from '../../src-main/hosts/electron/origins';
 import { chromiumProfileDir } from '../../src-main/app/profile-dir';
 import { describeStartupError } from '../../src-main/app/startup-error';
 import { linuxSandboxProblem, nativeBuildState } from '../../scripts/electron-checks.mjs';

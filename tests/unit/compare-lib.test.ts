@@ -1,12 +1,12 @@
 // The pure logic behind Compare: smoothing on raw points, grouping with bands, brushing, importance.
 import { describe, expect, it } from 'vitest';
-import { smoothValues } from '../../src-main/api/smoothing';
+import { smoothValues } from '@shared/smoothing';
 import { minMaxIndices } from '../../src-main/store/downsample';
 import { joinOnStep } from '../../src-main/store/smoothed-series';
 import { bandOf, differingKeys, groupBySeed, groupRuns, interpolate, summarize } from '../../src-renderer/src/lib/groups';
 import { brushed, moveItem, setBrush, type Brush } from '../../src-renderer/src/lib/brush';
 import { forestImportance, importanceOf, pearson, ranks, spearman } from '../../src-renderer/src/lib/importance';
-import { mulberry32 } from '../../src-main/data/rng';
+import { mulberry32 } from '@shared/rng';
 import type { RunSummary } from '@shared/model-types';
 
 function run(id: number, params: Record<string, string | number | null>, final: Record<string, number> = {}): RunSummary {

@@ -2,10 +2,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { dataSchema } from '@shared/run-config';
+import { dataSchema, parseRunConfig } from '@shared/run-config';
 import { clearDatasetMemo, listDatasets, loadDataset } from '../../src-main/data/registry';
 import { DatasetError } from '../../src-main/data/types';
-import { splitValidation } from '../../src-main/data/split-utils';
+import { prepareData } from '../../src-main/train/training-loop';
 
 const dataHome = fs.mkdtempSync(path.join(os.tmpdir(), 'vaew-data-mnist-'));
 afterAll(() => fs.rmSync(dataHome, { recursive: true, force: true }));
@@ -93,15 +93,18 @@ describe('mnist (bundled)', () => {
     expect(Math.abs(mean(ds.train.x) - mean(grey.train.x.subarray(0, 500 * 784)))).toBeLessThan(0.01);
   });
 
-  it('holds out the last fraction of train for validation without copying', async () => {
+  it('holds out a seeded random data.validationFraction of train for validation (the training loop)', async () => {
     const ds = await loadDataset(cfg(), { dataHome, seed: 1 });
-    const { train, validation } = splitValidation(ds.train, ds.d, 0.1);
-    expect(train.n).toBe(7200);
-    expect(validation.n).toBe(800);
-    expect(validation.x.length).toBe(800 * 784);
-    expect(validation.x.buffer === ds.train.x.buffer).toBe(true);
-    expect(validation.y![0]).toBe(ds.train.y![7200]);
-    expect(splitValidation(ds.train, ds.d, 0).validation.n).toBe(0);
+    const config = (seed: number, validationFraction: number) => parseRunConfig({ seed, data: { dataset: 'mnist', validationFraction } });
+    const a = prepareData(ds, config(1, 0.1));
+    expect([a.train.n, a.val!.n]).toEqual([7200, 800]);
+    expect(sameValues(prepareData(ds, config(1, 0.1)).val!.x, a.val!.x)).toBe(true); // the same for the same seed
+    expect(sameValues(prepareData(ds, config(2, 0.1)).val!.x, a.val!.x)).toBe(false);
+    expect(sameValues(a.val!.x, ds.train.x.subarray(7200 * 784))).toBe(false); // not the last fraction
+    const counts = (y: Int32Array) => Array.from({ length: 10 }, (_, k) => y.filter((v) => v === k).length);
+    const both = counts(a.train.y!).map((c, k) => c + counts(a.val!.y!)[k]!);
+    expect(both).toEqual(counts(ds.train.y!)); // every training example is in exactly one of the two
+    expect(prepareData(ds, config(1, 0)).val).toBeNull();
   });
 
   it('lists mnist as available and refuses an unknown id naming it and the known ids', async () => {

@@ -1,7 +1,7 @@
 // The health monitor: which metric sequences raise (and clear) which warning.
 import { describe, expect, it } from 'vitest';
 import { HealthMonitor, healthLogLine } from '../../src-main/train/health';
-import { raisedWarnings } from '../../src-main/api/health-warnings';
+import { raisedWarnings } from '@shared/health-warnings';
 
 const pt = (name: string, value: number, epoch = 1, step = 0) => ({ name, value, epoch, step, time: 0 });
 

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { activeUnitsCov, meanCorrelationCoefficient } from '../../src-main/vae/diagnostics';
 import { bestMatching } from '../../src-main/vae/matching';
-import { mulberry32 } from '../../src-main/data/rng';
+import { mulberry32 } from '@shared/rng';
 
 function exhaustiveBest(cost: number[][]): number {
   const rows = cost.length;

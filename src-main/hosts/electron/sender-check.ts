@@ -1,7 +1,7 @@
 // Who may call the IPC host: only the app's own window, from a frame of the app's own origin
 // (app://workbench, or the dev server in development). Compared by origin, never by URL string.
 import type { BrowserWindow, IpcMainInvokeEvent } from 'electron';
-import { sameOrigin } from '../../app/origins';
+import { sameOrigin } from './origins';
 import type { IpcReply } from './channels';
 
 export type SenderCheck = (event: IpcMainInvokeEvent) => boolean;

@@ -1,7 +1,7 @@
 // Hyperparameter importance for one metric over a set of runs, as W&B's panel shows it: the correlation of each
 // hyperparameter with the metric (Pearson on values, Spearman on ranks) and a random-forest importance (the mean
 // decrease in squared error of the splits on each feature, normalised to sum 1). Pure TypeScript, seeded.
-import { mulberry32 } from '../../../src-main/data/rng';
+import { mulberry32 } from '@shared/rng';
 
 export interface Importance {
   key: string;

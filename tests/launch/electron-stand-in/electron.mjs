@@ -287,7 +287,7 @@ class WebContents extends EventEmitter {
     if (!page || page.isClosed()) return;
     // JSON round trip stands in for structured clone; delivery order is kept by the page's evaluate queue.
     const payload = JSON.parse(JSON.stringify(args));
-    void page.evaluate(([c, a]) => window.__electronStandInDeliver?.(c, a), [channel, payload]).catch(() => {});
+    void page.evaluate(([c, a]) => globalThis.__electronStandInDeliver?.(c, a), [channel, payload]).catch(() => {});
   }
 }
 

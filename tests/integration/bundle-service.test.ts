@@ -12,7 +12,7 @@ import { readCheckpointDir, writeCheckpointDir, type NamedTensor } from '../../s
 import { RunStore } from '../../src-main/store/run-store';
 import { initBackend } from '../../src-main/train/backend';
 import { modelSpecFromConfig, VaeModel } from '../../src-main/vae/model';
-import { seededPng, seededValues } from './synthetic-data';
+import { seededPng, seededValues } from '../unit/synthetic-data';
 
 
 

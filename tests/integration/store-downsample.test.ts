@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MetricPoint, Series } from '@shared/model-types';
 import { bucketCount, minMaxIndices, stepBuckets } from '../../src-main/store/downsample';
 import { RunStore } from '../../src-main/store/run-store';
-import { mulberry32 } from '../../src-main/data/rng';
+import { mulberry32 } from '@shared/rng';
 
 
 describe('minMaxIndices', () => {
