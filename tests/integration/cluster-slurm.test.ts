@@ -158,6 +158,23 @@ describe.skipIf(!!skip)('sweeps on a local Slurm cluster', () => {
     expect(readFileSync(path.join(done.dir, 'tasks', '0', 'exit'), 'utf8').trim()).toBe('130');
   });
 
+  it('shows a task that hits its time limit as timeout, with the log line that says so', async () => {
+    // Slurm counts time limits in minutes and checks them about every 30 s: this takes one to two minutes.
+    const long = { ...tiny, name: 'slurm-timeout', data: { dataset: 'mnist', trainLimit: 2000, testLimit: 100 }, training: { batchSize: 50, epochs: 1000 } };
+    const d = await service.call('sweeps.submit', { config: long, axes: [{ key: 'seed', values: [7] }], on: 'slurm', slurm: { mem: '1G', time: '1' } });
+    const done = await until(
+      'the time limit',
+      async () => {
+        const s = await service.call('sweeps.sync', { sweepId: d.id });
+        return s.done ? s : null;
+      },
+      240_000,
+    );
+    expect(done.tasks[0]!.state).toBe('timeout');
+    expect(done.tasks[0]!.reason).toBe('DUE TO TIME LIMIT');
+    expect(done.tasks[0]!.logTail).toMatch(/CANCELLED AT .* DUE TO TIME LIMIT/);
+  }, 300_000);
+
   it('refuses a sweep with an invalid configuration or options before anything is submitted', async () => {
     const before = (await service.call('sweeps.list', {})).length;
     await expect(service.call('sweeps.submit', { config: tiny, axes: [{ key: 'model.latentDim', values: [2, -1] }], on: 'slurm' })).rejects.toThrow(/model\.latentDim/);
