@@ -22,7 +22,7 @@ function taskHome(name: string, status: 'completed' | 'running'): string {
     const run = src.createRun({ name: `task ${name}`, configText: JSON.stringify(config), config, dataset: 'mnist', seed: 4, appVersion: 'test' });
     src.setStatus(run.id, 'running', { backend: 'wasm' });
     src.appendMetrics(run.id, [1, 2, 3].map((step) => ({ name: 'train/loss', step, epoch: step / 3, time: 1000 + step, value: 200 - step })));
-    src.addArtifact(run.id, { kind: 'samples', epoch: 1, step: 3, mime: 'image/png', width: 2, height: 2, meta: { grid: 1 }, data: Buffer.from([1, 2, 3]) });
+    src.addArtifact(run.id, { kind: 'prior-samples', epoch: 1, step: 3, mime: 'image/png', width: 2, height: 2, meta: { grid: 1 }, data: Buffer.from([1, 2, 3]) });
     src.log(run.id, 'info', 'hello from the node');
     const ck = path.join(home, 'runs', String(run.id), 'checkpoints', 'last');
     mkdirSync(ck, { recursive: true });

@@ -57,7 +57,7 @@ export function formatSweep(d: SweepDetail): string {
   return [head, ...rows, ...(d.warning ? [`  warning: ${d.warning}`] : []), ...tails].join('\n');
 }
 
-async function follow(service: WorkbenchService, id: number, json: boolean, out: Out): Promise<SweepDetail> {
+async function follow(service: WorkbenchService, id: number, json: boolean): Promise<SweepDetail> {
   let last = '';
   const abort = new AbortController();
   const onSignal = () => abort.abort();
@@ -75,7 +75,6 @@ async function follow(service: WorkbenchService, id: number, json: boolean, out:
     });
   } finally {
     process.off('SIGINT', onSignal);
-    void out;
   }
 }
 
@@ -118,7 +117,7 @@ async function submitCommand(values: Values, s: WorkbenchService, json: boolean,
     show(d);
     return 0;
   }
-  const final = await follow(s, d.id, json, out);
+  const final = await follow(s, d.id, json);
   show(final);
   return exitCode(final);
 }
@@ -170,7 +169,7 @@ export async function sweepCommand(args: string[], service: () => Promise<Workbe
     }
     case 'sync': {
       const id = sweepId(positionals[0], 'sync');
-      const d = values.wait ? await follow(s, id, json, out) : await s.call('sweeps.sync', { sweepId: id });
+      const d = values.wait ? await follow(s, id, json) : await s.call('sweeps.sync', { sweepId: id });
       show(d);
       return values.wait ? exitCode(d) : 0;
     }
