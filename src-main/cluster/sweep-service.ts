@@ -3,7 +3,7 @@
 // and the run it was imported as) and the shared sweep folder (configs, task homes, logs, markers). A watcher
 // that goes away and comes back re-reads both and carries on; nothing is kept only in memory.
 import { ApiError } from '@shared/errors';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DataHomeLayout } from '../store/data-home';
@@ -201,9 +201,4 @@ export class ClusterSweeps {
     });
     return { ...this.summary(s, rows), tasks, warning };
   }
-}
-
-/** Read a sweep spec file: { config, axes } as for local sweeps (runs.sweep). */
-export function readSweepSpec(file: string): unknown {
-  return JSON.parse(readFileSync(file, 'utf8')) as unknown;
 }

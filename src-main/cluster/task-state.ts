@@ -29,8 +29,9 @@ const CANCELLED = /\*\*\* (JOB|STEP) \S+ ON \S+ CANCELLED/;
 export function resolveTaskState(e: TaskEvidence): ResolvedState {
   const slurmFinal = e.remembered && FINAL_TASK_STATES.includes(e.remembered.state) ? e.remembered : undefined;
   if (e.marker !== null) {
-    if (slurmFinal) return { state: slurmFinal.state, exitCode: e.marker, reason: reasonOf(slurmFinal, e.log) };
+    // train exited 0: the run completed, even if a cancel reached the script while it wrote the marker.
     if (e.marker === 0) return { state: 'completed', exitCode: 0, reason: null };
+    if (slurmFinal) return { state: slurmFinal.state, exitCode: e.marker, reason: reasonOf(slurmFinal, e.log) };
     if (TIME_LIMIT.test(e.log)) return { state: 'timeout', exitCode: e.marker, reason: 'DUE TO TIME LIMIT' };
     if (e.marker === 130 || e.marker === 143 || CANCELLED.test(e.log)) return { state: 'cancelled', exitCode: e.marker, reason: null };
     return { state: 'failed', exitCode: e.marker, reason: null };

@@ -35,12 +35,15 @@ function sleep(ms: number) {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-async function until<T>(what: string, fn: () => T | Promise<T>, timeoutMs = 120_000): Promise<NonNullable<T>> {
+/** What the last sync saw, for a timeout's message. */
+let lastSeen = '';
+
+async function until<T>(what: string, fn: () => T | Promise<T>, timeoutMs = 100_000): Promise<NonNullable<T>> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();
     if (v) return v as NonNullable<T>;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}; last seen: ${lastSeen}`);
     await sleep(300);
   }
 }
@@ -131,12 +134,13 @@ describe.skipIf(!!skip)('sweeps on a local Slurm cluster', () => {
     }
   });
 
-  it('follows a running task live, cancels it with scancel and brings its cancelled run home', async () => {
+  it('follows a running task live, cancels it with scancel and brings its cancelled run home', { timeout: 240_000 }, async () => {
     const long = { ...tiny, name: 'slurm-long', data: { dataset: 'mnist', trainLimit: 2000, testLimit: 100 }, training: { batchSize: 50, epochs: 200, logEverySteps: 5 } };
     const d = await service.call('sweeps.submit', { config: long, axes: [{ key: 'seed', values: [1] }], on: 'slurm', slurm: { mem: '1G' } });
     const series = await until('live curves from the task home', async () => {
-      await service.call('sweeps.sync', { sweepId: d.id });
+      const now = await service.call('sweeps.sync', { sweepId: d.id });
       const s = await service.call('sweeps.series', { sweepId: d.id, metric: 'train/loss' });
+      lastSeen = JSON.stringify({ tasks: now.tasks, points: s[0]?.points.length, warning: now.warning });
       return s[0]!.points.length >= 3 ? s : null;
     });
     expect(series[0]!.points.every((p) => Number.isFinite(p.value))).toBe(true);
@@ -148,6 +152,7 @@ describe.skipIf(!!skip)('sweeps on a local Slurm cluster', () => {
     expect(cancel.status).toBe(0);
     const done = await until('the cancelled task to come home', async () => {
       const s = await service.call('sweeps.sync', { sweepId: d.id });
+      lastSeen = JSON.stringify({ tasks: s.tasks, warning: s.warning, squeue: spawnSync('squeue', ['-h', '-r'], { encoding: 'utf8' }).stdout });
       return s.done ? s : null;
     });
     expect(done.tasks[0]!.state).toBe('cancelled');
@@ -157,6 +162,23 @@ describe.skipIf(!!skip)('sweeps on a local Slurm cluster', () => {
     expect(service.store.countPoints(run.id, 'train/loss')).toBeGreaterThanOrEqual(3);
     expect(readFileSync(path.join(done.dir, 'tasks', '0', 'exit'), 'utf8').trim()).toBe('130');
   });
+
+  it('shows a task that hits its time limit as timeout, with the log line that says so', async () => {
+    // Slurm counts time limits in minutes and checks them about every 30 s: this takes one to two minutes.
+    const long = { ...tiny, name: 'slurm-timeout', data: { dataset: 'mnist', trainLimit: 2000, testLimit: 100 }, training: { batchSize: 50, epochs: 1000 } };
+    const d = await service.call('sweeps.submit', { config: long, axes: [{ key: 'seed', values: [7] }], on: 'slurm', slurm: { mem: '1G', time: '1' } });
+    const done = await until(
+      'the time limit',
+      async () => {
+        const s = await service.call('sweeps.sync', { sweepId: d.id });
+        return s.done ? s : null;
+      },
+      240_000,
+    );
+    expect(done.tasks[0]!.state).toBe('timeout');
+    expect(done.tasks[0]!.reason).toBe('DUE TO TIME LIMIT');
+    expect(done.tasks[0]!.logTail).toMatch(/CANCELLED AT .* DUE TO TIME LIMIT/);
+  }, 300_000);
 
   it('refuses a sweep with an invalid configuration or options before anything is submitted', async () => {
     const before = (await service.call('sweeps.list', {})).length;

@@ -47,6 +47,9 @@ describe('a task state from all the evidence', () => {
     expect(resolveTaskState({ ...base, marker: 0 })).toEqual({ state: 'completed', exitCode: 0, reason: null });
     expect(resolveTaskState({ ...base, marker: 2 }).state).toBe('failed');
     expect(resolveTaskState({ ...base, marker: 130 }).state).toBe('cancelled');
+    // a cancel that arrives while the script writes the marker of a completed run does not undo the run
+    expect(resolveTaskState({ ...base, marker: 0, remembered: { state: 'cancelled', raw: 'CANCELLED', exitCode: 0, reason: null } }).state).toBe('completed');
+    expect(resolveTaskState({ ...base, marker: 1, remembered: { state: 'failed', raw: 'OUT_OF_MEMORY', exitCode: 0, reason: null } })).toMatchObject({ state: 'failed', reason: 'out of memory' });
   });
   it('tells a time limit from a cancel, with or without accounting', () => {
     const log = 'slurmstepd: error: *** JOB 17 ON localhost CANCELLED AT 2026-12-02T06:40:01 DUE TO TIME LIMIT ***';

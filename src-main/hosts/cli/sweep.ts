@@ -57,7 +57,7 @@ export function formatSweep(d: SweepDetail): string {
   return [head, ...rows, ...(d.warning ? [`  warning: ${d.warning}`] : []), ...tails].join('\n');
 }
 
-async function follow(service: WorkbenchService, id: number, json: boolean, out: Out): Promise<SweepDetail> {
+async function follow(service: WorkbenchService, id: number, json: boolean): Promise<SweepDetail> {
   let last = '';
   const abort = new AbortController();
   const onSignal = () => abort.abort();
@@ -75,12 +75,51 @@ async function follow(service: WorkbenchService, id: number, json: boolean, out:
     });
   } finally {
     process.off('SIGINT', onSignal);
-    void out;
   }
 }
 
 function exitCode(d: SweepDetail): number {
   return d.done && d.tasks.every((t) => t.state === 'completed') ? 0 : d.done ? 1 : 3;
+}
+
+type Values = Record<string, string | boolean | string[] | undefined>;
+
+async function submitCommand(values: Values, s: WorkbenchService, json: boolean, out: Out, show: (d: SweepDetail) => void): Promise<number> {
+  if (!values.config) throw new SweepUsageError('sweep needs --config sweep.json ({ "config": {...}, "axes": [{ "key": ..., "values": [...] }] })');
+  const spec = readSpec(String(values.config));
+  if (values.on === 'k8s') {
+    if (!values['dry-run']) throw new SweepUsageError('--on k8s only writes the manifests: add --dry-run (the workbench does not apply them to a cluster)');
+    const k8s = {
+      ...(values.image ? { image: String(values.image) } : {}),
+      ...(values.namespace ? { namespace: String(values.namespace) } : {}),
+      ...(values.cpus ? { cpus: int(values.cpus, '--cpus') } : {}),
+      ...(values.mem ? { mem: String(values.mem) } : {}),
+      ...(values.gpus ? { gpus: int(values.gpus, '--gpus') } : {}),
+      ...(values.storage ? { storage: String(values.storage) } : {}),
+      ...(values['max-parallel'] ? { maxParallel: int(values['max-parallel'], '--max-parallel') } : {}),
+    };
+    const r = await s.call('sweeps.k8s', { config: spec.config, axes: spec.axes, ...(spec.name ? { name: spec.name } : {}), k8s });
+    out(json ? JSON.stringify(r.manifests, null, 2) : r.yaml);
+    return 0;
+  }
+  if (values.on !== 'slurm') throw new SweepUsageError('sweep needs --on slurm (or --on k8s --dry-run); local sweeps run from the app');
+  const slurm = {
+    ...(values.partition ? { partition: String(values.partition) } : {}),
+    ...(values.time ? { time: String(values.time) } : {}),
+    ...(values.cpus ? { cpus: int(values.cpus, '--cpus') } : {}),
+    ...(values.mem ? { mem: String(values.mem) } : {}),
+    ...(values.gpus ? { gpus: int(values.gpus, '--gpus') } : {}),
+    ...(values['max-parallel'] ? { maxParallel: int(values['max-parallel'], '--max-parallel') } : {}),
+  };
+  const d = await s.call('sweeps.submit', { config: spec.config, axes: spec.axes, ...(spec.name ? { name: spec.name } : {}), on: 'slurm', slurm, ...(values.dir ? { dir: String(values.dir) } : {}) });
+  if (!json) process.stderr.write(`sweep ${d.id}: ${d.total} tasks submitted as Slurm job ${d.jobId}; folder ${d.dir}\n`);
+  if (!values.wait) {
+    show(d);
+    return 0;
+  }
+  const final = await follow(s, d.id, json);
+  show(final);
+  return exitCode(final);
 }
 
 export async function sweepCommand(args: string[], service: () => Promise<WorkbenchService>, out: Out): Promise<number> {
@@ -113,43 +152,8 @@ export async function sweepCommand(args: string[], service: () => Promise<Workbe
   const s = await service();
   const show = (d: SweepDetail) => out(json ? JSON.stringify(d) : formatSweep(d));
   switch (sub) {
-    case 'submit': {
-      if (!values.config) throw new SweepUsageError('sweep needs --config sweep.json ({ "config": {...}, "axes": [{ "key": ..., "values": [...] }] })');
-      const spec = readSpec(values.config);
-      if (values.on === 'k8s') {
-        if (!values['dry-run']) throw new SweepUsageError('--on k8s only writes the manifests: add --dry-run (the workbench does not apply them to a cluster)');
-        const k8s = {
-          ...(values.image ? { image: values.image } : {}),
-          ...(values.namespace ? { namespace: values.namespace } : {}),
-          ...(values.cpus ? { cpus: int(values.cpus, '--cpus') } : {}),
-          ...(values.mem ? { mem: values.mem } : {}),
-          ...(values.gpus ? { gpus: int(values.gpus, '--gpus') } : {}),
-          ...(values.storage ? { storage: values.storage } : {}),
-          ...(values['max-parallel'] ? { maxParallel: int(values['max-parallel'], '--max-parallel') } : {}),
-        };
-        const r = await s.call('sweeps.k8s', { config: spec.config, axes: spec.axes, ...(spec.name ? { name: spec.name } : {}), k8s });
-        out(json ? JSON.stringify(r.manifests, null, 2) : r.yaml);
-        return 0;
-      }
-      if (values.on !== 'slurm') throw new SweepUsageError('sweep needs --on slurm (or --on k8s --dry-run); local sweeps run from the app');
-      const slurm = {
-        ...(values.partition ? { partition: values.partition } : {}),
-        ...(values.time ? { time: values.time } : {}),
-        ...(values.cpus ? { cpus: int(values.cpus, '--cpus') } : {}),
-        ...(values.mem ? { mem: values.mem } : {}),
-        ...(values.gpus ? { gpus: int(values.gpus, '--gpus') } : {}),
-        ...(values['max-parallel'] ? { maxParallel: int(values['max-parallel'], '--max-parallel') } : {}),
-      };
-      const d = await s.call('sweeps.submit', { config: spec.config, axes: spec.axes, ...(spec.name ? { name: spec.name } : {}), on: 'slurm', slurm, ...(values.dir ? { dir: values.dir } : {}) });
-      if (!json) process.stderr.write(`sweep ${d.id}: ${d.total} tasks submitted as Slurm job ${d.jobId}; folder ${d.dir}\n`);
-      if (!values.wait) {
-        show(d);
-        return 0;
-      }
-      const final = await follow(s, d.id, json, out);
-      show(final);
-      return exitCode(final);
-    }
+    case 'submit':
+      return submitCommand(values, s, json, out, show);
     case 'list': {
       const list = await s.call('sweeps.list', {});
       if (json) out(JSON.stringify(list));
@@ -165,7 +169,7 @@ export async function sweepCommand(args: string[], service: () => Promise<Workbe
     }
     case 'sync': {
       const id = sweepId(positionals[0], 'sync');
-      const d = values.wait ? await follow(s, id, json, out) : await s.call('sweeps.sync', { sweepId: id });
+      const d = values.wait ? await follow(s, id, json) : await s.call('sweeps.sync', { sweepId: id });
       show(d);
       return values.wait ? exitCode(d) : 0;
     }
