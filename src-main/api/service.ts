@@ -6,6 +6,8 @@ import path from 'node:path';
 import { z } from 'zod';
 import pkg from '../../package.json';
 import { listDatasets } from '../data/registry';
+import { checkModelSize } from '../checkpoints/model-size';
+import { checkDataPath } from '../data/path-check';
 import { RunStore } from '../store/run-store';
 import { removeDeadTemporaries } from '../store/temporaries';
 import { initBackend, type BackendReport } from '../train/backend';
@@ -182,8 +184,10 @@ export class WorkbenchService {
       throw new ConfigError(`unknown dataset "${config.data.dataset}" (known: ${known.map((d) => d.id).join(', ')})`, [
         { path: 'data.dataset', message: `unknown dataset "${config.data.dataset}"` },
       ]);
-    if (config.data.path && !existsSync(config.data.path))
-      throw new ConfigError(`data.path: ${config.data.path} does not exist`, [{ path: 'data.path', message: 'does not exist' }]);
+    checkDataPath(config.data.path);
+    const shape: [number, number, number] =
+      config.data.dataset === 'ica-synthetic' ? [1, config.data.observedDim, 1] : descriptor.shape.every((n) => n > 0) ? descriptor.shape : [1, 1, 1];
+    checkModelSize(config, shape, `the model (${config.model.kind} ${config.model.arch})`);
     if (!config.data.path && descriptor.needsPath && !descriptor.available)
       throw new ConfigError(`dataset "${descriptor.id}" needs data.path: ${descriptor.unavailableReason ?? 'no local copy found'}`, [
         { path: 'data.path', message: descriptor.unavailableReason ?? 'required for this dataset' },

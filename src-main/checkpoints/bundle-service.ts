@@ -117,7 +117,7 @@ export function exportRunBundle(store: RunStore, runId: number, opts: ExportOpti
     snapshots,
   });
   const epoch = Number.isInteger(chosen.epoch) ? String(chosen.epoch) : chosen.epoch.toFixed(2);
-  return { filename: `${slug(run.name)}-${chosen.tag}-epoch${epoch}.vae-bundle.zip`, bytes };
+  return { filename: `${slug(run.name)}-${slug(chosen.tag)}-epoch${epoch}.vae-bundle.zip`, bytes };
 }
 
 /**
