@@ -27,7 +27,9 @@ function slug(name: string): string {
     name
       .normalize('NFKD')
       .replace(/[^A-Za-z0-9._-]+/g, '-')
-      .replace(/^-+|-+$/g, '')
+      .replace(/\.\.+/g, '-')
+      .replace(/-+/g, '-')
+      .replace(/^[-.]+|[-.]+$/g, '')
       .slice(0, 80) || 'run'
   );
 }

@@ -24,7 +24,7 @@ const TYPES: Record<number, { name: string; size: number }> = {
 };
 
 /** Read a file, inflating it when it is gzip (by content). Errors name the file. */
-export function readMaybeGzip(file: string): Buffer {
+export function readMaybeGzip(file: string, maxInflatedBytes: number = LIMITS.DATASET_MAX_INFLATED_BYTES): Buffer {
   let raw: Buffer;
   checkDatasetFile(file, 'dataset file');
   try {
@@ -35,11 +35,11 @@ export function readMaybeGzip(file: string): Buffer {
   }
   if (raw.length >= 2 && raw[0] === 0x1f && raw[1] === 0x8b) {
     try {
-      return zlib.gunzipSync(raw, { maxOutputLength: LIMITS.DATASET_MAX_INFLATED_BYTES });
+      return zlib.gunzipSync(raw, { maxOutputLength: maxInflatedBytes });
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' || e instanceof RangeError)
         throw new DatasetError(
-          `${file}: the gzip data inflates to more than the limit of ${LIMITS.DATASET_MAX_INFLATED_BYTES} bytes (DATASET_MAX_INFLATED_BYTES)`,
+          `${file}: the gzip data inflates to more than the limit of ${maxInflatedBytes} bytes (DATASET_MAX_INFLATED_BYTES)`,
         );
       throw new DatasetError(`${file}: corrupt or truncated gzip data (${(e as Error).message})`);
     }
