@@ -234,10 +234,4 @@ describe('dataset files', () => {
     expect(message).not.toContain('SECRET');
     expect(message).not.toContain('hunter2');
   });
-
-  it('examples wider than DATASET_MAX_DIMENSION are refused', () => {
-    const dir = path.join(home, 'dim');
-    mkdirSync(dir);
-    expect(LIMITS.DATASET_MAX_DIMENSION).toBe(4096 * 4096);
-  });
 });
