@@ -26,6 +26,7 @@ import {
 } from './contract';
 import { dataHomeLayout, resolveDataHome, type DataHomeLayout } from './data-home';
 import type { MetricPoint, RunSummary } from './model-types';
+import { HeavyWork } from './heavy-work';
 import { checkLimit } from './limits';
 import { checkKeyPath, ConfigError, describeIssues, parseRunConfig, setByPath, type RunConfig } from './run-config';
 
@@ -57,6 +58,7 @@ export class WorkbenchService {
   private lastProgressWrite = new Map<number, number>();
   private backend: Promise<BackendReport> | null = null;
   private readonly handlers: Handlers;
+  private readonly heavy = new HeavyWork();
 
   constructor(readonly options: ServiceOptions) {
     this.layout = dataHomeLayout(options.dataHome ?? resolveDataHome());
@@ -117,6 +119,7 @@ export class WorkbenchService {
   /** Stop the scheduler (running trainers are killed and recorded as cancelled), flush, close the database. */
   async close(): Promise<void> {
     await this.scheduler.close();
+    await this.heavy.close();
     this.flushMetrics();
     this.store.close();
   }
@@ -421,13 +424,18 @@ export class WorkbenchService {
       },
       'runs.log': (input) => this.store.getLog(input.runId, input.limit),
       'runs.checkpoints': (input) => this.store.listCheckpoints(input.runId),
-      'runs.export': (input) => {
+      'runs.export': async (input) => {
         this.flushMetrics();
         const stamp = new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-');
-        const text =
-          input.what === 'series'
-            ? this.store.exportSeries(input.format, input.runIds ?? this.store.listRuns({}).runs.map((r) => r.id), input.metrics)
-            : this.store.exportRuns(input.format, input.runIds);
+        // Off the event loop (its own connection; WAL readers never block the writer).
+        const text = await this.heavy.exportText({
+          database: this.layout.database,
+          nativeBinding: this.options.nativeBinding,
+          what: input.what === 'series' ? 'series' : 'runs',
+          format: input.format,
+          runIds: input.runIds,
+          metrics: input.metrics,
+        });
         return {
           filename: `vae-workbench-${input.what}-${stamp}.${input.format}`,
           mime: input.format === 'csv' ? 'text/csv' : 'application/json',
@@ -435,13 +443,17 @@ export class WorkbenchService {
         };
       },
       'bundles.export': async (input) => {
-        const { exportRunBundle } = await import('../checkpoints/bundle-service');
-        const { filename, bytes } = exportRunBundle(this.store, input.runId, { appVersion: APP_VERSION, checkpointId: input.checkpointId });
+        const { prepareRunBundle } = await import('../checkpoints/bundle-service');
+        const prepared = prepareRunBundle(this.store, input.runId, { appVersion: APP_VERSION, checkpointId: input.checkpointId });
+        const filename = prepared.filename;
+        const bytes = await this.heavy.buildBundle(prepared.input); // zip + checksums off the event loop
         return { filename, dataBase64: Buffer.from(bytes).toString('base64'), bytes: bytes.byteLength };
       },
       'bundles.import': async (input) => {
         const { importRunBundle } = await import('../checkpoints/bundle-service');
-        const result = importRunBundle(this.store, new Uint8Array(Buffer.from(input.dataBase64, 'base64')), {
+        const bytes = new Uint8Array(Buffer.from(input.dataBase64, 'base64'));
+        const parsed = await this.heavy.parseBundle(bytes); // verified off the event loop; only the writes happen here
+        const result = importRunBundle(this.store, parsed, {
           dataHome: this.layout.root,
           runsDir: this.layout.runsDir,
         });

@@ -1,0 +1,46 @@
+// The heavy operations themselves, the same code in the worker thread and (where the worker is not built) inline.
+import { buildBundle, parseBundle, type BundleInput, type ParsedBundle } from '../checkpoints/bundle';
+import { RunStore } from '../store/run-store';
+
+export type HeavyOp =
+  | { op: 'parseBundle'; bytes: Uint8Array }
+  | { op: 'buildBundle'; input: BundleInput }
+  | { op: 'exportText'; database: string; nativeBinding?: string; what: 'runs' | 'series'; format: 'csv' | 'json'; runIds?: number[]; metrics?: string[] };
+
+export type HeavyRequest = HeavyOp & { id: number };
+export type HeavyResponse = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: { name: string; message: string } };
+
+function collectBuffers(value: ParsedBundle, transfer: ArrayBuffer[]): void {
+  const add = (a: ArrayBufferView) => {
+    if (a.buffer instanceof ArrayBuffer && !transfer.includes(a.buffer) && a.byteLength === a.buffer.byteLength) transfer.push(a.buffer);
+  };
+  for (const w of value.weights) add(w.data);
+  for (const s of value.optimizer?.slots ?? []) add(s.data);
+  for (const s of value.snapshots) add(s.data);
+}
+
+/** Run one operation; buffers that may be moved (not copied) to the caller are pushed onto `transfer`. */
+export function runHeavyOp(request: HeavyOp, transfer: ArrayBuffer[] = []): unknown {
+  switch (request.op) {
+    case 'parseBundle': {
+      const parsed = parseBundle(request.bytes);
+      collectBuffers(parsed, transfer);
+      return parsed;
+    }
+    case 'buildBundle': {
+      const bytes = buildBundle(request.input);
+      if (bytes.buffer instanceof ArrayBuffer && bytes.byteLength === bytes.buffer.byteLength) transfer.push(bytes.buffer);
+      return bytes;
+    }
+    case 'exportText': {
+      const store = RunStore.open(request.database, request.nativeBinding ? { nativeBinding: request.nativeBinding } : undefined);
+      try {
+        return request.what === 'series'
+          ? store.exportSeries(request.format, request.runIds ?? store.listRuns({}).runs.map((r) => r.id), request.metrics)
+          : store.exportRuns(request.format, request.runIds);
+      } finally {
+        store.close();
+      }
+    }
+  }
+}
