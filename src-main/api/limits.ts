@@ -47,7 +47,7 @@ export const LIMITS = {
   /** Body of every other call (configs, queries). */
   WEB_MAX_SMALL_BODY_BYTES: 4 * MiB,
   /** Heavy calls (bundle import/export, export of runs or series, generate) running at once; more wait, then 503. */
-  WEB_MAX_HEAVY_CALLS: 2,
+  WEB_MAX_HEAVY_CALLS: 1,
   /** Heavy calls waiting for a slot before new ones are refused with 503. */
   WEB_MAX_HEAVY_QUEUE: 4,
   /** A WebSocket client whose unsent data grows past this is closed (it does not read its events). */
