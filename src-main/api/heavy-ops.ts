@@ -10,13 +10,16 @@ export type HeavyOp =
 export type HeavyRequest = HeavyOp & { id: number };
 export type HeavyResponse = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: { name: string; message: string } };
 
+/** Give every large array its own buffer (copied here, on the worker) so it can be moved, not cloned, to the caller. */
 function collectBuffers(value: ParsedBundle, transfer: ArrayBuffer[]): void {
-  const add = (a: ArrayBufferView) => {
-    if (a.buffer instanceof ArrayBuffer && !transfer.includes(a.buffer) && a.byteLength === a.buffer.byteLength) transfer.push(a.buffer);
+  const own = <T extends Uint8Array | Float32Array>(a: T): T => {
+    const b = (a.byteOffset === 0 && a.byteLength === a.buffer.byteLength && !transfer.includes(a.buffer as ArrayBuffer) ? a : a.slice()) as T;
+    if (b.buffer instanceof ArrayBuffer) transfer.push(b.buffer);
+    return b;
   };
-  for (const w of value.weights) add(w.data);
-  for (const s of value.optimizer?.slots ?? []) add(s.data);
-  for (const s of value.snapshots) add(s.data);
+  for (const w of value.weights) w.data = own(w.data);
+  for (const s of value.optimizer?.slots ?? []) s.data = own(s.data);
+  for (const s of value.snapshots) s.data = own(s.data);
 }
 
 /** Run one operation; buffers that may be moved (not copied) to the caller are pushed onto `transfer`. */

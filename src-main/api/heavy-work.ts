@@ -36,8 +36,11 @@ export class HeavyWork {
 
   constructor(private readonly entry: string | null = heavyWorkerEntry()) {}
 
+  /** `bytes` is moved to the worker (the caller must not use it afterwards). */
   parseBundle(bytes: Uint8Array): Promise<ParsedBundle> {
-    return this.run({ op: 'parseBundle', bytes }) as Promise<ParsedBundle>;
+    const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer;
+    const own = whole ? bytes : bytes.slice(); // a memcpy here is far cheaper than cloning on postMessage
+    return this.run({ op: 'parseBundle', bytes: own }, [own.buffer as ArrayBuffer]) as Promise<ParsedBundle>;
   }
 
   buildBundle(input: BundleInput): Promise<Uint8Array> {
@@ -59,14 +62,14 @@ export class HeavyWork {
     if (w) await w.terminate();
   }
 
-  private run(op: HeavyOp): Promise<unknown> {
+  private run(op: HeavyOp, transfer: ArrayBuffer[] = []): Promise<unknown> {
     if (!this.entry) return Promise.resolve().then(() => runHeavyOp(op));
     const worker = this.ensureWorker(this.entry);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       worker.ref();
-      worker.postMessage({ ...op, id });
+      worker.postMessage({ ...op, id }, transfer);
     });
   }
 
