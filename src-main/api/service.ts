@@ -451,6 +451,7 @@ export class WorkbenchService {
       },
       'bundles.import': async (input) => {
         const { importRunBundle } = await import('../checkpoints/bundle-service');
+        checkLimit('the bundle file', Math.floor((input.dataBase64.length * 3) / 4), 'BUNDLE_MAX_FILE_BYTES', { unit: 'bytes' });
         const bytes = new Uint8Array(Buffer.from(input.dataBase64, 'base64'));
         const parsed = await this.heavy.parseBundle(bytes); // verified off the event loop; only the writes happen here
         const result = importRunBundle(this.store, parsed, {

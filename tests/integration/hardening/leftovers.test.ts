@@ -68,10 +68,12 @@ describe('temporaries of dead processes', () => {
     const ckpt = path.join(dataHome, 'runs', '7', 'checkpoints');
     const dead = path.join(ckpt, '.tmp-last-p4194000-0a0b0c0d');
     const live = path.join(ckpt, `.tmp-last-p${process.ppid}-0a0b0c0d`);
+    const liveSame = path.join(ckpt, `.tmp-epoch-3-p${process.ppid}.${processStartToken(process.ppid)}-0a0b0c0d`);
+    const reused = path.join(ckpt, `.tmp-epoch-4-p${process.ppid}.12345-0a0b0c0d`); // that pid now belongs to another process
     const old = path.join(ckpt, '.tmp-best-1a2b3c4d'); // no pid (older version), run 7 is not active
     const cache = path.join(dataHome, 'cache', 'mnist', `x.bin.4194001.${Date.now()}.tmp`);
     const atomic = path.join(dataHome, '.export.json.tmp-4194002-abcd1234');
-    for (const d of [dead, live, old]) {
+    for (const d of [dead, live, liveSame, reused, old]) {
       mkdirSync(d, { recursive: true });
       writeFileSync(path.join(d, 'tensors.bin'), Buffer.alloc(1024));
     }
@@ -81,8 +83,9 @@ describe('temporaries of dead processes', () => {
     // A start without any interrupted run still cleans (it used to clean only after an interruption).
     const service = new WorkbenchService({ host: 'cli', dataHome });
     await service.close();
-    expect([dead, old, cache, atomic].filter(existsSync)).toEqual([]);
+    expect([dead, old, cache, atomic, ...(process.platform === 'linux' ? [reused] : [])].filter(existsSync)).toEqual([]);
     expect(existsSync(live)).toBe(true);
+    expect(existsSync(liveSame)).toBe(true);
   });
 });
 
