@@ -14,6 +14,8 @@ export default defineConfig({
         input: {
           index: resolve(__dirname, 'src-main/app/main.ts'),
           trainer: resolve(__dirname, 'src-main/train/trainer-process.ts'),
+          // Bundle import/export and exports off the host's event loop (src-main/api/heavy-work.ts).
+          'heavy-worker': resolve(__dirname, 'src-main/api/heavy-worker.ts'),
           // The command line and the web host (`vae-workbench ...`): the same build as the app.
           cli: resolve(__dirname, 'src-main/hosts/cli/main.ts'),
           // What the integration suites drive (tests/built.ts): the same modules, the same chunks.

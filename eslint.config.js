@@ -8,17 +8,18 @@ import tseslint from 'typescript-eslint';
 // The layers, top to bottom: each folder of src-main/ may import only the folders listed for it (and itself).
 // The same table is drawn in README.md. `@shared/...` (src-shared/, Node-free) may be imported from anywhere.
 const LAYERS = {
-  app: ['hosts', 'api'], // the Electron shell; of hosts/ only electron/ and the files at its top
-  hosts: ['bench', 'api', 'data'],
-  bench: ['api', 'train', 'store', 'data', 'kernels'],
-  api: ['cluster', 'checkpoints', 'train', 'store', 'data', 'vae', 'kernels'],
-  cluster: ['checkpoints', 'train', 'store', 'data'], // sweeps on Slurm / Kubernetes: submit, follow, import
-  train: ['checkpoints', 'vae', 'data', 'kernels'],
-  store: [],
-  checkpoints: ['vae', 'data'],
+  app: ['hosts', 'api', 'os'], // the Electron shell; of hosts/ only electron/ and the files at its top
+  hosts: ['bench', 'api', 'data', 'os'],
+  bench: ['api', 'train', 'store', 'data', 'kernels', 'os'],
+  api: ['cluster', 'checkpoints', 'train', 'store', 'data', 'vae', 'kernels', 'os'],
+  cluster: ['checkpoints', 'train', 'store', 'data', 'os'], // sweeps on Slurm / Kubernetes: submit, follow, import
+  train: ['checkpoints', 'vae', 'data', 'kernels', 'os'],
+  store: ['os'],
+  checkpoints: ['vae', 'data', 'os'],
   vae: ['data', 'kernels'],
-  data: [],
+  data: ['os'],
   kernels: [],
+  os: [], // tiny Node utilities every layer may use: process identity, atomic file writes
 };
 const FOLDERS = Object.keys(LAYERS);
 

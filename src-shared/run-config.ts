@@ -2,6 +2,7 @@
 // Shared by every host and the renderer (pure zod, no Node imports).
 import { z } from 'zod';
 import { ApiError } from './errors';
+import { LIMITS } from './limits';
 
 export const DATASET_IDS = [
   'mnist',
@@ -136,7 +137,7 @@ export const checkpointSchema = z
 
 export const runConfigSchema = z
   .object({
-    name: z.string().max(200).default(''),
+    name: z.string().max(LIMITS.RUN_NAME_MAX_CHARS).default(''),
     seed: z.number().int().min(0).max(2 ** 31 - 1).default(1),
     data: dataSchema.default(() => dataSchema.parse({})),
     model: modelSchema.default(() => modelSchema.parse({})),
@@ -146,7 +147,7 @@ export const runConfigSchema = z
     eval: evalSchema.default(() => evalSchema.parse({})),
     snapshots: snapshotSchema.default(() => snapshotSchema.parse({})),
     checkpoints: checkpointSchema.default(() => checkpointSchema.parse({})),
-    tags: z.array(z.string().min(1).max(64)).max(32).default([]),
+    tags: z.array(z.string().min(1).max(LIMITS.TAG_MAX_CHARS)).max(LIMITS.TAGS_MAX_COUNT).default([]),
   })
   .strict();
 
@@ -189,6 +190,16 @@ export function parseRunConfig(input: unknown): RunConfig {
     cross.push({ path: 'objective.iwSamples', message: 'iwae needs at least 2 importance samples' });
   if (config.training.earlyStoppingPatience > 0 && config.data.validationFraction <= 0)
     cross.push({ path: 'data.validationFraction', message: 'early stopping (training.earlyStoppingPatience) needs a validation split: set it above 0, e.g. 0.1' });
+  if (config.model.arch === 'mlp' && config.model.kind !== 'gmm') {
+    // A lower bound that needs no dataset: the weights between consecutive hidden layers, encoder and decoder.
+    const h = config.model.hidden;
+    const between = 2 * h.slice(1).reduce((n, size, i) => n + size * h[i]!, 0);
+    if (between > LIMITS.MODEL_MAX_PARAMETERS)
+      cross.push({
+        path: 'model.hidden',
+        message: `[${h.join(', ')}] has ${between.toLocaleString('en-US')} parameters between its hidden layers alone, more than the limit of ${LIMITS.MODEL_MAX_PARAMETERS.toLocaleString('en-US')} (MODEL_MAX_PARAMETERS)`,
+      });
+  }
   if (config.data.dataset === 'import' && !config.data.path)
     cross.push({ path: 'data.path', message: 'the import dataset needs a file path' });
   if (cross.length)

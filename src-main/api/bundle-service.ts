@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { MetricPoint } from '@shared/model-types';
 import { parseRunConfig, type RunConfig } from '@shared/run-config';
 import type { RunStore } from '../store/run-store';
-import { BundleError, buildBundle, parseBundle, type BundleSnapshot } from '../checkpoints/bundle';
+import { BundleError, buildBundle, parseBundle, type BundleInput, type BundleSnapshot, type ParsedBundle } from '../checkpoints/bundle';
 import { CheckpointError, readCheckpointDir, writeCheckpointDir, type CheckpointContents } from '../checkpoints/checkpoint-dir';
 import { resolveDataset } from '../checkpoints/dataset-shape';
 
@@ -27,13 +27,21 @@ function slug(name: string): string {
     name
       .normalize('NFKD')
       .replace(/[^A-Za-z0-9._-]+/g, '-')
-      .replace(/^-+|-+$/g, '')
+      .replace(/\.\.+/g, '-')
+      .replace(/-+/g, '-')
+      .replace(/^[-.]+|[-.]+$/g, '')
       .slice(0, 80) || 'run'
   );
 }
 
 /** Build the bundle of a run's chosen checkpoint, with its metrics and sample artifacts. */
 export function exportRunBundle(store: RunStore, runId: number, opts: ExportOptions): { filename: string; bytes: Uint8Array } {
+  const { filename, input } = prepareRunBundle(store, runId, opts);
+  return { filename, bytes: buildBundle(input) };
+}
+
+/** Everything a run's bundle holds, read from the store and the checkpoint (the zip itself is built by buildBundle). */
+export function prepareRunBundle(store: RunStore, runId: number, opts: ExportOptions): { filename: string; input: BundleInput } {
   const run = store.getRun(runId);
   if (!run) throw new BundleError(`cannot export: no run with id ${runId}`);
   const checkpoints = store.listCheckpoints(runId);
@@ -85,7 +93,7 @@ export function exportRunBundle(store: RunStore, runId: number, opts: ExportOpti
     });
   }
 
-  const bytes = buildBundle({
+  const input: BundleInput = {
     appVersion: opts.appVersion,
     run: {
       name: run.name,
@@ -115,9 +123,9 @@ export function exportRunBundle(store: RunStore, runId: number, opts: ExportOpti
     weights: contents.weights,
     optimizer: contents.optimizer,
     snapshots,
-  });
+  };
   const epoch = Number.isInteger(chosen.epoch) ? String(chosen.epoch) : chosen.epoch.toFixed(2);
-  return { filename: `${slug(run.name)}-${chosen.tag}-epoch${epoch}.vae-bundle.zip`, bytes };
+  return { filename: `${slug(run.name)}-${slug(chosen.tag)}-epoch${epoch}.vae-bundle.zip`, input };
 }
 
 /**
@@ -125,8 +133,9 @@ export function exportRunBundle(store: RunStore, runId: number, opts: ExportOpti
  * artifacts and checkpoint row. Throws BundleError (nothing written) for a bad bundle; on any later failure the
  * rows and the written directory are removed again.
  */
-export function importRunBundle(store: RunStore, bytes: Uint8Array, opts: ImportOptions): { runId: number } {
-  const bundle = parseBundle(bytes); // throws before anything is written
+export function importRunBundle(store: RunStore, bytes: Uint8Array | ParsedBundle, opts: ImportOptions): { runId: number } {
+  // Parsed here, or already parsed and verified (off the event loop, by the heavy-work worker).
+  const bundle = bytes instanceof Uint8Array ? parseBundle(bytes) : bytes; // throws before anything is written
   const { run, checkpoint } = bundle;
   let runDir: string | null = null;
   let runDirExisted = false;

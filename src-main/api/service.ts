@@ -5,6 +5,8 @@ import path from 'node:path';
 import pkg from '../../package.json';
 import { listDatasets } from '../data/registry';
 import { MetricWriter } from '../store/metric-writer';
+import { checkModelSize } from '../checkpoints/model-size';
+import { checkDataPath } from '../data/path-check';
 import { RunStore } from '../store/run-store';
 import { predictBackend, type BackendReport } from '../train/backend-probe';
 import { removeDeadTemporaries } from '../store/temporaries';
@@ -29,6 +31,8 @@ import { toApiError } from './errors';
 import type { RunSummary } from '@shared/model-types';
 import { ConfigError, describeIssues, parseRunConfig, setByPath, type RunConfig } from '@shared/run-config';
 import { expandSweep, type SweepAxis } from '@shared/sweep-expand';
+import { HeavyWork } from './heavy-work';
+import { checkLimit } from '@shared/limits';
 
 export const APP_NAME = 'VAE Workbench';
 export const APP_VERSION: string = pkg.version;
@@ -59,6 +63,7 @@ export class WorkbenchService {
   private backend: Promise<BackendReport> | null = null;
   private readonly handlers: Handlers;
   private clusterSweeps: ClusterSweeps | null = null;
+  private readonly heavy = new HeavyWork();
 
   constructor(readonly options: ServiceOptions) {
     this.layout = dataHomeLayout(options.dataHome ?? resolveDataHome());
@@ -126,6 +131,7 @@ export class WorkbenchService {
   /** Stop the scheduler (running trainers are killed and recorded as cancelled), flush, close the database. */
   async close(): Promise<void> {
     await this.scheduler.close();
+    await this.heavy.close();
     this.flushMetrics();
     this.store.close();
   }
@@ -201,8 +207,10 @@ export class WorkbenchService {
       throw new ConfigError(`unknown dataset "${config.data.dataset}" (known: ${known.map((d) => d.id).join(', ')})`, [
         { path: 'data.dataset', message: `unknown dataset "${config.data.dataset}"` },
       ]);
-    if (config.data.path && !existsSync(config.data.path))
-      throw new ConfigError(`data.path: ${config.data.path} does not exist`, [{ path: 'data.path', message: 'does not exist' }]);
+    checkDataPath(config.data.path);
+    const shape: [number, number, number] =
+      config.data.dataset === 'ica-synthetic' ? [1, config.data.observedDim, 1] : descriptor.shape.every((n) => n > 0) ? descriptor.shape : [1, 1, 1];
+    checkModelSize(config, shape, `the model (${config.model.kind} ${config.model.arch})`);
     if (!config.data.path && descriptor.needsPath && !descriptor.available)
       throw new ConfigError(`dataset "${descriptor.id}" needs data.path: ${descriptor.unavailableReason ?? 'no local copy found'}`, [
         { path: 'data.path', message: descriptor.unavailableReason ?? 'required for this dataset' },
@@ -458,13 +466,18 @@ export class WorkbenchService {
       },
       'runs.log': (input) => this.store.getLog(input.runId, input.limit),
       'runs.checkpoints': (input) => this.store.listCheckpoints(input.runId),
-      'runs.export': (input) => {
+      'runs.export': async (input) => {
         this.flushMetrics();
         const stamp = new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-');
-        const text =
-          input.what === 'series'
-            ? this.store.exportSeries(input.format, input.runIds ?? this.store.listRuns({}).runs.map((r) => r.id), input.metrics)
-            : this.store.exportRuns(input.format, input.runIds);
+        // Off the event loop (its own connection; WAL readers never block the writer).
+        const text = await this.heavy.exportText({
+          database: this.layout.database,
+          nativeBinding: this.options.nativeBinding,
+          what: input.what === 'series' ? 'series' : 'runs',
+          format: input.format,
+          runIds: input.runIds,
+          metrics: input.metrics,
+        });
         return {
           filename: `vae-workbench-${input.what}-${stamp}.${input.format}`,
           mime: input.format === 'csv' ? 'text/csv' : 'application/json',
@@ -472,13 +485,18 @@ export class WorkbenchService {
         };
       },
       'bundles.export': async (input) => {
-        const { exportRunBundle } = await import('./bundle-service');
-        const { filename, bytes } = exportRunBundle(this.store, input.runId, { appVersion: APP_VERSION, checkpointId: input.checkpointId });
+        const { prepareRunBundle } = await import('./bundle-service');
+        const prepared = prepareRunBundle(this.store, input.runId, { appVersion: APP_VERSION, checkpointId: input.checkpointId });
+        const filename = prepared.filename;
+        const bytes = await this.heavy.buildBundle(prepared.input); // zip + checksums off the event loop
         return { filename, dataBase64: Buffer.from(bytes).toString('base64'), bytes: bytes.byteLength };
       },
       'bundles.import': async (input) => {
         const { importRunBundle } = await import('./bundle-service');
-        const result = importRunBundle(this.store, new Uint8Array(Buffer.from(input.dataBase64, 'base64')), {
+        checkLimit('the bundle file', Math.floor((input.dataBase64.length * 3) / 4), 'BUNDLE_MAX_FILE_BYTES', { unit: 'bytes' });
+        const bytes = new Uint8Array(Buffer.from(input.dataBase64, 'base64'));
+        const parsed = await this.heavy.parseBundle(bytes); // verified off the event loop; only the writes happen here
+        const result = importRunBundle(this.store, parsed, {
           dataHome: this.layout.root,
           runsDir: this.layout.runsDir,
         });

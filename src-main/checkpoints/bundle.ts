@@ -20,9 +20,11 @@ import { unzipSync, zipSync, type Zippable } from 'fflate';
 import { z } from 'zod';
 import { ARTIFACT_KINDS, metricPointSchema, RUN_STATUSES, type ArtifactFields, type MetricPoint, type RunStatus } from '@shared/model-types';
 import { parseRunConfig, type RunConfig } from '@shared/run-config';
+import { LIMITS } from '@shared/limits';
 import { expectedWeightShapes, WEIGHT_NAMING_NOTES, type InputShape } from './architecture';
 import type { NamedTensor, OptimizerState } from './checkpoint-dir';
 import { buildLayersModels, WEIGHTS_FILE, type LayersModelJson } from './layers-model';
+import { checkBundleDataset, checkBundleTotals, checkWeightValues } from './bundle-limits';
 import { readSafetensors, SafetensorsError, writeSafetensors } from './safetensors';
 import { ApiError } from '@shared/errors';
 
@@ -114,15 +116,17 @@ const manifestSchema = z
     createdAt: z.number(),
     run: z
       .object({
-        name: z.string(),
+        name: z.string().max(LIMITS.RUN_NAME_MAX_CHARS, `at most ${LIMITS.RUN_NAME_MAX_CHARS} characters (RUN_NAME_MAX_CHARS)`),
         config: z.unknown(),
-        configText: z.string(),
+        configText: z.string().max(1024 * 1024, 'at most 1 MiB'),
         dataset: z.object({ id: z.string().min(1), shape: shape3, kind: z.enum(['image', 'series']) }).strict(),
         seed: z.number().int(),
         backend: z.string().nullable(),
         status: z.enum(RUN_STATUSES),
-        tags: z.array(z.string()),
-        notes: z.string(),
+        tags: z
+          .array(z.string().min(1).max(LIMITS.TAG_MAX_CHARS, `at most ${LIMITS.TAG_MAX_CHARS} characters (TAG_MAX_CHARS)`))
+          .max(LIMITS.TAGS_MAX_COUNT, `at most ${LIMITS.TAGS_MAX_COUNT} tags (TAGS_MAX_COUNT)`),
+        notes: z.string().max(LIMITS.RUN_NOTES_MAX_CHARS, `at most ${LIMITS.RUN_NOTES_MAX_CHARS} characters (RUN_NOTES_MAX_CHARS)`),
         createdAt: z.number(),
         startedAt: z.number().nullable(),
         finishedAt: z.number().nullable(),
@@ -135,7 +139,7 @@ const manifestSchema = z
       .object({
         epoch: z.number().min(0),
         step: z.number().int().min(0),
-        tag: z.string(),
+        tag: z.string().min(1).max(LIMITS.TAG_MAX_CHARS, `at most ${LIMITS.TAG_MAX_CHARS} characters (TAG_MAX_CHARS)`),
         metrics: finiteRecord,
         backend: z.string(),
         createdAt: z.number(),
@@ -402,6 +406,8 @@ export function parseBundle(bytes: Uint8Array): ParsedBundle {
     throw new BundleError(`damaged bundle: ${why}`);
   };
   const layout = readZipLayout(bytes, damaged);
+  if (layout.entries > LIMITS.BUNDLE_MAX_ENTRIES)
+    throw new BundleError(`the bundle has ${layout.entries} entries, more than the limit of ${LIMITS.BUNDLE_MAX_ENTRIES} (BUNDLE_MAX_ENTRIES)`);
   const ours = layout.comment.startsWith(COMMENT_PREFIX);
   // A zip of something else gets "not a VAE Workbench bundle"; our own files, once damaged, get "damaged bundle".
   const notOurs = (why: string): never => {
@@ -478,23 +484,29 @@ export function parseBundle(bytes: Uint8Array): ParsedBundle {
   }
   const manifest = parsed.data!;
   for (const name of names) checkInfo(name, damaged);
+  checkBundleTotals([...infos.values()]); // the total inflated size, before any entry but the manifest is inflated
+  const required = new Set(['README.txt', manifest.metrics.path, manifest.weights.path]);
+  if (manifest.checkpoint.optimizer) required.add(manifest.checkpoint.optimizer.path);
+  if (manifest.model)
+    for (const part of ['encoder', 'decoder']) required.add(`model/${part}/model.json`).add(`model/${part}/${WEIGHTS_FILE}`);
+  for (const s of manifest.snapshots) required.add(s.path);
+  // Before anything but the manifest is inflated: no entry the format does not call for (even one the manifest
+  // lists with its true sha256), and a model that fits the dataset it claims and this machine.
+  for (const name of [...names, ...Object.keys(manifest.entries)])
+    if (name !== 'manifest.json' && !required.has(name)) damaged(`unexpected entry "${name}"`);
+  checkBundleDataset(manifest.run.config, manifest.run.dataset, infos.get(manifest.weights.path)?.originalSize ?? 0);
 
   // Every entry: listed in the manifest, with the recorded size and sha256; nothing extra, nothing missing.
   const data = new Map<string, Uint8Array>();
   for (const name of names) {
     if (name === 'manifest.json') continue;
-    const expected = manifest.entries[name];
+    const expected = Object.hasOwn(manifest.entries, name) ? manifest.entries[name] : undefined;
     if (!expected) damaged(`unexpected entry "${name}" (not in the manifest)`);
     const content = read(name, expected!.bytes);
     if (sha256(content) !== expected!.sha256) damaged(`entry "${name}" is corrupt (sha256 does not match the manifest)`);
     data.set(name, content);
   }
   for (const name of Object.keys(manifest.entries)) if (!data.has(name)) damaged(`entry "${name}" is missing`);
-  const required = new Set(['README.txt', manifest.metrics.path, manifest.weights.path]);
-  if (manifest.checkpoint.optimizer) required.add(manifest.checkpoint.optimizer.path);
-  if (manifest.model)
-    for (const part of ['encoder', 'decoder']) required.add(`model/${part}/model.json`).add(`model/${part}/${WEIGHTS_FILE}`);
-  for (const s of manifest.snapshots) required.add(s.path);
   for (const name of required) if (!data.has(name)) damaged(`entry "${name}" is missing`);
   for (const name of data.keys()) if (!required.has(name)) damaged(`unexpected entry "${name}"`);
 
@@ -513,6 +525,7 @@ export function parseBundle(bytes: Uint8Array): ParsedBundle {
   const need = (path: string): Uint8Array => data.get(path) ?? damaged(`entry "${path}" is missing`);
   const weights = readTensors(need('weights.safetensors'), 'weights.safetensors', damaged).tensors;
   checkWeightShapes(config, manifest.run.dataset.shape, weights, 'damaged bundle: weights.safetensors');
+  checkWeightValues(weights, 'weights.safetensors');
   const listed = manifest.weights.tensors;
   if (listed.length !== weights.length || listed.some((t, i) => t.name !== weights[i]!.name || t.shape.join() !== weights[i]!.shape.join()))
     damaged('weights.safetensors does not hold the tensors the manifest lists');
@@ -529,6 +542,7 @@ export function parseBundle(bytes: Uint8Array): ParsedBundle {
       if (!shapes.has(base)) damaged(`${opt.path}: slot "${slot.name}" does not belong to any weight`);
       if (shapes.get(base) !== slot.shape.join()) damaged(`${opt.path}: slot "${slot.name}" has shape [${slot.shape.join(', ')}], its weight [${shapes.get(base)}]`);
     }
+    checkWeightValues(st.tensors, opt.path, 1e30);
     optimizer = { name: opt.name, iterations: opt.iterations, slots: st.tensors };
   } else if (data.has('optimizer.safetensors')) damaged('optimizer.safetensors is present but the manifest records no optimizer');
 

@@ -1,11 +1,16 @@
 // A checkpoint on disk while training: one directory with checkpoint.json (metadata + tensor index) and
 // tensors.bin (little-endian float32, concatenated in index order). Written atomically: a temporary
 // directory beside the target is filled, fsynced and renamed, so a crash never leaves half a checkpoint.
+import { processStartToken } from '../os/process-identity';
 import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, mkdirSync, writeSync, existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { RunConfig } from '@shared/run-config';
 import { ApiError } from '@shared/errors';
+
+
+/** This writer's identity in temporary names: "<pid>" or "<pid>.<start time>" (see store/process-identity.ts). */
+const WRITER = ((token) => (token ? `${process.pid}.${token}` : String(process.pid)))(processStartToken());
 
 export const CHECKPOINT_FORMAT = 'vae-workbench-checkpoint/1';
 
@@ -84,7 +89,7 @@ export function writeCheckpointDir(dir: string, contents: CheckpointContents): n
   const parent = path.dirname(dir);
   mkdirSync(parent, { recursive: true });
   // The writer's pid is in the name, so a later start can tell a dead process's leftover from a write in progress.
-  const tmp = path.join(parent, `.tmp-${path.basename(dir)}-p${process.pid}-${randomBytes(4).toString('hex')}`);
+  const tmp = path.join(parent, `.tmp-${path.basename(dir)}-p${WRITER}-${randomBytes(4).toString('hex')}`);
   mkdirSync(tmp);
   try {
     writeFileSynced(path.join(tmp, 'tensors.bin'), bin);

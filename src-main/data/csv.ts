@@ -9,6 +9,7 @@
 //      columns make an image (see inferShape) while the full row does not, or (b) some other column holds a
 //      non-integer value.
 //   Anything else: no labels. labelColumn 'last' forces the last column, 'none' disables labels.
+import { LIMITS } from '@shared/limits';
 import { DatasetError } from './types';
 import { inferShape } from './split-utils';
 
@@ -56,6 +57,8 @@ export function parseCsv(text: string, name: string, opts: { labelColumn?: 'auto
     first++;
   }
   const cols = header ? header.length : firstFields.length;
+  if (cols > LIMITS.CSV_MAX_COLUMNS)
+    throw new DatasetError(`${name}: rows of ${cols} values, more than the limit of ${LIMITS.CSV_MAX_COLUMNS} (CSV_MAX_COLUMNS)`);
   const values = new Float64Array(Math.max(0, lines.length - first) * cols);
   let n = 0;
   for (let li = first; li < lines.length; li++) {
@@ -68,7 +71,8 @@ export function parseCsv(text: string, name: string, opts: { labelColumn?: 'auto
     for (let c = 0; c < cols; c++) {
       const v = toNumber(fields[c]!);
       if (!Number.isFinite(v))
-        throw new DatasetError(`${name}: line ${li + 1}, column ${c + 1}: ${JSON.stringify(fields[c]!.trim())} is not a finite number`);
+        // The value is not quoted: data.path may name any file, and its contents must not leak into messages.
+        throw new DatasetError(`${name}: line ${li + 1}, column ${c + 1} is not a finite number`);
       values[base + c] = v;
     }
     n++;

@@ -1,5 +1,7 @@
 // IDX files (the MNIST format): magic 0x00 0x00 <type> <ndims>, ndims big-endian uint32 sizes, then the data
 // big-endian in C order. Gzipped files (detected by their 1f 8b header, whatever the name) are inflated first.
+import { LIMITS } from '@shared/limits';
+import { checkDatasetFile } from './path-check';
 import fs from 'node:fs';
 import zlib from 'node:zlib';
 import { DatasetError } from './types';
@@ -22,8 +24,9 @@ const TYPES: Record<number, { name: string; size: number }> = {
 };
 
 /** Read a file, inflating it when it is gzip (by content). Errors name the file. */
-export function readMaybeGzip(file: string): Buffer {
+export function readMaybeGzip(file: string, maxInflatedBytes: number = LIMITS.DATASET_MAX_INFLATED_BYTES): Buffer {
   let raw: Buffer;
+  checkDatasetFile(file, 'dataset file');
   try {
     raw = fs.readFileSync(file);
   } catch (e) {
@@ -32,8 +35,12 @@ export function readMaybeGzip(file: string): Buffer {
   }
   if (raw.length >= 2 && raw[0] === 0x1f && raw[1] === 0x8b) {
     try {
-      return zlib.gunzipSync(raw);
+      return zlib.gunzipSync(raw, { maxOutputLength: maxInflatedBytes });
     } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' || e instanceof RangeError)
+        throw new DatasetError(
+          `${file}: the gzip data inflates to more than the limit of ${maxInflatedBytes} bytes (DATASET_MAX_INFLATED_BYTES)`,
+        );
       throw new DatasetError(`${file}: corrupt or truncated gzip data (${(e as Error).message})`);
     }
   }

@@ -7,6 +7,8 @@
 // Labels: CSV see csv.ts; IDX: a sibling labels file (the name with images->labels, idx3->idx1); NPY: a sibling
 // <name>_labels.npy, <name>-labels.npy or <name>.labels.npy holding n integers.
 // Split: the last 10% of the rows (at least 1) are the test split, the rest train, in file order.
+import { LIMITS } from '@shared/limits';
+import { checkDatasetFile } from './path-check';
 import fs from 'node:fs';
 import path from 'node:path';
 import { DatasetError, type DatasetDescriptor, type LoadedDataset } from './types';
@@ -79,8 +81,7 @@ function checkLabels(y: Int32Array | null, n: number, labelFile: string): void {
 
 /** Parse one file into examples (normalised to [0,1]) and optional labels. */
 export function parseImportFile(file: string, format: ImportFormat, opts: { csvLabelColumn?: 'auto' | 'last' | 'none' } = {}): ParsedImport {
-  if (!fs.existsSync(file)) throw new DatasetError(`file not found: ${file}`);
-  if (fs.statSync(file).isDirectory()) throw new DatasetError(`${file} is a directory; the import dataset needs one file`);
+  checkDatasetFile(file);
   let x: Float32Array;
   let y: Int32Array | null = null;
   let n: number;
@@ -141,6 +142,8 @@ export function parseImportFile(file: string, format: ImportFormat, opts: { csvL
     }
   }
   const d = shape[0] * shape[1] * shape[2];
+  if (d > LIMITS.DATASET_MAX_DIMENSION)
+    throw new DatasetError(`${file}: examples of ${d} values each, more than the limit of ${LIMITS.DATASET_MAX_DIMENSION} (DATASET_MAX_DIMENSION)`);
   if (n === 0 || d === 0) throw new DatasetError(`${file}: no examples (shape ${n} x ${d})`);
   return { n, d, shape, kind, x, y, normalisation, labelSource };
 }

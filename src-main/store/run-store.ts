@@ -22,7 +22,7 @@ import { flattenConfig } from '@shared/run-config';
 import { toCsv, type CsvCell } from './csv';
 import { allPoints, minMaxIndices, stepBuckets, toPoint, type RawRow } from './downsample';
 import { migrate, schemaVersion, SCHEMA_VERSION, SchemaVersionError } from './migrations';
-import { ownerAlive, processStartToken } from './process-identity';
+import { ownerAlive, processStartToken } from '../os/process-identity';
 
 export type ParamValue = string | number | boolean | null;
 

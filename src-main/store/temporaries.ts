@@ -1,15 +1,16 @@
 // Temporaries left by processes that died mid-write, removed at every service start (and only those: a temporary
 // whose writer is still alive is a write in progress). Three kinds, each carrying its writer's pid:
-//   runs/<id>/checkpoints/.tmp-<tag>-p<pid>-<hex>     checkpoint directories (trainers, bundle import)
+//   runs/<id>/checkpoints/.tmp-<tag>-p<pid>[.<start>]-<hex>   checkpoint directories (trainers, bundle import);
+//                                                     with the start time a reused pid does not keep it alive
 //   cache/**/<file>.<pid>.<ms>.tmp                     dataset caches (binary-cache.ts)
 //   .<name>.tmp-<pid>-<hex>                            atomic file writes (atomic-file.ts)
 // A checkpoint temporary without a pid (written by an older version) is removed when its run is not active.
 import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { ownerAlive } from './process-identity';
-import { temporaryOwner } from './atomic-file';
+import { ownerAlive } from '../os/process-identity';
+import { temporaryOwner } from '../os/atomic-file';
 
-const CHECKPOINT_TMP = /^\.tmp-.*-p(\d+)-[0-9a-f]+$/;
+const CHECKPOINT_TMP = /^\.tmp-.*-p(\d+)(?:\.(\d+))?-[0-9a-f]+$/;
 const CACHE_TMP = /\.(\d+)\.\d+\.tmp$/;
 
 function pidOf(name: string): number | null {
@@ -44,8 +45,9 @@ export function removeDeadTemporaries(layout: { runsDir: string; cacheDir: strin
     const dir = path.join(layout.runsDir, run, 'checkpoints');
     for (const entry of list(dir)) {
       if (!entry.startsWith('.tmp-')) continue;
-      const pid = pidOf(entry);
-      if (pid === null ? !activeRuns.has(Number(run)) : writerGone(pid)) remove(path.join(dir, entry));
+      const m = CHECKPOINT_TMP.exec(entry);
+      const gone = m ? Number(m[1]) !== process.pid && !ownerAlive(Number(m[1]), m[2] ?? null) : !activeRuns.has(Number(run));
+      if (gone) remove(path.join(dir, entry));
     }
   }
   const walk = (dir: string, depth: number) => {

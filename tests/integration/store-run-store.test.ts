@@ -1,3 +1,4 @@
+import { processStartToken } from '../../src-main/os/process-identity';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -131,7 +132,8 @@ describe('RunStore: runs', () => {
     const other = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
     await new Promise((r) => other.once('spawn', r));
     const db = new Database(path.join(dir, 'runs.sqlite'));
-    db.prepare('UPDATE runs SET owner_pid = ? WHERE id = ?').run(other.pid, theirs.id);
+    // An owner is its pid plus its start time (a pid alone could be a zombie or reused).
+    db.prepare('UPDATE runs SET owner_pid = ?, owner_start = ? WHERE id = ?').run(other.pid, processStartToken(other.pid!), theirs.id);
     db.close();
     try {
       expect(store.markInterrupted()).toBe(1);

@@ -18,7 +18,8 @@ const png = (width: number, height: number, seed: number) => new Uint8Array(seed
 
 
 function synthetic(model: RunConfigInput['model'], shape: InputShape, extra: Partial<RunConfigInput> = {}): BundleInput {
-  const configInput: RunConfigInput = { name: 'synthetic', seed: 7, model, training: { epochs: 3 }, ...extra };
+  // An imported dataset: its example shape is whatever the test needs (a built-in id would fix the shape).
+  const configInput: RunConfigInput = { name: 'synthetic', seed: 7, model, data: { dataset: 'import', path: 'synthetic.npy' }, training: { epochs: 3 }, ...extra };
   const config: RunConfig = parseRunConfig(configInput);
   const weights: NamedTensor[] = expectedWeightShapes(config, shape).map((e, i) => ({
     name: e.name,
@@ -48,7 +49,7 @@ function synthetic(model: RunConfigInput['model'], shape: InputShape, extra: Par
       name: 'synthetic',
       config,
       configText: JSON.stringify(configInput),
-      dataset: { id: 'mnist', shape, kind: 'image' },
+      dataset: { id: 'import', shape, kind: 'image' },
       seed: 7,
       backend: 'wasm',
       status: 'completed',

@@ -46,7 +46,7 @@ describe('dataset registry', () => {
     expect(imported.splits).toEqual({ train: 9, test: 1 });
     const missing = describeDataset(cfg({ dataset: 'import', path: path.join(dataHome, 'gone.csv') }), { dataHome });
     expect(missing.available).toBe(false);
-    expect(missing.unavailableReason).toMatch(/file not found: .*gone\.csv/);
+    expect(missing.unavailableReason).toMatch(/data.path: .*gone\.csv does not exist/);
     const badDir = describeDataset(cfg({ dataset: 'fashion-mnist', path: dataHome }), { dataHome });
     expect(badDir.available).toBe(false);
     expect(badDir.unavailableReason).toMatch(/lacks train-images-idx3-ubyte/);

@@ -8,7 +8,7 @@ import type { RunSummary } from '@shared/model-types';
 import { PRESETS } from '@shared/presets';
 import { LIMITS } from '@shared/limits';
 import { checkKeyPath, ConfigError, setByPath } from '@shared/run-config';
-import { writeFileAtomic } from '../../api/atomic-file';
+import { writeFileAtomic } from '../../os/atomic-file';
 import { APP_VERSION, WorkbenchService, toApiError } from '../../api/service';
 import { ProgressLine, formatEpoch, runFraction } from './progress-line';
 

@@ -185,8 +185,9 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
     handleRequest(req, res).catch((err: unknown) => {
       if (res.headersSent || res.writableEnded) return void res.destroy();
       const e = toApiError(err);
+      // A body left unread (too large, say) is not drained: answer, then close the connection.
+      if (!req.readableEnded) res.setHeader('connection', 'close');
       sendJson(res, httpStatus(e), { ok: false, error: e.toJSON() });
-      if (!req.readableEnded) req.resume();
     });
   });
   server.on('clientError', (_err, socket) => {

@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
+import { ownerAlive } from './process-identity';
 
 const TMP_RE = /\.tmp-(\d+)-[0-9a-f]+$/;
 
@@ -50,18 +51,9 @@ export function removeDeadTemporaries(dir: string, base?: string): number {
     if (!name.startsWith('.') || !TMP_RE.test(name)) continue;
     if (base !== undefined && !name.startsWith(`.${base}.tmp-`)) continue;
     const pid = temporaryOwner(name)!;
-    if (pid !== process.pid && pidAlive(pid)) continue;
+    if (pid !== process.pid && ownerAlive(pid, null)) continue;
     rmSync(path.join(dir, name), { recursive: true, force: true });
     removed++;
   }
   return removed;
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

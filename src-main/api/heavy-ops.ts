@@ -1,0 +1,49 @@
+// The heavy operations themselves, the same code in the worker thread and (where the worker is not built) inline.
+import { buildBundle, parseBundle, type BundleInput, type ParsedBundle } from '../checkpoints/bundle';
+import { RunStore } from '../store/run-store';
+
+export type HeavyOp =
+  | { op: 'parseBundle'; bytes: Uint8Array }
+  | { op: 'buildBundle'; input: BundleInput }
+  | { op: 'exportText'; database: string; nativeBinding?: string; what: 'runs' | 'series'; format: 'csv' | 'json'; runIds?: number[]; metrics?: string[] };
+
+export type HeavyRequest = HeavyOp & { id: number };
+export type HeavyResponse = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: { name: string; message: string } };
+
+/** Give every large array its own buffer (copied here, on the worker) so it can be moved, not cloned, to the caller. */
+function collectBuffers(value: ParsedBundle, transfer: ArrayBuffer[]): void {
+  const own = <T extends Uint8Array | Float32Array>(a: T): T => {
+    const b = (a.byteOffset === 0 && a.byteLength === a.buffer.byteLength && !transfer.includes(a.buffer as ArrayBuffer) ? a : a.slice()) as T;
+    if (b.buffer instanceof ArrayBuffer) transfer.push(b.buffer);
+    return b;
+  };
+  for (const w of value.weights) w.data = own(w.data);
+  for (const s of value.optimizer?.slots ?? []) s.data = own(s.data);
+  for (const s of value.snapshots) s.data = own(s.data);
+}
+
+/** Run one operation; buffers that may be moved (not copied) to the caller are pushed onto `transfer`. */
+export function runHeavyOp(request: HeavyOp, transfer: ArrayBuffer[] = []): unknown {
+  switch (request.op) {
+    case 'parseBundle': {
+      const parsed = parseBundle(request.bytes);
+      collectBuffers(parsed, transfer);
+      return parsed;
+    }
+    case 'buildBundle': {
+      const bytes = buildBundle(request.input);
+      if (bytes.buffer instanceof ArrayBuffer && bytes.byteLength === bytes.buffer.byteLength) transfer.push(bytes.buffer);
+      return bytes;
+    }
+    case 'exportText': {
+      const store = RunStore.open(request.database, request.nativeBinding ? { nativeBinding: request.nativeBinding } : undefined);
+      try {
+        return request.what === 'series'
+          ? store.exportSeries(request.format, request.runIds ?? store.listRuns({}).runs.map((r) => r.id), request.metrics)
+          : store.exportRuns(request.format, request.runIds);
+      } finally {
+        store.close();
+      }
+    }
+  }
+}
