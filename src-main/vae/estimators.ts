@@ -68,15 +68,17 @@ export interface ElboTerms {
  * The two terms of the negative ELBO per example. `input` is what the encoder sees (possibly corrupted),
  * `target` what the decoder must explain. analytic = SGVB-B (closed-form KL + Monte-Carlo reconstruction);
  * monte-carlo = SGVB-A (log q(z|x) - log p(z) sampled). L = samples draws per example.
+ * `encoded`: model.encode(input) when the caller already has it (evaluation reuses it for the KL per dimension).
  */
 export function elboTerms(
   model: LatentModel,
   input: tf.Tensor2D,
   target: tf.Tensor2D,
   opts: { estimator: Estimator; samples: number; seed: number },
+  encoded?: EncoderOutput,
 ): ElboTerms {
   return tf.tidy(() => {
-    const enc = model.encode(input);
+    const enc = encoded ?? model.encode(input);
     const n = input.shape[0];
     if (!enc.logvar) {
       const recon = tf.neg(logLikelihood(target, model.decode(enc.mu))) as tf.Tensor1D;

@@ -71,14 +71,13 @@ export async function evaluateSplit(model: LatentModel, x: Float32Array, n: numb
       const end = Math.min(n, start + bs);
       const next = tf.tidy(() => {
         const xb = rows(x, d, start, end);
-        const t = elboTerms(model, xb, xb, { estimator: opts.estimator, samples: opts.samples, seed: deriveSeed(opts.seed, SEED_STREAM.eval, b) });
+        // One encoder pass serves the ELBO and the KL per dimension.
+        const enc = model.encode(xb);
+        const t = elboTerms(model, xb, xb, { estimator: opts.estimator, samples: opts.samples, seed: deriveSeed(opts.seed, SEED_STREAM.eval, b) }, enc);
         const r = tf.add(reconSum, tf.sum(t.recon));
         const k = tf.add(klSum, tf.sum(t.kl));
         let kd = klDimSum;
-        if (model.stochastic) {
-          const enc = model.encode(xb);
-          kd = tf.add(klDimSum, tf.sum(analyticKlPerDim(enc.mu, enc.logvar!), 0));
-        }
+        if (model.stochastic) kd = tf.add(klDimSum, tf.sum(analyticKlPerDim(enc.mu, enc.logvar!), 0));
         return { r, k, kd: kd === klDimSum ? tf.clone(kd) : kd };
       });
       reconSum.dispose();
