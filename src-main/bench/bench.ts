@@ -10,6 +10,7 @@ import { WorkbenchService } from '../api/service';
 import type { RunConfigInput } from '@shared/run-config';
 import { probeTfjsNode } from '../train/backend';
 import { benchStore, type StoreBenchResult } from './store-bench';
+import { benchEvalThroughput, type EvalThroughput } from './eval-throughput';
 import { measureTimeToResult, pytorchLikeExperiment, referenceExperiment, type TimeToResult } from './time-to-result';
 
 export interface BackendBench {
@@ -33,6 +34,8 @@ export interface BenchResult {
   store: StoreBenchResult | null;
   /** The reference experiment end to end (defaults; then evaluated as the PyTorch script does), one run each. */
   timeToResult: TimeToResult[];
+  /** IW NLL decoded samples/s beside training samples/s, interleaved in one process (robust to background load). */
+  evalThroughput: EvalThroughput | null;
 }
 
 export const REFERENCE_CONFIG: RunConfigInput = {
@@ -113,8 +116,24 @@ export async function runBench(opts: { steps?: number; quick?: boolean; onlyTime
   try {
     const machine = () => ({ cpus: os.cpus().length, model: os.cpus()[0]?.model ?? '?', loadavg: os.loadavg(), node: process.versions.node, platform: `${process.platform}-${process.arch}` });
     const timeToResult = await benchTimeToResult(service, quick, log);
+    log('evaluation beside training, interleaved in this process…');
+    const evalThroughput = await benchEvalThroughput({ rounds: quick ? 3 : 5 });
+    log(
+      `  IW NLL ${Math.round(evalThroughput.nllDecodedPerSec)} decoded/s (stock kernels ${Math.round(evalThroughput.nllDecodedPerSecStock)}) beside ` +
+        `${Math.round(evalThroughput.trainSamplesPerSec)} training samples/s: ${evalThroughput.nllWorkRatio.toFixed(2)}x training's matrix work per second`,
+    );
     if (opts.onlyTimeToResult)
-      return { machine: machine(), reference: REFERENCE_CONFIG, backends: {}, hostEventLoopLagMs: { p50: 0, p99: 0, max: 0 }, concurrency: { one: 0, two: 0, twoPerRun: [], ratio: 0, backend: '' }, stepSplitMs: null, store: null, timeToResult };
+      return {
+        machine: machine(),
+        reference: REFERENCE_CONFIG,
+        backends: {},
+        hostEventLoopLagMs: { p50: 0, p99: 0, max: 0 },
+        concurrency: { one: 0, two: 0, twoPerRun: [], ratio: 0, backend: '' },
+        stepSplitMs: null,
+        store: null,
+        timeToResult,
+        evalThroughput,
+      };
     const backends: string[] = ['wasm', 'cpu'];
     if (probeTfjsNode().available) backends.unshift('tensorflow');
     const results: Record<string, BackendBench> = {};
@@ -179,6 +198,7 @@ export async function runBench(opts: { steps?: number; quick?: boolean; onlyTime
       stepSplitMs,
       store,
       timeToResult,
+      evalThroughput,
     };
   } finally {
     await service.close();

@@ -289,6 +289,7 @@ export async function runTraining(ctx: TrainingContext): Promise<TrainingResult>
 
     const runEval = (isFinal: boolean) => etaModel.item(isFinal ? 'finalEval' : 'eval', () => clock.during('eval', () => evalPoints(isFinal)));
     const evalPoints = async (isFinal: boolean) => {
+      progress('eval', true); // the phase and its ETA show at once, however short the evaluation
       const time = Date.now();
       const points: MetricPoint[] = [];
       const at = { step, epoch: epoch + 1, time };

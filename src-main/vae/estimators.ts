@@ -68,15 +68,17 @@ export interface ElboTerms {
  * The two terms of the negative ELBO per example. `input` is what the encoder sees (possibly corrupted),
  * `target` what the decoder must explain. analytic = SGVB-B (closed-form KL + Monte-Carlo reconstruction);
  * monte-carlo = SGVB-A (log q(z|x) - log p(z) sampled). L = samples draws per example.
+ * `encoded`: model.encode(input) when the caller already has it (evaluation reuses it for the KL per dimension).
  */
 export function elboTerms(
   model: LatentModel,
   input: tf.Tensor2D,
   target: tf.Tensor2D,
   opts: { estimator: Estimator; samples: number; seed: number },
+  encoded?: EncoderOutput,
 ): ElboTerms {
   return tf.tidy(() => {
-    const enc = model.encode(input);
+    const enc = encoded ?? model.encode(input);
     const n = input.shape[0];
     if (!enc.logvar) {
       const recon = tf.neg(logLikelihood(target, model.decode(enc.mu))) as tf.Tensor1D;
@@ -106,16 +108,17 @@ export interface ImportanceTerms {
 /**
  * The pieces of the importance weights w_s = p(x|z_s) p(z_s) / q(z_s|x) for k samples per example.
  * The k draws per example are one [k * n, D] batch (the same noise as reparameterize's) decoded in one
- * pass; mu, sigma and x are broadcast over the samples instead of repeated.
+ * pass; mu, sigma and x are broadcast over the samples instead of repeated. `inference`: no gradient
+ * will be taken (evaluation), so the fused likelihood may be used.
  */
-export function importanceTerms(model: LatentModel, input: tf.Tensor2D, target: tf.Tensor2D, k: number, seed: number): ImportanceTerms {
+export function importanceTerms(model: LatentModel, input: tf.Tensor2D, target: tf.Tensor2D, k: number, seed: number, inference = false): ImportanceTerms {
   return tf.tidy(() => {
     const enc = model.encode(input);
     if (!enc.logvar) throw new Error('importance weights need a stochastic encoder');
     const [n, D] = enc.mu.shape;
     const eps = tf.reshape(tf.randomNormal([k * n, D], 0, 1, 'float32', seed), [k, n, D]);
     const z = tf.reshape(tf.add(enc.mu, tf.mul(tf.exp(tf.mul(0.5, enc.logvar)), eps)), [k * n, D]) as tf.Tensor2D;
-    const logPxGivenZ = logLikelihoodSamples(target, model.decode(z), k);
+    const logPxGivenZ = logLikelihoodSamples(target, model.decode(z), k, inference);
     const logPz = tf.reshape(logStandardNormal(z), [k, n]) as tf.Tensor2D;
     // log q(z|x) = -1/2 sum_j (eps_j^2 + logvar_j + log 2 pi), the logvar sum shared by the k samples.
     const logQz = tf.mul(-0.5, tf.add(tf.sum(tf.square(eps), 2), tf.add(tf.sum(enc.logvar, 1), D * LOG_2PI))) as tf.Tensor2D;
@@ -124,9 +127,9 @@ export function importanceTerms(model: LatentModel, input: tf.Tensor2D, target: 
 }
 
 /** log w = log p(x|z) + log p(z) - log q(z|x), [k, n]. */
-export function logImportanceWeights(model: LatentModel, input: tf.Tensor2D, target: tf.Tensor2D, k: number, seed: number): tf.Tensor2D {
+export function logImportanceWeights(model: LatentModel, input: tf.Tensor2D, target: tf.Tensor2D, k: number, seed: number, inference = false): tf.Tensor2D {
   return tf.tidy(() => {
-    const t = importanceTerms(model, input, target, k, seed);
+    const t = importanceTerms(model, input, target, k, seed, inference);
     return tf.sub(tf.add(t.logPxGivenZ, t.logPz), t.logQz) as tf.Tensor2D;
   });
 }
@@ -147,7 +150,7 @@ export function importanceWeightedBound(
     const parts: tf.Tensor1D[] = [];
     for (let start = 0, c = 0; start < k; start += chunk, c++) {
       const kc = Math.min(chunk, k - start);
-      const logw = logImportanceWeights(model, input, target, kc, seed + c * 7919);
+      const logw = logImportanceWeights(model, input, target, kc, seed + c * 7919, true);
       parts.push(tf.logSumExp(logw, 0) as tf.Tensor1D);
     }
     const stacked = tf.stack(parts, 0);

@@ -1,5 +1,6 @@
 // Decoder log-likelihoods log p(x|z), summed over pixels: one value per example, in nats.
 import * as tf from '@tensorflow/tfjs';
+import { bceRowSums } from '../train/wasm-bce';
 import type { DecoderOutput } from './types';
 
 const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
@@ -33,10 +34,13 @@ export function logLikelihood(x: tf.Tensor2D, out: DecoderOutput): tf.Tensor1D {
  * log p(x_i|z_si) for k samples per example without repeating x: `out` holds k * n rows, sample-major
  * (row s*n + i decodes sample s of example i); x is [n, d]. The decoder's output is viewed as [k, n, d]
  * and x broadcast over the samples (tiling x costs more than the likelihood itself on wasm). [k, n].
+ * `inference`: no gradient needed, so a Bernoulli decoder may use the fused SIMD pass on wasm (wasm-bce.ts).
  */
-export function logLikelihoodSamples(x: tf.Tensor2D, out: DecoderOutput, k: number): tf.Tensor2D {
+export function logLikelihoodSamples(x: tf.Tensor2D, out: DecoderOutput, k: number, inference = false): tf.Tensor2D {
   return tf.tidy(() => {
     const [n, d] = x.shape;
+    const fused = inference && out.kind === 'bernoulli' ? bceRowSums(out.params, x, k) : null;
+    if (fused) return tf.neg(fused) as tf.Tensor2D;
     const params = tf.reshape(out.params, [k, n, d]);
     if (out.kind === 'bernoulli') return tf.neg(tf.sum(bceWithLogits(params, x), 2)) as tf.Tensor2D;
     const logSigma = out.logSigma.shape[0] === 1 || out.logSigma.rank === 1 ? out.logSigma : tf.reshape(out.logSigma, [k, n, d]);

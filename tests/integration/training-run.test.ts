@@ -95,6 +95,17 @@ describe('training on real MNIST', () => {
     expect(f['test/activeUnits']!).toBeLessThanOrEqual(10);
     expect(run.result.samplesPerSec).toBeGreaterThan(0);
     expect(run.events.some((e) => e.type === 'progress' && e.progress.phase === 'train')).toBe(true);
+    // Where the time went, per phase, and the final -log p(x)'s throughput, stored with the run.
+    for (const phase of ['startup', 'data', 'train', 'eval', 'fid', 'snapshots', 'checkpoints']) expect(f[`perf/time/${phase}`], phase).toBeGreaterThanOrEqual(0);
+    for (const phase of ['data', 'train', 'eval', 'snapshots', 'checkpoints']) expect(f[`perf/time/${phase}`], phase).toBeGreaterThan(0);
+    expect(f['perf/time/fid']).toBe(0); // eval.fid is off here
+    expect(f['perf/evalNllDecodedPerSec']!).toBeGreaterThan(0);
+    // The ETA counts what comes after the last step: it is still positive when the training steps are done.
+    const etas = run.events.flatMap((e) => (e.type === 'progress' && e.progress.etaSeconds !== null ? [e.progress] : []));
+    expect(etas.length).toBeGreaterThan(0);
+    const afterSteps = etas.filter((p) => p.step === p.totalSteps && p.phase === 'eval');
+    expect(afterSteps.length).toBeGreaterThan(0);
+    expect(afterSteps[0]!.etaSeconds!).toBeGreaterThan(0);
 
     // Snapshots at epochs 1 and 2.
     const recon = run.artifacts('reconstructions');
