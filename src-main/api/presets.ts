@@ -49,6 +49,7 @@ const kingmaWellingSweep: Preset = {
     'test/loss (or test/nll) afterwards: the bound does not get worse with more latent dimensions — the KL term keeps ' +
     'the surplus dimensions switched off (see test/activeUnits), so the extra capacity does not overfit.',
   shows: 'test bound of the larger latent no worse than the smaller one (within noise)',
+  config: { ...kingmaWelling(20).config, name: 'kw-mnist' },
   sweep: [{ key: 'model.latentDim', values: [...KW_LATENTS] }],
 };
 
