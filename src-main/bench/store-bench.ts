@@ -9,6 +9,7 @@ import type { MetricPoint } from '@shared/model-types';
 import { parseRunConfig } from '@shared/run-config';
 import { MetricWriter } from '../store/metric-writer';
 import { RunStore } from '../store/run-store';
+import { fullSeries } from '../store/smoothed-series';
 import { mulberry32 } from '@shared/rng';
 
 export interface StoreBenchOptions {
@@ -36,6 +37,14 @@ export interface StoreBenchResult {
   /** listRuns filtered by status + param range + tag, sorted by a final metric. */
   filterMs: number;
   filterMatches: number;
+  /** The runs view: the filter above, one page of 100 (what the UI asks for) (i15). */
+  filterPageMs: number;
+  /** The runs view: a page of 100 runs matching a search word, sorted by a hyperparameter (i15). */
+  searchPageMs: number;
+  /** Opening Compare on 50 runs: listRuns({ids}) + paramDiff + metricNames (i15). */
+  compare50Ms: number;
+  /** series() of 10 runs smoothed (EMA over 50 steps) on every raw point, then downsampled to 500 (i15). */
+  smoothedSeriesMs: number;
   /** series() of 10 runs downsampled to 500 points each (x = step). */
   seriesMs: number;
   seriesPointsReturned: number;
@@ -128,7 +137,16 @@ export async function benchStore(opts: StoreBenchOptions): Promise<StoreBenchRes
     };
     const filterMatches = store.listRuns(filterQuery).total;
     const filterMs = timeMs(() => store.listRuns(filterQuery), repeats);
+    const filterPageMs = timeMs(() => store.listRuns({ ...filterQuery, limit: 100 }), repeats);
+    const searchPageMs = timeMs(() => store.listRuns({ text: 'bench-1', sort: { key: 'params.optimizer.learningRate', dir: 'desc' }, limit: 100 }), repeats);
+    const compareIds = ids.slice(0, 50);
+    const compare50Ms = timeMs(() => {
+      store.listRuns({ ids: compareIds, limit: 50 });
+      store.paramDiff(compareIds);
+      store.metricNames(compareIds);
+    }, repeats);
     const seriesIds = ids.slice(0, 10);
+    const smoothedSeriesMs = timeMs(() => fullSeries(store, seriesIds, 'train/loss', { x: 'step', maxPoints: 500, smoothing: { kind: 'ema', window: 50 } }), repeats);
     const seriesPointsReturned = store
       .series(seriesIds, 'train/loss', { x: 'step', maxPoints: 500 })
       .reduce((n, s) => n + s.points.length, 0);
@@ -166,6 +184,10 @@ export async function benchStore(opts: StoreBenchOptions): Promise<StoreBenchRes
       listPageMs,
       filterMs,
       filterMatches,
+      filterPageMs,
+      searchPageMs,
+      compare50Ms,
+      smoothedSeriesMs,
       seriesMs,
       seriesPointsReturned,
       bigSeriesMs,

@@ -1,0 +1,65 @@
+// Traversals across runs: two small real runs trained with the CLI (1 epoch of the quick-test preset, two seeds),
+// then Compare in headless Chromium generates, from each run's checkpoint with the same noise, prior samples,
+// reconstructions, latent traversals and interpolations side by side.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM, HAVE_CHROMIUM, openWorkbench, startWebHostProcess, type WebHostProcess } from './workbench-fixture';
+
+const ROOT = process.cwd();
+const SHOTS = path.join(ROOT, 'test-results', 'screenshots');
+let server: WebHostProcess | null = null;
+let home = '';
+let browser: Browser;
+let page: Page;
+const pageErrors: string[] = [];
+const runIds: number[] = [];
+
+function train(seed: number): number {
+  const out = execFileSync(
+    process.execPath,
+    ['bin/vae-workbench.js', 'train', '--preset', 'quick-test', '--set', 'training.epochs=1', '--set', `seed=${seed}`, '--set', 'data.trainLimit=2000', '--json'],
+    { cwd: ROOT, env: { ...process.env, VAE_WORKBENCH_HOME: home }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const last = out.trim().split('\n').pop()!;
+  return (JSON.parse(last) as { runId: number }).runId;
+}
+
+beforeAll(async () => {
+  if (!HAVE_CHROMIUM) return;
+  mkdirSync(SHOTS, { recursive: true });
+  home = mkdtempSync(path.join(tmpdir(), 'vae-traversal-e2e-'));
+  runIds.push(train(1), train(2));
+  server = await startWebHostProcess(ROOT, home);
+  ({ browser, page } = await openWorkbench(server.url, pageErrors));
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+  if (home) rmSync(home, { recursive: true, force: true });
+});
+
+describe.skipIf(!HAVE_CHROMIUM)('traversals across runs', () => {
+  it('generates prior samples, reconstructions, traversals and interpolations for each run with the same noise', async () => {
+    await page.evaluate((h) => (window.location.hash = h), `#/compare?ids=${runIds.join(',')}`);
+    const panel = page.locator('section.panel[aria-label="Traversals across runs"]');
+    await panel.waitFor({ timeout: 30_000 });
+    await panel.getByRole('button', { name: /^Generate for 2 runs/ }).click();
+    await expect.poll(() => panel.locator('img.gen').count(), { timeout: 120_000 }).toBe(8);
+    const widths = await panel.locator('img.gen').evaluateAll((els) => els.map((e) => (e as HTMLImageElement).naturalWidth));
+    for (const w of widths) expect(w).toBeGreaterThan(20);
+    expect(await panel.locator('.error').count()).toBe(0);
+    // the same seed gives the same images again (same noise)
+    const first = await panel.locator('img.gen').first().getAttribute('src');
+    await panel.getByRole('button', { name: /^Generate for 2 runs/ }).click();
+    await expect.poll(() => panel.locator('img.gen').count(), { timeout: 120_000 }).toBe(8);
+    expect(await panel.locator('img.gen').first().getAttribute('src')).toBe(first);
+    await panel.scrollIntoViewIfNeeded();
+    await panel.screenshot({ path: path.join(SHOTS, 'compare-traversals.png') });
+    expect(pageErrors).toEqual([]);
+  });
+});
