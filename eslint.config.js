@@ -10,7 +10,7 @@ import tseslint from 'typescript-eslint';
 const LAYERS = {
   app: ['hosts', 'api', 'os'], // the Electron shell; of hosts/ only electron/ and the files at its top
   hosts: ['bench', 'api', 'data', 'os'],
-  bench: ['api', 'train', 'store', 'data', 'kernels', 'os'],
+  bench: ['api', 'train', 'store', 'vae', 'data', 'kernels', 'os'],
   api: ['cluster', 'checkpoints', 'train', 'store', 'data', 'vae', 'kernels', 'os'],
   cluster: ['checkpoints', 'train', 'store', 'data', 'os'], // sweeps on Slurm / Kubernetes: submit, follow, import
   train: ['checkpoints', 'vae', 'data', 'kernels', 'os'],

@@ -1,6 +1,6 @@
 // Decoder log-likelihoods log p(x|z), summed over pixels: one value per example, in nats.
 import * as tf from '@tensorflow/tfjs';
-import { bceRowSums } from '../train/wasm-bce';
+import { bceRowSums } from '../kernels/wasm-bce';
 import type { DecoderOutput } from './types';
 
 const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);

@@ -3,7 +3,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src-main/train/backend';
-import { bceModuleBytes, bceRowSums } from '../../src-main/train/wasm-bce';
+import { bceModuleBytes, bceRowSums } from '../../src-main/kernels/wasm-bce';
 
 beforeAll(async () => {
   await initBackend('wasm');
