@@ -10,7 +10,6 @@ export const ERROR_HTTP_STATUS = {
   invalid_config: 400,
   unauthorized: 401,
   not_found: 404,
-  conflict: 409,
   /** The host is at its limit of concurrent heavy calls (web host); try again shortly. */
   busy: 503,
   internal: 500,

@@ -58,6 +58,7 @@ describe('typed errors', () => {
       unauthorized: 401,
       not_found: 404,
       internal: 500,
+      busy: 503,
     });
     expect([...API_ERROR_CODES].sort()).toEqual(Object.keys(ERROR_HTTP_STATUS).sort());
     const reply: Reply = { ok: false, error: new ApiError('unauthorized', 'missing or wrong token').toJSON() };
