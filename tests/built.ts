@@ -13,10 +13,16 @@ if (!existsSync(TESTKIT)) throw new Error(`${TESTKIT} is not built (run \`npm ru
 
 const kit = (await import(pathToFileURL(TESTKIT).href)) as typeof Kit;
 
-export const { WorkbenchService, findPreset, parseRunConfig, startWebHost, readCheckpointDir, initBackend, readPng, runTraining, RunStore, MIGRATIONS, SCHEMA_VERSION, SchemaVersionError, migrate } = kit;
-export type WorkbenchService = Kit.WorkbenchService;
+export const { BundleError, DatasetError, FASHION_SYSTEM_DIR, HEALTH_WARNINGS, HeavyWork, LIMITS, MIGRATIONS, MetricWriter, RunNotFoundError, RunStore, SCHEMA_VERSION, SchemaVersionError, VaeModel, WorkbenchService, benchStore, bucketCount, buildBundle, checkBundleTotals, clearDatasetMemo, corrupt, dataSchema, decodeMeans, decoderMean, downloadDataset, encodeMeans, expectedWeightShapes, exportRunBundle, extractTarGz, findPreset, heavyWorkerEntry, importRunBundle, initBackend, knnAccuracy, loadDataset, manifoldCodes, migrate, minMaxIndices, modelSpecFromConfig, mulberry32, ownerAlive, packBundle, parseBundle, parseCsv, parseImportFile, parseRunConfig, priorSamples, processStartToken, raisedWarnings, readCheckpointDir, readMaybeGzip, readPng, reconstruct, runTraining, setByPath, startWebHost, stepBuckets, trainerEnv, writeCheckpointDir, writeFileAtomic } = kit;
+export type BundleError = Kit.BundleError;
+export type DatasetError = Kit.DatasetError;
+export type HeavyWork = Kit.HeavyWork;
+export type MetricWriter = Kit.MetricWriter;
+export type RunNotFoundError = Kit.RunNotFoundError;
 export type RunStore = Kit.RunStore;
 export type SchemaVersionError = Kit.SchemaVersionError;
+export type VaeModel = Kit.VaeModel;
+export type WorkbenchService = Kit.WorkbenchService;
 export type { WebHost } from '../src-main/hosts/web/server';
 export type { RunConfigInput } from '@shared/run-config';
 export type { TrainingResult } from '../src-main/train/training-loop';

@@ -7,14 +7,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { unzipSync } from 'fflate';
-import { parseRunConfig } from '@shared/run-config';
-import { parseBundle } from '../../src-main/checkpoints/bundle';
-import { loadDataset } from '../../src-main/data/registry';
-import { initBackend } from '../../src-main/train/backend';
-import { modelSpecFromConfig, VaeModel } from '../../src-main/vae/model';
-import { decoderMean } from '../../src-main/vae/likelihood';
-import { readCheckpointDir } from '../../src-main/checkpoints/checkpoint-dir';
-import { WorkbenchService } from '../../src-main/api/service';
+import { parseRunConfig, parseBundle, loadDataset, initBackend, modelSpecFromConfig, VaeModel, decoderMean, readCheckpointDir, WorkbenchService } from '../built';
 
 describe('bundles through the service', () => {
   const tmp = mkdtempSync(path.join(tmpdir(), 'bundle-e2e-'));

@@ -4,15 +4,10 @@ import path from 'node:path';
 import { zipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MetricPoint } from '@shared/model-types';
-import { parseRunConfig, type RunConfigInput } from '@shared/run-config';
-import { expectedWeightShapes } from '../../src-main/checkpoints/architecture';
-import { BundleError, parseBundle } from '../../src-main/checkpoints/bundle';
-import { exportRunBundle, importRunBundle } from '../../src-main/api/bundle-service';
-import { readCheckpointDir, writeCheckpointDir, type NamedTensor } from '../../src-main/checkpoints/checkpoint-dir';
-import { RunStore } from '../../src-main/store/run-store';
-import { initBackend } from '../../src-main/train/backend';
-import { modelSpecFromConfig, VaeModel } from '../../src-main/vae/model';
+import type { RunConfigInput } from '@shared/run-config';
+import type { NamedTensor } from '../../src-main/checkpoints/checkpoint-dir';
 import { seededPng, seededValues } from '../unit/synthetic-data';
+import { parseRunConfig, expectedWeightShapes, BundleError, parseBundle, exportRunBundle, importRunBundle, readCheckpointDir, writeCheckpointDir, RunStore, initBackend, modelSpecFromConfig, VaeModel } from '../built';
 
 
 

@@ -10,9 +10,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:f
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WorkbenchService } from '../../src-main/api/service';
-import { RunStore } from '../../src-main/store/run-store';
 import { ensureLocalSlurm } from './slurm-env';
+import { WorkbenchService, RunStore } from '../built';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const cli = path.join(root, 'bin', 'vae-workbench.js');

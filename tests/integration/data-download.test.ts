@@ -5,11 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dataSchema } from '@shared/run-config';
-import { downloadDataset, extractTarGz } from '../../src-main/data/download';
-import { FASHION_SYSTEM_DIR } from '../../src-main/data/idx-dataset';
-import { clearDatasetMemo, loadDataset } from '../../src-main/data/registry';
-import { DatasetError } from '../../src-main/data/types';
+import { dataSchema, downloadDataset, extractTarGz, FASHION_SYSTEM_DIR, clearDatasetMemo, loadDataset, DatasetError } from '../built';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'vaew-data-dl-'));
 let server: http.Server;

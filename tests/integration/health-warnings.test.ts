@@ -5,10 +5,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HEALTH_WARNINGS, raisedWarnings } from '@shared/health-warnings';
-import { findPreset } from '@shared/presets';
 import type { WorkbenchEvent } from '@shared/contract';
-import { WorkbenchService } from '../../src-main/api/service';
+import { HEALTH_WARNINGS, raisedWarnings, findPreset, WorkbenchService } from '../built';
 
 let home: string;
 let service: WorkbenchService;

@@ -184,7 +184,8 @@ describe('installer configuration against the build', () => {
     const config = await loadConfig();
     expect(config.asar ?? true).toBe(true);
     const mainEntry = path.join(root, pkg.main);
-    const entries = [mainEntry, path.join(root, 'out', 'main', 'trainer.js')];
+    // The main process, each run's trainer, and the worker the service moves heavy bundle work to.
+    const entries = [mainEntry, path.join(root, 'out', 'main', 'trainer.js'), path.join(root, 'out', 'main', 'heavy-worker.js')];
     for (const e of [...entries, path.join(root, 'out', 'preload', 'index.cjs'), path.join(root, 'out', 'renderer', 'index.html')]) {
       expect(existsSync(e), `${path.relative(root, e)} is built`).toBe(true);
     }
@@ -200,7 +201,7 @@ describe('installer configuration against the build', () => {
         expect(matches(files, f), `${path.relative(root, f)} is packed (${platform})`).toBe(true);
       }
       // Sources, tests and source maps stay out of the installer.
-      for (const f of ['src-main/api/service.ts', 'tests/integration/packaging.test.ts', 'electron.vite.config.ts']) {
+      for (const f of ['src-main/api/service.ts', 'tests/integration/packaging.test.ts', 'electron.vite.config.ts', 'out/main/testkit.js']) {
         expect(matches(files, path.join(root, f)), `${f} is not packed`).toBe(false);
       }
       // Every package the main process or a trainer imports at run time is a production dependency

@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { benchStore } from '../../src-main/bench/store-bench';
+import { benchStore } from '../built';
 
 describe('store benchmark', () => {
   it('runs on a small database and reports sane figures', async () => {

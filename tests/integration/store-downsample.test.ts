@@ -3,9 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MetricPoint, Series } from '@shared/model-types';
-import { bucketCount, minMaxIndices, stepBuckets } from '../../src-main/store/downsample';
-import { RunStore } from '../../src-main/store/run-store';
-import { mulberry32 } from '@shared/rng';
+import { bucketCount, minMaxIndices, stepBuckets, RunStore, mulberry32 } from '../built';
 
 
 describe('minMaxIndices', () => {

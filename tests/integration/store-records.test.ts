@@ -6,9 +6,7 @@ import Database from 'better-sqlite3';
 import { PNG } from 'pngjs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { MetricPoint } from '@shared/model-types';
-import { parseRunConfig } from '@shared/run-config';
-import { MetricWriter } from '../../src-main/store/metric-writer';
-import { RunStore } from '../../src-main/store/run-store';
+import { parseRunConfig, MetricWriter, RunStore } from '../built';
 
 let dir: string;
 let file: string;

@@ -1,4 +1,3 @@
-import { processStartToken } from '../../src-main/os/process-identity';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -6,9 +5,8 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { MetricPoint } from '@shared/model-types';
-import { parseRunConfig, type RunConfigInput } from '@shared/run-config';
-import { SCHEMA_VERSION } from '../../src-main/store/migrations';
-import { RunNotFoundError, RunStore } from '../../src-main/store/run-store';
+import type { RunConfigInput } from '@shared/run-config';
+import { processStartToken, parseRunConfig, SCHEMA_VERSION, RunNotFoundError, RunStore } from '../built';
 
 let dir: string;
 let store: RunStore;

@@ -1,10 +1,10 @@
 // A small valid bundle (MLP on an imported 4x4 dataset) and a repacker that edits it and keeps its checksums right.
 import { createHash } from 'node:crypto';
 import { unzipSync } from 'fflate';
-import { parseRunConfig, type RunConfigInput } from '@shared/run-config';
-import { expectedWeightShapes, type InputShape } from '../../../src-main/checkpoints/architecture';
-import { buildBundle, packBundle } from '../../../src-main/checkpoints/bundle';
+import type { RunConfigInput } from '@shared/run-config';
+import type { InputShape } from '../../../src-main/checkpoints/architecture';
 import type { NamedTensor } from '../../../src-main/checkpoints/checkpoint-dir';
+import { parseRunConfig, expectedWeightShapes, buildBundle, packBundle } from '../../built';
 
 export function smallBundle(opts: { name?: string; tag?: string; poison?: number; dataset?: string; shape?: InputShape } = {}): Uint8Array {
   const shape: InputShape = opts.shape ?? [4, 4, 1];

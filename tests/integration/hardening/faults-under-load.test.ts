@@ -8,9 +8,9 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WorkbenchService } from '../../../src-main/api/service';
-import { startWebHost, type WebHost } from '../../../src-main/hosts/web/server';
+import type { WebHost } from '../../../src-main/hosts/web/server';
 import { smallBundle } from './bundle-fixture';
+import { WorkbenchService, startWebHost } from '../../built';
 
 const ROOT = path.resolve(__dirname, '../../..');
 let home: string;

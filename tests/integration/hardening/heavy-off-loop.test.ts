@@ -5,9 +5,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HeavyWork, heavyWorkerEntry } from '../../../src-main/api/heavy-work';
-import { WorkbenchService } from '../../../src-main/api/service';
 import { repack, smallBundle } from './bundle-fixture';
+import { HeavyWork, heavyWorkerEntry, WorkbenchService } from '../../built';
 
 let home: string;
 let service: WorkbenchService;

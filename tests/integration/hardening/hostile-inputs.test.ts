@@ -6,17 +6,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LIMITS } from '@shared/limits';
-import { parseRunConfig, setByPath } from '@shared/run-config';
-import { WorkbenchService } from '../../../src-main/api/service';
-import { checkBundleTotals } from '../../../src-main/checkpoints/bundle-limits';
-import { exportRunBundle, importRunBundle } from '../../../src-main/api/bundle-service';
-import { parseCsv } from '../../../src-main/data/csv';
-import { readMaybeGzip } from '../../../src-main/data/idx';
-import { parseImportFile } from '../../../src-main/data/import-file';
-import { trainerEnv } from '../../../src-main/train/trainer-launcher';
 import { setPath } from '../../../src-renderer/src/lib/config-fields';
 import { repack, smallBundle } from './bundle-fixture';
+import { LIMITS, parseRunConfig, setByPath, WorkbenchService, checkBundleTotals, exportRunBundle, importRunBundle, parseCsv, readMaybeGzip, parseImportFile, trainerEnv } from '../../built';
 
 const ROOT = path.resolve(__dirname, '../../..');
 let home: string;

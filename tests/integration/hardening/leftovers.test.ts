@@ -5,9 +5,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WorkbenchService } from '../../../src-main/api/service';
-import { writeFileAtomic } from '../../../src-main/os/atomic-file';
-import { ownerAlive, processStartToken } from '../../../src-main/os/process-identity';
+import { WorkbenchService, writeFileAtomic, ownerAlive, processStartToken } from '../../built';
 
 const ROOT = path.resolve(__dirname, '../../..');
 let home: string;

@@ -5,9 +5,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { WorkbenchService } from '../../../src-main/api/service';
-import { startWebHost, type WebHost } from '../../../src-main/hosts/web/server';
+import type { WebHost } from '../../../src-main/hosts/web/server';
 import { rawRequest } from './raw-http';
+import { WorkbenchService, startWebHost } from '../../built';
 
 let home: string;
 let service: WorkbenchService;
