@@ -97,7 +97,8 @@ export async function generateFromCheckpoint(dir: string, opts: GenerateOptions)
     switch (opts.kind) {
       case 'prior': {
         const n = opts.n;
-        const z = tf.tidy(() => tf.randomNormal([n, D], 0, 1, 'float32', opts.seed).dataSync() as Float32Array).slice();
+        // tfjs takes a falsy seed for "no seed" (random noise each call): shift by one so seed 0 is reproducible too.
+        const z = tf.tidy(() => tf.randomNormal([n, D], 0, 1, 'float32', opts.seed + 1).dataSync() as Float32Array).slice();
         const cols = Math.min(n, Math.ceil(Math.sqrt(n)));
         return picture(decodeMeans(model, z, n), n, Math.ceil(n / cols), cols, {
           ...common,

@@ -1,4 +1,5 @@
 // The heavy operations themselves, the same code in the worker thread and (where the worker is not built) inline.
+import type { ApiErrorCode } from '@shared/errors';
 import { buildBundle, parseBundle, type BundleInput, type ParsedBundle } from '../checkpoints/bundle';
 import { RunStore } from '../store/run-store';
 
@@ -8,7 +9,10 @@ export type HeavyOp =
   | { op: 'exportText'; database: string; nativeBinding?: string; what: 'runs' | 'series'; format: 'csv' | 'json'; runIds?: number[]; metrics?: string[] };
 
 export type HeavyRequest = HeavyOp & { id: number };
-export type HeavyResponse = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: { name: string; message: string } };
+/** An error crosses back with its name, message and, for an ApiError, its code (so the caller re-throws an ApiError). */
+export type HeavyResponse =
+  | { id: number; ok: true; result: unknown }
+  | { id: number; ok: false; error: { name: string; message: string; code?: ApiErrorCode } };
 
 /** Give every large array its own buffer (copied here, on the worker) so it can be moved, not cloned, to the caller. */
 function collectBuffers(value: ParsedBundle, transfer: ArrayBuffer[]): void {

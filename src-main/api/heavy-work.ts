@@ -1,12 +1,13 @@
 // The service's handle on the heavy-work worker thread (out/main/heavy-worker.js): one worker, started on first
 // use, unref'd (it never keeps a process alive), restarted after a crash. Errors come back with their name and
-// message, re-thrown as the same error class where the service maps names to API codes. Where the worker entry
+// message and API code, re-thrown as an ApiError with that code. Where the worker entry
 // is not built, the operation runs inline (same code, on the caller's thread).
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { BundleInput, ParsedBundle } from '../checkpoints/bundle';
+import { ApiError, type ApiErrorCode } from '@shared/errors';
 import { runHeavyOp, type HeavyOp, type HeavyResponse } from './heavy-ops';
 
 /** `<build>/heavy-worker.js` beside the bundle this code is in, or `<root>/out/main/heavy-worker.js` from the sources. */
@@ -22,10 +23,11 @@ export function heavyWorkerEntry(): string | null {
   }
 }
 
-class RemoteError extends Error {
-  constructor(name: string, message: string) {
-    super(message);
-    this.name = name; // BundleError, LimitError, ...: toApiError maps these names to invalid_input
+/** An error the worker threw: an ApiError again with its code (BundleError, LimitError, ...), else internal. */
+class RemoteError extends ApiError {
+  constructor(name: string, message: string, code: ApiErrorCode = 'internal') {
+    super(code, message);
+    this.name = name;
   }
 }
 
@@ -83,7 +85,7 @@ export class HeavyWork {
       this.pending.delete(m.id);
       if (!this.pending.size) worker.unref();
       if (m.ok) p.resolve(m.result);
-      else p.reject(new RemoteError(m.error.name, m.error.message));
+      else p.reject(new RemoteError(m.error.name, m.error.message, m.error.code));
     });
     const fail = (err: Error) => {
       if (this.worker === worker) this.worker = null;
