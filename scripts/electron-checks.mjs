@@ -20,8 +20,10 @@ export function nativeBuildState(nativeDir, versions) {
   } catch {
     return { ok: false, reason: 'the Electron build of better-sqlite3 does not record what built it' };
   }
-  if (stamp.electron !== versions.electron) return { ok: false, reason: `better-sqlite3 was built for Electron ${stamp.electron}, now ${versions.electron}` };
-  if (stamp.betterSqlite3 !== versions.betterSqlite3) return { ok: false, reason: `the Electron build is of better-sqlite3 ${stamp.betterSqlite3}, now ${versions.betterSqlite3}` };
+  if (stamp.electron !== versions.electron)
+    return { ok: false, reason: `better-sqlite3 was built for Electron ${stamp.electron}, now ${versions.electron}` };
+  if (stamp.betterSqlite3 !== versions.betterSqlite3)
+    return { ok: false, reason: `the Electron build is of better-sqlite3 ${stamp.betterSqlite3}, now ${versions.betterSqlite3}` };
   return { ok: true };
 }
 

@@ -39,7 +39,10 @@ const nodeGyp =
 const attempts = [];
 if (prebuild) attempts.push(['prebuilt binary', [prebuild, '--runtime', 'electron', '--target', electronVersion, '--verbose']]);
 if (existsSync(nodeGyp))
-  attempts.push(['node-gyp', [nodeGyp, 'rebuild', '--release', `--target=${electronVersion}`, '--runtime=electron', '--dist-url=https://electronjs.org/headers']]);
+  attempts.push([
+    'node-gyp',
+    [nodeGyp, 'rebuild', '--release', `--target=${electronVersion}`, '--runtime=electron', '--dist-url=https://electronjs.org/headers'],
+  ]);
 
 const env = { ...process.env };
 delete env.npm_config_nodedir; // a nodedir would build against Node's headers, not Electron's
@@ -49,12 +52,21 @@ for (const [what, args] of attempts) {
   if (r.status === 0 && existsSync(built)) {
     cpSync(built, target);
     // What built it: `npm start` rebuilds when Electron or better-sqlite3 is no longer this version.
-    writeFileSync(path.join(outDir, 'built-for.json'), JSON.stringify({ electron: electronVersion, betterSqlite3: betterSqlite3Version, how: what, builtAt: new Date().toISOString() }, null, 2) + '\n');
+    writeFileSync(
+      path.join(outDir, 'built-for.json'),
+      JSON.stringify(
+        { electron: electronVersion, betterSqlite3: betterSqlite3Version, how: what, builtAt: new Date().toISOString() },
+        null,
+        2,
+      ) + '\n',
+    );
     rmSync(work, { recursive: true, force: true });
     console.log(`vae-workbench: better-sqlite3 for Electron ${electronVersion} (${what}): ${path.relative(root, target)}`);
     process.exit(0);
   }
 }
 rmSync(work, { recursive: true, force: true });
-console.log(`vae-workbench: could not build better-sqlite3 for Electron ${electronVersion} (no prebuilt binary or headers reachable); run \`npm run rebuild:electron\` when online.`);
+console.log(
+  `vae-workbench: could not build better-sqlite3 for Electron ${electronVersion} (no prebuilt binary or headers reachable); run \`npm run rebuild:electron\` when online.`,
+);
 process.exit(1);

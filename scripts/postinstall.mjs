@@ -29,9 +29,14 @@ function installElectron(installer) {
     // better-sqlite3 needs a second build for Electron's ABI (the plain-Node one stays for CLI and tests).
     spawnSync(process.execPath, [join(dirname(fileURLToPath(import.meta.url)), 'electron-native.mjs'), '--quiet'], { stdio: 'inherit' });
   } else {
-    const reason = String(result.stderr ?? '').split('\n').find((l) => /error|ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ETIMEDOUT/i.test(l)) ?? `exit ${result.status}`;
-    console.log(`vae-workbench: Electron binary not downloaded (${reason.trim().slice(0, 160)}); \`npm start\` will serve the workbench to a browser instead.`);
-}
+    const reason =
+      String(result.stderr ?? '')
+        .split('\n')
+        .find((l) => /error|ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ETIMEDOUT/i.test(l)) ?? `exit ${result.status}`;
+    console.log(
+      `vae-workbench: Electron binary not downloaded (${reason.trim().slice(0, 160)}); \`npm start\` will serve the workbench to a browser instead.`,
+    );
+  }
 }
 
 function build() {

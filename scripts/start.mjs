@@ -25,9 +25,13 @@ function newest(dir) {
 function buildIfStale() {
   const built = path.join(root, 'out', 'main', 'index.js');
   const sourcesTime = Math.max(newest(path.join(root, 'src-main')), newest(path.join(root, 'src-renderer')));
-  if (existsSync(built) && existsSync(path.join(root, 'out', 'renderer', 'index.html')) && newest(path.join(root, 'out')) >= sourcesTime) return;
+  if (existsSync(built) && existsSync(path.join(root, 'out', 'renderer', 'index.html')) && newest(path.join(root, 'out')) >= sourcesTime)
+    return;
   console.log('Building the workbench (electron-vite build)…');
-  const r = spawnSync(process.execPath, [path.join(root, 'node_modules', 'electron-vite', 'bin', 'electron-vite.js'), 'build'], { cwd: root, stdio: 'inherit' });
+  const r = spawnSync(process.execPath, [path.join(root, 'node_modules', 'electron-vite', 'bin', 'electron-vite.js'), 'build'], {
+    cwd: root,
+    stdio: 'inherit',
+  });
   if (r.status !== 0) process.exit(r.status ?? 1);
 }
 
@@ -42,8 +46,13 @@ function electronBinary() {
 
 /** Why the desktop app cannot open here (and what to do), or null. */
 function whyNotElectron(electron) {
-  if (process.env.VAE_WORKBENCH_WEB === '1') return { reason: 'VAE_WORKBENCH_WEB=1 asks for the browser host', fix: 'Unset VAE_WORKBENCH_WEB to open the desktop app.' };
-  if (electron.reason) return { reason: electron.reason, fix: 'Run `node node_modules/electron/install.js` (or `npm rebuild electron`) where the Electron download host is reachable.' };
+  if (process.env.VAE_WORKBENCH_WEB === '1')
+    return { reason: 'VAE_WORKBENCH_WEB=1 asks for the browser host', fix: 'Unset VAE_WORKBENCH_WEB to open the desktop app.' };
+  if (electron.reason)
+    return {
+      reason: electron.reason,
+      fix: 'Run `node node_modules/electron/install.js` (or `npm rebuild electron`) where the Electron download host is reachable.',
+    };
   if (process.platform === 'linux' && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY)
     return { reason: 'there is no display (DISPLAY is not set)', fix: 'Start it from a desktop session, or under `xvfb-run npm start`.' };
   if (process.platform === 'linux') {
@@ -55,7 +64,11 @@ function whyNotElectron(electron) {
   if (!native.ok) {
     console.log(`Building better-sqlite3 for Electron ${versions.electron} (${native.reason})…`);
     const r = spawnSync(process.execPath, [path.join(root, 'scripts', 'electron-native.mjs'), '--quiet'], { cwd: root, stdio: 'inherit' });
-    if (r.status !== 0) return { reason: `${native.reason}, and \`npm run rebuild:electron\` failed`, fix: 'Run `npm run rebuild:electron` where prebuilt binaries or the Electron headers can be downloaded.' };
+    if (r.status !== 0)
+      return {
+        reason: `${native.reason}, and \`npm run rebuild:electron\` failed`,
+        fix: 'Run `npm run rebuild:electron` where prebuilt binaries or the Electron headers can be downloaded.',
+      };
   }
   return null;
 }
@@ -65,7 +78,10 @@ function serveToBrowser(why) {
   const args = [path.join(root, 'bin', 'vae-workbench.js'), 'serve', ...process.argv.slice(2)];
   const child = spawn(process.execPath, args, {
     stdio: 'inherit',
-    env: { ...process.env, VAE_WORKBENCH_START_REASON: `Electron was not used: ${why.reason}; serving the workbench to a browser instead.` },
+    env: {
+      ...process.env,
+      VAE_WORKBENCH_START_REASON: `Electron was not used: ${why.reason}; serving the workbench to a browser instead.`,
+    },
   });
   for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
   child.on('exit', (code) => process.exit(code ?? 0));
@@ -82,7 +98,10 @@ function openElectron(electronPath) {
   child.on('exit', (code, signal) => {
     // The sandbox check above can miss a setup (another LSM, a container): never leave the user with a crash.
     if (code !== 0 && SUID_ABORT.test(stderr)) {
-      const sandbox = linuxSandboxProblem({ electronPath }) ?? { reason: "Chromium's SUID sandbox helper aborted Electron", fix: 'See "Launching" in README.md.' };
+      const sandbox = linuxSandboxProblem({ electronPath }) ?? {
+        reason: "Chromium's SUID sandbox helper aborted Electron",
+        fix: 'See "Launching" in README.md.',
+      };
       serveToBrowser(sandbox);
       return;
     }

@@ -11,10 +11,17 @@ const SLURM_TIME = /^(\d+|\d+:\d{2}|\d+:\d{2}:\d{2}|\d+-\d+|\d+-\d+:\d{2}|\d+-\d
 
 export const slurmOptionsSchema = z
   .object({
-    partition: z.string().regex(/^[A-Za-z0-9_.,-]+$/, 'letters, digits, "_", ".", "-" (comma-separated partitions)').max(200).optional(),
+    partition: z
+      .string()
+      .regex(/^[A-Za-z0-9_.,-]+$/, 'letters, digits, "_", ".", "-" (comma-separated partitions)')
+      .max(200)
+      .optional(),
     time: z.string().regex(SLURM_TIME, 'a Slurm time limit: minutes, MM:SS, HH:MM:SS, D-HH, D-HH:MM or D-HH:MM:SS').optional(),
     cpus: z.number().int().min(1).max(1024).optional(),
-    mem: z.string().regex(/^\d+[KMGT]?$/, 'a Slurm memory size such as 4000, 4G or 512M').optional(),
+    mem: z
+      .string()
+      .regex(/^\d+[KMGT]?$/, 'a Slurm memory size such as 4000, 4G or 512M')
+      .optional(),
     gpus: z.number().int().min(0).max(64).optional(),
     /** At most this many tasks at once (the array's %N throttle). */
     maxParallel: z.number().int().min(1).max(1000).optional(),
@@ -25,11 +32,21 @@ export type SlurmOptions = z.infer<typeof slurmOptionsSchema>;
 export const k8sOptionsSchema = z
   .object({
     image: z.string().min(1).max(300).default('node:22-bookworm'),
-    namespace: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'a DNS label').max(63).default('default'),
+    namespace: z
+      .string()
+      .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'a DNS label')
+      .max(63)
+      .default('default'),
     cpus: z.number().int().min(1).max(1024).default(1),
-    mem: z.string().regex(/^\d+(Ki|Mi|Gi|Ti|K|M|G|T)?$/, 'a Kubernetes quantity such as 2Gi').default('2Gi'),
+    mem: z
+      .string()
+      .regex(/^\d+(Ki|Mi|Gi|Ti|K|M|G|T)?$/, 'a Kubernetes quantity such as 2Gi')
+      .default('2Gi'),
     gpus: z.number().int().min(0).max(64).default(0),
-    storage: z.string().regex(/^\d+(Ki|Mi|Gi|Ti)$/, 'a Kubernetes quantity such as 20Gi').default('20Gi'),
+    storage: z
+      .string()
+      .regex(/^\d+(Ki|Mi|Gi|Ti)$/, 'a Kubernetes quantity such as 20Gi')
+      .default('20Gi'),
     storageClassName: z.string().max(253).optional(),
     maxParallel: z.number().int().min(1).max(1000).optional(),
     /** Where the workbench is installed inside the image (bin/vae-workbench.js below it). */

@@ -169,7 +169,15 @@ export const calls = {
       .object({
         config: z.unknown(),
         axes: z
-          .array(z.object({ key: z.string().min(1), values: z.array(z.union([scalar, z.array(z.number())])).min(1).max(50) }))
+          .array(
+            z.object({
+              key: z.string().min(1),
+              values: z
+                .array(z.union([scalar, z.array(z.number())]))
+                .min(1)
+                .max(50),
+            }),
+          )
           .min(1)
           .max(3),
       })
@@ -217,7 +225,10 @@ export const calls = {
         to: z.number().optional(),
         maxPoints: z.number().int().min(10).max(100000).default(1000),
         /** Smoothing over the full raw series (window in steps) before the range and downsampling are applied. */
-        smoothing: z.object({ kind: z.enum(['ema', 'mean']), window: z.number().positive().max(1e12) }).strict().optional(),
+        smoothing: z
+          .object({ kind: z.enum(['ema', 'mean']), window: z.number().positive().max(1e12) })
+          .strict()
+          .optional(),
         /** x = this other metric's value at the same step (then `x` is ignored; from/to apply to that value). */
         xMetric: z.string().min(1).optional(),
       })
@@ -299,7 +310,11 @@ export const calls = {
     'Validate every configuration of the grid, then submit them as one Slurm job array (sbatch); the sweep is recorded locally.',
   ),
   'sweeps.list': call(empty, z.array(sweepSummarySchema), 'Cluster sweeps, newest first, with task counts by state.'),
-  'sweeps.status': call(z.object({ sweepId: runId }).strict(), sweepDetailSchema, "A sweep's tasks as last synced, with live progress from the task homes."),
+  'sweeps.status': call(
+    z.object({ sweepId: runId }).strict(),
+    sweepDetailSchema,
+    "A sweep's tasks as last synced, with live progress from the task homes.",
+  ),
   'sweeps.sync': call(
     z.object({ sweepId: runId }).strict(),
     sweepDetailSchema.extend({ importedNow: z.array(z.number()) }),
@@ -313,7 +328,7 @@ export const calls = {
   'sweeps.series': call(
     z.object({ sweepId: runId, metric: z.string().min(1), maxPoints: z.number().int().min(10).max(100000).default(500) }).strict(),
     z.array(z.object({ index: z.number(), points: z.array(z.object({ step: z.number(), epoch: z.number(), value: z.number() })) })),
-    "One metric of every task, read from the task homes on the shared folder (live while tasks run).",
+    'One metric of every task, read from the task homes on the shared folder (live while tasks run).',
   ),
   'sweeps.k8s': call(
     z

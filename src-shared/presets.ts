@@ -44,7 +44,7 @@ const kingmaWellingSweep: Preset = {
   id: 'kingma-welling-sweep',
   title: 'Kingma & Welling MNIST: latent-size sweep (3, 5, 10, 20, 200)',
   description:
-    'The study of the paper\'s Fig. 2 in one click: the AEVB model (one tanh hidden layer of 500, Bernoulli decoder, ' +
+    "The study of the paper's Fig. 2 in one click: the AEVB model (one tanh hidden layer of 500, Bernoulli decoder, " +
     'Adagrad 0.01, M=100, L=1, weights N(0, 0.01²)) queued once per latent size 3, 5, 10, 20 and 200. Compare their ' +
     'test/loss (or test/nll) afterwards: the bound does not get worse with more latent dimensions — the KL term keeps ' +
     'the surplus dimensions switched off (see test/activeUnits), so the extra capacity does not overfit.',
@@ -124,26 +124,24 @@ export const PRESETS: Preset[] = [
       tags: ['pytorch'],
     },
   },
-  ...[5, 50].map(
-    (k): Preset => ({
-      id: `iwae-k${k}`,
-      title: `IWAE k=${k} (784-200-200-50)`,
-      description:
-        `Importance-weighted autoencoder with k=${k} samples: two tanh hidden layers of 200, latent 50, ` +
-        'dynamically binarized MNIST, Adam 1e-3, batch 20. The paper trains for 3^8 passes; compare with k=5 vs k=50.',
-      source: 'Burda, Grosse & Salakhutdinov, Importance Weighted Autoencoders, arXiv:1509.00519',
-      config: {
-        name: `iwae-k${k}`,
-        data: { dataset: 'mnist', binarize: 'dynamic' },
-        model: { kind: 'iwae', hidden: [200, 200], activation: 'tanh', latentDim: 50, likelihood: 'bernoulli' },
-        objective: { iwSamples: k },
-        optimizer: { name: 'adam', learningRate: 0.001 },
-        training: { batchSize: 20, epochs: 50 },
-        eval: { iwSamples: 5000 },
-        tags: ['iwae'],
-      },
-    }),
-  ),
+  ...[5, 50].map((k): Preset => ({
+    id: `iwae-k${k}`,
+    title: `IWAE k=${k} (784-200-200-50)`,
+    description:
+      `Importance-weighted autoencoder with k=${k} samples: two tanh hidden layers of 200, latent 50, ` +
+      'dynamically binarized MNIST, Adam 1e-3, batch 20. The paper trains for 3^8 passes; compare with k=5 vs k=50.',
+    source: 'Burda, Grosse & Salakhutdinov, Importance Weighted Autoencoders, arXiv:1509.00519',
+    config: {
+      name: `iwae-k${k}`,
+      data: { dataset: 'mnist', binarize: 'dynamic' },
+      model: { kind: 'iwae', hidden: [200, 200], activation: 'tanh', latentDim: 50, likelihood: 'bernoulli' },
+      objective: { iwSamples: k },
+      optimizer: { name: 'adam', learningRate: 0.001 },
+      training: { batchSize: 20, epochs: 50 },
+      eval: { iwSamples: 5000 },
+      tags: ['iwae'],
+    },
+  })),
   {
     id: 'phys449',
     title: 'PHYS449 even digits (14×14, Gaussian)',
@@ -192,7 +190,15 @@ export const PRESETS: Preset[] = [
     config: {
       name: 'dae-mask-0.3',
       data: { dataset: 'mnist' },
-      model: { kind: 'dae', hidden: [400], activation: 'relu', latentDim: 20, likelihood: 'bernoulli', corruption: 'mask', corruptionLevel: 0.3 },
+      model: {
+        kind: 'dae',
+        hidden: [400],
+        activation: 'relu',
+        latentDim: 20,
+        likelihood: 'bernoulli',
+        corruption: 'mask',
+        corruptionLevel: 0.3,
+      },
       optimizer: { name: 'adam', learningRate: 0.001 },
       training: { batchSize: 128, epochs: 10 },
       tags: ['dae'],

@@ -4,15 +4,7 @@ import { z } from 'zod';
 import { ApiError } from './errors';
 import { LIMITS } from './limits';
 
-export const DATASET_IDS = [
-  'mnist',
-  'mnist-14x14-even',
-  'fashion-mnist',
-  'mnist-full',
-  'cifar10',
-  'ica-synthetic',
-  'import',
-] as const;
+export const DATASET_IDS = ['mnist', 'mnist-14x14-even', 'fashion-mnist', 'mnist-full', 'cifar10', 'ica-synthetic', 'import'] as const;
 
 const positiveInt = z.number().int().positive();
 
@@ -138,7 +130,12 @@ export const checkpointSchema = z
 export const runConfigSchema = z
   .object({
     name: z.string().max(LIMITS.RUN_NAME_MAX_CHARS).default(''),
-    seed: z.number().int().min(0).max(2 ** 31 - 1).default(1),
+    seed: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 31 - 1)
+      .default(1),
     data: dataSchema.default(() => dataSchema.parse({})),
     model: modelSchema.default(() => modelSchema.parse({})),
     objective: objectiveSchema.default(() => objectiveSchema.parse({})),
@@ -179,17 +176,17 @@ export function parseRunConfig(input: unknown): RunConfig {
   const result = runConfigSchema.safeParse(input);
   if (!result.success) {
     const issues = describeIssues(result.error);
-    throw new ConfigError(
-      `invalid run config: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
-      issues,
-    );
+    throw new ConfigError(`invalid run config: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, issues);
   }
   const config = result.data;
   const cross: { path: string; message: string }[] = [];
   if (config.model.kind === 'iwae' && config.objective.iwSamples < 2)
     cross.push({ path: 'objective.iwSamples', message: 'iwae needs at least 2 importance samples' });
   if (config.training.earlyStoppingPatience > 0 && config.data.validationFraction <= 0)
-    cross.push({ path: 'data.validationFraction', message: 'early stopping (training.earlyStoppingPatience) needs a validation split: set it above 0, e.g. 0.1' });
+    cross.push({
+      path: 'data.validationFraction',
+      message: 'early stopping (training.earlyStoppingPatience) needs a validation split: set it above 0, e.g. 0.1',
+    });
   if (config.model.arch === 'mlp' && config.model.kind !== 'gmm') {
     // A lower bound that needs no dataset: the weights between consecutive hidden layers, encoder and decoder.
     const h = config.model.hidden;
@@ -202,8 +199,7 @@ export function parseRunConfig(input: unknown): RunConfig {
   }
   if (config.data.dataset === 'import' && !config.data.path)
     cross.push({ path: 'data.path', message: 'the import dataset needs a file path' });
-  if (cross.length)
-    throw new ConfigError(`invalid run config: ${cross.map((i) => `${i.path}: ${i.message}`).join('; ')}`, cross);
+  if (cross.length) throw new ConfigError(`invalid run config: ${cross.map((i) => `${i.path}: ${i.message}`).join('; ')}`, cross);
   return config;
 }
 

@@ -5,7 +5,13 @@ import { checkLimit } from './limits';
 import { checkKeyPath, setByPath } from './run-config';
 
 const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
-export const sweepAxisSchema = z.object({ key: z.string().min(1), values: z.array(z.union([scalar, z.array(z.number())])).min(1).max(50) });
+export const sweepAxisSchema = z.object({
+  key: z.string().min(1),
+  values: z
+    .array(z.union([scalar, z.array(z.number())]))
+    .min(1)
+    .max(50),
+});
 export const sweepAxesSchema = z.array(sweepAxisSchema).min(1).max(3);
 export type SweepAxis = z.infer<typeof sweepAxisSchema>;
 
@@ -16,7 +22,8 @@ export function expandSweep(baseInput: unknown, axes: readonly SweepAxis[]): Rec
   checkLimit(`a sweep of ${axes.map((a) => a.values.length).join(' x ')} values`, count, 'SWEEP_MAX_RUNS', { unit: 'runs' });
   for (const axis of axes) checkKeyPath(axis.key);
   let combos: [string, SweepAxis['values'][number]][][] = [[]];
-  for (const axis of axes) combos = combos.flatMap((combo) => axis.values.map((v) => [...combo, [axis.key, v] as [string, SweepAxis['values'][number]]]));
+  for (const axis of axes)
+    combos = combos.flatMap((combo) => axis.values.map((v) => [...combo, [axis.key, v] as [string, SweepAxis['values'][number]]]));
   const base = (baseInput ?? {}) as Record<string, unknown>;
   const baseName = typeof base.name === 'string' && base.name ? base.name : 'sweep';
   return combos.map((combo) => {

@@ -17,9 +17,14 @@ function newest(dir: string): number {
 }
 
 export default function setup(): void {
-  const entries = ['main/index.js', 'main/cli.js', 'main/trainer.js', 'main/testkit.js', 'preload/index.cjs', 'renderer/index.html'].map((f) => path.join(root, 'out', f));
+  const entries = ['main/index.js', 'main/cli.js', 'main/trainer.js', 'main/testkit.js', 'preload/index.cjs', 'renderer/index.html'].map(
+    (f) => path.join(root, 'out', f),
+  );
   const sources = Math.max(...['src-shared', 'src-main', 'src-renderer'].map((d) => newest(path.join(root, d))));
   if (entries.every((f) => existsSync(f)) && Math.min(...entries.map((f) => statSync(f).mtimeMs)) >= sources) return;
-  const r = spawnSync(process.execPath, [path.join(root, 'node_modules', 'electron-vite', 'bin', 'electron-vite.js'), 'build'], { cwd: root, stdio: 'inherit' });
+  const r = spawnSync(process.execPath, [path.join(root, 'node_modules', 'electron-vite', 'bin', 'electron-vite.js'), 'build'], {
+    cwd: root,
+    stdio: 'inherit',
+  });
   if (r.status !== 0) throw new Error('electron-vite build failed: the tests run against the build');
 }

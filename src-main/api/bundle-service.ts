@@ -75,7 +75,13 @@ export function prepareRunBundle(store: RunStore, runId: number, opts: ExportOpt
     throw new BundleError(`cannot export run ${runId}: ${(err as Error).message}`);
   }
 
-  const rows = JSON.parse(store.exportSeries('json', [runId])) as { metric: string; step: number; epoch: number; time: number; value: number }[];
+  const rows = JSON.parse(store.exportSeries('json', [runId])) as {
+    metric: string;
+    step: number;
+    epoch: number;
+    time: number;
+    value: number;
+  }[];
   const metrics: MetricPoint[] = rows.map((r) => ({ name: r.metric, step: r.step, epoch: r.epoch, time: r.time, value: r.value }));
   const snapshots: BundleSnapshot[] = [];
   for (const a of store.listArtifacts(runId)) {
@@ -158,10 +164,22 @@ export function importRunBundle(store: RunStore, bytes: Uint8Array | ParsedBundl
     const runId = created.id;
     store.setStatus(runId, 'imported', { startedAt: run.startedAt, finishedAt: run.finishedAt ?? bundle.createdAt });
     if (bundle.metrics.length) store.appendMetrics(runId, bundle.metrics);
-    const last = bundle.metrics.reduce((m, p) => (p.step >= m.step ? { step: p.step, epoch: p.epoch } : m), { step: checkpoint.step, epoch: checkpoint.epoch });
+    const last = bundle.metrics.reduce((m, p) => (p.step >= m.step ? { step: p.step, epoch: p.epoch } : m), {
+      step: checkpoint.step,
+      epoch: checkpoint.epoch,
+    });
     store.updateProgress(runId, last.step, last.epoch);
     for (const s of bundle.snapshots)
-      store.addArtifact(runId, { kind: s.kind, epoch: s.epoch, step: s.step, mime: s.mime, width: s.width, height: s.height, meta: s.meta, data: s.data });
+      store.addArtifact(runId, {
+        kind: s.kind,
+        epoch: s.epoch,
+        step: s.step,
+        mime: s.mime,
+        width: s.width,
+        height: s.height,
+        meta: s.meta,
+        data: s.data,
+      });
 
     runDir = path.join(opts.runsDir, String(runId));
     runDirExisted = existsSync(runDir);
@@ -185,7 +203,11 @@ export function importRunBundle(store: RunStore, bytes: Uint8Array | ParsedBundl
       bytes: size,
       metrics: checkpoint.metrics,
     });
-    store.log(runId, 'info', `imported from a bundle written by VAE Workbench ${bundle.appVersion} (source run ${run.sourceRunId ?? 'unknown'})`);
+    store.log(
+      runId,
+      'info',
+      `imported from a bundle written by VAE Workbench ${bundle.appVersion} (source run ${run.sourceRunId ?? 'unknown'})`,
+    );
     return runId;
   };
 

@@ -48,14 +48,33 @@ const MAX_STEPS = 40;
 /** Most images per grid row; more make several rows. */
 const MAX_COLS = 20;
 
-function grid(images: Float32Array, count: number, shape: [number, number, number], rows: number, cols: number, meta: Record<string, unknown>): GeneratedImage {
+function grid(
+  images: Float32Array,
+  count: number,
+  shape: [number, number, number],
+  rows: number,
+  cols: number,
+  meta: Record<string, unknown>,
+): GeneratedImage {
   const g = gridPng(images, count, shape, rows, cols);
-  return { mime: 'image/png', dataBase64: g.png.toString('base64'), width: g.width, height: g.height, meta: { ...g.layout, count, ...meta } };
+  return {
+    mime: 'image/png',
+    dataBase64: g.png.toString('base64'),
+    width: g.width,
+    height: g.height,
+    meta: { ...g.layout, count, ...meta },
+  };
 }
 
 function values(images: Float32Array, count: number, d: number, meta: Record<string, unknown>): GeneratedImage {
   const rows = Array.from({ length: count }, (_, i) => Array.from(images.subarray(i * d, (i + 1) * d)));
-  return { mime: 'application/json', dataBase64: Buffer.from(JSON.stringify({ rows })).toString('base64'), width: 0, height: 0, meta: { count, ...meta } };
+  return {
+    mime: 'application/json',
+    dataBase64: Buffer.from(JSON.stringify({ rows })).toString('base64'),
+    width: 0,
+    height: 0,
+    meta: { count, ...meta },
+  };
 }
 
 /** Generate one picture (PNG grid; JSON rows for series datasets) from the checkpoint in `dir`. */
@@ -87,7 +106,11 @@ export async function generateFromCheckpoint(dir: string, opts: GenerateOptions)
     const gmm = gmmFromNamedTensors(contents.weights);
     const n = opts.n;
     const cols = Math.min(n, Math.ceil(Math.sqrt(n)));
-    return picture(gmm.sample(n, opts.seed), n, Math.ceil(n / cols), cols, { ...common, seed: opts.seed, description: 'draws from the mixture' });
+    return picture(gmm.sample(n, opts.seed), n, Math.ceil(n / cols), cols, {
+      ...common,
+      seed: opts.seed,
+      description: 'draws from the mixture',
+    });
   }
 
   const model = new VaeModel(modelSpecFromConfig(config, shape, dataset.kind));
@@ -103,12 +126,18 @@ export async function generateFromCheckpoint(dir: string, opts: GenerateOptions)
         return picture(decodeMeans(model, z, n), n, Math.ceil(n / cols), cols, {
           ...common,
           seed: opts.seed,
-          description: model.stochastic ? 'decoder means of z ~ N(0, I)' : 'decoder means of N(0, I) codes (a plain autoencoder has no prior)',
+          description: model.stochastic
+            ? 'decoder means of z ~ N(0, I)'
+            : 'decoder means of N(0, I) codes (a plain autoencoder has no prior)',
         });
       }
       case 'reconstruct': {
         const test = await loadTest();
-        const idx = pickIndices(test.n, opts.indices, Array.from({ length: Math.min(opts.n, test.n) }, (_, i) => i));
+        const idx = pickIndices(
+          test.n,
+          opts.indices,
+          Array.from({ length: Math.min(opts.n, test.n) }, (_, i) => i),
+        );
         const k = idx.length;
         const originals = new Float32Array(k * d);
         idx.forEach((i, j) => originals.set(test.x.subarray(i * d, (i + 1) * d), j * d));
@@ -140,12 +169,18 @@ export async function generateFromCheckpoint(dir: string, opts: GenerateOptions)
         const codes = encodeMeans(model, xs, 2);
         const steps = Math.max(2, Math.min(opts.n, MAX_STEPS));
         const cols = Math.min(steps, MAX_COLS);
-        return picture(decodeMeans(model, interpolateCodes(codes.subarray(0, D), codes.subarray(D, 2 * D), steps), steps), steps, Math.ceil(steps / cols), cols, {
-          ...common,
-          from: a,
-          to: b,
-          description: 'decoder means along the straight line between the latent means of two test examples',
-        });
+        return picture(
+          decodeMeans(model, interpolateCodes(codes.subarray(0, D), codes.subarray(D, 2 * D), steps), steps),
+          steps,
+          Math.ceil(steps / cols),
+          cols,
+          {
+            ...common,
+            from: a,
+            to: b,
+            description: 'decoder means along the straight line between the latent means of two test examples',
+          },
+        );
       }
       case 'traversal': {
         const dims = opts.indices?.length ? opts.indices : Array.from({ length: D }, (_, j) => j);

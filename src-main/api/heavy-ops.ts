@@ -6,18 +6,27 @@ import { RunStore } from '../store/run-store';
 export type HeavyOp =
   | { op: 'parseBundle'; bytes: Uint8Array }
   | { op: 'buildBundle'; input: BundleInput }
-  | { op: 'exportText'; database: string; nativeBinding?: string; what: 'runs' | 'series'; format: 'csv' | 'json'; runIds?: number[]; metrics?: string[] };
+  | {
+      op: 'exportText';
+      database: string;
+      nativeBinding?: string;
+      what: 'runs' | 'series';
+      format: 'csv' | 'json';
+      runIds?: number[];
+      metrics?: string[];
+    };
 
 export type HeavyRequest = HeavyOp & { id: number };
 /** An error crosses back with its name, message and, for an ApiError, its code (so the caller re-throws an ApiError). */
 export type HeavyResponse =
-  | { id: number; ok: true; result: unknown }
-  | { id: number; ok: false; error: { name: string; message: string; code?: ApiErrorCode } };
+  { id: number; ok: true; result: unknown } | { id: number; ok: false; error: { name: string; message: string; code?: ApiErrorCode } };
 
 /** Give every large array its own buffer (copied here, on the worker) so it can be moved, not cloned, to the caller. */
 function collectBuffers(value: ParsedBundle, transfer: ArrayBuffer[]): void {
   const own = <T extends Uint8Array | Float32Array>(a: T): T => {
-    const b = (a.byteOffset === 0 && a.byteLength === a.buffer.byteLength && !transfer.includes(a.buffer as ArrayBuffer) ? a : a.slice()) as T;
+    const b = (
+      a.byteOffset === 0 && a.byteLength === a.buffer.byteLength && !transfer.includes(a.buffer as ArrayBuffer) ? a : a.slice()
+    ) as T;
     if (b.buffer instanceof ArrayBuffer) transfer.push(b.buffer);
     return b;
   };

@@ -109,7 +109,12 @@ export class WorkbenchService {
     }
     const checked = spec.output.safeParse(result);
     if (!checked.success)
-      throw new ApiError('internal', `${name} produced an invalid result: ${describeIssues(checked.error).map((i) => `${i.path}: ${i.message}`).join('; ')}`);
+      throw new ApiError(
+        'internal',
+        `${name} produced an invalid result: ${describeIssues(checked.error)
+          .map((i) => `${i.path}: ${i.message}`)
+          .join('; ')}`,
+      );
     return checked.data as CallOutput<N>;
   }
 
@@ -209,7 +214,11 @@ export class WorkbenchService {
       ]);
     checkDataPath(config.data.path);
     const shape: [number, number, number] =
-      config.data.dataset === 'ica-synthetic' ? [1, config.data.observedDim, 1] : descriptor.shape.every((n) => n > 0) ? descriptor.shape : [1, 1, 1];
+      config.data.dataset === 'ica-synthetic'
+        ? [1, config.data.observedDim, 1]
+        : descriptor.shape.every((n) => n > 0)
+          ? descriptor.shape
+          : [1, 1, 1];
     checkModelSize(config, shape, `the model (${config.model.kind} ${config.model.arch})`);
     if (!config.data.path && descriptor.needsPath && !descriptor.available)
       throw new ConfigError(`dataset "${descriptor.id}" needs data.path: ${descriptor.unavailableReason ?? 'no local copy found'}`, [
@@ -262,7 +271,11 @@ export class WorkbenchService {
           series.points.map((p) => ({ name, step: p.step, epoch: p.epoch, time: p.time, value: p.y })),
         );
     }
-    this.store.log(runId, 'info', `${fork ? 'forked' : 'resumed'} from run ${parent.id}, checkpoint at epoch ${checkpoint.epoch}, step ${checkpoint.step}`);
+    this.store.log(
+      runId,
+      'info',
+      `${fork ? 'forked' : 'resumed'} from run ${parent.id}, checkpoint at epoch ${checkpoint.epoch}, step ${checkpoint.step}`,
+    );
     return { runId };
   }
 

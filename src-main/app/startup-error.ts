@@ -9,7 +9,11 @@ export interface StartupErrorText {
 export function describeStartupError(err: unknown, context: { dataHome: string; nativeBinding?: string | undefined }): StartupErrorText {
   const text = err instanceof Error ? err.message : String(err);
   const title = 'VAE Workbench cannot start';
-  if (/NODE_MODULE_VERSION|was compiled against a different Node\.js version|invalid ELF header|not a valid Win32 application|mach-o/i.test(text)) {
+  if (
+    /NODE_MODULE_VERSION|was compiled against a different Node\.js version|invalid ELF header|not a valid Win32 application|mach-o/i.test(
+      text,
+    )
+  ) {
     return {
       title,
       message:

@@ -74,7 +74,8 @@ async function trainOnce(
     const ids: number[] = [];
     for (let i = 0; i < parallel; i++) ids.push((await service.call('runs.start', { config })).runId);
     const runs = await Promise.all(ids.map((id) => service.waitForRun(id)));
-    for (const run of runs) if (run.status !== 'completed') throw new Error(`bench run on ${backend} ended ${run.status}: ${run.error ?? ''}`);
+    for (const run of runs)
+      if (run.status !== 'completed') throw new Error(`bench run on ${backend} ended ${run.status}: ${run.error ?? ''}`);
     const rss = runs.map((r) => r.final['perf/peakRssMB']).filter((v): v is number => typeof v === 'number');
     return {
       samplesPerSec: runs.map((r) => r.final['perf/samplesPerSec'] ?? 0),
@@ -106,7 +107,9 @@ async function benchTimeToResult(service: WorkbenchService, quick: boolean, log:
   return out;
 }
 
-export async function runBench(opts: { steps?: number; quick?: boolean; onlyTimeToResult?: boolean; log?: (message: string) => void } = {}): Promise<BenchResult> {
+export async function runBench(
+  opts: { steps?: number; quick?: boolean; onlyTimeToResult?: boolean; log?: (message: string) => void } = {},
+): Promise<BenchResult> {
   const log = opts.log ?? (() => {});
   const quick = !!opts.quick;
   const steps = opts.steps ?? (quick ? 60 : 300);
@@ -114,7 +117,13 @@ export async function runBench(opts: { steps?: number; quick?: boolean; onlyTime
   const home = mkdtempSync(path.join(os.tmpdir(), 'vae-bench-'));
   const service = new WorkbenchService({ host: 'cli', dataHome: home, concurrency: 2 });
   try {
-    const machine = () => ({ cpus: os.cpus().length, model: os.cpus()[0]?.model ?? '?', loadavg: os.loadavg(), node: process.versions.node, platform: `${process.platform}-${process.arch}` });
+    const machine = () => ({
+      cpus: os.cpus().length,
+      model: os.cpus()[0]?.model ?? '?',
+      loadavg: os.loadavg(),
+      node: process.versions.node,
+      platform: `${process.platform}-${process.arch}`,
+    });
     const timeToResult = await benchTimeToResult(service, quick, log);
     log('evaluation beside training, interleaved in this process…');
     const evalThroughput = await benchEvalThroughput({ rounds: quick ? 3 : 5 });

@@ -45,11 +45,15 @@ export async function benchEvalThroughput(opts: { rounds?: number; msPerPart?: n
   const backend = (await initBackend('wasm')).active; // the backend the trainers use here, and the one kernel-bench profiles
   const rounds = opts.rounds ?? 5;
   const ms = opts.msPerPart ?? 2000;
-  const config = parseRunConfig({ model: { kind: 'vae', hidden: [400], latentDim: 20, likelihood: 'bernoulli' }, optimizer: { name: 'adam', learningRate: 1e-3 } });
+  const config = parseRunConfig({
+    model: { kind: 'vae', hidden: [400], latentDim: 20, likelihood: 'bernoulli' },
+    optimizer: { name: 'adam', learningRate: 1e-3 },
+  });
   const model = new VaeModel(modelSpecFromConfig(config, [28, 28, 1], 'image'));
   const optimizer = createOptimizer(config.optimizer);
   const vars = model.variables();
-  const binary = (n: number, seed: number) => tf.tidy(() => tf.cast(tf.greater(tf.randomUniform([n, 784], 0, 1, 'float32', seed), 0.8), 'float32')) as tf.Tensor2D;
+  const binary = (n: number, seed: number) =>
+    tf.tidy(() => tf.cast(tf.greater(tf.randomUniform([n, 784], 0, 1, 'float32', seed), 0.8), 'float32')) as tf.Tensor2D;
   const batch = binary(128, 1);
   const examples = binary(16, 2);
   let step = 0;
@@ -57,7 +61,15 @@ export async function benchEvalThroughput(opts: { rounds?: number; msPerPart?: n
     optimizerStep(
       optimizer,
       vars,
-      () => trainingObjective(model, batch, batch, { kind: 'vae', estimator: 'analytic', samples: 1, iwSamples: 1, klWeight: 1, seed: 1000 + step++ }).loss,
+      () =>
+        trainingObjective(model, batch, batch, {
+          kind: 'vae',
+          estimator: 'analytic',
+          samples: 1,
+          iwSamples: 1,
+          klWeight: 1,
+          seed: 1000 + step++,
+        }).loss,
       0,
     );
   };

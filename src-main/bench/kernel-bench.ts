@@ -114,8 +114,16 @@ const STEP_FLOPS = 2 * M * LAYER_MACS * 3 - 2 * M * ARCH.x * ARCH.h;
 
 interface VaeVars {
   list: tf.Variable[];
-  W1: tf.Variable; b1: tf.Variable; Wmu: tf.Variable; bmu: tf.Variable; Wlv: tf.Variable; blv: tf.Variable;
-  W3: tf.Variable; b3: tf.Variable; W4: tf.Variable; b4: tf.Variable;
+  W1: tf.Variable;
+  b1: tf.Variable;
+  Wmu: tf.Variable;
+  bmu: tf.Variable;
+  Wlv: tf.Variable;
+  blv: tf.Variable;
+  W3: tf.Variable;
+  b3: tf.Variable;
+  W4: tf.Variable;
+  b4: tf.Variable;
 }
 
 let varCounter = 0;
@@ -125,11 +133,16 @@ function makeVars(): VaeVars {
     tf.variable(tf.randomNormal([r, c], 0, Math.sqrt(2 / r), 'float32', seed), true, `${id}/${name}`);
   const b = (n: number, name: string) => tf.variable(tf.zeros([n]), true, `${id}/${name}`);
   const v = {
-    W1: w(ARCH.x, ARCH.h, 11, 'W1'), b1: b(ARCH.h, 'b1'),
-    Wmu: w(ARCH.h, ARCH.z, 12, 'Wmu'), bmu: b(ARCH.z, 'bmu'),
-    Wlv: w(ARCH.h, ARCH.z, 13, 'Wlv'), blv: b(ARCH.z, 'blv'),
-    W3: w(ARCH.z, ARCH.h, 14, 'W3'), b3: b(ARCH.h, 'b3'),
-    W4: w(ARCH.h, ARCH.x, 15, 'W4'), b4: b(ARCH.x, 'b4'),
+    W1: w(ARCH.x, ARCH.h, 11, 'W1'),
+    b1: b(ARCH.h, 'b1'),
+    Wmu: w(ARCH.h, ARCH.z, 12, 'Wmu'),
+    bmu: b(ARCH.z, 'bmu'),
+    Wlv: w(ARCH.h, ARCH.z, 13, 'Wlv'),
+    blv: b(ARCH.z, 'blv'),
+    W3: w(ARCH.z, ARCH.h, 14, 'W3'),
+    b3: b(ARCH.h, 'b3'),
+    W4: w(ARCH.h, ARCH.x, 15, 'W4'),
+    b4: b(ARCH.x, 'b4'),
   };
   return { ...v, list: Object.values(v) };
 }
@@ -231,7 +244,11 @@ export class SinglePassAdam {
         heap[qv + i] = vi;
         heap[qw + i] = heap[pw + i]! - (lrT * mi) / (Math.sqrt(vi * invC2) + eps);
       }
-      for (const [variable, info] of [[w, outW], [m, outM], [v, outV]] as const) {
+      for (const [variable, info] of [
+        [w, outW],
+        [m, outM],
+        [v, outV],
+      ] as const) {
         const t = tf.engine().makeTensorFromTensorInfo(info);
         variable.assign(t);
         t.dispose();
@@ -532,7 +549,13 @@ export async function compareStepVariants(opts: { rounds?: number; steps?: numbe
   for (const name of names) {
     const m = median(ms.get(name)!);
     const c = median(cpu.get(name)!);
-    out[name] = { msPerStep: m, samplesPerSec: (M * 1000) / m, applyMs: median(apply.get(name)!), cpuMsPerStep: c, samplesPerCpuSec: (M * 1000) / c };
+    out[name] = {
+      msPerStep: m,
+      samplesPerSec: (M * 1000) / m,
+      applyMs: median(apply.get(name)!),
+      cpuMsPerStep: c,
+      samplesPerCpuSec: (M * 1000) / c,
+    };
   }
   return out;
 }

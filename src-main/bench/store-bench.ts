@@ -56,7 +56,6 @@ export interface StoreBenchResult {
   repeats: number;
 }
 
-
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
@@ -77,7 +76,13 @@ function timeMs(fn: () => unknown, repeats: number): number {
 function lossCurve(n: number, rand: () => number, offset: number, startTime: number): MetricPoint[] {
   const out: MetricPoint[] = new Array(n);
   for (let i = 0; i < n; i++) {
-    out[i] = { name: 'train/loss', step: i * 10, epoch: i / 100, time: startTime + i * 50, value: offset + 400 * Math.exp(-i / (n / 5)) + rand() * 3 };
+    out[i] = {
+      name: 'train/loss',
+      step: i * 10,
+      epoch: i / 100,
+      time: startTime + i * 50,
+      value: offset + 400 * Math.exp(-i / (n / 5)) + rand() * 3,
+    };
   }
   return out;
 }
@@ -119,7 +124,13 @@ export async function benchStore(opts: StoreBenchOptions): Promise<StoreBenchRes
       const offset = 80 + rand() * 40;
       store.appendMetrics(run.id, lossCurve(opts.points, rand, offset, 1_700_000_000_000 + r * 1e6));
       store.appendMetrics(run.id, [
-        { name: 'test/loss', step: opts.points * 10, epoch: opts.points / 100, time: 1_700_000_000_000 + r * 1e6 + opts.points * 50, value: offset + 2 + rand() },
+        {
+          name: 'test/loss',
+          step: opts.points * 10,
+          epoch: opts.points / 100,
+          time: 1_700_000_000_000 + r * 1e6 + opts.points * 50,
+          value: offset + 2 + rand(),
+        },
       ]);
       store.updateProgress(run.id, opts.points * 10, opts.points / 100);
       store.setStatus(run.id, statuses[r % statuses.length]!);
@@ -138,7 +149,10 @@ export async function benchStore(opts: StoreBenchOptions): Promise<StoreBenchRes
     const filterMatches = store.listRuns(filterQuery).total;
     const filterMs = timeMs(() => store.listRuns(filterQuery), repeats);
     const filterPageMs = timeMs(() => store.listRuns({ ...filterQuery, limit: 100 }), repeats);
-    const searchPageMs = timeMs(() => store.listRuns({ text: 'bench-1', sort: { key: 'params.optimizer.learningRate', dir: 'desc' }, limit: 100 }), repeats);
+    const searchPageMs = timeMs(
+      () => store.listRuns({ text: 'bench-1', sort: { key: 'params.optimizer.learningRate', dir: 'desc' }, limit: 100 }),
+      repeats,
+    );
     const compareIds = ids.slice(0, 50);
     const compare50Ms = timeMs(() => {
       store.listRuns({ ids: compareIds, limit: 50 });
@@ -146,7 +160,10 @@ export async function benchStore(opts: StoreBenchOptions): Promise<StoreBenchRes
       store.metricNames(compareIds);
     }, repeats);
     const seriesIds = ids.slice(0, 10);
-    const smoothedSeriesMs = timeMs(() => fullSeries(store, seriesIds, 'train/loss', { x: 'step', maxPoints: 500, smoothing: { kind: 'ema', window: 50 } }), repeats);
+    const smoothedSeriesMs = timeMs(
+      () => fullSeries(store, seriesIds, 'train/loss', { x: 'step', maxPoints: 500, smoothing: { kind: 'ema', window: 50 } }),
+      repeats,
+    );
     const seriesPointsReturned = store
       .series(seriesIds, 'train/loss', { x: 'step', maxPoints: 500 })
       .reduce((n, s) => n + s.points.length, 0);
@@ -154,7 +171,14 @@ export async function benchStore(opts: StoreBenchOptions): Promise<StoreBenchRes
 
     let bigSeriesMs: number | null = null;
     if (bigRunPoints > 0) {
-      const big = store.createRun({ name: 'big', configText: '{}', config: parseRunConfig({}), dataset: 'mnist', seed: 1, appVersion: 'bench' });
+      const big = store.createRun({
+        name: 'big',
+        configText: '{}',
+        config: parseRunConfig({}),
+        dataset: 'mnist',
+        seed: 1,
+        appVersion: 'bench',
+      });
       const curve = lossCurve(bigRunPoints, rand, 90, 1_800_000_000_000);
       for (let i = 0; i < curve.length; i += 10_000) store.appendMetrics(big.id, curve.slice(i, i + 10_000));
       bigSeriesMs = timeMs(() => store.series([big.id], 'train/loss', { x: 'step', maxPoints: 500 }), Math.min(repeats, 5));
@@ -166,7 +190,8 @@ export async function benchStore(opts: StoreBenchOptions): Promise<StoreBenchRes
     const perRun = 5000;
     const tw = performance.now();
     for (let i = 0; i < perRun; i++) {
-      for (const id of writerRuns) writer.add(id, { name: 'perf/samplesPerSec', step: i, epoch: i / 100, time: 1_900_000_000_000 + i, value: 1000 + i });
+      for (const id of writerRuns)
+        writer.add(id, { name: 'perf/samplesPerSec', step: i, epoch: i / 100, time: 1_900_000_000_000 + i, value: 1000 + i });
     }
     writer.close();
     const writerPointsPerSec = Math.round((writerRuns.length * perRun) / ((performance.now() - tw) / 1000));

@@ -76,7 +76,8 @@ export async function measureTimeToResult(service: WorkbenchService, config: Run
   const etas: { t: number; eta: number }[] = [];
   let runId = -1;
   const off = service.onEvent((e) => {
-    if (e.event === 'run.progress' && e.payload.runId === runId && e.payload.etaSeconds !== null) etas.push({ t: performance.now(), eta: e.payload.etaSeconds });
+    if (e.event === 'run.progress' && e.payload.runId === runId && e.payload.etaSeconds !== null)
+      etas.push({ t: performance.now(), eta: e.payload.etaSeconds });
   });
   const t0 = performance.now();
   try {
@@ -86,7 +87,15 @@ export async function measureTimeToResult(service: WorkbenchService, config: Run
     const wall = (t1 - t0) / 1000;
     const f = run.final;
     const get = (name: string) => f[`perf/time/${name}`] ?? 0;
-    const known = { startup: get('startup'), data: get('data'), train: get('train'), eval: get('eval'), fid: get('fid'), snapshots: get('snapshots'), checkpoints: get('checkpoints') };
+    const known = {
+      startup: get('startup'),
+      data: get('data'),
+      train: get('train'),
+      eval: get('eval'),
+      fid: get('fid'),
+      snapshots: get('snapshots'),
+      checkpoints: get('checkpoints'),
+    };
     const phases: PhaseSeconds = { ...known, other: Math.max(0, wall - Object.values(known).reduce((a, b) => a + b, 0)) };
     const sps = f['perf/samplesPerSec'] ?? 0;
     const nll = f['perf/evalNllDecodedPerSec'] ?? null;

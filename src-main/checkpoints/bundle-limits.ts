@@ -35,7 +35,9 @@ export function checkBundleDataset(rawConfig: unknown, dataset: { id: string; sh
   }
   const claimed = `[${dataset.shape.join(', ')}]`;
   if (config.data.dataset !== dataset.id)
-    throw new BundleError(`damaged bundle: the manifest's dataset "${dataset.id}" is not the config's data.dataset "${config.data.dataset}"`);
+    throw new BundleError(
+      `damaged bundle: the manifest's dataset "${dataset.id}" is not the config's data.dataset "${config.data.dataset}"`,
+    );
   let real: InputShape | null = null;
   if (dataset.id === 'ica-synthetic') real = [1, config.data.observedDim, 1];
   else if (dataset.id !== 'import') {
@@ -43,7 +45,9 @@ export function checkBundleDataset(rawConfig: unknown, dataset: { id: string; sh
     if (known && known.shape.every((n) => n > 0)) real = known.shape;
   }
   if (real && real.join() !== dataset.shape.join())
-    throw new BundleError(`damaged bundle: the manifest says dataset "${dataset.id}" has examples of shape ${claimed}, but its examples are [${real.join(', ')}]`);
+    throw new BundleError(
+      `damaged bundle: the manifest says dataset "${dataset.id}" has examples of shape ${claimed}, but its examples are [${real.join(', ')}]`,
+    );
   let parameters: number;
   try {
     parameters = checkModelSize(config, dataset.shape, "the bundle's model");

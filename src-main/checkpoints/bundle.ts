@@ -18,7 +18,14 @@
 import { createHash } from 'node:crypto';
 import { unzipSync, zipSync, type Zippable } from 'fflate';
 import { z } from 'zod';
-import { ARTIFACT_KINDS, metricPointSchema, RUN_STATUSES, type ArtifactFields, type MetricPoint, type RunStatus } from '@shared/model-types';
+import {
+  ARTIFACT_KINDS,
+  metricPointSchema,
+  RUN_STATUSES,
+  type ArtifactFields,
+  type MetricPoint,
+  type RunStatus,
+} from '@shared/model-types';
 import { parseRunConfig, type RunConfig } from '@shared/run-config';
 import { LIMITS } from '@shared/limits';
 import { expectedWeightShapes, WEIGHT_NAMING_NOTES, type InputShape } from './architecture';
@@ -143,7 +150,10 @@ const manifestSchema = z
         metrics: finiteRecord,
         backend: z.string(),
         createdAt: z.number(),
-        optimizer: z.object({ name: z.string(), iterations: z.number().int().min(0), path: z.literal('optimizer.safetensors') }).strict().nullable(),
+        optimizer: z
+          .object({ name: z.string(), iterations: z.number().int().min(0), path: z.literal('optimizer.safetensors') })
+          .strict()
+          .nullable(),
       })
       .strict(),
     weights: z
@@ -239,7 +249,11 @@ export function buildBundle(input: BundleInput): Uint8Array {
   const files: [string, Uint8Array, boolean][] = []; // path, data, compress
   const add = (path: string, data: Uint8Array, compress: boolean) => files.push([path, data, compress]);
 
-  add('metrics.json', utf8(JSON.stringify(input.metrics.map((p) => ({ name: p.name, step: p.step, epoch: p.epoch, time: p.time, value: p.value })))), true);
+  add(
+    'metrics.json',
+    utf8(JSON.stringify(input.metrics.map((p) => ({ name: p.name, step: p.step, epoch: p.epoch, time: p.time, value: p.value })))),
+    true,
+  );
   add(
     'weights.safetensors',
     writeSafetensors(input.weights, {
@@ -306,9 +320,15 @@ export function buildBundle(input: BundleInput): Uint8Array {
       metrics: finiteOnly(input.checkpoint.metrics),
       backend: input.checkpoint.backend,
       createdAt: input.checkpoint.createdAt,
-      optimizer: input.optimizer ? { name: input.optimizer.name, iterations: input.optimizer.iterations, path: 'optimizer.safetensors' } : null,
+      optimizer: input.optimizer
+        ? { name: input.optimizer.name, iterations: input.optimizer.iterations, path: 'optimizer.safetensors' }
+        : null,
     },
-    weights: { path: 'weights.safetensors', tensors: input.weights.map((w) => ({ name: w.name, shape: [...w.shape] })), naming: WEIGHT_NAMING_NOTES },
+    weights: {
+      path: 'weights.safetensors',
+      tensors: input.weights.map((w) => ({ name: w.name, shape: [...w.shape] })),
+      naming: WEIGHT_NAMING_NOTES,
+    },
     model: models ? { encoder: 'model/encoder/model.json', decoder: 'model/decoder/model.json', notes: MODEL_NOTES } : null,
     snapshots,
     entries: {},
@@ -316,7 +336,13 @@ export function buildBundle(input: BundleInput): Uint8Array {
   add('README.txt', utf8(readme(manifest)), true);
   for (const [path, data] of files) manifest.entries[path] = { sha256: sha256(data), bytes: data.byteLength };
 
-  return packBundle([{ path: 'manifest.json', data: utf8(JSON.stringify(manifest, null, 1)), compress: true }, ...files.map(([path, data, compress]) => ({ path, data, compress }))], createdAt);
+  return packBundle(
+    [
+      { path: 'manifest.json', data: utf8(JSON.stringify(manifest, null, 1)), compress: true },
+      ...files.map(([path, data, compress]) => ({ path, data, compress })),
+    ],
+    createdAt,
+  );
 }
 
 export interface BundleEntry {
@@ -407,7 +433,9 @@ export function parseBundle(bytes: Uint8Array): ParsedBundle {
   };
   const layout = readZipLayout(bytes, damaged);
   if (layout.entries > LIMITS.BUNDLE_MAX_ENTRIES)
-    throw new BundleError(`the bundle has ${layout.entries} entries, more than the limit of ${LIMITS.BUNDLE_MAX_ENTRIES} (BUNDLE_MAX_ENTRIES)`);
+    throw new BundleError(
+      `the bundle has ${layout.entries} entries, more than the limit of ${LIMITS.BUNDLE_MAX_ENTRIES} (BUNDLE_MAX_ENTRIES)`,
+    );
   const ours = layout.comment.startsWith(COMMENT_PREFIX);
   // A zip of something else gets "not a VAE Workbench bundle"; our own files, once damaged, get "damaged bundle".
   const notOurs = (why: string): never => {
@@ -457,7 +485,8 @@ export function parseBundle(bytes: Uint8Array): ParsedBundle {
     return out;
   };
 
-  if (!names.includes('manifest.json')) notOurs(`no manifest.json (entries: ${names.slice(0, 5).join(', ')}${names.length > 5 ? ', ...' : ''})`);
+  if (!names.includes('manifest.json'))
+    notOurs(`no manifest.json (entries: ${names.slice(0, 5).join(', ')}${names.length > 5 ? ', ...' : ''})`);
   let raw: unknown;
   try {
     checkInfo('manifest.json', notOurs);
@@ -540,17 +569,20 @@ export function parseBundle(bytes: Uint8Array): ParsedBundle {
     for (const slot of st.tensors) {
       const base = slot.name.slice(0, slot.name.lastIndexOf('/'));
       if (!shapes.has(base)) damaged(`${opt.path}: slot "${slot.name}" does not belong to any weight`);
-      if (shapes.get(base) !== slot.shape.join()) damaged(`${opt.path}: slot "${slot.name}" has shape [${slot.shape.join(', ')}], its weight [${shapes.get(base)}]`);
+      if (shapes.get(base) !== slot.shape.join())
+        damaged(`${opt.path}: slot "${slot.name}" has shape [${slot.shape.join(', ')}], its weight [${shapes.get(base)}]`);
     }
     checkWeightValues(st.tensors, opt.path, 1e30);
     optimizer = { name: opt.name, iterations: opt.iterations, slots: st.tensors };
   } else if (data.has('optimizer.safetensors')) damaged('optimizer.safetensors is present but the manifest records no optimizer');
 
   const metrics = parseMetrics(need(manifest.metrics.path), damaged);
-  if (metrics.length !== manifest.metrics.points) damaged(`metrics.json has ${metrics.length} points, the manifest says ${manifest.metrics.points}`);
+  if (metrics.length !== manifest.metrics.points)
+    damaged(`metrics.json has ${metrics.length} points, the manifest says ${manifest.metrics.points}`);
 
   const expectModel = config.model.kind !== 'gmm';
-  if (expectModel !== (manifest.model !== null)) damaged(expectModel ? 'the tfjs model (model/) is missing' : 'a gmm bundle must not hold a tfjs model');
+  if (expectModel !== (manifest.model !== null))
+    damaged(expectModel ? 'the tfjs model (model/) is missing' : 'a gmm bundle must not hold a tfjs model');
   if (manifest.model) for (const part of ['encoder', 'decoder'] as const) checkLayersModel(need, `model/${part}`, damaged);
 
   const snapshots: BundleSnapshot[] = manifest.snapshots.map((s) => {

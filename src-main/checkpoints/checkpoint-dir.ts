@@ -8,7 +8,6 @@ import path from 'node:path';
 import type { RunConfig } from '@shared/run-config';
 import { ApiError } from '@shared/errors';
 
-
 /** This writer's identity in temporary names: "<pid>" or "<pid>.<start time>" (see store/process-identity.ts). */
 const WRITER = ((token) => (token ? `${process.pid}.${token}` : String(process.pid)))(processStartToken());
 

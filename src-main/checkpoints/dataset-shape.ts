@@ -61,8 +61,9 @@ export function resolveDataset(config: RunConfig, weights: NamedTensor[]): Datas
   if (!fit)
     throw new DatasetShapeError(
       `the checkpoint's weights do not fit the run's config on dataset "${id}"` +
-        (candidates.length ? ` (tried shapes ${candidates.map((c) => `[${c.shape.join(', ')}]`).join(', ')})` : ' (its example shape is unknown)'),
+        (candidates.length
+          ? ` (tried shapes ${candidates.map((c) => `[${c.shape.join(', ')}]`).join(', ')})`
+          : ' (its example shape is unknown)'),
     );
   return fit;
 }
-

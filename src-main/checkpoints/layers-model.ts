@@ -104,7 +104,10 @@ class SequentialBuilder {
   /** The activation string for the layer itself, plus a LeakyReLU layer after it where needed. */
   private activation(name: string, act: Act): { inLayer: string; after: LayerJson | null } {
     if (act === 'leakyRelu')
-      return { inLayer: 'linear', after: { class_name: 'LeakyReLU', config: { alpha: LEAKY_RELU_ALPHA, name: `${name}_act`, trainable: true } } };
+      return {
+        inLayer: 'linear',
+        after: { class_name: 'LeakyReLU', config: { alpha: LEAKY_RELU_ALPHA, name: `${name}_act`, trainable: true } },
+      };
     return { inLayer: act, after: null };
   }
 
@@ -170,7 +173,14 @@ class SequentialBuilder {
     if (!top && !left) return;
     this.layers.push({
       class_name: 'Cropping2D',
-      config: { cropping: [[top, 0], [left, 0]], data_format: 'channels_last', ...this.common(name) },
+      config: {
+        cropping: [
+          [top, 0],
+          [left, 0],
+        ],
+        data_format: 'channels_last',
+        ...this.common(name),
+      },
     });
   }
 

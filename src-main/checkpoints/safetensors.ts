@@ -67,8 +67,7 @@ export function writeSafetensors(tensors: NamedTensor[], metadata: Record<string
     header[t.name] = { dtype: 'F32', shape: [...t.shape], data_offsets: [offset, offset + bytes] };
     offset += bytes;
   }
-  for (const [k, v] of Object.entries(metadata))
-    if (typeof v !== 'string') throw new SafetensorsError(`metadata "${k}" must be a string`);
+  for (const [k, v] of Object.entries(metadata)) if (typeof v !== 'string') throw new SafetensorsError(`metadata "${k}" must be a string`);
   // __metadata__ first, as the reference writer does; omitted when empty.
   const ordered = Object.keys(metadata).length ? { __metadata__: { ...metadata }, ...header } : header;
   let json = Buffer.from(JSON.stringify(ordered), 'utf8');
@@ -140,7 +139,8 @@ export function readSafetensors(bytes: Uint8Array): SafetensorsContents {
     const extra = Object.keys(value).filter((k) => k !== 'dtype' && k !== 'shape' && k !== 'data_offsets');
     if (extra.length) throw new SafetensorsError(`tensor ${name}: unknown header field(s) ${extra.join(', ')}`);
     const { dtype, shape, data_offsets: offsets } = value;
-    if (typeof dtype !== 'string' || !(dtype in DTYPE_BYTES)) throw new SafetensorsError(`tensor ${name}: unknown dtype ${JSON.stringify(dtype)}`);
+    if (typeof dtype !== 'string' || !(dtype in DTYPE_BYTES))
+      throw new SafetensorsError(`tensor ${name}: unknown dtype ${JSON.stringify(dtype)}`);
     if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && (d as number) >= 0))
       throw new SafetensorsError(`tensor ${name}: shape must be an array of non-negative integers`);
     if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isSafeInteger(o) && (o as number) >= 0))
@@ -149,7 +149,9 @@ export function readSafetensors(bytes: Uint8Array): SafetensorsContents {
     if (end < begin) throw new SafetensorsError(`tensor ${name}: data_offsets [${begin}, ${end}] are reversed`);
     const expected = elementCount(shape as number[]) * DTYPE_BYTES[dtype]!;
     if (end - begin !== expected)
-      throw new SafetensorsError(`tensor ${name}: ${end - begin} bytes do not match ${dtype} shape [${(shape as number[]).join(', ')}] (${expected} bytes)`);
+      throw new SafetensorsError(
+        `tensor ${name}: ${end - begin} bytes do not match ${dtype} shape [${(shape as number[]).join(', ')}] (${expected} bytes)`,
+      );
     entries.push({ name, dtype, shape: shape as number[], begin, end });
   }
 

@@ -6,14 +6,29 @@
 // names a volume of the pod. Strict objects: a misspelled field fails, as kubectl's strict field validation does.
 import { z } from 'zod';
 
-const dns1123Label = z.string().max(63).regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'a DNS-1123 label');
-const dns1123Subdomain = z.string().max(253).regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/, 'a DNS-1123 subdomain');
+const dns1123Label = z
+  .string()
+  .max(63)
+  .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'a DNS-1123 label');
+const dns1123Subdomain = z
+  .string()
+  .max(253)
+  .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/, 'a DNS-1123 subdomain');
 const quantity = z.string().regex(/^[+-]?(\d+(\.\d*)?|\.\d+)(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E|[eE][+-]?\d+)?$/, 'a resource quantity');
-const labelKey = z.string().regex(/^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/, 'a label key');
+const labelKey = z
+  .string()
+  .regex(
+    /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/,
+    'a label key',
+  );
 const labelValue = z.string().regex(/^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$/, 'a label value');
 
-const objectMeta = z.object({ name: dns1123Subdomain, namespace: dns1123Label.optional(), labels: z.record(labelKey, labelValue).optional() }).strict();
-const resources = z.object({ requests: z.record(z.string(), quantity).optional(), limits: z.record(z.string(), quantity).optional() }).strict();
+const objectMeta = z
+  .object({ name: dns1123Subdomain, namespace: dns1123Label.optional(), labels: z.record(labelKey, labelValue).optional() })
+  .strict();
+const resources = z
+  .object({ requests: z.record(z.string(), quantity).optional(), limits: z.record(z.string(), quantity).optional() })
+  .strict();
 
 export const pvcSchema = z
   .object({
@@ -50,7 +65,9 @@ const container = z
     args: z.array(z.string()).optional(),
     env: z.array(z.object({ name: z.string().regex(/^[-._a-zA-Z][-._a-zA-Z0-9]*$/), value: z.string() }).strict()).optional(),
     resources: resources.optional(),
-    volumeMounts: z.array(z.object({ name: dns1123Label, mountPath: z.string().startsWith('/'), readOnly: z.boolean().optional() }).strict()).optional(),
+    volumeMounts: z
+      .array(z.object({ name: dns1123Label, mountPath: z.string().startsWith('/'), readOnly: z.boolean().optional() }).strict())
+      .optional(),
   })
   .strict();
 
@@ -83,20 +100,34 @@ export const jobSchema = z
         backoffLimit: z.number().int().min(0).optional(),
         backoffLimitPerIndex: z.number().int().min(0).optional(),
         maxFailedIndexes: z.number().int().min(0).optional(),
-        template: z.object({ metadata: z.object({ labels: z.record(labelKey, labelValue).optional() }).strict().optional(), spec: podSpec }).strict(),
+        template: z
+          .object({
+            metadata: z
+              .object({ labels: z.record(labelKey, labelValue).optional() })
+              .strict()
+              .optional(),
+            spec: podSpec,
+          })
+          .strict(),
       })
       .strict()
       .refine((s) => s.completionMode !== 'Indexed' || s.completions !== undefined, { message: 'an Indexed Job needs completions' })
-      .refine((s) => s.backoffLimitPerIndex === undefined || s.completionMode === 'Indexed', { message: 'backoffLimitPerIndex needs completionMode Indexed' })
-      .refine((s) => s.maxFailedIndexes === undefined || (s.backoffLimitPerIndex !== undefined && s.maxFailedIndexes <= (s.completions ?? 0)), {
-        message: 'maxFailedIndexes needs backoffLimitPerIndex and is at most completions',
-      }),
+      .refine((s) => s.backoffLimitPerIndex === undefined || s.completionMode === 'Indexed', {
+        message: 'backoffLimitPerIndex needs completionMode Indexed',
+      })
+      .refine(
+        (s) => s.maxFailedIndexes === undefined || (s.backoffLimitPerIndex !== undefined && s.maxFailedIndexes <= (s.completions ?? 0)),
+        {
+          message: 'maxFailedIndexes needs backoffLimitPerIndex and is at most completions',
+        },
+      ),
   })
   .strict();
 
 /** The manifest for its kind, or a zod error naming the field. */
 export function checkManifest(m: Record<string, unknown>): void {
-  const schema = m.kind === 'Job' ? jobSchema : m.kind === 'ConfigMap' ? configMapSchema : m.kind === 'PersistentVolumeClaim' ? pvcSchema : null;
+  const schema =
+    m.kind === 'Job' ? jobSchema : m.kind === 'ConfigMap' ? configMapSchema : m.kind === 'PersistentVolumeClaim' ? pvcSchema : null;
   if (!schema) throw new Error(`unexpected manifest kind ${String(m.kind)}`);
   schema.parse(m);
 }

@@ -11,7 +11,12 @@ export const CONFIG_MOUNT = '/sweep-configs';
 
 /** A DNS-1123 label from a sweep name: lower case, digits and '-', at most `max` characters. */
 export function dnsLabel(name: string, max = 40): string {
-  const s = name.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, max).replace(/-+$/, '');
+  const s = name
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, max)
+    .replace(/-+$/, '');
   return s || 'sweep';
 }
 

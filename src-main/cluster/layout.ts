@@ -47,6 +47,11 @@ export function sweepLayout(root: string): SweepLayout {
 /** A folder name for a sweep: unique across databases sharing one base folder (time stamp) and readable. */
 export function sweepFolderName(id: number, name: string, now = new Date()): string {
   const stamp = now.toISOString().slice(0, 19).replace(/[-:]/g, '').replace('T', '-');
-  const slug = name.normalize('NFKD').replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40) || 'sweep';
+  const slug =
+    name
+      .normalize('NFKD')
+      .replace(/[^A-Za-z0-9._-]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 40) || 'sweep';
   return `sweep-${stamp}-${id}-${slug}`;
 }

@@ -39,7 +39,8 @@ export function parseSbatchOutput(stdout: string): string {
 /** Slurm's job states, reduced to the workbench's six; null for a state that says nothing final or live. */
 export function mapSlurmState(raw: string): TaskState | null {
   const s = raw.trim().toUpperCase().split(/\s+/)[0]!.replace(/\+$/, '');
-  if (['PENDING', 'REQUEUED', 'REQUEUE_HOLD', 'REQUEUE_FED', 'RESV_DEL_HOLD', 'SUSPENDED', 'STOPPED', 'RESIZING'].includes(s)) return 'pending';
+  if (['PENDING', 'REQUEUED', 'REQUEUE_HOLD', 'REQUEUE_FED', 'RESV_DEL_HOLD', 'SUSPENDED', 'STOPPED', 'RESIZING'].includes(s))
+    return 'pending';
   if (['RUNNING', 'CONFIGURING', 'COMPLETING', 'SIGNALING', 'STAGE_OUT'].includes(s)) return 'running';
   if (s === 'COMPLETED') return 'completed';
   if (s === 'TIMEOUT' || s === 'DEADLINE') return 'timeout';
@@ -112,7 +113,8 @@ export function parseSacct(stdout: string, jobId: string): Map<number, SlurmTask
     const state = mapSlurmState(raw);
     if (!state) continue;
     const m = /^(\d+):(\d+)$/.exec(exit ?? '');
-    for (const i of expandTaskRange(id.slice(jobId.length + 1))) out.set(i, { state, raw, exitCode: m ? Number(m[1]) : null, reason: null });
+    for (const i of expandTaskRange(id.slice(jobId.length + 1)))
+      out.set(i, { state, raw, exitCode: m ? Number(m[1]) : null, reason: null });
   }
   return out;
 }
@@ -144,7 +146,8 @@ export class Slurm {
     const s = await this.run('scontrol', ['show', 'job', '-o', jobId]);
     if (s.code === 0) for (const [i, info] of parseScontrol(s.stdout, jobId)) known.set(i, info);
     const a = await this.run('sacct', ['-n', '-P', '-X', '-j', jobId, '-o', 'JobID,State,ExitCode']);
-    if (a.code === 0) for (const [i, info] of parseSacct(a.stdout, jobId)) if (!known.has(i) || known.get(i)!.state === 'pending') known.set(i, info);
+    if (a.code === 0)
+      for (const [i, info] of parseSacct(a.stdout, jobId)) if (!known.has(i) || known.get(i)!.state === 'pending') known.set(i, info);
     const warning = queue === null ? `squeue failed (exit ${q.code}): ${(q.stderr || q.stdout).trim()}` : null;
     return { queue, known, warning };
   }

@@ -15,7 +15,14 @@ import { renderSlurmScript, sbatchArgs, type TaskCommand } from './slurm-script'
 import { isFinishedRun, readMarker, readTaskProgress, readTaskSeries, tailFile } from './task-home';
 import { importTask, TaskImportError } from './task-import';
 import { resolveTaskState } from './task-state';
-import { FINAL_TASK_STATES, TASK_STATES, type SlurmOptions, type SweepDetail, type SweepSummary, type SweepTask } from '@shared/cluster-types';
+import {
+  FINAL_TASK_STATES,
+  TASK_STATES,
+  type SlurmOptions,
+  type SweepDetail,
+  type SweepSummary,
+  type SweepTask,
+} from '@shared/cluster-types';
 
 export interface ClusterDeps {
   store: RunStore;
@@ -79,7 +86,14 @@ export class ClusterSweeps {
       const layout = sweepLayout(root);
       for (const d of [layout.configsDir, layout.logsDir, layout.tasksDir]) mkdirSync(d, { recursive: true });
       input.configs.forEach((c, i) => writeFileSync(layout.config(i), JSON.stringify(c, null, 2)));
-      const manifest = { name: input.name, sweepId: id, appVersion: this.deps.appVersion, tasks: input.configs.length, createdAt: new Date().toISOString(), slurm: input.slurm };
+      const manifest = {
+        name: input.name,
+        sweepId: id,
+        appVersion: this.deps.appVersion,
+        tasks: input.configs.length,
+        createdAt: new Date().toISOString(),
+        slurm: input.slurm,
+      };
       writeFileSync(layout.manifest, JSON.stringify(manifest, null, 2));
       const command = input.command ?? defaultTaskCommand();
       writeFileSync(layout.script, renderSlurmScript(layout, `vaewb-${id}`, input.configs.length, command), { mode: 0o755 });
@@ -148,11 +162,16 @@ export class ClusterSweeps {
   /** A metric of every task of the sweep, read from the task homes (live for running tasks). */
   series(id: number, metric: string, maxPoints: number): { index: number; points: { step: number; epoch: number; value: number }[] }[] {
     const layout = sweepLayout(this.mustGet(id).dir);
-    return this.repo.tasks(id).map((t) => ({ index: t.index, points: readTaskSeries(layout.taskHome(t.index), metric, maxPoints, this.deps.nativeBinding) }));
+    return this.repo
+      .tasks(id)
+      .map((t) => ({ index: t.index, points: readTaskSeries(layout.taskHome(t.index), metric, maxPoints, this.deps.nativeBinding) }));
   }
 
   /** Sync until every task has ended and every result that can come home is home. */
-  async wait(id: number, opts: { intervalMs?: number; onUpdate?: (d: SweepDetail) => void; signal?: AbortSignal } = {}): Promise<SweepDetail> {
+  async wait(
+    id: number,
+    opts: { intervalMs?: number; onUpdate?: (d: SweepDetail) => void; signal?: AbortSignal } = {},
+  ): Promise<SweepDetail> {
     for (;;) {
       const d = await this.sync(id);
       opts.onUpdate?.(d);
@@ -163,7 +182,14 @@ export class ClusterSweeps {
 
   private importOne(sweep: SweepRow, index: number, home: string): number | null {
     try {
-      const runId = importTask(home, { store: this.deps.store, repo: this.repo, runsDir: this.deps.layout.runsDir, sweepId: sweep.id, index, nativeBinding: this.deps.nativeBinding });
+      const runId = importTask(home, {
+        store: this.deps.store,
+        repo: this.repo,
+        runsDir: this.deps.layout.runsDir,
+        sweepId: sweep.id,
+        index,
+        nativeBinding: this.deps.nativeBinding,
+      });
       if (runId !== null) this.deps.onImported?.(runId);
       return runId;
     } catch (err) {
@@ -183,13 +209,27 @@ export class ClusterSweeps {
     for (const t of tasks) counts[t.state] = (counts[t.state] ?? 0) + 1;
     const imported = tasks.filter((t) => t.importedAt !== null).length;
     const done = tasks.every((t) => FINAL_TASK_STATES.includes(t.state) && (t.importedAt !== null || !this.canStillImport(s, t)));
-    return { id: s.id, name: s.name, target: s.target, dir: s.dir, jobId: s.jobId, createdAt: s.createdAt, options: s.options, counts, imported, total: tasks.length, done };
+    return {
+      id: s.id,
+      name: s.name,
+      target: s.target,
+      dir: s.dir,
+      jobId: s.jobId,
+      createdAt: s.createdAt,
+      options: s.options,
+      counts,
+      imported,
+      total: tasks.length,
+      done,
+    };
   }
 
   /** A final task whose marker exists and whose run reached a final status can (and will) be imported. */
   private canStillImport(s: SweepRow, t: SweepTaskRow): boolean {
     const layout = sweepLayout(s.dir);
-    return readMarker(layout.exitMarker(t.index)) !== null && isFinishedRun(readTaskProgress(layout.taskHome(t.index), this.deps.nativeBinding));
+    return (
+      readMarker(layout.exitMarker(t.index)) !== null && isFinishedRun(readTaskProgress(layout.taskHome(t.index), this.deps.nativeBinding))
+    );
   }
 
   private detail(s: SweepRow, warning: string | null): SweepDetail {
@@ -197,7 +237,17 @@ export class ClusterSweeps {
     const layout = sweepLayout(s.dir);
     const tasks: SweepTask[] = rows.map((t) => {
       const p = t.state === 'running' ? readTaskProgress(layout.taskHome(t.index), this.deps.nativeBinding) : null;
-      return { index: t.index, name: t.name, state: t.state, exitCode: t.exitCode, reason: t.reason, logTail: t.logTail, runId: t.runId, step: p?.step ?? 0, epoch: p?.epoch ?? 0 };
+      return {
+        index: t.index,
+        name: t.name,
+        state: t.state,
+        exitCode: t.exitCode,
+        reason: t.reason,
+        logTail: t.logTail,
+        runId: t.runId,
+        step: p?.step ?? 0,
+        epoch: p?.epoch ?? 0,
+      };
     });
     return { ...this.summary(s, rows), tasks, warning };
   }

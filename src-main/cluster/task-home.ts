@@ -30,8 +30,7 @@ export function readTaskProgress(home: string, nativeBinding?: string): TaskRunP
   if (!db) return null;
   try {
     const r = db.prepare('SELECT id, status, last_step, last_epoch FROM runs ORDER BY id DESC LIMIT 1').get() as
-      | { id: number; status: RunStatus; last_step: number; last_epoch: number }
-      | undefined;
+      { id: number; status: RunStatus; last_step: number; last_epoch: number } | undefined;
     return r ? { runId: r.id, status: r.status, step: r.last_step, epoch: r.last_epoch } : null;
   } catch {
     return null;
@@ -45,7 +44,12 @@ export function isFinishedRun(p: TaskRunProgress | null): boolean {
 }
 
 /** A metric of the task's run, at most maxPoints points (evenly thinned, last point kept). */
-export function readTaskSeries(home: string, metric: string, maxPoints: number, nativeBinding?: string): { step: number; epoch: number; value: number }[] {
+export function readTaskSeries(
+  home: string,
+  metric: string,
+  maxPoints: number,
+  nativeBinding?: string,
+): { step: number; epoch: number; value: number }[] {
   const db = openReadOnly(home, nativeBinding);
   if (!db) return [];
   try {
@@ -84,5 +88,10 @@ export function tailFile(file: string, lines = 20): string {
   } finally {
     closeSync(fd);
   }
-  return buf.toString('utf8').split(/\r?\n/).filter((l, i, all) => l || i < all.length - 1).slice(-lines).join('\n');
+  return buf
+    .toString('utf8')
+    .split(/\r?\n/)
+    .filter((l, i, all) => l || i < all.length - 1)
+    .slice(-lines)
+    .join('\n');
 }

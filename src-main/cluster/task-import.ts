@@ -69,17 +69,43 @@ function writeRun(
   });
   dst.setStatus(local.id, run.status, { error: run.error, backend: run.backend, startedAt: run.startedAt, finishedAt: run.finishedAt });
   dst.updateProgress(local.id, run.step, run.epoch);
-  const rows = JSON.parse(src.exportSeries('json', [run.id])) as { metric: string; step: number; epoch: number; time: number; value: number }[];
-  dst.appendMetrics(local.id, rows.map((r) => ({ name: r.metric, step: r.step, epoch: r.epoch, time: r.time, value: r.value })));
+  const rows = JSON.parse(src.exportSeries('json', [run.id])) as {
+    metric: string;
+    step: number;
+    epoch: number;
+    time: number;
+    value: number;
+  }[];
+  dst.appendMetrics(
+    local.id,
+    rows.map((r) => ({ name: r.metric, step: r.step, epoch: r.epoch, time: r.time, value: r.value })),
+  );
   for (const a of src.listArtifacts(run.id)) {
     const blob = src.getArtifactData(a.id);
-    if (blob) dst.addArtifact(local.id, { kind: a.kind, epoch: a.epoch, step: a.step, mime: a.mime, width: a.width, height: a.height, meta: a.meta, data: blob.data });
+    if (blob)
+      dst.addArtifact(local.id, {
+        kind: a.kind,
+        epoch: a.epoch,
+        step: a.step,
+        mime: a.mime,
+        width: a.width,
+        height: a.height,
+        meta: a.meta,
+        data: blob.data,
+      });
   }
   for (const entry of src.getLog(run.id, 100_000)) dst.log(local.id, entry.level, entry.message, entry.time);
   dst.log(local.id, 'info', `imported from task ${t.index} of sweep ${t.sweepId}`);
   const runDir = path.join(t.runsDir, String(local.id));
   for (const c of checkpoints)
-    dst.addCheckpoint(local.id, { epoch: c.epoch, step: c.step, tag: c.tag, path: path.join(runDir, 'checkpoints', path.basename(c.path)), bytes: c.bytes, metrics: c.metrics });
+    dst.addCheckpoint(local.id, {
+      epoch: c.epoch,
+      step: c.step,
+      tag: c.tag,
+      path: path.join(runDir, 'checkpoints', path.basename(c.path)),
+      bytes: c.bytes,
+      metrics: c.metrics,
+    });
   // Last, the files: if this throws, the transaction rolls back and nothing is left.
   if (checkpoints.length) {
     if (existsSync(runDir)) rmSync(runDir, { recursive: true, force: true }); // a leftover of a rolled-back attempt

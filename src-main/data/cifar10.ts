@@ -53,8 +53,8 @@ function describe(dataHome?: string, data?: DataConfig): DatasetDescriptor {
     title: 'CIFAR-10',
     description:
       '32x32 colour images in 10 classes, stored height x width x RGB (interleaved), values bytes / 255. ' +
-      'The standard split: data_batch_1..5 = 50,000 train, test_batch = 10,000 test, in the files\' order. ' +
-      'Read from data.path (the binary version\'s directory or its parent), else ${dataHome}/datasets/cifar10.',
+      "The standard split: data_batch_1..5 = 50,000 train, test_batch = 10,000 test, in the files' order. " +
+      "Read from data.path (the binary version's directory or its parent), else ${dataHome}/datasets/cifar10.",
     shape: [SIDE, SIDE, 3],
     kind: 'image',
     labels: CIFAR10_LABELS,
@@ -114,7 +114,12 @@ export const cifar10Loader: DatasetLoader = {
     ctx.onProgress?.(0.85, 'reading CIFAR-10 test batch');
     const test = decodeCifarBatches([path.join(dir, TEST_FILE)]);
     ctx.onProgress?.(1, 'loaded');
-    const descriptor = { ...describe(ctx.dataHome, data), splits: { train: train.n, test: test.n }, available: true, needsPath: !!data.path };
+    const descriptor = {
+      ...describe(ctx.dataHome, data),
+      splits: { train: train.n, test: test.n },
+      available: true,
+      needsPath: !!data.path,
+    };
     delete descriptor.unavailableReason;
     return { descriptor, d: 3 * PLANE, train, test };
   },

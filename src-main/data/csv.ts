@@ -66,7 +66,9 @@ export function parseCsv(text: string, name: string, opts: { labelColumn?: 'auto
     if (line.trim() === '') continue;
     const fields = split(line);
     if (fields.length !== cols)
-      throw new DatasetError(`${name}: line ${li + 1} has ${fields.length} values, expected ${cols} (like ${header ? 'the header' : 'the first row'})`);
+      throw new DatasetError(
+        `${name}: line ${li + 1} has ${fields.length} values, expected ${cols} (like ${header ? 'the header' : 'the first row'})`,
+      );
     const base = n * cols;
     for (let c = 0; c < cols; c++) {
       const v = toNumber(fields[c]!);
@@ -117,14 +119,15 @@ export function parseCsv(text: string, name: string, opts: { labelColumn?: 'auto
     for (let i = 0; i < n; i++) {
       const v = col[i]!;
       if (!Number.isInteger(v) || v < 0)
-        throw new DatasetError(`${name}: the label column (column ${labelColumn + 1}) holds ${v} in data row ${i + 1}, not a non-negative integer`);
+        throw new DatasetError(
+          `${name}: the label column (column ${labelColumn + 1}) holds ${v} in data row ${i + 1}, not a non-negative integer`,
+        );
       y[i] = v;
     }
   }
   const d = labelColumn >= 0 ? cols - 1 : cols;
   if (d < 1) throw new DatasetError(`${name}: no feature columns`);
   const x = new Float32Array(n * d);
-  for (let i = 0, k = 0; i < n; i++)
-    for (let c = 0; c < cols; c++) if (c !== labelColumn) x[k++] = values[i * cols + c]!;
+  for (let i = 0, k = 0; i < n; i++) for (let c = 0; c < cols; c++) if (c !== labelColumn) x[k++] = values[i * cols + c]!;
   return { n, d, x, y, header, labelColumn };
 }

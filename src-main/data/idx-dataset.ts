@@ -51,7 +51,8 @@ function resolveDir(spec: IdxDatasetSpec, data: DataConfig | null, dataHome?: st
   if (data?.path) {
     const dir = path.resolve(data.path);
     if (!fs.existsSync(dir)) return { dir: null, reason: `data.path ${dir} does not exist` };
-    if (!fs.statSync(dir).isDirectory()) return { dir: null, reason: `data.path ${dir} is not a directory (${spec.id} needs the directory holding the four IDX files)` };
+    if (!fs.statSync(dir).isDirectory())
+      return { dir: null, reason: `data.path ${dir} is not a directory (${spec.id} needs the directory holding the four IDX files)` };
     const missing = missingIdxFiles(dir);
     if (missing.length) return { dir: null, reason: `${dir} lacks ${missing.join(', ')} (each may be plain or .gz)` };
     return { dir };
@@ -82,7 +83,13 @@ function describe(spec: IdxDatasetSpec, dataHome?: string, data?: DataConfig): D
   };
 }
 
-function loadSplit(dir: string, images: string, labels: string, classes: number, what: string): { split: Split; shape: [number, number, number] } {
+function loadSplit(
+  dir: string,
+  images: string,
+  labels: string,
+  classes: number,
+  what: string,
+): { split: Split; shape: [number, number, number] } {
   const imageFile = findIdxFile(dir, images);
   const labelFile = findIdxFile(dir, labels);
   if (!imageFile) throw new DatasetError(`missing ${what} images: no ${images} or ${images}.gz in ${dir}`);
@@ -126,8 +133,7 @@ export function idxDatasetLoader(spec: IdxDatasetSpec): DatasetLoader {
       const { dir, reason } = resolveDir(spec, data, ctx.dataHome);
       if (!dir) throw new DatasetError(`${spec.id}: ${reason}`);
       const missing = missingIdxFiles(dir);
-      if (missing.length)
-        throw new DatasetError(`${spec.id}: ${dir} lacks ${missing.join(', ')} (each may be plain or .gz)`);
+      if (missing.length) throw new DatasetError(`${spec.id}: ${dir} lacks ${missing.join(', ')} (each may be plain or .gz)`);
       const loaded = loadIdxDirectory(dir, spec.labels.length, ctx.onProgress);
       if (loaded.shape.join() !== '28,28,1')
         throw new DatasetError(`${spec.id}: expected 28x28 images in ${dir}, got ${loaded.shape.join('x')}`);
@@ -150,7 +156,7 @@ export const fashionMnistLoader = idxDatasetLoader({
   id: 'fashion-mnist',
   title: 'Fashion-MNIST',
   description:
-    'Zalando article images, 28x28 grey (bytes / 255). The standard split: 60,000 train / 10,000 test in the files\' order. ' +
+    "Zalando article images, 28x28 grey (bytes / 255). The standard split: 60,000 train / 10,000 test in the files' order. " +
     `Read from data.path, else ${'${dataHome}'}/datasets/fashion-mnist, else ${FASHION_SYSTEM_DIR} (Debian package dataset-fashion-mnist).`,
   labels: FASHION_LABELS,
   splits: { train: 60000, test: 10000 },
@@ -163,7 +169,7 @@ export const mnistFullLoader = idxDatasetLoader({
   id: 'mnist-full',
   title: 'MNIST (full 70k)',
   description:
-    'The full MNIST database, 28x28 grey (bytes / 255): the standard 60,000 train / 10,000 test split in the files\' order. ' +
+    "The full MNIST database, 28x28 grey (bytes / 255): the standard 60,000 train / 10,000 test split in the files' order. " +
     'Read from data.path (a directory with the four IDX files, plain or .gz), else ${dataHome}/datasets/mnist-full (see downloadDataset).',
   labels: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'],
   splits: { train: 60000, test: 10000 },

@@ -80,7 +80,11 @@ function checkLabels(y: Int32Array | null, n: number, labelFile: string): void {
 }
 
 /** Parse one file into examples (normalised to [0,1]) and optional labels. */
-export function parseImportFile(file: string, format: ImportFormat, opts: { csvLabelColumn?: 'auto' | 'last' | 'none' } = {}): ParsedImport {
+export function parseImportFile(
+  file: string,
+  format: ImportFormat,
+  opts: { csvLabelColumn?: 'auto' | 'last' | 'none' } = {},
+): ParsedImport {
   checkDatasetFile(file);
   let x: Float32Array;
   let y: Int32Array | null = null;
@@ -112,7 +116,8 @@ export function parseImportFile(file: string, format: ImportFormat, opts: { csvL
     const labelFile = npyLabelSibling(file);
     if (labelFile) {
       const labels = parseNpy(readMaybeGzip(labelFile), labelFile);
-      if (labels.shape.length !== 1) throw new DatasetError(`${labelFile}: labels must be one-dimensional, got shape (${labels.shape.join(', ')})`);
+      if (labels.shape.length !== 1)
+        throw new DatasetError(`${labelFile}: labels must be one-dimensional, got shape (${labels.shape.join(', ')})`);
       y = new Int32Array(labels.data.length);
       for (let i = 0; i < y.length; i++) {
         const v = labels.data[i]!;
@@ -128,7 +133,8 @@ export function parseImportFile(file: string, format: ImportFormat, opts: { csvL
     n = table.n;
     x = table.x;
     y = table.y;
-    if (table.labelColumn >= 0) labelSource = `column ${table.labelColumn + 1}${table.header ? ` (${table.header[table.labelColumn]})` : ''}`;
+    if (table.labelColumn >= 0)
+      labelSource = `column ${table.labelColumn + 1}${table.header ? ` (${table.header[table.labelColumn]})` : ''}`;
   }
   let normalisation: Normalisation;
   if (bytes) {
@@ -143,7 +149,9 @@ export function parseImportFile(file: string, format: ImportFormat, opts: { csvL
   }
   const d = shape[0] * shape[1] * shape[2];
   if (d > LIMITS.DATASET_MAX_DIMENSION)
-    throw new DatasetError(`${file}: examples of ${d} values each, more than the limit of ${LIMITS.DATASET_MAX_DIMENSION} (DATASET_MAX_DIMENSION)`);
+    throw new DatasetError(
+      `${file}: examples of ${d} values each, more than the limit of ${LIMITS.DATASET_MAX_DIMENSION} (DATASET_MAX_DIMENSION)`,
+    );
   if (n === 0 || d === 0) throw new DatasetError(`${file}: no examples (shape ${n} x ${d})`);
   return { n, d, shape, kind, x, y, normalisation, labelSource };
 }
@@ -169,8 +177,7 @@ export function labelNames(y: Int32Array | null): string[] | null {
 
 function resolveFormat(data: DataConfig, file: string): ImportFormat {
   const format = data.format ?? formatFromName(file);
-  if (!format)
-    throw new DatasetError(`import: cannot tell the format of ${file} from its name; set data.format to idx, csv or npy`);
+  if (!format) throw new DatasetError(`import: cannot tell the format of ${file} from its name; set data.format to idx, csv or npy`);
   return format;
 }
 
@@ -197,7 +204,12 @@ function unavailable(reason: string): DatasetDescriptor {
   };
 }
 
-function importDescriptor(file: string, format: ImportFormat, parsed: ParsedImport, splits: { train: number; test: number }): DatasetDescriptor {
+function importDescriptor(
+  file: string,
+  format: ImportFormat,
+  parsed: ParsedImport,
+  splits: { train: number; test: number },
+): DatasetDescriptor {
   return {
     id: 'import',
     title: `Imported ${path.basename(file)}`,

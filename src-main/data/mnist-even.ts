@@ -43,12 +43,15 @@ export function poolEven(split: Split, srcSide = 28): Split {
 function readAssignmentCsv(filePath: string, format: string | undefined): { file: string; train: Split; test: Split } {
   const file = path.resolve(filePath);
   if (format && format !== 'csv')
-    throw new DatasetError(`mnist-14x14-even reads the assignment CSV; data.format ${format} is not supported here (use the import dataset)`);
+    throw new DatasetError(
+      `mnist-14x14-even reads the assignment CSV; data.format ${format} is not supported here (use the import dataset)`,
+    );
   const parsed = parseImportFile(file, 'csv', { csvLabelColumn: 'last' });
   if (parsed.d !== D)
     throw new DatasetError(`mnist-14x14-even: ${file} rows hold ${parsed.d} pixel values before the label, expected ${D} (14x14)`);
   for (let i = 0; i < parsed.n; i++)
-    if (parsed.y![i]! > 9) throw new DatasetError(`mnist-14x14-even: ${file} data row ${i + 1} has label ${parsed.y![i]}, expected a digit 0..9`);
+    if (parsed.y![i]! > 9)
+      throw new DatasetError(`mnist-14x14-even: ${file} data row ${i + 1} has label ${parsed.y![i]}, expected a digit 0..9`);
   const { train, test } = splitLastFraction(parsed, file, parsed.n >= 2 * ASSIGNMENT_TEST_ROWS ? ASSIGNMENT_TEST_ROWS : undefined);
   return { file, train, test };
 }
@@ -56,7 +59,12 @@ function readAssignmentCsv(filePath: string, format: string | undefined): { file
 // Counts of even digits in the bundled mnist's fixed split (see mnist-bundled.ts).
 const BUNDLED_SPLITS = { train: 3944, test: 986 };
 
-function descriptor(splits: { train: number; test: number }, fromFile: string | null, available = true, reason?: string): DatasetDescriptor {
+function descriptor(
+  splits: { train: number; test: number },
+  fromFile: string | null,
+  available = true,
+  reason?: string,
+): DatasetDescriptor {
   return {
     id: 'mnist-14x14-even',
     title: 'MNIST even digits 14x14 (PHYS449)',

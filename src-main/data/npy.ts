@@ -15,7 +15,7 @@ const DTYPES: Record<string, { size: number; name: string }> = {
   '<f8': { size: 8, name: 'float64' },
   '|u1': { size: 1, name: 'uint8' },
   '<u1': { size: 1, name: 'uint8' },
-  'u1': { size: 1, name: 'uint8' },
+  u1: { size: 1, name: 'uint8' },
   '<i4': { size: 4, name: 'int32' },
   '<i8': { size: 8, name: 'int64' },
 };
@@ -43,8 +43,11 @@ export function parseNpy(buf: Buffer, name: string): NpyArray {
     throw new DatasetError(`${name}: unreadable .npy header ${JSON.stringify(header.trim())}`);
   const dtype = DTYPES[descr];
   if (!dtype)
-    throw new DatasetError(`${name}: unsupported dtype '${descr}' (supported: <f4 float32, <f8 float64, |u1 uint8, <i4/<i8 integer labels; little-endian)`);
-  if (fortran === 'True') throw new DatasetError(`${name}: Fortran-ordered arrays are not supported (save with C order, e.g. np.ascontiguousarray)`);
+    throw new DatasetError(
+      `${name}: unsupported dtype '${descr}' (supported: <f4 float32, <f8 float64, |u1 uint8, <i4/<i8 integer labels; little-endian)`,
+    );
+  if (fortran === 'True')
+    throw new DatasetError(`${name}: Fortran-ordered arrays are not supported (save with C order, e.g. np.ascontiguousarray)`);
   const shape = shapeText
     .split(',')
     .map((s) => s.trim())
@@ -55,7 +58,9 @@ export function parseNpy(buf: Buffer, name: string): NpyArray {
   const bodyStart = start + headerLen;
   const need = count * dtype.size;
   if (buf.length - bodyStart < need)
-    throw new DatasetError(`${name}: truncated .npy data: shape (${shape.join(', ')}) of ${dtype.name} needs ${need} bytes, the file has ${buf.length - bodyStart}`);
+    throw new DatasetError(
+      `${name}: truncated .npy data: shape (${shape.join(', ')}) of ${dtype.name} needs ${need} bytes, the file has ${buf.length - bodyStart}`,
+    );
   if (os.endianness() !== 'LE') throw new DatasetError(`${name}: reading .npy needs a little-endian machine`);
   // copy into a fresh, aligned buffer
   const body = new Uint8Array(need);

@@ -38,7 +38,9 @@ export function checkDatasetFile(file: string, what = 'data.path'): number {
   if (st.isDirectory()) throw new DatasetError(`${what}: ${file} is a directory, expected a file`);
   if (!st.isFile()) throw new DatasetError(`${what}: ${file} is ${kindOf(st)}, not a regular file`);
   if (st.size > LIMITS.DATASET_MAX_FILE_BYTES)
-    throw new DatasetError(`${what}: ${file} is ${st.size} bytes, more than the limit of ${LIMITS.DATASET_MAX_FILE_BYTES} bytes (DATASET_MAX_FILE_BYTES)`);
+    throw new DatasetError(
+      `${what}: ${file} is ${st.size} bytes, more than the limit of ${LIMITS.DATASET_MAX_FILE_BYTES} bytes (DATASET_MAX_FILE_BYTES)`,
+    );
   return st.size;
 }
 

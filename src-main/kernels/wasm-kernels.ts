@@ -53,8 +53,11 @@ export function registerFastWasmMatMul(): WasmKernelReport {
       backendName: 'wasm',
       // The fused kernel adds a bias along the last axis, which does not survive C^T; only the
       // plain matmul (and a bias-free fused one) may take the output route.
-      kernelFunc: makeWrapper(cfg.kernelFunc, transposeCfg.kernelFunc, (args) =>
-        name === 'BatchMatMul' || (args.inputs.bias == null && args.inputs.preluActivationWeights == null)),
+      kernelFunc: makeWrapper(
+        cfg.kernelFunc,
+        transposeCfg.kernelFunc,
+        (args) => name === 'BatchMatMul' || (args.inputs.bias == null && args.inputs.preluActivationWeights == null),
+      ),
     };
     // Keep the original setup/dispose so a later re-initialisation of the backend still works.
     if (cfg.setupFunc) next.setupFunc = cfg.setupFunc;

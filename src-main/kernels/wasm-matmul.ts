@@ -41,7 +41,11 @@ function batchShape(t: TensorInfo): number[] {
   return t.shape.slice(0, -2);
 }
 
-export function makeWrapper(original: KernelFunc, transposeFunc: KernelFunc, allowOutputRoute: (args: Parameters<KernelFunc>[0]) => boolean): WrappedFunc {
+export function makeWrapper(
+  original: KernelFunc,
+  transposeFunc: KernelFunc,
+  allowOutputRoute: (args: Parameters<KernelFunc>[0]) => boolean,
+): WrappedFunc {
   const wrapper: WrappedFunc = (args) => {
     const attrs = args.attrs as { transposeA?: boolean; transposeB?: boolean } | undefined;
     if (!attrs || (!attrs.transposeA && !attrs.transposeB)) return original(args);

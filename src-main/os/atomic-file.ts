@@ -26,7 +26,7 @@ export function writeFileAtomic(file: string, data: string | Uint8Array): void {
   let fd: number | null = openSync(tmp, 'wx', 0o644);
   try {
     const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-    for (let off = 0; off < bytes.byteLength; ) off += writeSync(fd, bytes, off, bytes.byteLength - off);
+    for (let off = 0; off < bytes.byteLength;) off += writeSync(fd, bytes, off, bytes.byteLength - off);
     fsyncSync(fd);
     closeSync(fd);
     fd = null;

@@ -132,7 +132,8 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 3,
-    description: 'metrics clustered by (run_id, name, step): one value per metric and step (a re-reported step replaces the old value), no separate index',
+    description:
+      'metrics clustered by (run_id, name, step): one value per metric and step (a re-reported step replaces the old value), no separate index',
     up(db) {
       db.exec(`
         CREATE TABLE metrics_v3 (
@@ -163,7 +164,7 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 5,
-    description: 'runs.owner_start: the owner process\'s start time, so a zombie or a reused pid does not count as the owner',
+    description: "runs.owner_start: the owner process's start time, so a zombie or a reused pid does not count as the owner",
     up(db) {
       db.exec('ALTER TABLE runs ADD COLUMN owner_start TEXT;');
     },

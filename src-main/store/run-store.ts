@@ -370,8 +370,7 @@ export class RunStore {
   setStatus(id: number, status: RunStatus, update: StatusUpdate = {}): RunSummary {
     if (!RUN_STATUSES.includes(status)) throw new Error(`unknown run status "${status}"`);
     const row = this.stmt('SELECT started_at, finished_at FROM runs WHERE id = ?').get(id) as
-      | { started_at: number | null; finished_at: number | null }
-      | undefined;
+      { started_at: number | null; finished_at: number | null } | undefined;
     if (!row) throw new RunNotFoundError(id);
     const now = Date.now();
     const startedAt =
@@ -572,7 +571,10 @@ export class RunStore {
       order = `(sf.value IS NULL), sf.value ${dir}, r.id ${dir}`;
     } else {
       const col = Object.hasOwn(SORT_COLUMNS, key) ? SORT_COLUMNS[key] : undefined;
-      if (typeof col !== 'string') throw new RunQueryError(`cannot sort runs by "${key}": use a column (${Object.keys(SORT_COLUMNS).join(', ')}), params.<key> or final.<metric>`);
+      if (typeof col !== 'string')
+        throw new RunQueryError(
+          `cannot sort runs by "${key}": use a column (${Object.keys(SORT_COLUMNS).join(', ')}), params.<key> or final.<metric>`,
+        );
       order = `(${col.split(' ')[0]} IS NULL), ${col} ${dir}, r.id ${dir}`;
     }
     const limit = query.limit !== undefined && query.limit >= 0 ? Math.floor(query.limit) : -1;
@@ -682,11 +684,9 @@ export class RunStore {
 
   /** Names of the metrics any of the runs has, sorted. */
   metricNames(runIds: number[]): string[] {
-    return (
-      this.stmt('SELECT DISTINCT name FROM run_final WHERE run_id IN (SELECT value FROM json_each(?)) ORDER BY name')
-        .pluck()
-        .all(JSON.stringify(runIds)) as string[]
-    );
+    return this.stmt('SELECT DISTINCT name FROM run_final WHERE run_id IN (SELECT value FROM json_each(?)) ORDER BY name')
+      .pluck()
+      .all(JSON.stringify(runIds)) as string[];
   }
 
   /** Number of stored points of one metric of one run. */
@@ -749,9 +749,7 @@ export class RunStore {
   private downsampleBySteps(runId: number, metric: string, from: number, to: number, maxPoints: number): SeriesPoint[] {
     const cols = 'step, step, epoch, time';
     const edge = (dir: 'ASC' | 'DESC') =>
-      this.stmt(
-        `SELECT ${cols}, value FROM metrics WHERE run_id = ? AND name = ? AND step BETWEEN ? AND ? ORDER BY step ${dir} LIMIT 1`,
-      )
+      this.stmt(`SELECT ${cols}, value FROM metrics WHERE run_id = ? AND name = ? AND step BETWEEN ? AND ? ORDER BY step ${dir} LIMIT 1`)
         .raw(true)
         .get(runId, metric, from, to) as RawRow | undefined;
     const first = edge('ASC');
@@ -777,7 +775,14 @@ export class RunStore {
    * x = epoch or time: equal-count buckets over the values read as one plucked column (cheap), then the kept rows
    * fetched by primary key.
    */
-  private downsampleByIndex(runId: number, metric: string, xcol: 'epoch' | 'time', from: number, to: number, maxPoints: number): SeriesPoint[] {
+  private downsampleByIndex(
+    runId: number,
+    metric: string,
+    xcol: 'epoch' | 'time',
+    from: number,
+    to: number,
+    maxPoints: number,
+  ): SeriesPoint[] {
     const where = `WHERE run_id = ? AND name = ? AND ${xcol} BETWEEN ? AND ? ORDER BY ${xcol}, step`;
     const values = this.stmt(`SELECT value FROM metrics ${where}`).pluck().all(runId, metric, from, to) as number[];
     const steps = this.stmt(`SELECT step FROM metrics ${where}`).pluck().all(runId, metric, from, to) as number[];
@@ -833,9 +838,9 @@ export class RunStore {
   }
 
   getArtifact(id: number): ArtifactMeta | null {
-    const r = this.stmt(
-      'SELECT id, run_id, kind, epoch, step, mime, width, height, meta, created_at FROM artifacts WHERE id = ?',
-    ).get(id) as ArtifactRow | undefined;
+    const r = this.stmt('SELECT id, run_id, kind, epoch, step, mime, width, height, meta, created_at FROM artifacts WHERE id = ?').get(
+      id,
+    ) as ArtifactRow | undefined;
     return r ? this.artifactMeta(r) : null;
   }
 
@@ -846,9 +851,7 @@ export class RunStore {
 
   /** The epochs (sorted, distinct) at which any of the runs has an artifact of this kind. */
   artifactEpochs(runIds: number[], kind: ArtifactKind): number[] {
-    return this.stmt(
-      'SELECT DISTINCT epoch FROM artifacts WHERE run_id IN (SELECT value FROM json_each(?)) AND kind = ? ORDER BY epoch',
-    )
+    return this.stmt('SELECT DISTINCT epoch FROM artifacts WHERE run_id IN (SELECT value FROM json_each(?)) AND kind = ? ORDER BY epoch')
       .pluck()
       .all(JSON.stringify(runIds), kind) as number[];
   }
@@ -935,7 +938,23 @@ export class RunStore {
       : this.listRuns({ sort: { key: 'id', dir: 'asc' } }).runs;
     const paramKeys = [...new Set(runs.flatMap((r) => Object.keys(r.params)))].sort();
     const finalKeys = [...new Set(runs.flatMap((r) => Object.keys(r.final)))].sort();
-    const base = ['id', 'name', 'status', 'createdAt', 'startedAt', 'finishedAt', 'dataset', 'backend', 'appVersion', 'seed', 'step', 'epoch', 'parentId', 'error', 'notes'] as const;
+    const base = [
+      'id',
+      'name',
+      'status',
+      'createdAt',
+      'startedAt',
+      'finishedAt',
+      'dataset',
+      'backend',
+      'appVersion',
+      'seed',
+      'step',
+      'epoch',
+      'parentId',
+      'error',
+      'notes',
+    ] as const;
     if (format === 'json') {
       const out = runs.map((r) => {
         const o: Record<string, unknown> = {};

@@ -41,7 +41,13 @@ function remember(key: string, c: Columns): void {
 
 function columnsOf(points: SeriesPoint[]): Columns {
   const n = points.length;
-  const c: Columns = { x: new Float64Array(n), y: new Float64Array(n), step: new Float64Array(n), epoch: new Float64Array(n), time: new Float64Array(n) };
+  const c: Columns = {
+    x: new Float64Array(n),
+    y: new Float64Array(n),
+    step: new Float64Array(n),
+    epoch: new Float64Array(n),
+    time: new Float64Array(n),
+  };
   for (let i = 0; i < n; i++) {
     const p = points[i]!;
     c.x[i] = p.x;

@@ -97,7 +97,13 @@ export class SweepRepo {
   constructor(private readonly db: Database.Database) {}
 
   /** A new sweep with one pending task per configuration; the folder and job id are set once known. */
-  create(input: { name: string; target: 'slurm'; options: Record<string, unknown>; spec: unknown; configs: Record<string, unknown>[] }): number {
+  create(input: {
+    name: string;
+    target: 'slurm';
+    options: Record<string, unknown>;
+    spec: unknown;
+    configs: Record<string, unknown>[];
+  }): number {
     return this.db.transaction(() => {
       const now = Date.now();
       const info = this.db
@@ -122,8 +128,11 @@ export class SweepRepo {
   markCancelRequested(id: number, tasks?: number[]): void {
     const now = Date.now();
     this.db.transaction(() => {
-      if (!tasks?.length) this.db.prepare('UPDATE sweeps SET cancel_requested_at = coalesce(cancel_requested_at, ?) WHERE id = ?').run(now, id);
-      const upd = this.db.prepare('UPDATE sweep_tasks SET cancel_requested_at = coalesce(cancel_requested_at, ?) WHERE sweep_id = ? AND (? IS NULL OR idx = ?)');
+      if (!tasks?.length)
+        this.db.prepare('UPDATE sweeps SET cancel_requested_at = coalesce(cancel_requested_at, ?) WHERE id = ?').run(now, id);
+      const upd = this.db.prepare(
+        'UPDATE sweep_tasks SET cancel_requested_at = coalesce(cancel_requested_at, ?) WHERE sweep_id = ? AND (? IS NULL OR idx = ?)',
+      );
       if (tasks?.length) for (const i of tasks) upd.run(now, id, i, i);
       else upd.run(now, id, null, null);
     })();
@@ -146,7 +155,11 @@ export class SweepRepo {
     return (this.db.prepare('SELECT * FROM sweep_tasks WHERE sweep_id = ? ORDER BY idx').all(sweepId) as RawTask[]).map(toTask);
   }
 
-  updateTask(sweepId: number, index: number, u: { state: TaskState; exitCode: number | null; reason: string | null; logTail: string }): void {
+  updateTask(
+    sweepId: number,
+    index: number,
+    u: { state: TaskState; exitCode: number | null; reason: string | null; logTail: string },
+  ): void {
     this.db
       .prepare('UPDATE sweep_tasks SET state = ?, exit_code = ?, reason = ?, log_tail = ?, updated_at = ? WHERE sweep_id = ? AND idx = ?')
       .run(u.state, u.exitCode, u.reason, u.logTail, Date.now(), sweepId, index);
@@ -161,12 +174,13 @@ export class SweepRepo {
       return this.db
         .transaction(() => {
           const row = this.db.prepare('SELECT imported_at FROM sweep_tasks WHERE sweep_id = ? AND idx = ?').get(sweepId, index) as
-            | { imported_at: number | null }
-            | undefined;
+            { imported_at: number | null } | undefined;
           if (!row || row.imported_at !== null) throw new AlreadyImportedError(sweepId, index);
           const runId = write();
           this.db
-            .prepare('UPDATE sweep_tasks SET run_id = ?, imported_at = ?, updated_at = ? WHERE sweep_id = ? AND idx = ? AND imported_at IS NULL')
+            .prepare(
+              'UPDATE sweep_tasks SET run_id = ?, imported_at = ?, updated_at = ? WHERE sweep_id = ? AND idx = ? AND imported_at IS NULL',
+            )
             .run(runId, Date.now(), Date.now(), sweepId, index);
           return runId;
         })

@@ -35,7 +35,10 @@ function list(dir: string): string[] {
  * Remove dead writers' temporaries under the data home. `activeRuns` are run ids that may be writing right now
  * (running or queued with a live owner): their pid-less temporaries are kept. Returns the paths removed.
  */
-export function removeDeadTemporaries(layout: { runsDir: string; cacheDir: string; root: string }, activeRuns: ReadonlySet<number>): string[] {
+export function removeDeadTemporaries(
+  layout: { runsDir: string; cacheDir: string; root: string },
+  activeRuns: ReadonlySet<number>,
+): string[] {
   const removed: string[] = [];
   const remove = (p: string) => {
     rmSync(p, { recursive: true, force: true });
@@ -58,6 +61,7 @@ export function removeDeadTemporaries(layout: { runsDir: string; cacheDir: strin
     }
   };
   walk(layout.cacheDir, 3);
-  for (const entry of list(layout.root)) if (entry.startsWith('.') && writerGone(temporaryOwner(entry))) remove(path.join(layout.root, entry));
+  for (const entry of list(layout.root))
+    if (entry.startsWith('.') && writerGone(temporaryOwner(entry))) remove(path.join(layout.root, entry));
   return removed;
 }

@@ -19,7 +19,10 @@ export function probeTfjsNode(): { available: boolean; reason: string } {
   try {
     nodeRequire.resolve('@tensorflow/tfjs-node/package.json');
   } catch {
-    return { available: false, reason: 'the optional package @tensorflow/tfjs-node is not installed (its libtensorflow download failed or was skipped)' };
+    return {
+      available: false,
+      reason: 'the optional package @tensorflow/tfjs-node is not installed (its libtensorflow download failed or was skipped)',
+    };
   }
   try {
     const dir = path.dirname(nodeRequire.resolve('@tensorflow/tfjs-node/package.json'));

@@ -32,7 +32,8 @@ async function doInit(prefer: string | undefined): Promise<BackendReport> {
         nodeRequire('@tensorflow/tfjs-node');
       } else if (name === 'wasm') {
         const wasm = await import('@tensorflow/tfjs-backend-wasm');
-        const dist = outsideAsar(path.join(path.dirname(nodeRequire.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist')) + path.sep;
+        const dist =
+          outsideAsar(path.join(path.dirname(nodeRequire.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist')) + path.sep;
         wasm.setWasmPaths(dist);
       }
       if (await tf.setBackend(name)) {

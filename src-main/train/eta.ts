@@ -30,7 +30,17 @@ export interface EtaPlan {
 /** The plan of a run that starts (or resumes) at `step` in `startEpoch`. */
 export function planRun(
   config: RunConfig,
-  o: { step: number; startEpoch: number; stepsPerEpoch: number; totalSteps: number; batchSize: number; evalExamples: number; fid: boolean; intermediateNllDecoded: number; finalNllDecoded: number },
+  o: {
+    step: number;
+    startEpoch: number;
+    stepsPerEpoch: number;
+    totalSteps: number;
+    batchSize: number;
+    evalExamples: number;
+    fid: boolean;
+    intermediateNllDecoded: number;
+    finalNllDecoded: number;
+  },
 ): EtaPlan {
   const epochsLeft = Math.max(1, Math.min(config.training.epochs - o.startEpoch, Math.ceil((o.totalSteps - o.step) / o.stepsPerEpoch)));
   const planned: Record<WorkItem, number> = { eval: 0, finalEval: 1, fid: o.fid ? 1 : 0, snapshots: 1, checkpoint: 1 };
@@ -42,7 +52,14 @@ export function planRun(
     if ((e + 1) % config.eval.everyEpochs === 0) planned.eval++;
     if ((e + 1) % config.snapshots.everyEpochs === 0) planned.snapshots++;
   }
-  return { totalSteps: o.totalSteps, batchSize: o.batchSize, planned, evalExamples: o.evalExamples, intermediateNllDecoded: o.intermediateNllDecoded, finalNllDecoded: o.finalNllDecoded };
+  return {
+    totalSteps: o.totalSteps,
+    batchSize: o.batchSize,
+    planned,
+    evalExamples: o.evalExamples,
+    intermediateNllDecoded: o.intermediateNllDecoded,
+    finalNllDecoded: o.finalNllDecoded,
+  };
 }
 
 export class EtaModel {
@@ -52,7 +69,10 @@ export class EtaModel {
   private elboMsPerExample: number | null = null;
   private nllMsPerDecoded: number | null = null;
 
-  constructor(private readonly plan: EtaPlan, private readonly now: () => number = () => performance.now()) {}
+  constructor(
+    private readonly plan: EtaPlan,
+    private readonly now: () => number = () => performance.now(),
+  ) {}
 
   /** Run fn as one work item, timed. An item inside another (a best checkpoint inside an evaluation) counts as part of it. */
   async item<T>(item: WorkItem, fn: () => T | Promise<T>): Promise<T> {

@@ -63,7 +63,12 @@ export class HealthMonitor {
           touched.add('posterior-collapse');
           break;
         case 'test/sigmaAtFloor':
-          this.set(changes, 'sigma-at-floor', p.value > SIGMA_FLOOR_FRACTION, `${(100 * p.value).toFixed(0)}% of the decoder σ at its floor`);
+          this.set(
+            changes,
+            'sigma-at-floor',
+            p.value > SIGMA_FLOOR_FRACTION,
+            `${(100 * p.value).toFixed(0)}% of the decoder σ at its floor`,
+          );
           break;
         case 'test/loss':
           this.evalLosses.push(p.value);
@@ -102,7 +107,12 @@ export class HealthMonitor {
     const prior = Math.min(...v.slice(0, v.length - PLATEAU_WINDOW));
     const recent = Math.min(...v.slice(v.length - PLATEAU_WINDOW));
     const stuck = recent > prior - PLATEAU_REL * Math.abs(prior);
-    this.set(changes, 'plateau', stuck, `best test loss of the last ${PLATEAU_WINDOW} evaluations ${recent.toFixed(3)} against ${prior.toFixed(3)} before`);
+    this.set(
+      changes,
+      'plateau',
+      stuck,
+      `best test loss of the last ${PLATEAU_WINDOW} evaluations ${recent.toFixed(3)} against ${prior.toFixed(3)} before`,
+    );
   }
 
   private checkDivergence(changes: HealthChange[], value: number): void {

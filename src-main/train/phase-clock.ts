@@ -15,7 +15,10 @@ export class PhaseClock {
   private readonly visits = new Map<Phase, number>();
 
   /** `startupMs`: time already spent before the clock existed (process start, module loading). */
-  constructor(startupMs = 0, private readonly now: () => number = () => performance.now()) {
+  constructor(
+    startupMs = 0,
+    private readonly now: () => number = () => performance.now(),
+  ) {
     this.totals.set('startup', Math.max(0, startupMs));
     this.current = 'startup';
     this.since = this.now();

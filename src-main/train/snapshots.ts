@@ -4,7 +4,16 @@
 import type { ArtifactKind } from '@shared/model-types';
 import type { Split } from '../data/types';
 import { pca } from '../vae/pca';
-import { decodeMeans, encodeMeans, fixedNoiseSeed, interpolateCodes, klPerDimension, manifoldCodes, priorSamples, reconstruct } from '../vae/sampling';
+import {
+  decodeMeans,
+  encodeMeans,
+  fixedNoiseSeed,
+  interpolateCodes,
+  klPerDimension,
+  manifoldCodes,
+  priorSamples,
+  reconstruct,
+} from '../vae/sampling';
 import type { LatentModel } from '../vae/types';
 import { ACTIVE_UNIT_THRESHOLD } from '../vae/evaluate';
 import type { TrainerEvent } from './messages';
@@ -55,7 +64,12 @@ export function imageArtifact(
   };
 }
 
-export function jsonArtifact(kind: ArtifactKind, value: unknown, opts: Pick<SnapshotOptions, 'epoch' | 'step'>, meta: Record<string, unknown> = {}): ArtifactEvent {
+export function jsonArtifact(
+  kind: ArtifactKind,
+  value: unknown,
+  opts: Pick<SnapshotOptions, 'epoch' | 'step'>,
+  meta: Record<string, unknown> = {},
+): ArtifactEvent {
   return {
     type: 'artifact',
     kind,
@@ -91,14 +105,20 @@ export function modelSnapshots(model: LatentModel, test: Split, opts: SnapshotOp
     const both = new Float32Array(2 * k * d);
     both.set(originals, 0);
     both.set(recon, k * d);
-    out.push(imageArtifact('reconstructions', both, 2 * k, 2, k, opts, { description: 'top: test images; bottom: reconstructions (decoder mean of the encoder mean)' }));
+    out.push(
+      imageArtifact('reconstructions', both, 2 * k, 2, k, opts, {
+        description: 'top: test images; bottom: reconstructions (decoder mean of the encoder mean)',
+      }),
+    );
 
     const g = opts.gridSize;
     out.push(
       imageArtifact('prior-samples', priorSamples(model, g * g), g * g, g, g, opts, {
         noiseSeed: fixedNoiseSeed(D),
         generative,
-        description: generative ? 'decoder means of z ~ N(0, I), fixed noise' : 'decoder means of N(0, I) codes (a plain autoencoder has no prior)',
+        description: generative
+          ? 'decoder means of z ~ N(0, I), fixed noise'
+          : 'decoder means of N(0, I) codes (a plain autoencoder has no prior)',
       }),
     );
 
@@ -130,15 +150,22 @@ export function modelSnapshots(model: LatentModel, test: Split, opts: SnapshotOp
     const labels = test.y ? Array.from(test.y.subarray(0, nPts)) : null;
     if (D <= 2) {
       const points = Array.from({ length: nPts }, (_, i) => (D === 2 ? [mu[i * 2]!, mu[i * 2 + 1]!] : [mu[i]!, 0]));
-      out.push(jsonArtifact('latent-scatter', { points, labels, dims: D, pca: false, labelNames: opts.labelNames ?? null }, opts, { count: nPts }));
+      out.push(
+        jsonArtifact('latent-scatter', { points, labels, dims: D, pca: false, labelNames: opts.labelNames ?? null }, opts, { count: nPts }),
+      );
     } else {
       const p = pca(mu, nPts, D, 2);
       const points = Array.from({ length: nPts }, (_, i) => [p.projected[i * 2]!, p.projected[i * 2 + 1]!]);
       out.push(
-        jsonArtifact('latent-pca', { points, labels, dims: D, pca: true, explained: p.explained, labelNames: opts.labelNames ?? null }, opts, {
-          count: nPts,
-          explained: p.explained,
-        }),
+        jsonArtifact(
+          'latent-pca',
+          { points, labels, dims: D, pca: true, explained: p.explained, labelNames: opts.labelNames ?? null },
+          opts,
+          {
+            count: nPts,
+            explained: p.explained,
+          },
+        ),
       );
     }
   }
@@ -148,7 +175,12 @@ export function modelSnapshots(model: LatentModel, test: Split, opts: SnapshotOp
     out.push(
       jsonArtifact(
         'kl-per-dim',
-        { klPerDim: kl, threshold: ACTIVE_UNIT_THRESHOLD, activeUnits: kl.filter((v) => v > ACTIVE_UNIT_THRESHOLD).length, examples: fromEval ? null : nPts },
+        {
+          klPerDim: kl,
+          threshold: ACTIVE_UNIT_THRESHOLD,
+          activeUnits: kl.filter((v) => v > ACTIVE_UNIT_THRESHOLD).length,
+          examples: fromEval ? null : nPts,
+        },
         opts,
         { dims: kl.length },
       ),

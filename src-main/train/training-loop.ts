@@ -157,7 +157,10 @@ export async function runTraining(ctx: TrainingContext): Promise<TrainingResult>
       log(change.active ? 'warn' : 'info', healthLogLine(change));
       const last = good[good.length - 1]!;
       final[change.metric] = change.active ? 1 : 0;
-      emit({ type: 'metrics', points: [{ name: change.metric, step: last.step, epoch: last.epoch, time: last.time, value: final[change.metric]! }] });
+      emit({
+        type: 'metrics',
+        points: [{ name: change.metric, step: last.step, epoch: last.epoch, time: last.time, value: final[change.metric]! }],
+      });
     }
   };
   const checkCancel = async () => {
@@ -177,7 +180,10 @@ export async function runTraining(ctx: TrainingContext): Promise<TrainingResult>
     });
     const data = prepareData(dataset, config);
     const shape = dataset.descriptor.shape;
-    log('info', `data: ${dataset.descriptor.id}, ${data.train.n} train, ${data.val?.n ?? 0} validation, ${data.test.n} test, ${data.d} features`);
+    log(
+      'info',
+      `data: ${dataset.descriptor.id}, ${data.train.n} train, ${data.val?.n ?? 0} validation, ${data.test.n} test, ${data.d} features`,
+    );
     if (config.model.kind === 'gmm') return await runGmm(ctx, data, final, emitMetrics, log);
 
     model = new VaeModel(modelSpecFromConfig(config, shape, dataset.descriptor.kind));
@@ -199,7 +205,10 @@ export async function runTraining(ctx: TrainingContext): Promise<TrainingResult>
       const restored = await restoreFromCheckpoint(ctx.resumeFrom.dir, model, ctx.resumeFrom.restoreOptimizer ? optimizer : null);
       step = Number.isFinite(ctx.resumeFrom.step) ? ctx.resumeFrom.step : restored.step;
       startEpoch = Number.isFinite(ctx.resumeFrom.epoch) ? ctx.resumeFrom.epoch : restored.epoch;
-      log('info', `resumed from ${ctx.resumeFrom.dir} at epoch ${startEpoch}, step ${step}${ctx.resumeFrom.restoreOptimizer ? ' with optimizer state' : ''}`);
+      log(
+        'info',
+        `resumed from ${ctx.resumeFrom.dir} at epoch ${startEpoch}, step ${step}${ctx.resumeFrom.restoreOptimizer ? ' with optimizer state' : ''}`,
+      );
     }
     emit({ type: 'started', backend: ctx.backend, totalSteps, totalEpochs });
     clock.enter('train');
@@ -207,7 +216,12 @@ export async function runTraining(ctx: TrainingContext): Promise<TrainingResult>
     const evalBatch = Math.max(B, 256);
     const nllKAt = (isFinal: boolean) => (isFinal ? config.eval.iwSamples : Math.min(config.eval.iwSamples, NLL_K_INTERMEDIATE));
     const nllExamplesAt = (isFinal: boolean) =>
-      model!.stochastic && data.test.n > 0 ? Math.min(data.test.n, Math.max(1, Math.floor((isFinal ? NLL_SAMPLE_BUDGET_FINAL : NLL_SAMPLE_BUDGET_INTERMEDIATE) / nllKAt(isFinal)))) : 0;
+      model!.stochastic && data.test.n > 0
+        ? Math.min(
+            data.test.n,
+            Math.max(1, Math.floor((isFinal ? NLL_SAMPLE_BUDGET_FINAL : NLL_SAMPLE_BUDGET_INTERMEDIATE) / nllKAt(isFinal))),
+          )
+        : 0;
     const withFid = config.eval.fid && dataset.descriptor.kind === 'image';
     const etaModel = new EtaModel(
       planRun(config, {
@@ -240,7 +254,10 @@ export async function runTraining(ctx: TrainingContext): Promise<TrainingResult>
       // Everything still to come: steps at the measured wall time per step, evaluations, snapshots, checkpoints.
       const etaSeconds = etaModel.remainingSeconds(step, stepsRun > 0 ? clock.ms('train') / stepsRun : null);
       // epoch: fractional epochs done (step / steps per epoch), e.g. 2.5 halfway through the third epoch.
-      emit({ type: 'progress', progress: { step, totalSteps, epoch: step / stepsPerEpoch, totalEpochs, samplesPerSec: sps, etaSeconds, phase } });
+      emit({
+        type: 'progress',
+        progress: { step, totalSteps, epoch: step / stepsPerEpoch, totalEpochs, samplesPerSec: sps, etaSeconds, phase },
+      });
     };
 
     // Running sums on the device since the last log point.
@@ -259,7 +276,9 @@ export async function runTraining(ctx: TrainingContext): Promise<TrainingResult>
       sumKl = tf.scalar(0);
       if (!finite(l) || !finite(r) || !finite(k)) {
         const what = Number.isNaN(l) ? 'NaN' : !finite(l) ? 'infinite' : Number.isNaN(r + k) ? 'NaN in its terms' : 'infinite in its terms';
-        throw new Diverged(`training diverged: the loss became ${what} by step ${step} (epoch ${epoch + 1}; averaged over steps ${step - n + 1}-${step})`);
+        throw new Diverged(
+          `training diverged: the loss became ${what} by step ${step} (epoch ${epoch + 1}; averaged over steps ${step - n + 1}-${step})`,
+        );
       }
       const time = Date.now();
       const at = step / stepsPerEpoch; // fractional epochs done
@@ -287,7 +306,8 @@ export async function runTraining(ctx: TrainingContext): Promise<TrainingResult>
         },
       });
 
-    const runEval = (isFinal: boolean) => etaModel.item(isFinal ? 'finalEval' : 'eval', () => clock.during('eval', () => evalPoints(isFinal)));
+    const runEval = (isFinal: boolean) =>
+      etaModel.item(isFinal ? 'finalEval' : 'eval', () => clock.during('eval', () => evalPoints(isFinal)));
     const evalPoints = async (isFinal: boolean) => {
       progress('eval', true); // the phase and its ETA show at once, however short the evaluation
       const time = Date.now();
@@ -313,9 +333,22 @@ export async function runTraining(ctx: TrainingContext): Promise<TrainingResult>
           lastKlPerDim = t.klPerDim;
           lastKlEpoch = epoch;
         }
-        points.push(...diagnosticPoints({ model: model!, config, test: data.test, testSources: dataset.testSources, nll: t.nll, nllExamples: t.nllExamples, at }));
+        points.push(
+          ...diagnosticPoints({
+            model: model!,
+            config,
+            test: data.test,
+            testSources: dataset.testSources,
+            nll: t.nll,
+            nllExamples: t.nllExamples,
+            at,
+          }),
+        );
         if (t.nllExamples > 0 && t.nllExamples < data.test.n && (isFinal || epoch === startEpoch))
-          log('info', `test/nll ${isFinal ? 'at the end' : 'during training'}: estimated on the first ${t.nllExamples} of ${data.test.n} test examples with k = ${nllKAt(isFinal)}`);
+          log(
+            'info',
+            `test/nll ${isFinal ? 'at the end' : 'during training'}: estimated on the first ${t.nllExamples} of ${data.test.n} test examples with k = ${nllKAt(isFinal)}`,
+          );
       }
       emitMetrics(points);
     };
@@ -342,12 +375,14 @@ export async function runTraining(ctx: TrainingContext): Promise<TrainingResult>
       if (tag === 'interval') {
         lastIntervalEpoch = epoch;
         const all = intervalCheckpoints(root);
-        for (const old of all.slice(0, Math.max(0, all.length - config.checkpoints.keepLast))) rmSync(old.dir, { recursive: true, force: true });
+        for (const old of all.slice(0, Math.max(0, all.length - config.checkpoints.keepLast)))
+          rmSync(old.dir, { recursive: true, force: true });
       }
     };
 
     let lastIntervalEpoch = -1;
-    const intervalDue = () => config.checkpoints.everyEpochs > 0 && (epoch + 1) % config.checkpoints.everyEpochs === 0 && lastIntervalEpoch !== epoch;
+    const intervalDue = () =>
+      config.checkpoints.everyEpochs > 0 && (epoch + 1) % config.checkpoints.everyEpochs === 0 && lastIntervalEpoch !== epoch;
 
     const runSnapshots = () => etaModel.item('snapshots', () => clock.duringSync('snapshots', writeSnapshots));
     const writeSnapshots = () => {
@@ -375,7 +410,8 @@ export async function runTraining(ctx: TrainingContext): Promise<TrainingResult>
           let input = xb;
           let target = xb;
           if (data.dynamicBinarize) input = target = binarizeBatch(xb, deriveSeed(stepSeed, SEED_STREAM.binarize));
-          if (kind === 'dae') input = corrupt(target, config.model.corruption, config.model.corruptionLevel, deriveSeed(stepSeed, SEED_STREAM.corruption));
+          if (kind === 'dae')
+            input = corrupt(target, config.model.corruption, config.model.corruptionLevel, deriveSeed(stepSeed, SEED_STREAM.corruption));
           const value = trainingObjective(model!, input, target, {
             kind: kind as 'vae' | 'ae' | 'dae' | 'iwae',
             estimator: config.objective.estimator,
@@ -441,7 +477,10 @@ export async function runTraining(ctx: TrainingContext): Promise<TrainingResult>
         flushLog();
         const epochSps = epochTime > 0 ? (epochSamples * 1000) / epochTime : 0;
         emitMetrics([{ name: 'perf/samplesPerSec', step, epoch: epoch + 1, time: Date.now(), value: epochSps }]);
-        log('info', `epoch ${epoch + 1}: ${epochSamples} samples in ${((Date.now() - epochStart) / 1000).toFixed(1)} s (${epochSps.toFixed(0)} samples/s in steps)`);
+        log(
+          'info',
+          `epoch ${epoch + 1}: ${epochSamples} samples in ${((Date.now() - epochStart) / 1000).toFixed(1)} s (${epochSps.toFixed(0)} samples/s in steps)`,
+        );
         const isLast = epoch === totalEpochs - 1 || reachedMax;
         if (!isLast && (epoch + 1) % config.eval.everyEpochs === 0) await runEval(false);
         if (!isLast && (epoch + 1) % config.snapshots.everyEpochs === 0) await runSnapshots();
@@ -449,7 +488,10 @@ export async function runTraining(ctx: TrainingContext): Promise<TrainingResult>
         if (!isLast && intervalDue()) await saveCheckpoint('interval', {});
         const patience = config.training.earlyStoppingPatience;
         if (!isLast && patience > 0 && data.val && bestEpoch >= 0 && epoch - bestEpoch >= patience) {
-          log('info', `early stopping: no validation improvement for ${epoch - bestEpoch} epochs (best ${bestVal.toFixed(3)} at epoch ${bestEpoch + 1})`);
+          log(
+            'info',
+            `early stopping: no validation improvement for ${epoch - bestEpoch} epochs (best ${bestVal.toFixed(3)} at epoch ${bestEpoch + 1})`,
+          );
           stoppedEarly = true;
           break;
         }
@@ -477,7 +519,9 @@ export async function runTraining(ctx: TrainingContext): Promise<TrainingResult>
       const fake = new Float32Array(n * data.d);
       const chunk = 500;
       const D = model!.latentDim;
-      const noise = tf.tidy(() => tf.randomNormal([n, D], 0, 1, 'float32', deriveSeed(config.seed, SEED_STREAM.eval, 77)).dataSync() as Float32Array).slice();
+      const noise = tf
+        .tidy(() => tf.randomNormal([n, D], 0, 1, 'float32', deriveSeed(config.seed, SEED_STREAM.eval, 77)).dataSync() as Float32Array)
+        .slice();
       for (let s = 0; s < n; s += chunk) {
         const e = Math.min(n, s + chunk);
         fake.set(decodeMeans(model!, noise.subarray(s * D, e * D), e - s), s * data.d);
@@ -551,7 +595,15 @@ async function runGmm(
         const elapsed = (performance.now() - t0) / 1000;
         ctx.emit({
           type: 'progress',
-          progress: { step, totalSteps: iterations, epoch: 0, totalEpochs: 1, samplesPerSec: (data.train.n * step) / Math.max(elapsed, 1e-9), etaSeconds: (elapsed / step) * (iterations - step), phase: 'train' },
+          progress: {
+            step,
+            totalSteps: iterations,
+            epoch: 0,
+            totalEpochs: 1,
+            samplesPerSec: (data.train.n * step) / Math.max(elapsed, 1e-9),
+            etaSeconds: (elapsed / step) * (iterations - step),
+            phase: 'train',
+          },
         });
       }
     },
@@ -567,10 +619,14 @@ async function runGmm(
     return v.length ? s / v.length : NaN;
   };
   const points: MetricPoint[] = [];
-  if (data.val && data.val.n > 0) points.push({ name: 'val/loss', step: iterations, epoch: 1, time, value: -mean(gmm.logLikelihood(data.val.x, data.val.n)) });
+  if (data.val && data.val.n > 0)
+    points.push({ name: 'val/loss', step: iterations, epoch: 1, time, value: -mean(gmm.logLikelihood(data.val.x, data.val.n)) });
   if (data.test.n > 0) {
     const nll = -mean(gmm.logLikelihood(data.test.x, data.test.n));
-    points.push({ name: 'test/loss', step: iterations, epoch: 1, time, value: nll }, { name: 'test/nll', step: iterations, epoch: 1, time, value: nll });
+    points.push(
+      { name: 'test/loss', step: iterations, epoch: 1, time, value: nll },
+      { name: 'test/nll', step: iterations, epoch: 1, time, value: nll },
+    );
   }
   points.push({ name: 'perf/samplesPerSec', step: iterations, epoch: 1, time, value: samplesPerSec });
   const shape = data.dataset.descriptor.shape;
@@ -579,11 +635,19 @@ async function runGmm(
   if (config.eval.fid && data.dataset.descriptor.kind === 'image' && nFid >= 2) {
     try {
       const fake = gmm.sample(nFid, deriveSeed(config.seed, SEED_STREAM.eval, 77));
-      const value = await frechetDistanceFor(data.dataset.descriptor.id, data.train, shape, data.test.x.subarray(0, nFid * data.d), fake, nFid, {
-        cacheDir: path.join(ctx.dataHome, 'fid-cache'),
-        seed: config.seed,
-        signal: ctx.signal,
-      });
+      const value = await frechetDistanceFor(
+        data.dataset.descriptor.id,
+        data.train,
+        shape,
+        data.test.x.subarray(0, nFid * data.d),
+        fake,
+        nFid,
+        {
+          cacheDir: path.join(ctx.dataHome, 'fid-cache'),
+          seed: config.seed,
+          signal: ctx.signal,
+        },
+      );
       points.push({ name: 'test/fid', step: iterations, epoch: 1, time, value });
     } catch (err) {
       if (ctx.signal.aborted) return { status: 'cancelled', final, samplesPerSec };
@@ -594,7 +658,12 @@ async function runGmm(
   const at = { shape, epoch: 1, step: iterations };
   if (data.dataset.descriptor.kind === 'image' && (shape[2] === 1 || shape[2] === 3)) {
     const g = config.snapshots.gridSize;
-    ctx.emit(imageArtifact('prior-samples', gmm.sample(g * g, 12345), g * g, g, g, at, { description: 'samples from the fitted mixture', generative: true }));
+    ctx.emit(
+      imageArtifact('prior-samples', gmm.sample(g * g, 12345), g * g, g, g, at, {
+        description: 'samples from the fitted mixture',
+        generative: true,
+      }),
+    );
     const k = gmm.components;
     const cols = Math.min(k, 10);
     ctx.emit(imageArtifact('reconstructions', gmm.means(), k, Math.ceil(k / cols), cols, at, { description: 'component means' }));

@@ -29,7 +29,15 @@ export function conv2dFilterGrad(x: tf.Tensor4D, dy: tf.Tensor4D, k: number, str
     const [, oh, ow] = dy.shape;
     const [pt, pb] = samePadding(H, k, stride);
     const [pl, pr] = samePadding(W, k, stride);
-    let xp = pt + pb + pl + pr > 0 ? tf.pad(x, [[0, 0], [pt, pb], [pl, pr], [0, 0]]) : x;
+    let xp =
+      pt + pb + pl + pr > 0
+        ? tf.pad(x, [
+            [0, 0],
+            [pt, pb],
+            [pl, pr],
+            [0, 0],
+          ])
+        : x;
     const needH = stride * (oh - 1) + k;
     const needW = stride * (ow - 1) + k;
     if (xp.shape[1] !== needH || xp.shape[2] !== needW) xp = tf.slice(xp, [0, 0, 0, 0], [B, needH, needW, C]);
@@ -60,7 +68,12 @@ export function zeroDilate(x: tf.Tensor4D, stride: number): tf.Tensor4D {
  * [H, W, O] to h's [ih, iw, C] — as a stride-1 'valid' conv2d of the zero-dilated, padded h with the filter
  * flipped in space and with its channel axes swapped.
  */
-export function transposedConvViaConv(h: tf.Tensor4D, filter: tf.Tensor4D, outShape: [number, number, number, number], stride: number): tf.Tensor4D {
+export function transposedConvViaConv(
+  h: tf.Tensor4D,
+  filter: tf.Tensor4D,
+  outShape: [number, number, number, number],
+  stride: number,
+): tf.Tensor4D {
   return tf.tidy(() => {
     const k = filter.shape[0];
     const [, H, W] = outShape;
@@ -73,8 +86,17 @@ export function transposedConvViaConv(h: tf.Tensor4D, filter: tf.Tensor4D, outSh
     const bottom = H - stride * (ih - 1) - 1 + pt - (stride - 1);
     const right = W - stride * (iw - 1) - 1 + pl - (stride - 1);
     let xd = zeroDilate(h, stride);
-    if (bottom < 0 || right < 0) xd = tf.slice(xd, [0, 0, 0, 0], [-1, xd.shape[1] + Math.min(0, bottom), xd.shape[2] + Math.min(0, right), -1]);
-    const padded = top + left + Math.max(0, bottom) + Math.max(0, right) > 0 ? tf.pad(xd, [[0, 0], [top, Math.max(0, bottom)], [left, Math.max(0, right)], [0, 0]]) : xd;
+    if (bottom < 0 || right < 0)
+      xd = tf.slice(xd, [0, 0, 0, 0], [-1, xd.shape[1] + Math.min(0, bottom), xd.shape[2] + Math.min(0, right), -1]);
+    const padded =
+      top + left + Math.max(0, bottom) + Math.max(0, right) > 0
+        ? tf.pad(xd, [
+            [0, 0],
+            [top, Math.max(0, bottom)],
+            [left, Math.max(0, right)],
+            [0, 0],
+          ])
+        : xd;
     const flipped = tf.transpose(tf.reverse(filter, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D;
     return tf.conv2d(padded as tf.Tensor4D, flipped, 1, 'valid');
   });
@@ -86,7 +108,12 @@ export function transposedConvViaConv(h: tf.Tensor4D, filter: tf.Tensor4D, outSh
  * sub-filter, and the phases are interleaved with stack + reshape. No multiplications by inserted zeros
  * (a quarter of the work of transposedConvViaConv for stride 2).
  */
-export function transposedConvSubPixel(h: tf.Tensor4D, filter: tf.Tensor4D, outShape: [number, number, number, number], stride: number): tf.Tensor4D {
+export function transposedConvSubPixel(
+  h: tf.Tensor4D,
+  filter: tf.Tensor4D,
+  outShape: [number, number, number, number],
+  stride: number,
+): tf.Tensor4D {
   if (stride === 1) return transposedConvViaConv(h, filter, outShape, stride);
   return tf.tidy(() => {
     const k = filter.shape[0];
@@ -112,16 +139,29 @@ export function transposedConvSubPixel(h: tf.Tensor4D, filter: tf.Tensor4D, outS
       for (let b = 0; b < stride; b++) {
         const c = axis(W, iw, b);
         let y: tf.Tensor4D;
-        if (r.taps === 0 || c.taps === 0 || r.count <= 0 || c.count <= 0) y = tf.zeros([B, Math.max(0, r.count), Math.max(0, c.count), Cout]);
+        if (r.taps === 0 || c.taps === 0 || r.count <= 0 || c.count <= 0)
+          y = tf.zeros([B, Math.max(0, r.count), Math.max(0, c.count), Cout]);
         else {
           const sub = tf.stridedSlice(flipped, [r.t0, c.t0, 0, 0], [k, k, flipped.shape[2], Cout], [stride, stride, 1, 1]) as tf.Tensor4D;
           let hp: tf.Tensor4D = h;
-          if (r.padBefore + r.padAfter + c.padBefore + c.padAfter > 0) hp = tf.pad(h, [[0, 0], [r.padBefore, r.padAfter], [c.padBefore, c.padAfter], [0, 0]]);
+          if (r.padBefore + r.padAfter + c.padBefore + c.padAfter > 0)
+            hp = tf.pad(h, [
+              [0, 0],
+              [r.padBefore, r.padAfter],
+              [c.padBefore, c.padAfter],
+              [0, 0],
+            ]);
           if (r.start !== 0 || c.start !== 0 || hp.shape[1] !== r.len || hp.shape[2] !== c.len)
             hp = tf.slice(hp, [0, r.start, c.start, 0], [B, r.len, c.len, hp.shape[3]]);
           y = tf.conv2d(hp, sub, 1, 'valid');
         }
-        if (y.shape[1] !== Pr || y.shape[2] !== Pc) y = tf.pad(y, [[0, 0], [0, Pr - y.shape[1]], [0, Pc - y.shape[2]], [0, 0]]);
+        if (y.shape[1] !== Pr || y.shape[2] !== Pc)
+          y = tf.pad(y, [
+            [0, 0],
+            [0, Pr - y.shape[1]],
+            [0, Pc - y.shape[2]],
+            [0, 0],
+          ]);
         phases.push(y);
       }
       rowsOut.push(tf.reshape(tf.stack(phases, 3), [B, Pr, stride * Pc, Cout]) as tf.Tensor4D);
@@ -159,7 +199,12 @@ export function conv2dSame(x: tf.Tensor4D, filter: tf.Tensor4D, stride: number):
 }
 
 /** conv2dTranspose to `outShape` with stride `stride` and 'same' padding; filter [k, k, O, C] (tf layout). */
-export function conv2dTransposeSame(h: tf.Tensor4D, filter: tf.Tensor4D, outShape: [number, number, number, number], stride: number): tf.Tensor4D {
+export function conv2dTransposeSame(
+  h: tf.Tensor4D,
+  filter: tf.Tensor4D,
+  outShape: [number, number, number, number],
+  stride: number,
+): tf.Tensor4D {
   if (!needsCustomGrad()) return tf.conv2dTranspose(h, filter, outShape, stride, 'same');
   const k = filter.shape[0];
   const f = tf.customGrad(((hi: tf.Tensor, fi: tf.Tensor, save: tf.GradSaveFunc) => {

@@ -132,7 +132,9 @@ export function knnAccuracy(means: Float32Array, labels: ArrayLike<number>, n: n
       dist[j] = j === i ? Infinity : s;
       idx[j] = j;
     }
-    const nearest = Array.from(idx).sort((a, b) => dist[a]! - dist[b]!).slice(0, k);
+    const nearest = Array.from(idx)
+      .sort((a, b) => dist[a]! - dist[b]!)
+      .slice(0, k);
     const votes = new Map<number, number>();
     for (const j of nearest) votes.set(labels[j]!, (votes.get(labels[j]!) ?? 0) + 1);
     let best = -1;

@@ -111,7 +111,14 @@ export interface ImportanceTerms {
  * pass; mu, sigma and x are broadcast over the samples instead of repeated. `inference`: no gradient
  * will be taken (evaluation), so the fused likelihood may be used.
  */
-export function importanceTerms(model: LatentModel, input: tf.Tensor2D, target: tf.Tensor2D, k: number, seed: number, inference = false): ImportanceTerms {
+export function importanceTerms(
+  model: LatentModel,
+  input: tf.Tensor2D,
+  target: tf.Tensor2D,
+  k: number,
+  seed: number,
+  inference = false,
+): ImportanceTerms {
   return tf.tidy(() => {
     const enc = model.encode(input);
     if (!enc.logvar) throw new Error('importance weights need a stochastic encoder');
@@ -127,7 +134,14 @@ export function importanceTerms(model: LatentModel, input: tf.Tensor2D, target: 
 }
 
 /** log w = log p(x|z) + log p(z) - log q(z|x), [k, n]. */
-export function logImportanceWeights(model: LatentModel, input: tf.Tensor2D, target: tf.Tensor2D, k: number, seed: number, inference = false): tf.Tensor2D {
+export function logImportanceWeights(
+  model: LatentModel,
+  input: tf.Tensor2D,
+  target: tf.Tensor2D,
+  k: number,
+  seed: number,
+  inference = false,
+): tf.Tensor2D {
   return tf.tidy(() => {
     const t = importanceTerms(model, input, target, k, seed, inference);
     return tf.sub(tf.add(t.logPxGivenZ, t.logPz), t.logQz) as tf.Tensor2D;

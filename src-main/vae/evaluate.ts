@@ -79,7 +79,13 @@ export async function evaluateSplit(model: LatentModel, x: Float32Array, n: numb
         const xb = rows(x, d, start, end);
         // One encoder pass serves the ELBO and the KL per dimension.
         const enc = model.encode(xb);
-        const t = elboTerms(model, xb, xb, { estimator: opts.estimator, samples: opts.samples, seed: deriveSeed(opts.seed, SEED_STREAM.eval, b) }, enc);
+        const t = elboTerms(
+          model,
+          xb,
+          xb,
+          { estimator: opts.estimator, samples: opts.samples, seed: deriveSeed(opts.seed, SEED_STREAM.eval, b) },
+          enc,
+        );
         const r = tf.add(reconSum, tf.sum(t.recon));
         const k = tf.add(klSum, tf.sum(t.kl));
         let kd = klDimSum;
@@ -99,7 +105,14 @@ export async function evaluateSplit(model: LatentModel, x: Float32Array, n: numb
       const end = Math.min(nllN, start + nllBatch);
       const next = tf.tidy(() => {
         const xb = rows(x, d, start, end);
-        const bound = importanceWeightedBound(model, xb, xb, opts.iwSamples, deriveSeed(opts.seed, SEED_STREAM.eval, 1_000_003, b), nllChunk);
+        const bound = importanceWeightedBound(
+          model,
+          xb,
+          xb,
+          opts.iwSamples,
+          deriveSeed(opts.seed, SEED_STREAM.eval, 1_000_003, b),
+          nllChunk,
+        );
         return tf.sub(nllSum, tf.sum(bound));
       });
       nllSum.dispose();

@@ -97,8 +97,10 @@ export function featureCachePaths(cacheDir: string, datasetId: string, d: number
  * singular (dead ReLU units). Clamped at 0 against roundoff.
  */
 export function frechetDistance(featuresA: Float64Array, nA: number, featuresB: Float64Array, nB: number, dim: number): number {
-  if (featuresA.length !== nA * dim) throw new Error(`frechetDistance: featuresA holds ${featuresA.length} values, expected ${nA} x ${dim}`);
-  if (featuresB.length !== nB * dim) throw new Error(`frechetDistance: featuresB holds ${featuresB.length} values, expected ${nB} x ${dim}`);
+  if (featuresA.length !== nA * dim)
+    throw new Error(`frechetDistance: featuresA holds ${featuresA.length} values, expected ${nA} x ${dim}`);
+  if (featuresB.length !== nB * dim)
+    throw new Error(`frechetDistance: featuresB holds ${featuresB.length} values, expected ${nB} x ${dim}`);
   const a = meanAndCovariance(featuresA, nA, dim);
   const b = meanAndCovariance(featuresB, nB, dim);
   let fd = 0;
@@ -145,7 +147,8 @@ export function getFeatureExtractor(datasetId: string, train: Split, d: number, 
   const job = (async () => {
     const cached = readCache(paths, datasetId, d);
     if (cached) return makeExtractor(cached, 'cache');
-    if (train.x.length !== train.n * d) throw new Error(`feature extractor: the train split holds ${train.x.length} values, expected ${train.n} x ${d}`);
+    if (train.x.length !== train.n * d)
+      throw new Error(`feature extractor: the train split holds ${train.x.length} values, expected ${train.n} x ${d}`);
     const weights = await buildWeights(datasetId, train, d, opts);
     writeCache(paths, weights);
     return makeExtractor(weights, 'trained');
@@ -183,7 +186,10 @@ function readCache(paths: { bin: string; json: string }, datasetId: string, d: n
 }
 
 function hasLayers(w: Weights): boolean {
-  const need = w.index.kind === 'classifier' ? ['dense_0/kernel', 'dense_0/bias', 'dense_1/kernel', 'dense_1/bias', 'dense_2/kernel', 'dense_2/bias'] : ['projection'];
+  const need =
+    w.index.kind === 'classifier'
+      ? ['dense_0/kernel', 'dense_0/bias', 'dense_1/kernel', 'dense_1/bias', 'dense_2/kernel', 'dense_2/bias']
+      : ['projection'];
   return need.every((name) => w.tensors.has(name));
 }
 
@@ -228,7 +234,15 @@ function numClasses(y: Int32Array | null): number {
 
 async function buildWeights(datasetId: string, train: Split, d: number, opts: FeatureExtractorOptions): Promise<Weights> {
   const classes = numClasses(train.y);
-  const base = { format: FID_CACHE_FORMAT, datasetId, d, dim: FID_FEATURE_DIM, seed: opts.seed, backend: tf.getBackend(), createdAt: Date.now() };
+  const base = {
+    format: FID_CACHE_FORMAT,
+    datasetId,
+    d,
+    dim: FID_FEATURE_DIM,
+    seed: opts.seed,
+    backend: tf.getBackend(),
+    createdAt: Date.now(),
+  };
   if (classes < 2) {
     const g = seededNormal(opts.seed);
     const p = new Float32Array(d * FID_FEATURE_DIM);
@@ -333,7 +347,8 @@ const BATCH = 1024;
 /** Runs the stored layers on n examples in batches; `upTo` = 'features' (64-d ReLU layer) or 'logits'. */
 async function forward(w: Weights, x: Float32Array, n: number, upTo: 'features' | 'logits'): Promise<Float32Array> {
   const d = w.index.d;
-  if (!Number.isInteger(n) || n < 0 || x.length !== n * d) throw new Error(`feature extractor: expected ${n} x ${d} = ${n * d} values, got ${x.length}`);
+  if (!Number.isInteger(n) || n < 0 || x.length !== n * d)
+    throw new Error(`feature extractor: expected ${n} x ${d} = ${n * d} values, got ${x.length}`);
   const outDim = upTo === 'features' ? w.index.dim : w.index.classes;
   const out = new Float32Array(n * outDim);
   const t = (name: string) => {

@@ -235,7 +235,8 @@ export async function fitGmm(x: Float32Array, n: number, d: number, opts: FitGmm
   const floor = opts.varianceFloor ?? DEFAULT_VARIANCE_FLOOR;
   if (!Number.isInteger(K) || K < 1) throw new Error(`gmm: components must be a positive integer, got ${K}`);
   if (!Number.isInteger(d) || d < 1) throw new Error(`gmm: d must be a positive integer, got ${d}`);
-  if (!Number.isInteger(opts.iterations) || opts.iterations < 0) throw new Error(`gmm: iterations must be a non-negative integer, got ${opts.iterations}`);
+  if (!Number.isInteger(opts.iterations) || opts.iterations < 0)
+    throw new Error(`gmm: iterations must be a non-negative integer, got ${opts.iterations}`);
   if (!(floor > 0)) throw new Error(`gmm: varianceFloor must be > 0, got ${floor}`);
   checkData(x, n, d, 'gmm');
   if (n < K) throw new Error(`gmm: need at least as many examples (${n}) as components (${K})`);
@@ -353,23 +354,28 @@ export function gmmFromNamedTensors(t: NamedTensor[]): GmmModel {
     const found = t.find((x) => x.name === name);
     if (!found) throw new Error(`gmm checkpoint: tensor "${name}" is missing`);
     const size = found.shape.reduce((a, b) => a * b, 1);
-    if (found.data.length !== size) throw new Error(`gmm checkpoint: tensor "${name}" has ${found.data.length} values for shape [${found.shape.join(', ')}]`);
+    if (found.data.length !== size)
+      throw new Error(`gmm checkpoint: tensor "${name}" has ${found.data.length} values for shape [${found.shape.join(', ')}]`);
     for (let i = 0; i < found.data.length; i++)
-      if (Number.isNaN(found.data[i]) || found.data[i] === Infinity) throw new Error(`gmm checkpoint: tensor "${name}" holds a non-finite value at ${i}`);
+      if (Number.isNaN(found.data[i]) || found.data[i] === Infinity)
+        throw new Error(`gmm checkpoint: tensor "${name}" holds a non-finite value at ${i}`);
     return found;
   };
   const lw = get('gmm/log_weights');
   const mu = get('gmm/means');
   const lv = get('gmm/log_vars');
-  if (lw.shape.length !== 1 || lw.shape[0] < 1) throw new Error(`gmm checkpoint: "gmm/log_weights" must have shape [K], got [${lw.shape.join(', ')}]`);
+  if (lw.shape.length !== 1 || lw.shape[0] < 1)
+    throw new Error(`gmm checkpoint: "gmm/log_weights" must have shape [K], got [${lw.shape.join(', ')}]`);
   const K = lw.shape[0];
   if (mu.shape.length !== 2 || mu.shape[0] !== K || mu.shape[1] < 1)
     throw new Error(`gmm checkpoint: "gmm/means" must have shape [${K}, d], got [${mu.shape.join(', ')}]`);
   const d = mu.shape[1];
   if (lv.shape.length !== 2 || lv.shape[0] !== K || lv.shape[1] !== d)
     throw new Error(`gmm checkpoint: "gmm/log_vars" must have shape [${K}, ${d}], got [${lv.shape.join(', ')}]`);
-  for (let i = 0; i < lv.data.length; i++) if (!Number.isFinite(lv.data[i])) throw new Error(`gmm checkpoint: "gmm/log_vars" value ${i} is not finite`);
-  for (let i = 0; i < mu.data.length; i++) if (!Number.isFinite(mu.data[i])) throw new Error(`gmm checkpoint: "gmm/means" value ${i} is not finite`);
+  for (let i = 0; i < lv.data.length; i++)
+    if (!Number.isFinite(lv.data[i])) throw new Error(`gmm checkpoint: "gmm/log_vars" value ${i} is not finite`);
+  for (let i = 0; i < mu.data.length; i++)
+    if (!Number.isFinite(mu.data[i])) throw new Error(`gmm checkpoint: "gmm/means" value ${i} is not finite`);
   // Renormalize the weights (float32 storage rounds them).
   const logWeights = Float64Array.from(lw.data);
   const lse = logSumExp(logWeights);

@@ -267,7 +267,11 @@ export class VaeModel implements LatentModel {
 
   /** A copy of every weight under its stable name. */
   namedWeights(): NamedTensor[] {
-    return [...this.weights.entries()].map(([name, v]) => ({ name, shape: [...v.shape], data: Float32Array.from(v.dataSync() as Float32Array) }));
+    return [...this.weights.entries()].map(([name, v]) => ({
+      name,
+      shape: [...v.shape],
+      data: Float32Array.from(v.dataSync() as Float32Array),
+    }));
   }
 
   /** Assign weights by stable name; every weight of the model must be present with the right shape. */

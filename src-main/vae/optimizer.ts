@@ -49,7 +49,8 @@ export function optimizerStep(optimizer: tf.Optimizer, vars: tf.Variable[], loss
 function optimizerName(optimizer: tf.Optimizer): string {
   const cls = optimizer.getClassName();
   return (
-    ({ Adam: 'adam', Adagrad: 'adagrad', RMSProp: 'rmsprop', SGD: 'sgd', Momentum: 'sgd' } as Record<string, string>)[cls] ?? cls.toLowerCase()
+    ({ Adam: 'adam', Adagrad: 'adagrad', RMSProp: 'rmsprop', SGD: 'sgd', Momentum: 'sgd' } as Record<string, string>)[cls] ??
+    cls.toLowerCase()
   );
 }
 

@@ -14,9 +14,7 @@ export interface EncoderOutput {
  * p(x|z) per pixel. bernoulli: `params` are logits. gaussian: `params` are means and `logSigma` is the
  * log standard deviation, broadcastable to [n, d] (a [1, d] row or a [n, d] tensor).
  */
-export type DecoderOutput =
-  | { kind: 'bernoulli'; params: tf.Tensor2D }
-  | { kind: 'gaussian'; params: tf.Tensor2D; logSigma: tf.Tensor };
+export type DecoderOutput = { kind: 'bernoulli'; params: tf.Tensor2D } | { kind: 'gaussian'; params: tf.Tensor2D; logSigma: tf.Tensor };
 
 export interface LatentModel {
   readonly latentDim: number;

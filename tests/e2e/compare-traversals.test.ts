@@ -21,7 +21,19 @@ const runIds: number[] = [];
 function train(seed: number): number {
   const out = execFileSync(
     process.execPath,
-    ['bin/vae-workbench.js', 'train', '--preset', 'quick-test', '--set', 'training.epochs=1', '--set', `seed=${seed}`, '--set', 'data.trainLimit=2000', '--json'],
+    [
+      'bin/vae-workbench.js',
+      'train',
+      '--preset',
+      'quick-test',
+      '--set',
+      'training.epochs=1',
+      '--set',
+      `seed=${seed}`,
+      '--set',
+      'data.trainLimit=2000',
+      '--json',
+    ],
     { cwd: ROOT, env: { ...process.env, VAE_WORKBENCH_HOME: home }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const last = out.trim().split('\n').pop()!;

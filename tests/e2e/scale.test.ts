@@ -101,7 +101,6 @@ function seed(dbFile: string): number[] {
   return ids;
 }
 
-
 async function shot(name: string): Promise<void> {
   await page.screenshot({ path: path.join(SHOTS, `scale-${name}.png`), fullPage: true });
 }
@@ -186,10 +185,13 @@ describe.skipIf(!HAVE_CHROMIUM)('comparing 20 runs of 100,000 points each', () =
     await expect.poll(() => select.locator('option').allTextContents(), { timeout: 30_000 }).toContain('train/loss');
     await select.selectOption('train/loss');
     await expect
-      .poll(async () => {
-        const d = await drawn();
-        return d.metric === 'train/loss' && d.range === '' && d.points.length === RUNS;
-      }, { timeout: 60_000, interval: 50 })
+      .poll(
+        async () => {
+          const d = await drawn();
+          return d.metric === 'train/loss' && d.range === '' && d.points.length === RUNS;
+        },
+        { timeout: 60_000, interval: 50 },
+      )
       .toBe(true);
     figures['navigation to drawn train/loss chart (ms)'] = Date.now() - t0;
     expect(Date.now() - t0).toBeLessThan(15_000);
@@ -209,7 +211,10 @@ describe.skipIf(!HAVE_CHROMIUM)('comparing 20 runs of 100,000 points each', () =
     // coloured by the default hyperparameter (latentDim, 4 values): runs sharing a colour differ in dash pattern
     await page.locator('.compare-chart').screenshot({ path: path.join(SHOTS, 'scale-compare-chart-by-latent.png') });
     // 20 distinguishable colours: colour by run
-    await page.locator('.controls label', { hasText: /^Colour by/ }).locator('select').selectOption('');
+    await page
+      .locator('.controls label', { hasText: /^Colour by/ })
+      .locator('select')
+      .selectOption('');
     await expect.poll(() => chartBox().getAttribute('data-colors')).toBeTruthy();
     const colors = (await chartBox().getAttribute('data-colors'))!.split(';');
     expect(colors).toHaveLength(RUNS);
@@ -227,7 +232,9 @@ describe.skipIf(!HAVE_CHROMIUM)('comparing 20 runs of 100,000 points each', () =
       const ms = await page.evaluate(async () => {
         const box = document.querySelector('.compare-chart .chart-box') as HTMLElement;
         const before = box.dataset.drawCount;
-        const input = Array.from(document.querySelectorAll('label.inline')).find((l) => l.textContent?.includes('log y'))!.querySelector('input')!;
+        const input = Array.from(document.querySelectorAll('label.inline'))
+          .find((l) => l.textContent?.includes('log y'))!
+          .querySelector('input')!;
         const t = performance.now();
         input.click();
         // wait until the chart has drawn again, then for the frame to be presented
@@ -351,7 +358,8 @@ describe.skipIf(!HAVE_CHROMIUM)('comparing 20 runs of 100,000 points each', () =
     const [lo, hi] = dragged.range!.split(',').map(Number) as [number, number];
     expect(hi - lo).toBeGreaterThan(1000);
     expect(hi - lo).toBeLessThan(20_000);
-    figures['points per run after a 5% drag zoom'] = `${Math.min(...dragged.points)}..${Math.max(...dragged.points)} of ${Math.floor(hi) - Math.ceil(lo) + 1} raw`;
+    figures['points per run after a 5% drag zoom'] =
+      `${Math.min(...dragged.points)}..${Math.max(...dragged.points)} of ${Math.floor(hi) - Math.ceil(lo) + 1} raw`;
     for (const n of dragged.points) expect(n).toBeLessThanOrEqual(2 * dragged.width);
     await page.getByRole('button', { name: 'Reset zoom' }).click();
     await expect.poll(async () => (await drawn()).range, { timeout: 30_000 }).toBe('');
@@ -363,7 +371,10 @@ describe.skipIf(!HAVE_CHROMIUM)('comparing 20 runs of 100,000 points each', () =
       const t0 = Date.now();
       await xSelect.selectOption(x);
       await expect
-        .poll(async () => (await chartBox().getAttribute('data-x')) === x && (await drawn()).range === '', { timeout: 30_000, interval: 50 })
+        .poll(async () => (await chartBox().getAttribute('data-x')) === x && (await drawn()).range === '', {
+          timeout: 30_000,
+          interval: 50,
+        })
         .toBe(true);
       const d = await drawn();
       figures[`switch x axis to ${x} (ms)`] = Date.now() - t0;
@@ -393,7 +404,10 @@ describe.skipIf(!HAVE_CHROMIUM)('comparing 20 runs of 100,000 points each', () =
 
   it('shows the whole runs table with its actions at a 1400 px wide window', async () => {
     await go('#/runs');
-    await page.locator('.runs-table tbody tr').nth(RUNS - 1).waitFor();
+    await page
+      .locator('.runs-table tbody tr')
+      .nth(RUNS - 1)
+      .waitFor();
     const row = page.locator('.runs-table tbody tr').first();
     for (const name of [/^Edit name/, /^Clone run/]) {
       const button = row.getByRole('button', { name });

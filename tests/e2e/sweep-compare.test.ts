@@ -37,7 +37,12 @@ const figures: Record<string, string | number> = {};
 
 function configOf(i: number) {
   const c = i % CONFIGS;
-  return { latentDim: LATENT[c % 4]!, learningRate: LR[Math.floor(c / 4) % 5]!, beta: BETA[Math.floor(c / 20) % 10]!, seed: Math.floor(i / CONFIGS) };
+  return {
+    latentDim: LATENT[c % 4]!,
+    learningRate: LR[Math.floor(c / 4) % 5]!,
+    beta: BETA[Math.floor(c / 20) % 10]!,
+    seed: Math.floor(i / CONFIGS),
+  };
 }
 /** Final test loss: a bowl in log10(lr) around 0.003 (the dominant effect), then latent size, then beta; seed noise. */
 function lossOf(i: number, rand: () => number) {
@@ -67,16 +72,32 @@ function seed(dbFile: string): number[] {
         seed: k.seed,
       };
       const config = parseRunConfig(input);
-      const run = store.createRun({ name: input.name, configText: JSON.stringify(input), config, dataset: 'mnist', seed: k.seed, appVersion: 'sweep-test', backend: 'wasm', tags: [i % 2 ? 'odd' : 'even'] });
+      const run = store.createRun({
+        name: input.name,
+        configText: JSON.stringify(input),
+        config,
+        dataset: 'mnist',
+        seed: k.seed,
+        appVersion: 'sweep-test',
+        backend: 'wasm',
+        tags: [i % 2 ? 'odd' : 'even'],
+      });
       const final = lossOf(i, rand);
       const points: MetricPoint[] = [];
       const t0 = Date.UTC(2026, 0, 1) + i * 60_000;
       const steps = compared.has(i) ? LONG_STEPS : 100;
-      for (let s = 1; s <= steps; s++) points.push({ name: 'train/loss', step: s, epoch: (s * EPOCHS) / steps, time: t0 + s * 10, value: final + 200 * Math.exp(-s / (steps / 5)) + 6 * (rand() - 0.5) });
+      for (let s = 1; s <= steps; s++)
+        points.push({
+          name: 'train/loss',
+          step: s,
+          epoch: (s * EPOCHS) / steps,
+          time: t0 + s * 10,
+          value: final + 200 * Math.exp(-s / (steps / 5)) + 6 * (rand() - 0.5),
+        });
       for (let e = 1; e <= EPOCHS; e++) {
         const step = (e * steps) / EPOCHS;
         const loss = final + 50 / e;
-        const kl = (k.latentDim * 2.2) / (1 + Math.log2(k.beta + 1)) * (1 - Math.exp(-e / 3));
+        const kl = ((k.latentDim * 2.2) / (1 + Math.log2(k.beta + 1))) * (1 - Math.exp(-e / 3));
         points.push({ name: 'test/loss', step, epoch: e, time: t0 + step * 10, value: loss });
         points.push({ name: 'test/kl', step, epoch: e, time: t0 + step * 10, value: kl });
         points.push({ name: 'test/recon', step, epoch: e, time: t0 + step * 10, value: loss - kl });
@@ -85,7 +106,15 @@ function seed(dbFile: string): number[] {
       if (compared.has(i))
         for (const e of [4, 7, 10]) {
           const png = samplePng(e / 10);
-          store.addArtifact(run.id, { kind: 'prior-samples', epoch: e, step: e * 300, mime: 'image/png', width: 17, height: 17, data: png });
+          store.addArtifact(run.id, {
+            kind: 'prior-samples',
+            epoch: e,
+            step: e * 300,
+            mime: 'image/png',
+            width: 17,
+            height: 17,
+            data: png,
+          });
         }
       store.updateProgress(run.id, steps, EPOCHS);
       store.setStatus(run.id, i % 97 === 0 ? 'failed' : 'completed', { startedAt: t0, finishedAt: t0 + steps * 10 });
@@ -107,7 +136,10 @@ async function shot(locator: ReturnType<Page['locator']>, name: string) {
 }
 const panel = (label: string) => page.locator(`section.panel[aria-label="${label}"]`);
 const chartBox = () => page.locator('.compare-chart .chart-box');
-const metricSelect = () => panel('Curves').locator('.controls label', { hasText: /^Metric/ }).locator('select');
+const metricSelect = () =>
+  panel('Curves')
+    .locator('.controls label', { hasText: /^Metric/ })
+    .locator('select');
 
 /** In the page: act on the runs view (type into the search box or click a header) and time it until the answer is drawn (next frame). */
 async function timeRunsQuery(action: { search: string } | { sortBy: string }): Promise<number> {
@@ -120,7 +152,9 @@ async function timeRunsQuery(action: { search: string } | { sortBy: string }): P
       input.value = a.search;
       input.dispatchEvent(new Event('input', { bubbles: true }));
     } else {
-      const b = Array.from(document.querySelectorAll<HTMLButtonElement>('.runs-table thead button')).find((x) => x.textContent!.startsWith(a.sortBy))!;
+      const b = Array.from(document.querySelectorAll<HTMLButtonElement>('.runs-table thead button')).find((x) =>
+        x.textContent!.startsWith(a.sortBy),
+      )!;
       b.click();
     }
     while (w.dataset.generation === g) await new Promise((r) => setTimeout(r, 0));
@@ -162,7 +196,14 @@ describe.skipIf(!HAVE_CHROMIUM)('a sweep of 1,000 runs', () => {
     // scroll to the bottom: the last rows are fetched (another page) and drawn
     await wrap.evaluate((el) => (el.scrollTop = el.scrollHeight));
     await expect.poll(() => page.locator(`.runs-table tbody tr[data-index="${RUNS - 1}"]`).count(), { timeout: 10_000 }).toBe(1);
-    await expect.poll(() => page.locator(`.runs-table tbody tr[data-index="${RUNS - 1}"] td`).nth(1).textContent()).toContain(String(ids[0]));
+    await expect
+      .poll(() =>
+        page
+          .locator(`.runs-table tbody tr[data-index="${RUNS - 1}"] td`)
+          .nth(1)
+          .textContent(),
+      )
+      .toContain(String(ids[0]));
 
     // `/` focuses the filter (from anywhere but a text field)
     await page.locator('body').click({ position: { x: 5, y: 500 } });
@@ -188,9 +229,15 @@ describe.skipIf(!HAVE_CHROMIUM)('a sweep of 1,000 runs', () => {
     // sorted by name ascending: sweep-0000 first
     await expect.poll(() => page.locator('.runs-table tbody tr[data-index="0"] .name-cell').textContent()).toContain('sweep-0000');
     // status filter through the store
-    await page.locator('.filters label', { hasText: /^Status/ }).locator('select').selectOption('failed');
+    await page
+      .locator('.filters label', { hasText: /^Status/ })
+      .locator('select')
+      .selectOption('failed');
     await expect.poll(() => wrap.getAttribute('data-total')).toBe(String(Math.ceil(RUNS / 97)));
-    await page.locator('.filters label', { hasText: /^Status/ }).locator('select').selectOption('');
+    await page
+      .locator('.filters label', { hasText: /^Status/ })
+      .locator('select')
+      .selectOption('');
     await expect.poll(() => wrap.getAttribute('data-total')).toBe(String(RUNS));
     await page.screenshot({ path: path.join(SHOTS, 'sweep-runs-view.png') });
     expect(pageErrors).toEqual([]);
@@ -205,7 +252,8 @@ describe.skipIf(!HAVE_CHROMIUM)('a sweep of 1,000 runs', () => {
       const t = await page.evaluate(async (list) => {
         const t0 = performance.now();
         window.location.hash = `#/compare?ids=${list.join(',')}`;
-        while (document.querySelectorAll('.diff-table thead th.run-head').length !== list.length) await new Promise((r) => setTimeout(r, 0));
+        while (document.querySelectorAll('.diff-table thead th.run-head').length !== list.length)
+          await new Promise((r) => setTimeout(r, 0));
         await new Promise((r) => requestAnimationFrame(() => r(null)));
         return performance.now() - t0;
       }, compared);
@@ -237,8 +285,15 @@ describe.skipIf(!HAVE_CHROMIUM)('a sweep of 1,000 runs', () => {
     await page.getByLabel('Smoothing kind').selectOption('ema');
     await page.getByLabel('Smoothing window in steps').fill('50');
     await expect.poll(() => chartBox().getAttribute('data-smoothing')).toBe('ema:50');
-    await expect.poll(async () => `${await chartBox().getAttribute('data-metric')} ${await chartBox().getAttribute('data-smoothed')}`, { timeout: 30_000 }).toBe('train/loss  (EMA over 50 steps)');
-    const read = async () => new Map(((await chartBox().getAttribute('data-first-run')) ?? '').split(';').map((p) => p.split(':').map(Number) as [number, number]));
+    await expect
+      .poll(async () => `${await chartBox().getAttribute('data-metric')} ${await chartBox().getAttribute('data-smoothed')}`, {
+        timeout: 30_000,
+      })
+      .toBe('train/loss  (EMA over 50 steps)');
+    const read = async () =>
+      new Map(
+        ((await chartBox().getAttribute('data-first-run')) ?? '').split(';').map((p) => p.split(':').map(Number) as [number, number]),
+      );
     await page.waitForTimeout(500);
     const wide = await read();
     const wideCount = (await chartBox().getAttribute('data-points'))!.split(',').map(Number)[0]!;
@@ -249,7 +304,9 @@ describe.skipIf(!HAVE_CHROMIUM)('a sweep of 1,000 runs', () => {
     await expect.poll(() => chartBox().getAttribute('data-smoothing')).toBe('ema:49');
     await page.getByLabel('Smoothing window in steps').fill('50');
     await expect.poll(() => chartBox().getAttribute('data-smoothing')).toBe('ema:50');
-    await expect.poll(async () => (await chartBox().getAttribute('data-points'))!.split(',').map(Number)[0]!, { timeout: 30_000 }).toBeLessThan(wideCount);
+    await expect
+      .poll(async () => (await chartBox().getAttribute('data-points'))!.split(',').map(Number)[0]!, { timeout: 30_000 })
+      .toBeLessThan(wideCount);
     expect(await chartBox().getAttribute('data-smoothed')).toBe(' (EMA over 50 steps)');
     await page.waitForTimeout(500);
     const narrow = await read();
@@ -272,11 +329,17 @@ describe.skipIf(!HAVE_CHROMIUM)('a sweep of 1,000 runs', () => {
 
   it('puts another metric (or log step) on the x axis', async () => {
     await metricSelect().selectOption('test/recon');
-    await page.locator('.controls label', { hasText: /^x axis/ }).locator('select').selectOption('metric:test/kl');
+    await page
+      .locator('.controls label', { hasText: /^x axis/ })
+      .locator('select')
+      .selectOption('metric:test/kl');
     await expect.poll(() => chartBox().getAttribute('data-x'), { timeout: 30_000 }).toBe('metric:test/kl');
     await expect.poll(async () => ((await chartBox().getAttribute('data-points')) ?? '').split(',').map(Number)[0]).toBe(EPOCHS);
     await shot(panel('Curves'), 'x-metric');
-    await page.locator('.controls label', { hasText: /^x axis/ }).locator('select').selectOption('step');
+    await page
+      .locator('.controls label', { hasText: /^x axis/ })
+      .locator('select')
+      .selectOption('step');
     await page.locator('.controls label.inline', { hasText: 'log x' }).first().locator('input').check();
     await expect.poll(() => chartBox().getAttribute('data-x')).toBe('step');
     await shot(panel('Curves'), 'log-x');
@@ -361,7 +424,10 @@ describe.skipIf(!HAVE_CHROMIUM)('a sweep of 1,000 runs', () => {
   });
 
   it('exports a self-contained HTML report that opens offline with its charts and samples', async () => {
-    const [download] = await Promise.all([page.waitForEvent('download', { timeout: 60_000 }), page.getByRole('button', { name: 'Export report' }).click()]);
+    const [download] = await Promise.all([
+      page.waitForEvent('download', { timeout: 60_000 }),
+      page.getByRole('button', { name: 'Export report' }).click(),
+    ]);
     const file = path.join(home, 'report.html');
     await download.saveAs(file);
     const html = readFileSync(file, 'utf8');

@@ -20,7 +20,6 @@ let page: Page;
 const pageErrors: string[] = [];
 const runIds: number[] = [];
 
-
 async function shot(name: string): Promise<void> {
   await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
 }
@@ -292,7 +291,9 @@ describe.skipIf(!HAVE_CHROMIUM)('VAE Workbench UI in a real browser', () => {
       await cancel.waitFor();
       const t0 = Date.now();
       await cancel.click();
-      await expect.poll(() => page.locator('.view-head .status').first().getAttribute('data-status'), { timeout: 15_000 }).toBe('cancelled');
+      await expect
+        .poll(() => page.locator('.view-head .status').first().getAttribute('data-status'), { timeout: 15_000 })
+        .toBe('cancelled');
       expect(Date.now() - t0).toBeLessThan(15_000);
     }
     await go('#/runs');

@@ -7,7 +7,17 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { unzipSync } from 'fflate';
-import { parseRunConfig, parseBundle, loadDataset, initBackend, modelSpecFromConfig, VaeModel, decoderMean, readCheckpointDir, WorkbenchService } from '../built';
+import {
+  parseRunConfig,
+  parseBundle,
+  loadDataset,
+  initBackend,
+  modelSpecFromConfig,
+  VaeModel,
+  decoderMean,
+  readCheckpointDir,
+  WorkbenchService,
+} from '../built';
 
 describe('bundles through the service', () => {
   const tmp = mkdtempSync(path.join(tmpdir(), 'bundle-e2e-'));
@@ -54,7 +64,13 @@ describe('bundles through the service', () => {
         weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
       };
       const bin = files[`model/${part}/${json.weightsManifest[0]!.paths[0]}`]!;
-      return tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: json.weightsManifest[0]!.weights, weightData: bin.slice().buffer }));
+      return tf.loadLayersModel(
+        tf.io.fromMemory({
+          modelTopology: json.modelTopology,
+          weightSpecs: json.weightsManifest[0]!.weights,
+          weightData: bin.slice().buffer,
+        }),
+      );
     };
     const [encoder, decoder] = [await loadPart('encoder'), await loadPart('decoder')];
     const trained = new VaeModel(modelSpecFromConfig(parseRunConfig(parsed.run.config), [28, 28, 1], 'image'));
@@ -76,9 +92,9 @@ describe('bundles through the service', () => {
 
     const b = new WorkbenchService({ host: 'cli', dataHome: path.join(tmp, 'b'), concurrency: 1 });
     services.push(b);
-    await expect(b.call('bundles.import', { filename: 'x.zip', dataBase64: Buffer.from(bytes.subarray(0, 5000)).toString('base64') })).rejects.toThrow(
-      /damaged bundle/,
-    );
+    await expect(
+      b.call('bundles.import', { filename: 'x.zip', dataBase64: Buffer.from(bytes.subarray(0, 5000)).toString('base64') }),
+    ).rejects.toThrow(/damaged bundle/);
     expect(b.store.listRuns({}).total).toBe(0);
     const { runId: imported } = await b.call('bundles.import', { filename: exported.filename, dataBase64: exported.dataBase64 });
     const run = await b.call('runs.get', { runId: imported });
@@ -89,7 +105,8 @@ describe('bundles through the service', () => {
     const original = readCheckpointDir(chosen.path);
     const copy = readCheckpointDir(b.store.listCheckpoints(imported)[0]!.path);
     expect(copy.weights.map((w) => w.name)).toEqual(original.weights.map((w) => w.name));
-    for (const [i, w] of original.weights.entries()) expect(Buffer.from(copy.weights[i]!.data.buffer).equals(Buffer.from(w.data.buffer))).toBe(true);
+    for (const [i, w] of original.weights.entries())
+      expect(Buffer.from(copy.weights[i]!.data.buffer).equals(Buffer.from(w.data.buffer))).toBe(true);
 
     const img = await b.call('runs.generate', { runId: imported, kind: 'prior', n: 4, seed: 1 });
     expect(img.mime).toBe('image/png');

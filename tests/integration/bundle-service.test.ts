@@ -7,9 +7,20 @@ import type { MetricPoint } from '@shared/model-types';
 import type { RunConfigInput } from '@shared/run-config';
 import type { NamedTensor } from '../../src-main/checkpoints/checkpoint-dir';
 import { seededPng, seededValues } from '../unit/synthetic-data';
-import { parseRunConfig, expectedWeightShapes, BundleError, parseBundle, exportRunBundle, importRunBundle, readCheckpointDir, writeCheckpointDir, RunStore, initBackend, modelSpecFromConfig, VaeModel } from '../built';
-
-
+import {
+  parseRunConfig,
+  expectedWeightShapes,
+  BundleError,
+  parseBundle,
+  exportRunBundle,
+  importRunBundle,
+  readCheckpointDir,
+  writeCheckpointDir,
+  RunStore,
+  initBackend,
+  modelSpecFromConfig,
+  VaeModel,
+} from '../built';
 
 interface Home {
   root: string;
@@ -63,7 +74,10 @@ function seedRun(home: Home, model: RunConfigInput['model']): { runId: number; w
   home.store.setStatus(run.id, 'running');
   const weights: NamedTensor[] = expectedWeightShapes(config, [28, 28, 1]).map((e, i) => ({
     ...e,
-    data: seededValues(e.shape.reduce((a, b) => a * b, 1), 10 + i),
+    data: seededValues(
+      e.shape.reduce((a, b) => a * b, 1),
+      10 + i,
+    ),
   }));
   const slots = weights.flatMap((w, i) => [
     { name: `${w.name}/m`, shape: w.shape, data: seededValues(w.data.length, 500 + i) },
@@ -93,8 +107,26 @@ function seedRun(home: Home, model: RunConfigInput['model']): { runId: number; w
     });
     home.store.addCheckpoint(run.id, { epoch, step, tag, path: dir, bytes, metrics: { 'val/loss': 180 + epoch } });
   }
-  home.store.addArtifact(run.id, { kind: 'prior-samples', epoch: 1, step: 100, mime: 'image/png', width: 4, height: 3, meta: { grid: 2 }, data: seededPng(4, 3, 1) });
-  home.store.addArtifact(run.id, { kind: 'reconstructions', epoch: 2, step: 200, mime: 'image/png', width: 5, height: 2, meta: { labels: [3, 4] }, data: seededPng(5, 2, 2) });
+  home.store.addArtifact(run.id, {
+    kind: 'prior-samples',
+    epoch: 1,
+    step: 100,
+    mime: 'image/png',
+    width: 4,
+    height: 3,
+    meta: { grid: 2 },
+    data: seededPng(4, 3, 1),
+  });
+  home.store.addArtifact(run.id, {
+    kind: 'reconstructions',
+    epoch: 2,
+    step: 200,
+    mime: 'image/png',
+    width: 5,
+    height: 2,
+    meta: { labels: [3, 4] },
+    data: seededPng(5, 2, 2),
+  });
   home.store.setStatus(run.id, 'completed');
   return { runId: run.id, weights, slots };
 }
@@ -103,7 +135,11 @@ function sameTensors(a: NamedTensor[], b: NamedTensor[]): void {
   expect(b.map((t) => t.name)).toEqual(a.map((t) => t.name));
   for (const [i, t] of a.entries()) {
     expect(b[i]!.shape).toEqual(t.shape);
-    expect(Buffer.from(b[i]!.data.buffer, b[i]!.data.byteOffset, b[i]!.data.byteLength).equals(Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength))).toBe(true);
+    expect(
+      Buffer.from(b[i]!.data.buffer, b[i]!.data.byteOffset, b[i]!.data.byteLength).equals(
+        Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength),
+      ),
+    ).toBe(true);
   }
 }
 
@@ -138,7 +174,9 @@ describe('bundle service: export from a store, import into another', () => {
     expect(last.run.dataset).toEqual({ id: 'mnist', shape: [28, 28, 1], kind: 'image' });
     expect(last.metrics.length).toBe(21 * 3);
     expect(last.snapshots.map((s) => s.kind)).toEqual(['prior-samples', 'reconstructions']);
-    expect(() => exportRunBundle(source.store, seeded.runId, { appVersion: '0.1.0', checkpointId: 9999 })).toThrow(/no checkpoint with id 9999/);
+    expect(() => exportRunBundle(source.store, seeded.runId, { appVersion: '0.1.0', checkpointId: 9999 })).toThrow(
+      /no checkpoint with id 9999/,
+    );
     expect(() => exportRunBundle(source.store, 4242, { appVersion: '0.1.0' })).toThrow(/no run with id 4242/);
   });
 
@@ -172,7 +210,9 @@ describe('bundle service: export from a store, import into another', () => {
     expect(strip(target.store.exportSeries('json', [runId]))).toEqual(strip(source.store.exportSeries('json', [seeded.runId])));
     const arts = target.store.listArtifacts(runId);
     const origArts = source.store.listArtifacts(seeded.runId);
-    expect(arts.map(({ id: _i, runId: _r, createdAt: _c, ...a }) => a)).toEqual(origArts.map(({ id: _i, runId: _r, createdAt: _c, ...a }) => a));
+    expect(arts.map(({ id: _i, runId: _r, createdAt: _c, ...a }) => a)).toEqual(
+      origArts.map(({ id: _i, runId: _r, createdAt: _c, ...a }) => a),
+    );
     for (const [i, a] of arts.entries())
       expect(target.store.getArtifactData(a.id)!.data.equals(source.store.getArtifactData(origArts[i]!.id)!.data)).toBe(true);
 

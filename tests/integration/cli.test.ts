@@ -73,7 +73,12 @@ describe('vae-workbench CLI', () => {
     expect(out.final.test.nll!).toBeLessThanOrEqual(out.final.test.loss! + 0.5);
     expect(out.final.test.activeUnits!).toBeLessThanOrEqual(3);
 
-    const runs = JSON.parse(cli(['runs', '--json']).stdout) as { id: number; status: string; config: { model: { latentDim: number } }; final: Record<string, number> }[];
+    const runs = JSON.parse(cli(['runs', '--json']).stdout) as {
+      id: number;
+      status: string;
+      config: { model: { latentDim: number } };
+      final: Record<string, number>;
+    }[];
     const run = runs.find((x) => x.id === out.runId)!;
     expect(run.status).toBe('completed');
     expect(run.config.model.latentDim).toBe(3);
@@ -98,7 +103,11 @@ describe('vae-workbench CLI', () => {
     const imported = cli(['import', bundle, '--json'], { VAE_WORKBENCH_HOME: fresh });
     expect(imported.code, imported.stderr).toBe(0);
     const { runId } = lastJson(imported.stdout) as { runId: number };
-    const there = JSON.parse(cli(['runs', '--json'], { VAE_WORKBENCH_HOME: fresh }).stdout) as { id: number; status: string; final: Record<string, number> }[];
+    const there = JSON.parse(cli(['runs', '--json'], { VAE_WORKBENCH_HOME: fresh }).stdout) as {
+      id: number;
+      status: string;
+      final: Record<string, number>;
+    }[];
     expect(there).toHaveLength(1);
     expect(there[0]!.status).toBe('imported');
     const original = runs.find((r) => r.id === done.id) as unknown as { final: Record<string, number> };
@@ -108,7 +117,9 @@ describe('vae-workbench CLI', () => {
     const a = path.join(work, 'recon-a.png');
     const b = path.join(work, 'recon-b.png');
     expect(cli(['generate', String(done.id), '--kind', 'reconstruct', '--indices', '0,1,2,3', '--out', a]).code).toBe(0);
-    expect(cli(['generate', String(runId), '--kind', 'reconstruct', '--indices', '0,1,2,3', '--out', b], { VAE_WORKBENCH_HOME: fresh }).code).toBe(0);
+    expect(
+      cli(['generate', String(runId), '--kind', 'reconstruct', '--indices', '0,1,2,3', '--out', b], { VAE_WORKBENCH_HOME: fresh }).code,
+    ).toBe(0);
     expect(readFileSync(a).length).toBeGreaterThan(100);
     expect(readFileSync(a).equals(readFileSync(b))).toBe(true);
 
@@ -142,7 +153,16 @@ describe('vae-workbench CLI', () => {
   });
 
   it('ends a run with learning rate 1e3 as diverged, with a message, not a crash', () => {
-    const r = cli(['train', '--config', path.join(work, 'quick.json'), '--set', 'optimizer.learningRate=1000', '--set', 'optimizer.name="sgd"', '--json']);
+    const r = cli([
+      'train',
+      '--config',
+      path.join(work, 'quick.json'),
+      '--set',
+      'optimizer.learningRate=1000',
+      '--set',
+      'optimizer.name="sgd"',
+      '--json',
+    ]);
     expect(r.code).toBe(1);
     const out = lastJson(r.stdout) as { status: string; error: string };
     expect(out.status).toBe('diverged');
@@ -151,7 +171,10 @@ describe('vae-workbench CLI', () => {
 
   it('a run killed with SIGKILL (CLI and trainer) leaves an intact database and is interrupted after the next start', async () => {
     const file = path.join(work, 'long.json');
-    writeFileSync(file, JSON.stringify({ ...QUICK, name: 'to be killed', training: { batchSize: 32, epochs: 50 }, data: { dataset: 'mnist' } }));
+    writeFileSync(
+      file,
+      JSON.stringify({ ...QUICK, name: 'to be killed', training: { batchSize: 32, epochs: 50 }, data: { dataset: 'mnist' } }),
+    );
     const child = spawn(process.execPath, [bin, 'train', '--config', file], {
       cwd: work,
       env: { ...process.env, VAE_WORKBENCH_HOME: home },
@@ -170,7 +193,10 @@ describe('vae-workbench CLI', () => {
       });
     });
     // Kill the whole process group's members: the CLI and its trainer child.
-    const trainers = spawnSync('pgrep', ['-P', String(child.pid)], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean);
+    const trainers = spawnSync('pgrep', ['-P', String(child.pid)], { encoding: 'utf8' })
+      .stdout.trim()
+      .split('\n')
+      .filter(Boolean);
     child.kill('SIGKILL');
     for (const pid of trainers) {
       try {

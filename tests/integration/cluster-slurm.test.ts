@@ -85,7 +85,11 @@ describe.skipIf(!!skip)('sweeps on a local Slurm cluster', () => {
     const watcher = spawn(process.execPath, [cli, 'sweep', 'sync', String(submitted.id), '--wait'], { env: cliEnv(), stdio: 'ignore' });
     const probe = RunStore.open(path.join(home, 'workbench.sqlite'));
     try {
-      await until('a first import', () => (probe.connection.prepare('SELECT count(*) AS n FROM sweep_tasks WHERE imported_at IS NOT NULL').get() as { n: number }).n > 0);
+      await until(
+        'a first import',
+        () =>
+          (probe.connection.prepare('SELECT count(*) AS n FROM sweep_tasks WHERE imported_at IS NOT NULL').get() as { n: number }).n > 0,
+      );
     } finally {
       probe.close();
     }
@@ -118,7 +122,8 @@ describe.skipIf(!!skip)('sweeps on a local Slurm cluster', () => {
       try {
         const srcRun = src.listRuns({}).runs[0]!;
         expect(run.final).toEqual(srcRun.final);
-        for (const name of src.metricNames([srcRun.id])) expect(service.store.countPoints(run.id, name)).toBe(src.countPoints(srcRun.id, name));
+        for (const name of src.metricNames([srcRun.id]))
+          expect(service.store.countPoints(run.id, name)).toBe(src.countPoints(srcRun.id, name));
         expect((await service.call('runs.artifacts', { runId: run.id })).length).toBe(src.listArtifacts(srcRun.id).length);
         expect(src.listArtifacts(srcRun.id).length).toBeGreaterThan(0);
       } finally {
@@ -134,8 +139,18 @@ describe.skipIf(!!skip)('sweeps on a local Slurm cluster', () => {
   });
 
   it('follows a running task live, cancels it with scancel and brings its cancelled run home', { timeout: 240_000 }, async () => {
-    const long = { ...tiny, name: 'slurm-long', data: { dataset: 'mnist', trainLimit: 2000, testLimit: 100 }, training: { batchSize: 50, epochs: 200, logEverySteps: 5 } };
-    const d = await service.call('sweeps.submit', { config: long, axes: [{ key: 'seed', values: [1] }], on: 'slurm', slurm: { mem: '1G' } });
+    const long = {
+      ...tiny,
+      name: 'slurm-long',
+      data: { dataset: 'mnist', trainLimit: 2000, testLimit: 100 },
+      training: { batchSize: 50, epochs: 200, logEverySteps: 5 },
+    };
+    const d = await service.call('sweeps.submit', {
+      config: long,
+      axes: [{ key: 'seed', values: [1] }],
+      on: 'slurm',
+      slurm: { mem: '1G' },
+    });
     const series = await until('live curves from the task home', async () => {
       const now = await service.call('sweeps.sync', { sweepId: d.id });
       const s = await service.call('sweeps.series', { sweepId: d.id, metric: 'train/loss' });
@@ -151,7 +166,11 @@ describe.skipIf(!!skip)('sweeps on a local Slurm cluster', () => {
     expect(cancel.status).toBe(0);
     const done = await until('the cancelled task to come home', async () => {
       const s = await service.call('sweeps.sync', { sweepId: d.id });
-      lastSeen = JSON.stringify({ tasks: s.tasks, warning: s.warning, squeue: spawnSync('squeue', ['-h', '-r'], { encoding: 'utf8' }).stdout });
+      lastSeen = JSON.stringify({
+        tasks: s.tasks,
+        warning: s.warning,
+        squeue: spawnSync('squeue', ['-h', '-r'], { encoding: 'utf8' }).stdout,
+      });
       return s.done ? s : null;
     });
     expect(done.tasks[0]!.state).toBe('cancelled');
@@ -164,8 +183,18 @@ describe.skipIf(!!skip)('sweeps on a local Slurm cluster', () => {
 
   it('shows a task that hits its time limit as timeout, with the log line that says so', async () => {
     // Slurm counts time limits in minutes and checks them about every 30 s: this takes one to two minutes.
-    const long = { ...tiny, name: 'slurm-timeout', data: { dataset: 'mnist', trainLimit: 2000, testLimit: 100 }, training: { batchSize: 50, epochs: 1000 } };
-    const d = await service.call('sweeps.submit', { config: long, axes: [{ key: 'seed', values: [7] }], on: 'slurm', slurm: { mem: '1G', time: '1' } });
+    const long = {
+      ...tiny,
+      name: 'slurm-timeout',
+      data: { dataset: 'mnist', trainLimit: 2000, testLimit: 100 },
+      training: { batchSize: 50, epochs: 1000 },
+    };
+    const d = await service.call('sweeps.submit', {
+      config: long,
+      axes: [{ key: 'seed', values: [7] }],
+      on: 'slurm',
+      slurm: { mem: '1G', time: '1' },
+    });
     const done = await until(
       'the time limit',
       async () => {
@@ -181,9 +210,15 @@ describe.skipIf(!!skip)('sweeps on a local Slurm cluster', () => {
 
   it('refuses a sweep with an invalid configuration or options before anything is submitted', async () => {
     const before = (await service.call('sweeps.list', {})).length;
-    await expect(service.call('sweeps.submit', { config: tiny, axes: [{ key: 'model.latentDim', values: [2, -1] }], on: 'slurm' })).rejects.toThrow(/model\.latentDim/);
-    await expect(service.call('sweeps.submit', { config: tiny, axes: [{ key: 'seed', values: [1] }], on: 'slurm', slurm: { time: 'an hour' } })).rejects.toThrow(/time/);
-    await expect(service.call('sweeps.submit', { config: tiny, axes: [{ key: 'seed', values: [1] }], on: 'slurm', slurm: { partition: 'nosuch' } })).rejects.toThrow(/sbatch failed.*partition/i);
+    await expect(
+      service.call('sweeps.submit', { config: tiny, axes: [{ key: 'model.latentDim', values: [2, -1] }], on: 'slurm' }),
+    ).rejects.toThrow(/model\.latentDim/);
+    await expect(
+      service.call('sweeps.submit', { config: tiny, axes: [{ key: 'seed', values: [1] }], on: 'slurm', slurm: { time: 'an hour' } }),
+    ).rejects.toThrow(/time/);
+    await expect(
+      service.call('sweeps.submit', { config: tiny, axes: [{ key: 'seed', values: [1] }], on: 'slurm', slurm: { partition: 'nosuch' } }),
+    ).rejects.toThrow(/sbatch failed.*partition/i);
     expect((await service.call('sweeps.list', {})).length).toBe(before);
   });
 });

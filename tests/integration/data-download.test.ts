@@ -49,29 +49,37 @@ describe('downloadDataset', () => {
     expect(none.downloaded).toEqual([]);
   });
 
-  it.skipIf(!fs.existsSync(FASHION_SYSTEM_DIR))('downloads over HTTP with progress and checksums, then the loader finds the files', async () => {
-    const dataHome = path.join(tmp, 'home');
-    const bad = await downloadDataset('fashion-mnist', { dataHome, mirrors: [`${base}/swapped/`] }).catch((e: unknown) => e);
-    expect((bad as Error).message).toMatch(/t10k-labels-idx1-ubyte\.gz.*SHA-256 mismatch of the decompressed content/);
-    const progress: number[] = [];
-    const result = await downloadDataset('fashion-mnist', { dataHome, mirrors: [`${base}/nothing-here/`, `${base}/`], onProgress: (f) => progress.push(f) });
-    // the first three files were kept from the failed attempt; the last came from the second mirror after a 404
-    expect(result.reused).toEqual(['train-images-idx3-ubyte.gz', 'train-labels-idx1-ubyte.gz', 't10k-images-idx3-ubyte.gz']);
-    expect(result.downloaded).toEqual(['t10k-labels-idx1-ubyte.gz']);
-    expect(served).toContain('/nothing-here/t10k-labels-idx1-ubyte.gz');
-    expect(progress.at(-1)).toBe(1);
-    for (let i = 1; i < progress.length; i++) expect(progress[i]!).toBeGreaterThanOrEqual(progress[i - 1]!);
-    expect(fs.readdirSync(result.dir).filter((f) => f.endsWith('.part'))).toEqual([]);
-    clearDatasetMemo();
-    const ds = await loadDataset(dataSchema.parse({ dataset: 'fashion-mnist', testLimit: 10 }), { dataHome, seed: 1 });
-    expect(ds.train.n).toBe(60000);
-    expect(ds.test.n).toBe(10);
-  });
+  it.skipIf(!fs.existsSync(FASHION_SYSTEM_DIR))(
+    'downloads over HTTP with progress and checksums, then the loader finds the files',
+    async () => {
+      const dataHome = path.join(tmp, 'home');
+      const bad = await downloadDataset('fashion-mnist', { dataHome, mirrors: [`${base}/swapped/`] }).catch((e: unknown) => e);
+      expect((bad as Error).message).toMatch(/t10k-labels-idx1-ubyte\.gz.*SHA-256 mismatch of the decompressed content/);
+      const progress: number[] = [];
+      const result = await downloadDataset('fashion-mnist', {
+        dataHome,
+        mirrors: [`${base}/nothing-here/`, `${base}/`],
+        onProgress: (f) => progress.push(f),
+      });
+      // the first three files were kept from the failed attempt; the last came from the second mirror after a 404
+      expect(result.reused).toEqual(['train-images-idx3-ubyte.gz', 'train-labels-idx1-ubyte.gz', 't10k-images-idx3-ubyte.gz']);
+      expect(result.downloaded).toEqual(['t10k-labels-idx1-ubyte.gz']);
+      expect(served).toContain('/nothing-here/t10k-labels-idx1-ubyte.gz');
+      expect(progress.at(-1)).toBe(1);
+      for (let i = 1; i < progress.length; i++) expect(progress[i]!).toBeGreaterThanOrEqual(progress[i - 1]!);
+      expect(fs.readdirSync(result.dir).filter((f) => f.endsWith('.part'))).toEqual([]);
+      clearDatasetMemo();
+      const ds = await loadDataset(dataSchema.parse({ dataset: 'fashion-mnist', testLimit: 10 }), { dataHome, seed: 1 });
+      expect(ds.train.n).toBe(60000);
+      expect(ds.test.n).toBe(10);
+    },
+  );
 
   it('extracts the CIFAR-10 members from a .tar.gz archive', () => {
     const src = path.join(tmp, 'tarsrc', 'cifar-10-batches-bin');
     fs.mkdirSync(src, { recursive: true });
-    for (const f of ['data_batch_1.bin', 'test_batch.bin', 'readme.html']) fs.writeFileSync(path.join(src, f), Buffer.alloc(3073 + f.length, f.length));
+    for (const f of ['data_batch_1.bin', 'test_batch.bin', 'readme.html'])
+      fs.writeFileSync(path.join(src, f), Buffer.alloc(3073 + f.length, f.length));
     const archive = path.join(tmp, 'c.tar.gz');
     execFileSync('tar', ['czf', archive, '-C', path.dirname(src), 'cifar-10-batches-bin']);
     const out = path.join(tmp, 'extracted');

@@ -51,7 +51,9 @@ describe('health warnings', () => {
     expect(run.status).toBe('completed');
     expect(run.final['test/kl']!).toBeLessThan(0.5);
     expect(raisedWarnings(run.final).map((w) => w.code)).toContain('posterior-collapse');
-    const live = events.filter((e) => e.event === 'run.metrics' && e.payload.runId === runId).flatMap((e) => (e.event === 'run.metrics' ? e.payload.points : []));
+    const live = events
+      .filter((e) => e.event === 'run.metrics' && e.payload.runId === runId)
+      .flatMap((e) => (e.event === 'run.metrics' ? e.payload.points : []));
     expect(live.some((p) => p.name === HEALTH_WARNINGS['posterior-collapse'].metric && p.value === 1)).toBe(true);
     const log = await service.call('runs.log', { runId, limit: 500 });
     const warn = log.find((l) => l.level === 'warn' && l.message.startsWith('health: Posterior collapse:'));

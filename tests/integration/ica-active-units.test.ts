@@ -30,7 +30,9 @@ async function activeUnits(sources: number, seed: number): Promise<number> {
   });
   expect(result.status, result.error).toBe('completed');
   // The kl-per-dim artifact the UI draws says the same as the metric.
-  const kl = events.filter((e): e is Extract<TrainerEvent, { type: 'artifact' }> => e.type === 'artifact' && e.kind === 'kl-per-dim').pop()!;
+  const kl = events
+    .filter((e): e is Extract<TrainerEvent, { type: 'artifact' }> => e.type === 'artifact' && e.kind === 'kl-per-dim')
+    .pop()!;
   const artifact = JSON.parse(Buffer.from(kl.dataBase64, 'base64').toString('utf8')) as { klPerDim: number[]; activeUnits: number };
   expect(artifact.klPerDim).toHaveLength(8);
   expect(artifact.activeUnits).toBe(result.final['test/activeUnits']);

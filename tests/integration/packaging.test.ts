@@ -46,7 +46,12 @@ async function loadConfig(): Promise<BuilderConfig> {
 /** electron-builder's own matcher for a file set of the configuration ("files" or "asarUnpack"). */
 function matcher(config: BuilderConfig, name: 'files' | 'asarUnpack', platform: 'linux' | 'mac' | 'win'): Filter {
   const { getFileMatchers } = require('app-builder-lib/out/fileMatcher.js') as {
-    getFileMatchers(config: unknown, name: string, dest: string, opts: unknown): { addPattern(p: string): void; patterns: string[]; createFilter(): Filter }[] | null;
+    getFileMatchers(
+      config: unknown,
+      name: string,
+      dest: string,
+      opts: unknown,
+    ): { addPattern(p: string): void; patterns: string[]; createFilter(): Filter }[] | null;
   };
   const matchers = getFileMatchers(config, name, root, {
     macroExpander: (s: string) => s,
@@ -132,7 +137,10 @@ function productionClosure(): Map<string, string> {
     }
     const dir = path.dirname(manifest);
     dirs.set(name, dir);
-    const m = JSON.parse(readFileSync(manifest, 'utf8')) as { dependencies?: Record<string, string>; optionalDependencies?: Record<string, string> };
+    const m = JSON.parse(readFileSync(manifest, 'utf8')) as {
+      dependencies?: Record<string, string>;
+      optionalDependencies?: Record<string, string>;
+    };
     for (const d of Object.keys(m.dependencies ?? {})) visit(d, dir, false);
     for (const d of Object.keys(m.optionalDependencies ?? {})) visit(d, dir, true);
   };
@@ -154,7 +162,7 @@ describe('installer configuration against the build', () => {
     await init;
   });
 
-  it('passes electron-builder\'s own schema and names the app, its targets and real icons', async () => {
+  it("passes electron-builder's own schema and names the app, its targets and real icons", async () => {
     const config = await loadConfig();
     expect(config.productName).toBe('VAE Workbench');
     expect(config.appId).toMatch(/^[a-z]+(\.[a-z0-9-]+)+$/);
@@ -195,13 +203,23 @@ describe('installer configuration against the build', () => {
       const graph = importGraph(entries);
       expect(graph.files.size).toBeGreaterThan(2);
       // The app's own files: the main/trainer graph, the preload, the whole renderer.
-      const appFiles = [...graph.files, ...walk(path.join(root, 'out', 'preload')), ...walk(path.join(root, 'out', 'renderer')), path.join(root, 'package.json')];
+      const appFiles = [
+        ...graph.files,
+        ...walk(path.join(root, 'out', 'preload')),
+        ...walk(path.join(root, 'out', 'renderer')),
+        path.join(root, 'package.json'),
+      ];
       for (const f of appFiles) {
         expect(existsSync(f), `${path.relative(root, f)} (imported by the build) exists`).toBe(true);
         expect(matches(files, f), `${path.relative(root, f)} is packed (${platform})`).toBe(true);
       }
       // Sources, tests and source maps stay out of the installer.
-      for (const f of ['src-main/api/service.ts', 'tests/integration/packaging.test.ts', 'electron.vite.config.ts', 'out/main/testkit.js']) {
+      for (const f of [
+        'src-main/api/service.ts',
+        'tests/integration/packaging.test.ts',
+        'electron.vite.config.ts',
+        'out/main/testkit.js',
+      ]) {
         expect(matches(files, path.join(root, f)), `${f} is not packed`).toBe(false);
       }
       // Every package the main process or a trainer imports at run time is a production dependency
@@ -216,7 +234,8 @@ describe('installer configuration against the build', () => {
       const mustUnpack: string[] = [];
       for (const dir of closure.values()) {
         for (const f of walk(dir)) {
-          if (f.endsWith('.node') || (f.includes(`${path.sep}tfjs-backend-wasm${path.sep}dist${path.sep}`) && f.endsWith('.wasm'))) mustUnpack.push(f);
+          if (f.endsWith('.node') || (f.includes(`${path.sep}tfjs-backend-wasm${path.sep}dist${path.sep}`) && f.endsWith('.wasm')))
+            mustUnpack.push(f);
         }
       }
       expect(mustUnpack.some((f) => f.endsWith('better_sqlite3.node'))).toBe(true);
@@ -232,7 +251,9 @@ describe('installer configuration against the build', () => {
   it('keeps the fuses the trainers need and closes the others', async () => {
     const config = await loadConfig();
     const fuses = config.electronFuses ?? {};
-    const built = walk(path.join(root, 'out', 'main')).map((f) => readFileSync(f, 'utf8')).join('\n');
+    const built = walk(path.join(root, 'out', 'main'))
+      .map((f) => readFileSync(f, 'utf8'))
+      .join('\n');
     // Trainers are forked as the app's own binary in Node mode (ELECTRON_RUN_AS_NODE): that needs runAsNode.
     if (built.includes('ELECTRON_RUN_AS_NODE')) expect(fuses.runAsNode).toBe(true);
     expect(fuses.enableNodeOptionsEnvironmentVariable).toBe(false);

@@ -9,7 +9,23 @@ import type { RunConfig, RunConfigInput } from '@shared/run-config';
 import type { LoadedDataset } from '../../src-main/data/types';
 import type { TrainerEvent } from '../../src-main/train/messages';
 import type { TrainingResult } from '../../src-main/train/training-loop';
-import { findPreset, parseRunConfig, readCheckpointDir, loadDataset, initBackend, runTraining, corrupt, knnAccuracy, VaeModel, modelSpecFromConfig, decodeMeans, encodeMeans, manifoldCodes, priorSamples, reconstruct } from '../built';
+import {
+  findPreset,
+  parseRunConfig,
+  readCheckpointDir,
+  loadDataset,
+  initBackend,
+  runTraining,
+  corrupt,
+  knnAccuracy,
+  VaeModel,
+  modelSpecFromConfig,
+  decodeMeans,
+  encodeMeans,
+  manifoldCodes,
+  priorSamples,
+  reconstruct,
+} from '../built';
 
 let backend = '';
 let dataHome = '';
@@ -42,7 +58,15 @@ async function trainPreset(id: string, over: RunConfigInput = {}): Promise<Train
   const config = parseRunConfig(merge(merge(preset.config, { snapshots: { everyEpochs: 1000 }, eval: { fid: false } }), over));
   const runDir = mkdtempSync(path.join(os.tmpdir(), `vae-preset-${id}-`));
   const events: TrainerEvent[] = [];
-  const result = await runTraining({ runId: 1, config, dataHome, runDir, backend, emit: (e) => events.push(e), signal: new AbortController().signal });
+  const result = await runTraining({
+    runId: 1,
+    config,
+    dataHome,
+    runDir,
+    backend,
+    emit: (e) => events.push(e),
+    signal: new AbortController().signal,
+  });
   expect(result.status, result.error).toBe('completed');
   const data = await loadDataset(config.data, { dataHome, seed: config.seed });
   const model = () => {
@@ -133,7 +157,11 @@ describe('presets keep their promise', () => {
   }, 120_000);
 
   it('keras-classic: a 2-D latent scatter that separates the digits, a manifold of different digits', async () => {
-    const run = await trainPreset('keras-classic', { data: { testLimit: 600 }, training: { epochs: 15 }, eval: { iwSamples: 5, everyEpochs: 5 } });
+    const run = await trainPreset('keras-classic', {
+      data: { testLimit: 600 },
+      training: { epochs: 15 },
+      eval: { iwSamples: 5, everyEpochs: 5 },
+    });
     const model = run.model();
     try {
       const n = 600;
@@ -146,7 +174,10 @@ describe('presets keep their promise', () => {
     } finally {
       model.dispose();
     }
-    expect(run.events.some((e) => e.type === 'artifact' && e.kind === 'manifold' && (e.meta as { cols?: number }).cols === 15) || run.events.some((e) => e.type === 'artifact' && e.kind === 'manifold')).toBe(true);
+    expect(
+      run.events.some((e) => e.type === 'artifact' && e.kind === 'manifold' && (e.meta as { cols?: number }).cols === 15) ||
+        run.events.some((e) => e.type === 'artifact' && e.kind === 'manifold'),
+    ).toBe(true);
   }, 400_000);
 
   it('pytorch-examples: many active units, a loss near the reference after two epochs, faithful reconstructions', async () => {
@@ -169,7 +200,9 @@ describe('presets keep their promise', () => {
     const short = { data: { testLimit: 500 }, training: { epochs: 8 }, eval: { iwSamples: 5, everyEpochs: 4 } };
     const b4 = await trainPreset('beta-vae-4', short);
     const b1 = await trainPreset('beta-vae-4', { ...short, objective: { beta: 1 } });
-    console.log(`beta-vae: KL ${b4.final['test/kl']!.toFixed(1)} vs ${b1.final['test/kl']!.toFixed(1)}; active units (KL / Burda) beta=4 ${b4.final['test/activeUnits']} / ${b4.final['test/activeUnitsCov']}, beta=1 ${b1.final['test/activeUnits']} / ${b1.final['test/activeUnitsCov']}`);
+    console.log(
+      `beta-vae: KL ${b4.final['test/kl']!.toFixed(1)} vs ${b1.final['test/kl']!.toFixed(1)}; active units (KL / Burda) beta=4 ${b4.final['test/activeUnits']} / ${b4.final['test/activeUnitsCov']}, beta=1 ${b1.final['test/activeUnits']} / ${b1.final['test/activeUnitsCov']}`,
+    );
     expect(b4.final['test/kl']!).toBeLessThan(0.7 * b1.final['test/kl']!);
     expect(b4.final['test/activeUnits']!).toBeLessThanOrEqual(b1.final['test/activeUnits']!);
     expect(b4.final['test/activeUnitsCov']!).toBeLessThanOrEqual(b1.final['test/activeUnitsCov']!);
@@ -197,7 +230,9 @@ describe('presets keep their promise', () => {
     let maskedError = 0;
     for (let i = 0; i < n * d; i++) maskedError += (masked[i]! - clean[i]!) ** 2;
     const [eDae, eAe] = [error(dae), error(ae)];
-    console.log(`dae-mask: squared error to the clean digit, masked input ${(maskedError / n).toFixed(1)}, dae ${eDae.toFixed(1)}, plain ae ${eAe.toFixed(1)}`);
+    console.log(
+      `dae-mask: squared error to the clean digit, masked input ${(maskedError / n).toFixed(1)}, dae ${eDae.toFixed(1)}, plain ae ${eAe.toFixed(1)}`,
+    );
     expect(eDae).toBeLessThan(eAe);
     expect(eDae).toBeLessThan(maskedError / n);
   }, 240_000);
@@ -215,7 +250,9 @@ describe('presets keep their promise', () => {
     const small = await trainPreset('kingma-welling-sweep', { ...short, model: { latentDim: 3 } });
     const large = await trainPreset('kingma-welling-sweep', { ...short, model: { latentDim: 200 } });
     const tolerance = 0.01 * Math.abs(small.final['test/loss']!); // within noise
-    console.log(`kingma-welling: test loss z=3 ${small.final['test/loss']!.toFixed(2)}, z=200 ${large.final['test/loss']!.toFixed(2)} (active units ${large.final['test/activeUnits']}, Burda ${large.final['test/activeUnitsCov']})`);
+    console.log(
+      `kingma-welling: test loss z=3 ${small.final['test/loss']!.toFixed(2)}, z=200 ${large.final['test/loss']!.toFixed(2)} (active units ${large.final['test/activeUnits']}, Burda ${large.final['test/activeUnitsCov']})`,
+    );
     expect(large.final['test/loss']!).toBeLessThan(small.final['test/loss']! + tolerance);
     expect(large.final['test/nll']!).toBeLessThan(small.final['test/nll']! + tolerance);
   }, 300_000);

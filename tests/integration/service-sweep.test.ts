@@ -19,7 +19,12 @@ afterAll(async () => {
   rmSync(home, { recursive: true, force: true });
 });
 
-const base = { name: 'grid', data: { trainLimit: 256, testLimit: 64 }, training: { epochs: 1, maxSteps: 1 }, eval: { iwSamples: 2, fid: false } };
+const base = {
+  name: 'grid',
+  data: { trainLimit: 256, testLimit: 64 },
+  training: { epochs: 1, maxSteps: 1 },
+  eval: { iwSamples: 2, fid: false },
+};
 
 describe('runs.sweep', () => {
   it('queues every combination, list values included, each with its own hyperparameters', async () => {
@@ -40,9 +45,9 @@ describe('runs.sweep', () => {
 
   it('refuses the whole sweep, writing nothing, when one combination is invalid', async () => {
     const before = (await service.call('runs.list', {})).total;
-    await expect(
-      service.call('runs.sweep', { config: base, axes: [{ key: 'model.latentDim', values: [2, -1] }] }),
-    ).rejects.toThrow(/model\.latentDim/);
+    await expect(service.call('runs.sweep', { config: base, axes: [{ key: 'model.latentDim', values: [2, -1] }] })).rejects.toThrow(
+      /model\.latentDim/,
+    );
     expect((await service.call('runs.list', {})).total).toBe(before);
   });
 });

@@ -18,8 +18,10 @@ function nodeIdle(): boolean {
 export function ensureLocalSlurm(): string | null {
   if (has('sinfo') && nodeIdle()) return null;
   const root_ = process.getuid?.() === 0;
-  if (!has('sbatch') && !process.env.CI) return 'Slurm is not installed (apt-get install slurm-wlm munge, or run scripts/slurm-local.sh as root)';
-  if (!root_ && !process.env.CI) return 'Slurm is installed but not running, and starting it needs root (run scripts/slurm-local.sh as root)';
+  if (!has('sbatch') && !process.env.CI)
+    return 'Slurm is not installed (apt-get install slurm-wlm munge, or run scripts/slurm-local.sh as root)';
+  if (!root_ && !process.env.CI)
+    return 'Slurm is installed but not running, and starting it needs root (run scripts/slurm-local.sh as root)';
   const r = spawnSync(path.join(root, 'scripts', 'slurm-local.sh'), [], { stdio: 'inherit', timeout: 600_000 });
   if (r.status === 0 && nodeIdle()) return null;
   const reason = `scripts/slurm-local.sh failed (exit ${r.status ?? r.signal})`;

@@ -5,7 +5,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MetricPoint, Series } from '@shared/model-types';
 import { bucketCount, minMaxIndices, stepBuckets, RunStore, mulberry32 } from '../built';
 
-
 describe('minMaxIndices', () => {
   it('keeps everything that fits', () => {
     expect(minMaxIndices([3, 1, 2], 3)).toEqual([0, 1, 2]);

@@ -14,10 +14,16 @@ beforeEach(() => {
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 function tables(db: Database.Database): string[] {
-  return (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").pluck().all() as string[]);
+  return db
+    .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+    .pluck()
+    .all() as string[];
 }
 function indexes(db: Database.Database): string[] {
-  return (db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%' ORDER BY name").pluck().all() as string[]);
+  return db
+    .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+    .pluck()
+    .all() as string[];
 }
 
 /** A database as release 1 of the schema left it, with one finished run and its data, written by plain SQL. */
@@ -47,7 +53,9 @@ function writeV1Database(target: string): void {
   db.prepare(
     "INSERT INTO artifacts (run_id, kind, epoch, step, mime, width, height, meta, data, created_at) VALUES (1, 'prior-samples', 3, 300, 'image/png', 2, 2, '{\"grid\":8}', ?, 1999)",
   ).run(Buffer.from([137, 80, 78, 71]));
-  db.prepare("INSERT INTO checkpoints (run_id, epoch, step, tag, path, bytes, metrics, created_at) VALUES (1, 3, 300, 'last', '/ckpt/1/last', 1234, '{\"val/loss\":102}', 1998)").run();
+  db.prepare(
+    "INSERT INTO checkpoints (run_id, epoch, step, tag, path, bytes, metrics, created_at) VALUES (1, 3, 300, 'last', '/ckpt/1/last', 1234, '{\"val/loss\":102}', 1998)",
+  ).run();
   db.prepare("INSERT INTO run_log (run_id, time, level, message) VALUES (1, 1500, 'info', 'epoch 1 done')").run();
   db.close();
 }

@@ -14,7 +14,16 @@ let store: RunStore;
 
 function newRun(name: string, latentDim = 20, parentId?: number) {
   const config = parseRunConfig({ name, model: { latentDim } });
-  return store.createRun({ name, configText: JSON.stringify({ name, model: { latentDim } }), config, dataset: 'mnist', seed: 1, appVersion: 't', parentId, tags: ['t1'] });
+  return store.createRun({
+    name,
+    configText: JSON.stringify({ name, model: { latentDim } }),
+    config,
+    dataset: 'mnist',
+    seed: 1,
+    appVersion: 't',
+    parentId,
+    tags: ['t1'],
+  });
 }
 
 function png(width: number, height: number, shade: number): Buffer {
@@ -75,10 +84,35 @@ describe('artifacts', () => {
     const a = newRun('a');
     const b = newRun('b');
     const img1 = png(28, 28, 1);
-    const m1 = store.addArtifact(a.id, { kind: 'prior-samples', epoch: 1, step: 100, mime: 'image/png', width: 28, height: 28, meta: { grid: 8 }, data: img1 });
+    const m1 = store.addArtifact(a.id, {
+      kind: 'prior-samples',
+      epoch: 1,
+      step: 100,
+      mime: 'image/png',
+      width: 28,
+      height: 28,
+      meta: { grid: 8 },
+      data: img1,
+    });
     store.addArtifact(a.id, { kind: 'prior-samples', epoch: 2, step: 200, mime: 'image/png', width: 28, height: 28, data: png(28, 28, 2) });
-    store.addArtifact(a.id, { kind: 'reconstructions', epoch: 2, step: 200, mime: 'image/png', width: 28, height: 28, data: png(28, 28, 3) });
-    store.addArtifact(b.id, { kind: 'prior-samples', epoch: 5, step: 500, mime: 'image/png', width: 28, height: 28, data: new Uint8Array(png(28, 28, 4)) });
+    store.addArtifact(a.id, {
+      kind: 'reconstructions',
+      epoch: 2,
+      step: 200,
+      mime: 'image/png',
+      width: 28,
+      height: 28,
+      data: png(28, 28, 3),
+    });
+    store.addArtifact(b.id, {
+      kind: 'prior-samples',
+      epoch: 5,
+      step: 500,
+      mime: 'image/png',
+      width: 28,
+      height: 28,
+      data: new Uint8Array(png(28, 28, 4)),
+    });
     expect(m1).toMatchObject({ runId: a.id, kind: 'prior-samples', epoch: 1, meta: { grid: 8 } });
     expect(store.listArtifacts(a.id).map((x) => [x.kind, x.epoch])).toEqual([
       ['prior-samples', 1],
@@ -196,7 +230,13 @@ describe('export', () => {
 
     const json = JSON.parse(store.exportRuns('json', [b.id])) as Record<string, unknown>[];
     expect(json).toHaveLength(1);
-    expect(json[0]).toMatchObject({ id: b.id, name: 'tricky, "quoted"\nname', tags: ['t1'], 'params.model.latentDim': 5, 'final.test/nll': 95 });
+    expect(json[0]).toMatchObject({
+      id: b.id,
+      name: 'tricky, "quoted"\nname',
+      tags: ['t1'],
+      'params.model.latentDim': 5,
+      'final.test/nll': 95,
+    });
   });
 
   it('exports raw series as CSV and JSON', () => {

@@ -26,7 +26,13 @@ function makeRun(s: RunStore, input: RunConfigInput, extra: { tags?: string[]; n
 }
 
 function pts(name: string, values: number[], startStep = 0, stepEvery = 1): MetricPoint[] {
-  return values.map((value, i) => ({ name, step: startStep + i * stepEvery, epoch: (startStep + i * stepEvery) / 100, time: 1_700_000_000_000 + i, value }));
+  return values.map((value, i) => ({
+    name,
+    step: startStep + i * stepEvery,
+    epoch: (startStep + i * stepEvery) / 100,
+    time: 1_700_000_000_000 + i,
+    value,
+  }));
 }
 
 beforeEach(() => {
@@ -66,7 +72,15 @@ describe('RunStore: runs', () => {
   it('creates a run keeping the config text verbatim and the filled config, params flattened', () => {
     const text = '{ "model": { "latentDim": 2 },   "seed": 7 }';
     const config = parseRunConfig(JSON.parse(text));
-    const run = store.createRun({ name: 'two-d', configText: text, config, dataset: 'mnist', seed: 7, appVersion: '0.1.0', tags: ['a', 'b', 'a', ' '] });
+    const run = store.createRun({
+      name: 'two-d',
+      configText: text,
+      config,
+      dataset: 'mnist',
+      seed: 7,
+      appVersion: '0.1.0',
+      tags: ['a', 'b', 'a', ' '],
+    });
     expect(run.id).toBeGreaterThan(0);
     expect(run.status).toBe('queued');
     expect(run.configText).toBe(text);
@@ -227,7 +241,10 @@ describe('RunStore: listing, filtering and sorting', () => {
   });
 
   it('filters by param range and equality', () => {
-    const r = store.listRuns({ params: [{ key: 'model.latentDim', min: 5, max: 20 }], sort: { key: 'params.model.latentDim', dir: 'asc' } });
+    const r = store.listRuns({
+      params: [{ key: 'model.latentDim', min: 5, max: 20 }],
+      sort: { key: 'params.model.latentDim', dir: 'asc' },
+    });
     expect(names(r)).toEqual(['beta', 'gamma', 'delta', 'zeta']);
     expect(r.total).toBe(4);
     const both = store.listRuns({
@@ -253,8 +270,22 @@ describe('RunStore: listing, filtering and sorting', () => {
       'alpha',
       'gamma',
     ]);
-    expect(names(store.listRuns({ sort: { key: 'final.test/loss', dir: 'asc' } }))).toEqual(['delta', 'beta', 'epsilon', 'gamma', 'alpha', 'zeta']);
-    expect(names(store.listRuns({ sort: { key: 'final.test/loss', dir: 'desc' } }))).toEqual(['alpha', 'gamma', 'epsilon', 'beta', 'delta', 'zeta']);
+    expect(names(store.listRuns({ sort: { key: 'final.test/loss', dir: 'asc' } }))).toEqual([
+      'delta',
+      'beta',
+      'epsilon',
+      'gamma',
+      'alpha',
+      'zeta',
+    ]);
+    expect(names(store.listRuns({ sort: { key: 'final.test/loss', dir: 'desc' } }))).toEqual([
+      'alpha',
+      'gamma',
+      'epsilon',
+      'beta',
+      'delta',
+      'zeta',
+    ]);
     expect(names(store.listRuns({ status: ['completed'], sort: { key: 'final.test/loss', dir: 'asc' }, limit: 1 }))).toEqual(['delta']);
     expect(() => store.listRuns({ sort: { key: 'bogus', dir: 'asc' } })).toThrow(/bogus/);
   });

@@ -96,7 +96,8 @@ describe('training on real MNIST', () => {
     expect(run.result.samplesPerSec).toBeGreaterThan(0);
     expect(run.events.some((e) => e.type === 'progress' && e.progress.phase === 'train')).toBe(true);
     // Where the time went, per phase, and the final -log p(x)'s throughput, stored with the run.
-    for (const phase of ['startup', 'data', 'train', 'eval', 'fid', 'snapshots', 'checkpoints']) expect(f[`perf/time/${phase}`], phase).toBeGreaterThanOrEqual(0);
+    for (const phase of ['startup', 'data', 'train', 'eval', 'fid', 'snapshots', 'checkpoints'])
+      expect(f[`perf/time/${phase}`], phase).toBeGreaterThanOrEqual(0);
     for (const phase of ['data', 'train', 'eval', 'snapshots', 'checkpoints']) expect(f[`perf/time/${phase}`], phase).toBeGreaterThan(0);
     expect(f['perf/time/fid']).toBe(0); // eval.fid is off here
     expect(f['perf/evalNllDecodedPerSec']!).toBeGreaterThan(0);
@@ -119,7 +120,12 @@ describe('training on real MNIST', () => {
     expect(run.artifacts('manifold')).toHaveLength(0); // latentDim 10
     const pcaArt = run.artifacts('latent-pca').at(-1)!;
     expect(pcaArt.mime).toBe('application/json');
-    const scatter = JSON.parse(Buffer.from(pcaArt.dataBase64, 'base64').toString()) as { points: number[][]; labels: number[]; dims: number; pca: boolean };
+    const scatter = JSON.parse(Buffer.from(pcaArt.dataBase64, 'base64').toString()) as {
+      points: number[][];
+      labels: number[];
+      dims: number;
+      pca: boolean;
+    };
     expect(scatter.points).toHaveLength(200);
     expect(scatter.labels).toHaveLength(200);
     expect(scatter).toMatchObject({ dims: 10, pca: true });
@@ -140,7 +146,12 @@ describe('training on real MNIST', () => {
   });
 
   it('the same seed gives identical losses; another seed does not', async () => {
-    const over: RunConfigInput = { data: { trainLimit: 600, testLimit: 50 }, training: { epochs: 1 }, eval: { iwSamples: 5 }, checkpoints: { everyEpochs: 0 } };
+    const over: RunConfigInput = {
+      data: { trainLimit: 600, testLimit: 50 },
+      training: { epochs: 1 },
+      eval: { iwSamples: 5 },
+      checkpoints: { everyEpochs: 0 },
+    };
     const a = await train(over);
     const b = await train(over);
     const c = await train({ ...over, seed: 8 });
@@ -156,7 +167,10 @@ describe('training on real MNIST', () => {
     const counts: number[] = [];
     const run = await train(
       { data: { trainLimit: 400, testLimit: 50 }, training: { epochs: 3 }, eval: { iwSamples: 5 } },
-      { onEvent: (e) => e.type === 'metrics' && e.points.some((p) => p.name === 'perf/samplesPerSec') && counts.push(tf.memory().numTensors) },
+      {
+        onEvent: (e) =>
+          e.type === 'metrics' && e.points.some((p) => p.name === 'perf/samplesPerSec') && counts.push(tf.memory().numTensors),
+      },
     );
     expect(run.result.status).toBe('completed');
     expect(counts).toHaveLength(3);
@@ -201,11 +215,18 @@ describe('training on real MNIST', () => {
   });
 
   it('a resume from a checkpoint continues the same trajectory', async () => {
-    const over: RunConfigInput = { data: { trainLimit: 500, testLimit: 50 }, training: { epochs: 2, logEverySteps: 1 }, eval: { iwSamples: 5 }, checkpoints: { everyEpochs: 1, keepLast: 5 } };
+    const over: RunConfigInput = {
+      data: { trainLimit: 500, testLimit: 50 },
+      training: { epochs: 2, logEverySteps: 1 },
+      eval: { iwSamples: 5 },
+      checkpoints: { everyEpochs: 1, keepLast: 5 },
+    };
     const full = await train(over);
     const ckpt = readCheckpointDir(path.join(full.runDir, 'checkpoints', 'epoch-1'));
     expect(ckpt.epoch).toBe(1);
-    const resumed = await train(over, { resumeFrom: { dir: path.join(full.runDir, 'checkpoints', 'epoch-1'), step: ckpt.step, epoch: ckpt.epoch, restoreOptimizer: true } });
+    const resumed = await train(over, {
+      resumeFrom: { dir: path.join(full.runDir, 'checkpoints', 'epoch-1'), step: ckpt.step, epoch: ckpt.epoch, restoreOptimizer: true },
+    });
     expect(resumed.result.status).toBe('completed');
     const started = resumed.events.find((e) => e.type === 'started');
     expect(started).toMatchObject({ totalSteps: full.series('train/loss').length });

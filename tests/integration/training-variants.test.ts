@@ -38,7 +38,15 @@ async function train(over: (c: RunConfigInput) => void): Promise<Run> {
   const config = parseRunConfig(input);
   const runDir = mkdtempSync(path.join(os.tmpdir(), 'vae-variant-'));
   const events: TrainerEvent[] = [];
-  const result = await runTraining({ runId: 2, config, dataHome, runDir, backend, signal: new AbortController().signal, emit: (e) => events.push(e) });
+  const result = await runTraining({
+    runId: 2,
+    config,
+    dataHome,
+    runDir,
+    backend,
+    signal: new AbortController().signal,
+    emit: (e) => events.push(e),
+  });
   const points = events.flatMap((e) => (e.type === 'metrics' ? e.points : []));
   return {
     result,
@@ -153,7 +161,11 @@ describe('architectures and decoders', () => {
     const manifold = run.artifacts('manifold')[0]!;
     expect(manifold.meta).toMatchObject({ rows: 4, cols: 4, cellWidth: 28 });
     expect(readPng(Buffer.from(manifold.dataBase64, 'base64')).width).toBe(4 * 28 + 3);
-    const scatter = JSON.parse(Buffer.from(run.artifacts('latent-scatter')[0]!.dataBase64, 'base64').toString()) as { points: number[][]; pca: boolean; dims: number };
+    const scatter = JSON.parse(Buffer.from(run.artifacts('latent-scatter')[0]!.dataBase64, 'base64').toString()) as {
+      points: number[][];
+      pca: boolean;
+      dims: number;
+    };
     expect(scatter).toMatchObject({ pca: false, dims: 2 });
     expect(scatter.points).toHaveLength(60);
   });
@@ -177,7 +189,9 @@ describe('snapshots between evaluations', () => {
     });
     expectCompleted(run);
     expect(run.series('test/loss').map((p) => p.epoch)).toEqual([2, 3]);
-    const kl = run.artifacts('kl-per-dim').map((a) => JSON.parse(Buffer.from(a.dataBase64, 'base64').toString()) as { klPerDim: number[]; examples: number | null });
+    const kl = run
+      .artifacts('kl-per-dim')
+      .map((a) => JSON.parse(Buffer.from(a.dataBase64, 'base64').toString()) as { klPerDim: number[]; examples: number | null });
     expect(run.artifacts('kl-per-dim').map((a) => a.epoch)).toEqual([1, 2, 3]);
     expect(kl[0]!.examples).toBe(60); // epoch 1: no evaluation, computed on the snapshot's test examples
     expect(kl[1]!.examples).toBeNull(); // epoch 2: from the evaluation

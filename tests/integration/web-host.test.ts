@@ -80,9 +80,17 @@ describe('web host', () => {
     const bad = await send('POST', '/api/runs.get', { authorization: `Bearer ${host.token}` }, { runId: -1 });
     expect(bad.status).toBe(400);
     expect((bad.json as ErrorReply).error).toMatchObject({ code: 'invalid_input', message: expect.stringMatching(/runId/) });
-    const badConfig = await send('POST', '/api/runs.start', { authorization: `Bearer ${host.token}` }, { config: { model: { latentDim: -2 } } });
+    const badConfig = await send(
+      'POST',
+      '/api/runs.start',
+      { authorization: `Bearer ${host.token}` },
+      { config: { model: { latentDim: -2 } } },
+    );
     expect(badConfig.status).toBe(400);
-    expect((badConfig.json as ErrorReply).error).toMatchObject({ code: 'invalid_config', message: expect.stringMatching(/model\.latentDim/) });
+    expect((badConfig.json as ErrorReply).error).toMatchObject({
+      code: 'invalid_config',
+      message: expect.stringMatching(/model\.latentDim/),
+    });
     const listed = await send('POST', '/api/runs.list', { authorization: `Bearer ${host.token}` }, {});
     expect((listed.json as OkReply<{ total: number }>).result.total).toBe(0); // nothing was written
   });
@@ -121,9 +129,19 @@ describe('web host', () => {
     });
     const got = new Promise<{ event: string }>((resolve) => ws.on('message', (m) => resolve(JSON.parse(String(m)))));
     // A start with a valid config creates a run: the event must reach the socket.
-    const started = await send('POST', '/api/runs.start', { authorization: `Bearer ${host.token}` }, {
-      config: { name: 'ws-check', training: { epochs: 1, maxSteps: 1 }, data: { trainLimit: 256, testLimit: 64 }, eval: { iwSamples: 2, fid: false } },
-    });
+    const started = await send(
+      'POST',
+      '/api/runs.start',
+      { authorization: `Bearer ${host.token}` },
+      {
+        config: {
+          name: 'ws-check',
+          training: { epochs: 1, maxSteps: 1 },
+          data: { trainLimit: 256, testLimit: 64 },
+          eval: { iwSamples: 2, fid: false },
+        },
+      },
+    );
     expect(started.status).toBe(200);
     expect((await got).event).toBe('run.created');
     const runId = (started.json as { result: { runId: number } }).result.runId;

@@ -24,7 +24,8 @@ function electronPath(): string | null {
 function skipReason(): string | null {
   const binary = electronPath();
   if (!binary) return 'the Electron binary is not installed (its download failed or was skipped)';
-  if (process.platform === 'linux' && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY) return 'no display: run the suite under `xvfb-run -a`';
+  if (process.platform === 'linux' && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY)
+    return 'no display: run the suite under `xvfb-run -a`';
   if (process.platform === 'linux') {
     const sandbox = linuxSandboxProblem({ electronPath: binary });
     if (sandbox) return `${sandbox.reason}\n${sandbox.fix}`;
@@ -42,7 +43,11 @@ let page: Page;
 beforeAll(async () => {
   if (reason) return;
   home = mkdtempSync(path.join(tmpdir(), 'vae-electron-home-'));
-  electronApp = await _electron.launch({ args: [ROOT], cwd: ROOT, env: { ...process.env, VAE_WORKBENCH_HOME: home } as Record<string, string> });
+  electronApp = await _electron.launch({
+    args: [ROOT],
+    cwd: ROOT,
+    env: { ...process.env, VAE_WORKBENCH_HOME: home } as Record<string, string>,
+  });
   page = await electronApp.firstWindow();
   await page.locator('.top').getByText('backend:').waitFor({ timeout: 60_000 });
 });
@@ -56,7 +61,10 @@ describe.skipIf(!!reason)('the desktop app in real Electron', () => {
   let runId = 0;
   it('serves the renderer from app://workbench with the preload bridge', async () => {
     expect(page.url()).toMatch(/^app:\/\/workbench\/index\.html/);
-    const exposed = await page.evaluate(() => ({ api: typeof (window as unknown as { vaeApi?: unknown }).vaeApi, require: typeof (window as unknown as { require?: unknown }).require }));
+    const exposed = await page.evaluate(() => ({
+      api: typeof (window as unknown as { vaeApi?: unknown }).vaeApi,
+      require: typeof (window as unknown as { require?: unknown }).require,
+    }));
     expect(exposed).toEqual({ api: 'object', require: 'undefined' });
     expect(await page.locator('.top').textContent()).toMatch(/electron/);
   });

@@ -17,7 +17,14 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CALL_NAMES } from '@shared/contract';
 import { CHROMIUM, HAVE_CHROMIUM } from '../e2e/workbench-fixture';
-import { alive, go as goIn, launchFromForm as launchIn, runStatus as statusIn, statusOf as statusOfPage, trainerChildren as childrenOf } from './journey';
+import {
+  alive,
+  go as goIn,
+  launchFromForm as launchIn,
+  runStatus as statusIn,
+  statusOf as statusOfPage,
+  trainerChildren as childrenOf,
+} from './journey';
 
 const go = (hash: string) => goIn(page, hash);
 const launchFromForm = (fields: Record<string, string>) => launchIn(page, fields);
@@ -89,19 +96,22 @@ function builtFiles(dir: string): string[] {
 
 /** The built main process as a whole Node process with the stand-in; its report (exit code, dialogs). */
 function launchWhole(env: Record<string, string>): { exitCode: number; calls: StandIn['calls'] } {
-  const r = spawnSync(process.execPath, ['--import', pathToFileURL(path.join(STAND_IN_DIR, 'register.mjs')).href, path.join(OUT, 'main', 'index.js')], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    env: { ...process.env, ELECTRON_STAND_IN_REPORT: '1', ...env },
-    timeout: 60_000,
-  });
+  const r = spawnSync(
+    process.execPath,
+    ['--import', pathToFileURL(path.join(STAND_IN_DIR, 'register.mjs')).href, path.join(OUT, 'main', 'index.js')],
+    {
+      cwd: ROOT,
+      encoding: 'utf8',
+      env: { ...process.env, ELECTRON_STAND_IN_REPORT: '1', ...env },
+      timeout: 60_000,
+    },
+  );
   const line = r.stdout.split('\n').find((l) => l.startsWith('ELECTRON_STAND_IN '));
   expect(line, `no report; stderr:\n${r.stderr}`).toBeTruthy();
   const report = JSON.parse(line!.slice('ELECTRON_STAND_IN '.length)) as { exitCode: number; calls: StandIn['calls'] };
   expect(r.status).toBe(report.exitCode);
   return report;
 }
-
 
 beforeAll(async () => {
   if (!HAVE_CHROMIUM) return;
@@ -118,16 +128,25 @@ beforeAll(async () => {
   electron = (await import(STAND_IN)) as StandInModule;
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
   });
   electron.standIn.appPath = ROOT;
   electron.standIn.newContext = () => browser.newContext({ viewport: { width: 1400, height: 1000 }, acceptDownloads: false });
   // The built main process, as Electron would run it (package.json "main").
   await import(pathToFileURL(path.join(OUT, 'main', 'index.js')).href);
   electron.app.becomeReady();
-  for (const deadline = Date.now() + 60_000; !electron.BrowserWindow.getAllWindows()[0]?.page; ) {
+  for (const deadline = Date.now() + 60_000; !electron.BrowserWindow.getAllWindows()[0]?.page;) {
     if (Date.now() > deadline || electron.standIn.exitCode !== null)
-      throw new Error(`the app opened no window (exit ${electron.standIn.exitCode}; ${JSON.stringify(electron.standIn.calls.showErrorBox)})`);
+      throw new Error(
+        `the app opened no window (exit ${electron.standIn.exitCode}; ${JSON.stringify(electron.standIn.calls.showErrorBox)})`,
+      );
     await new Promise((r) => setTimeout(r, 100));
   }
   win = electron.BrowserWindow.getAllWindows()[0]!;
@@ -156,7 +175,10 @@ describe('the built artifact', () => {
     }
     // Import every chunk and the library entry in a fresh Node (entries with side effects run elsewhere:
     // index.js in this journey, trainer.js as the run's trainer, cli.js below).
-    const modules = [...readdirSync(path.join(OUT, 'main', 'chunks')).map((f) => path.join(OUT, 'main', 'chunks', f)), path.join(OUT, 'main', 'testkit.js')];
+    const modules = [
+      ...readdirSync(path.join(OUT, 'main', 'chunks')).map((f) => path.join(OUT, 'main', 'chunks', f)),
+      path.join(OUT, 'main', 'testkit.js'),
+    ];
     const script = `for (const f of ${JSON.stringify(modules.map((m) => pathToFileURL(m).href))}) await import(f); console.log('imported');`;
     const imported = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', cwd: ROOT });
     expect(imported.status, imported.stderr).toBe(0);
@@ -222,7 +244,9 @@ describe.skipIf(!HAVE_CHROMIUM)('the desktop app, launched from its build with a
 
   it('refuses IPC from a frame of another origin', async () => {
     const foreign = await win.context.newPage();
-    await foreign.route('https://foreign.example.test/**', (route) => route.fulfill({ status: 200, contentType: 'text/html', body: '<p>not the app</p>' }));
+    await foreign.route('https://foreign.example.test/**', (route) =>
+      route.fulfill({ status: 200, contentType: 'text/html', body: '<p>not the app</p>' }),
+    );
     await foreign.goto('https://foreign.example.test/');
     // the same preload runs there (same webContents in this stand-in), but the main process checks the origin
     const reply = await foreign.evaluate(() => (window as unknown as Bridged).vaeApi['app.info']({}));
@@ -241,7 +265,11 @@ describe.skipIf(!HAVE_CHROMIUM)('the desktop app, launched from its build with a
     await page.locator('.gallery img').first().waitFor();
     expect(await page.locator('.gallery img').count()).toBeGreaterThanOrEqual(2);
     // every subscriber of the run view shares one ipcRenderer listener
-    expect(await page.evaluate(() => (window as unknown as { __electronStandInListenerCount(c: string): number }).__electronStandInListenerCount('api-event'))).toBe(1);
+    expect(
+      await page.evaluate(() =>
+        (window as unknown as { __electronStandInListenerCount(c: string): number }).__electronStandInListenerCount('api-event'),
+      ),
+    ).toBe(1);
     await page.screenshot({ path: path.join(SHOTS, 'launch-01-run-view.png'), fullPage: true });
     expect(electron.standIn.pageErrors).toEqual([]);
   });

@@ -24,7 +24,10 @@ describe('origins', () => {
 
   it('honours ELECTRON_RENDERER_URL only in development and only for this machine', () => {
     expect(rendererSource({ isPackaged: false })).toEqual({ url: 'app://workbench/index.html', origin: APP_ORIGIN });
-    expect(rendererSource({ isPackaged: false, devUrl: 'http://localhost:5173/' })).toEqual({ url: 'http://localhost:5173/', origin: 'http://localhost:5173' });
+    expect(rendererSource({ isPackaged: false, devUrl: 'http://localhost:5173/' })).toEqual({
+      url: 'http://localhost:5173/',
+      origin: 'http://localhost:5173',
+    });
     const packaged = rendererSource({ isPackaged: true, devUrl: 'http://localhost:5173/' });
     expect(packaged.url).toBe('app://workbench/index.html');
     expect(packaged.ignored).toMatch(/packaged/);
@@ -56,7 +59,9 @@ describe("Chromium's profile", () => {
 
 describe('the start-up error box', () => {
   it('names an ABI mismatch of the SQLite addon and says how to rebuild it', () => {
-    const err = new Error('The module \'/x/better_sqlite3.node\' was compiled against a different Node.js version using NODE_MODULE_VERSION 127. This version of Node.js requires NODE_MODULE_VERSION 143.');
+    const err = new Error(
+      "The module '/x/better_sqlite3.node' was compiled against a different Node.js version using NODE_MODULE_VERSION 127. This version of Node.js requires NODE_MODULE_VERSION 143.",
+    );
     const text = describeStartupError(err, { dataHome: '/d' });
     expect(text.message).toMatch(/NODE_MODULE_VERSION 127/);
     expect(text.message).toMatch(/npm run rebuild:electron/);
@@ -101,7 +106,15 @@ describe('npm start checks', () => {
     expect(problem?.fix).toContain('sudo chown root:root /p/node_modules/electron/dist/chrome-sandbox && sudo chmod 4755');
     expect(problem?.fix).toContain(`profile vae-workbench-electron ${electronPath} flags=(unconfined)`);
     expect(linuxSandboxProblem({ electronPath, readFile: restricted, stat: suid })).toBeNull();
-    expect(linuxSandboxProblem({ electronPath, readFile: proc({ '/proc/sys/kernel/apparmor_restrict_unprivileged_userns': '0' }), stat: notSuid })).toBeNull();
-    expect(linuxSandboxProblem({ electronPath, readFile: proc({ '/proc/sys/kernel/unprivileged_userns_clone': '0' }), stat: notSuid })?.reason).toMatch(/unprivileged_userns_clone=0/);
+    expect(
+      linuxSandboxProblem({
+        electronPath,
+        readFile: proc({ '/proc/sys/kernel/apparmor_restrict_unprivileged_userns': '0' }),
+        stat: notSuid,
+      }),
+    ).toBeNull();
+    expect(
+      linuxSandboxProblem({ electronPath, readFile: proc({ '/proc/sys/kernel/unprivileged_userns_clone': '0' }), stat: notSuid })?.reason,
+    ).toMatch(/unprivileged_userns_clone=0/);
   });
 });

@@ -7,7 +7,14 @@ import { describe, expect, it } from 'vitest';
 import type { MetricPoint } from '@shared/model-types';
 import { parseRunConfig, type RunConfig, type RunConfigInput } from '@shared/run-config';
 import { expectedWeightShapes, type InputShape } from '../../src-main/checkpoints/architecture';
-import { BundleError, buildBundle, packBundle, parseBundle, type BundleInput, type BundleSnapshot } from '../../src-main/checkpoints/bundle';
+import {
+  BundleError,
+  buildBundle,
+  packBundle,
+  parseBundle,
+  type BundleInput,
+  type BundleSnapshot,
+} from '../../src-main/checkpoints/bundle';
 import type { NamedTensor } from '../../src-main/checkpoints/checkpoint-dir';
 import { readSafetensors, writeSafetensors } from '../../src-main/checkpoints/safetensors';
 import { createHash } from 'node:crypto';
@@ -15,16 +22,24 @@ import { seededPng, seededValues } from './synthetic-data';
 
 const png = (width: number, height: number, seed: number) => new Uint8Array(seededPng(width, height, seed));
 
-
-
 function synthetic(model: RunConfigInput['model'], shape: InputShape, extra: Partial<RunConfigInput> = {}): BundleInput {
   // An imported dataset: its example shape is whatever the test needs (a built-in id would fix the shape).
-  const configInput: RunConfigInput = { name: 'synthetic', seed: 7, model, data: { dataset: 'import', path: 'synthetic.npy' }, training: { epochs: 3 }, ...extra };
+  const configInput: RunConfigInput = {
+    name: 'synthetic',
+    seed: 7,
+    model,
+    data: { dataset: 'import', path: 'synthetic.npy' },
+    training: { epochs: 3 },
+    ...extra,
+  };
   const config: RunConfig = parseRunConfig(configInput);
   const weights: NamedTensor[] = expectedWeightShapes(config, shape).map((e, i) => ({
     name: e.name,
     shape: e.shape,
-    data: seededValues(e.shape.reduce((a, b) => a * b, 1), 1000 + i),
+    data: seededValues(
+      e.shape.reduce((a, b) => a * b, 1),
+      1000 + i,
+    ),
   }));
   const slots: NamedTensor[] =
     config.model.kind === 'gmm'
@@ -40,7 +55,16 @@ function synthetic(model: RunConfigInput['model'], shape: InputShape, extra: Par
   }
   const snapshots: BundleSnapshot[] = [
     { kind: 'prior-samples', epoch: 1, step: 10, mime: 'image/png', width: 8, height: 8, meta: { grid: 2 }, data: png(8, 8, 1) },
-    { kind: 'reconstructions', epoch: 3, step: 30, mime: 'image/png', width: 6, height: 4, meta: { rows: 2, labels: [1, 2] }, data: png(6, 4, 2) },
+    {
+      kind: 'reconstructions',
+      epoch: 3,
+      step: 30,
+      mime: 'image/png',
+      width: 6,
+      height: 4,
+      meta: { rows: 2, labels: [1, 2] },
+      data: png(6, 4, 2),
+    },
   ];
   return {
     appVersion: '0.1.0-test',
@@ -73,7 +97,11 @@ function sameTensors(a: NamedTensor[], b: NamedTensor[]): void {
   expect(a.map((t) => t.name)).toEqual(b.map((t) => t.name));
   for (const [i, t] of a.entries()) {
     expect(b[i]!.shape).toEqual(t.shape);
-    expect(Buffer.from(b[i]!.data.buffer, b[i]!.data.byteOffset, b[i]!.data.byteLength).equals(Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength))).toBe(true);
+    expect(
+      Buffer.from(b[i]!.data.buffer, b[i]!.data.byteOffset, b[i]!.data.byteLength).equals(
+        Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength),
+      ),
+    ).toBe(true);
   }
 }
 
@@ -155,7 +183,12 @@ describe('bundle format', () => {
     expect(st.metadata).toEqual({ optimizer: 'adam', iterations: '30' });
     const enc = JSON.parse(Buffer.from(files['model/encoder/model.json']!).toString()) as Record<string, any>;
     expect(enc.format).toBe('layers-model');
-    expect(enc.weightsManifest[0].weights.map((w: { name: string }) => w.name)).toEqual(['dense_0/kernel', 'dense_0/bias', 'mu_logvar/kernel', 'mu_logvar/bias']);
+    expect(enc.weightsManifest[0].weights.map((w: { name: string }) => w.name)).toEqual([
+      'dense_0/kernel',
+      'dense_0/bias',
+      'mu_logvar/kernel',
+      'mu_logvar/bias',
+    ]);
     expect(files['model/encoder/weights.bin']!.byteLength).toBe((784 * 400 + 400 + 400 * 40 + 40) * 4);
     expect(Buffer.from(files['README.txt']!).toString()).toMatch(/VAE Workbench model bundle/);
     // the zip comment carries the archive checksum
@@ -182,7 +215,15 @@ print(json.dumps({'bad': bad, 'names': z.namelist(), 'comment': z.comment.decode
 `;
       const r = spawnSync('python3', ['-c', script, file], { encoding: 'utf8' });
       expect(r.stderr).toBe('');
-      const out = JSON.parse(r.stdout) as { bad: string | null; names: string[]; comment: string; format: string; first: number; last: number; shape: number[] };
+      const out = JSON.parse(r.stdout) as {
+        bad: string | null;
+        names: string[];
+        comment: string;
+        format: string;
+        first: number;
+        last: number;
+        shape: number[];
+      };
       expect(out.bad).toBeNull();
       expect(out.names[0]).toBe('manifest.json');
       expect(out.comment).toMatch(/^vae-workbench-bundle sha256:[0-9a-f]{64}$/);
@@ -261,7 +302,7 @@ print(json.dumps({'bad': bad, 'names': z.namelist(), 'comment': z.comment.decode
       seen.add(msg.replace(/\(.*$/, '').replace(/\d+/g, 'N').slice(0, 60));
     }
     // the messages say what is wrong, and differ by what was hit
-    if (process.env.SHOW_BUNDLE_MESSAGES) console.log([...seen].join("\n"));
+    if (process.env.SHOW_BUNDLE_MESSAGES) console.log([...seen].join('\n'));
     expect(seen.size).toBeGreaterThan(3);
   });
 
@@ -301,7 +342,9 @@ print(json.dumps({'bad': bad, 'names': z.namelist(), 'comment': z.comment.decode
       /weights\.safetensors: weight "encoder\/mu\/kernel" has shape \[16, 4\], the config implies \[16, 5\]/,
     );
     // an invalid config
-    expect(refusal(repack(bytes, (_f, m) => (m.run.config.model.activation = 'swish')))).toMatch(/run config does not validate: .*model\.activation/);
+    expect(refusal(repack(bytes, (_f, m) => (m.run.config.model.activation = 'swish')))).toMatch(
+      /run config does not validate: .*model\.activation/,
+    );
     // a newer format version
     expect(refusal(repack(bytes, (_f, m) => (m.formatVersion = 2)))).toMatch(/format version 2 is newer/);
     // an entry not in the manifest, and one missing

@@ -64,7 +64,7 @@ describe('generate from a checkpoint', () => {
     expect(other.dataBase64).not.toBe(out.dataBase64);
   });
 
-  it('prior: seed 0 (the contract\'s default) is a seed too, the same images every time', async () => {
+  it("prior: seed 0 (the contract's default) is a seed too, the same images every time", async () => {
     const a = await generateFromCheckpoint(dir, { kind: 'prior', n: 9, seed: 0, dataHome: tmp });
     const b = await generateFromCheckpoint(dir, { kind: 'prior', n: 9, seed: 0, dataHome: tmp });
     expect(b.dataBase64).toBe(a.dataBase64);
@@ -85,7 +85,9 @@ describe('generate from a checkpoint', () => {
         ink += x7[y * 28 + x]!;
       }
     expect(ink).toBeGreaterThan(20); // a real digit, not an empty cell
-    await expect(generateFromCheckpoint(dir, { kind: 'reconstruct', n: 1, seed: 0, indices: [50], dataHome: tmp })).rejects.toThrow(/index 50 is out of range/);
+    await expect(generateFromCheckpoint(dir, { kind: 'reconstruct', n: 1, seed: 0, indices: [50], dataHome: tmp })).rejects.toThrow(
+      /index 50 is out of range/,
+    );
   });
 
   it('traversal and interpolation', async () => {
@@ -95,7 +97,9 @@ describe('generate from a checkpoint', () => {
     const png = readPng(Buffer.from(t.dataBase64, 'base64'));
     const expected = decodeMeans(model, new Float32Array([0, -3]), 1); // row 1 (dimension 1), first step
     expect(cellPixel(png, 1, 0, 10, 10)).toBe(Math.round(255 * expected[10 * 28 + 10]!));
-    await expect(generateFromCheckpoint(dir, { kind: 'traversal', n: 5, seed: 0, indices: [2], dataHome: tmp })).rejects.toThrow(/dimension 2 does not exist/);
+    await expect(generateFromCheckpoint(dir, { kind: 'traversal', n: 5, seed: 0, indices: [2], dataHome: tmp })).rejects.toThrow(
+      /dimension 2 does not exist/,
+    );
 
     const i = await generateFromCheckpoint(dir, { kind: 'interpolate', n: 6, seed: 0, indices: [0, 1], dataHome: tmp });
     expect([i.width, i.height]).toEqual([6 * 28 + 5, 28]);
@@ -107,9 +111,21 @@ describe('generate from a checkpoint', () => {
     const data = await loadDataset({ ...gmmConfig.data, trainLimit: 200 }, { dataHome: tmp, seed: 2 });
     const gmm = await fitGmm(data.train.x, data.train.n, data.d, { components: 2, iterations: 3, seed: 2 });
     const gdir = path.join(tmp, 'runs', '2', 'checkpoints', 'last');
-    writeCheckpointDir(gdir, { runId: 2, epoch: 1, step: 3, config: gmmConfig, weights: gmm.toNamedTensors(), optimizer: null, metrics: {}, backend: 'cpu', createdAt: 0 });
+    writeCheckpointDir(gdir, {
+      runId: 2,
+      epoch: 1,
+      step: 3,
+      config: gmmConfig,
+      weights: gmm.toNamedTensors(),
+      optimizer: null,
+      metrics: {},
+      backend: 'cpu',
+      createdAt: 0,
+    });
     const out = await generateFromCheckpoint(gdir, { kind: 'prior', n: 4, seed: 1, dataHome: tmp });
     expect([out.width, out.height]).toEqual([2 * 28 + 1, 2 * 28 + 1]);
-    await expect(generateFromCheckpoint(gdir, { kind: 'reconstruct', n: 4, seed: 1, dataHome: tmp })).rejects.toThrow(/only generate prior samples/);
+    await expect(generateFromCheckpoint(gdir, { kind: 'reconstruct', n: 4, seed: 1, dataHome: tmp })).rejects.toThrow(
+      /only generate prior samples/,
+    );
   });
 });

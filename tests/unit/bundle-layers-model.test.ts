@@ -36,7 +36,11 @@ async function load(files: LayersModelFiles): Promise<tf.LayersModel> {
   expect(json.weightsManifest[0]!.paths).toEqual(['weights.bin']);
   const weightData = files.weightsBin.slice().buffer;
   return tf.loadLayersModel(
-    tf.io.fromMemory({ modelTopology: json.modelTopology as unknown as tf.io.ModelJSON['modelTopology'], weightSpecs: json.weightsManifest[0]!.weights, weightData }),
+    tf.io.fromMemory({
+      modelTopology: json.modelTopology as unknown as tf.io.ModelJSON['modelTopology'],
+      weightSpecs: json.weightsManifest[0]!.weights,
+      weightData,
+    }),
   );
 }
 
@@ -58,15 +62,43 @@ const cases: Case[] = [
   { label: 'mlp vae 784-400-20 (bernoulli, relu)', cfg: config({ hidden: [400], latentDim: 20 }), shape: [28, 28, 1], kind: 'image' },
   {
     label: 'mlp iwae two hidden layers, tanh, gaussian-learned',
-    cfg: parseRunConfig({ model: { kind: 'iwae', hidden: [12, 8], activation: 'tanh', latentDim: 3, likelihood: 'gaussian-learned' }, objective: { iwSamples: 2 } }),
+    cfg: parseRunConfig({
+      model: { kind: 'iwae', hidden: [12, 8], activation: 'tanh', latentDim: 3, likelihood: 'gaussian-learned' },
+      objective: { iwSamples: 2 },
+    }),
     shape: [4, 5, 1],
     kind: 'image',
   },
-  { label: 'mlp ae no hidden layer, gaussian series', cfg: config({ kind: 'ae', hidden: [], latentDim: 2, likelihood: 'gaussian' }), shape: [1, 9, 1], kind: 'series' },
-  { label: 'mlp dae leakyRelu, elu mixed', cfg: config({ kind: 'dae', hidden: [6], activation: 'leakyRelu', latentDim: 2 }), shape: [3, 3, 1], kind: 'image' },
-  { label: 'conv vae on odd 7x7x1 (crops), softplus', cfg: config({ arch: 'conv', convChannels: [2, 3], activation: 'softplus', latentDim: 2 }), shape: [7, 7, 1], kind: 'image' },
-  { label: 'conv vae 8x6x3 three layers, leakyRelu, gaussian', cfg: config({ arch: 'conv', convChannels: [2, 3, 4], activation: 'leakyRelu', latentDim: 3, likelihood: 'gaussian' }), shape: [8, 6, 3], kind: 'image' },
-  { label: 'conv ae 28x28x1 one layer, elu', cfg: config({ kind: 'ae', arch: 'conv', convChannels: [4], activation: 'elu', latentDim: 2 }), shape: [28, 28, 1], kind: 'image' },
+  {
+    label: 'mlp ae no hidden layer, gaussian series',
+    cfg: config({ kind: 'ae', hidden: [], latentDim: 2, likelihood: 'gaussian' }),
+    shape: [1, 9, 1],
+    kind: 'series',
+  },
+  {
+    label: 'mlp dae leakyRelu, elu mixed',
+    cfg: config({ kind: 'dae', hidden: [6], activation: 'leakyRelu', latentDim: 2 }),
+    shape: [3, 3, 1],
+    kind: 'image',
+  },
+  {
+    label: 'conv vae on odd 7x7x1 (crops), softplus',
+    cfg: config({ arch: 'conv', convChannels: [2, 3], activation: 'softplus', latentDim: 2 }),
+    shape: [7, 7, 1],
+    kind: 'image',
+  },
+  {
+    label: 'conv vae 8x6x3 three layers, leakyRelu, gaussian',
+    cfg: config({ arch: 'conv', convChannels: [2, 3, 4], activation: 'leakyRelu', latentDim: 3, likelihood: 'gaussian' }),
+    shape: [8, 6, 3],
+    kind: 'image',
+  },
+  {
+    label: 'conv ae 28x28x1 one layer, elu',
+    cfg: config({ kind: 'ae', arch: 'conv', convChannels: [4], activation: 'elu', latentDim: 2 }),
+    shape: [28, 28, 1],
+    kind: 'image',
+  },
 ];
 
 describe('architecture: expectedWeightShapes mirrors VaeModel', () => {
@@ -139,7 +171,10 @@ describe('layers-model export loads in tfjs and predicts what the model computes
     const shape: InputShape = [1, 4, 1];
     const weights: NamedTensor[] = expectedWeightShapes(cfg, shape).map((e, i) => ({
       ...e,
-      data: values(e.shape.reduce((a, b) => a * b, 1), 50 + i),
+      data: values(
+        e.shape.reduce((a, b) => a * b, 1),
+        50 + i,
+      ),
     }));
     const w = new Map(weights.map((t) => [t.name, t.data]));
     const affine = (x: number[], k: Float32Array, b: Float32Array, nIn: number, nOut: number) =>
@@ -165,8 +200,13 @@ describe('layers-model export loads in tfjs and predicts what the model computes
 
   it('refuses weights that do not fit the config, naming the weight', () => {
     const cfg = config({ hidden: [3], latentDim: 2 });
-    const weights: NamedTensor[] = expectedWeightShapes(cfg, [1, 4, 1]).map((e) => ({ ...e, data: new Float32Array(e.shape.reduce((a, b) => a * b, 1)) }));
-    expect(() => buildLayersModels(cfg, { shape: [1, 5, 1], kind: 'series' }, weights)).toThrow(/encoder\/dense_0\/kernel.*\[4, 3\].*\[5, 3\]/);
+    const weights: NamedTensor[] = expectedWeightShapes(cfg, [1, 4, 1]).map((e) => ({
+      ...e,
+      data: new Float32Array(e.shape.reduce((a, b) => a * b, 1)),
+    }));
+    expect(() => buildLayersModels(cfg, { shape: [1, 5, 1], kind: 'series' }, weights)).toThrow(
+      /encoder\/dense_0\/kernel.*\[4, 3\].*\[5, 3\]/,
+    );
     expect(() => buildLayersModels(cfg, { shape: [1, 4, 1], kind: 'series' }, weights.slice(1))).toThrow(LayersExportError);
     expect(buildLayersModels(config({ kind: 'gmm' }), { shape: [1, 4, 1], kind: 'series' }, [])).toBeNull();
   });

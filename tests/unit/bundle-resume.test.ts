@@ -23,7 +23,12 @@ describe('bundle resume', () => {
   afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
   it('restores weights and Adam state so training continues identically', async () => {
-    const config = parseRunConfig({ seed: 3, model: { hidden: [24], latentDim: 3 }, data: { dataset: 'mnist', trainLimit: 256 }, optimizer: { learningRate: 0.01 } });
+    const config = parseRunConfig({
+      seed: 3,
+      model: { hidden: [24], latentDim: 3 },
+      data: { dataset: 'mnist', trainLimit: 256 },
+      optimizer: { learningRate: 0.01 },
+    });
     const data = await loadDataset(config.data, { dataHome: tmp, seed: config.seed });
     const batch = 64;
     const xb = (i: number) => tf.tensor2d(data.train.x.subarray((i % 4) * batch * 784, ((i % 4) + 1) * batch * 784), [batch, 784]);
@@ -32,7 +37,8 @@ describe('bundle resume', () => {
       optimizerStep(
         opt,
         model.variables(),
-        () => trainingObjective(model, x, x, { kind: 'vae', estimator: 'analytic', samples: 1, iwSamples: 1, klWeight: 1, seed: 100 + i }).loss,
+        () =>
+          trainingObjective(model, x, x, { kind: 'vae', estimator: 'analytic', samples: 1, iwSamples: 1, klWeight: 1, seed: 100 + i }).loss,
         0,
       );
       x.dispose();
@@ -101,7 +107,8 @@ describe('bundle resume', () => {
     for (let i = 5; i < 8; i++) step(fresh, opt3, i);
     const c = fresh.namedWeights();
     let freshDiff = 0;
-    for (const [k, t] of a.entries()) for (let j = 0; j < t.data.length; j++) freshDiff = Math.max(freshDiff, Math.abs(t.data[j]! - c[k]!.data[j]!));
+    for (const [k, t] of a.entries())
+      for (let j = 0; j < t.data.length; j++) freshDiff = Math.max(freshDiff, Math.abs(t.data[j]! - c[k]!.data[j]!));
     expect(freshDiff).toBeGreaterThan(1e-4);
 
     for (const m of [original, resumed, fresh]) m.dispose();

@@ -19,10 +19,29 @@ function taskHome(name: string, status: 'completed' | 'running'): string {
   const src = RunStore.open(path.join(home, 'workbench.sqlite'));
   try {
     const config = { name: `task ${name}`, model: { latentDim: 3 } };
-    const run = src.createRun({ name: `task ${name}`, configText: JSON.stringify(config), config, dataset: 'mnist', seed: 4, appVersion: 'test' });
+    const run = src.createRun({
+      name: `task ${name}`,
+      configText: JSON.stringify(config),
+      config,
+      dataset: 'mnist',
+      seed: 4,
+      appVersion: 'test',
+    });
     src.setStatus(run.id, 'running', { backend: 'wasm' });
-    src.appendMetrics(run.id, [1, 2, 3].map((step) => ({ name: 'train/loss', step, epoch: step / 3, time: 1000 + step, value: 200 - step })));
-    src.addArtifact(run.id, { kind: 'prior-samples', epoch: 1, step: 3, mime: 'image/png', width: 2, height: 2, meta: { grid: 1 }, data: Buffer.from([1, 2, 3]) });
+    src.appendMetrics(
+      run.id,
+      [1, 2, 3].map((step) => ({ name: 'train/loss', step, epoch: step / 3, time: 1000 + step, value: 200 - step })),
+    );
+    src.addArtifact(run.id, {
+      kind: 'prior-samples',
+      epoch: 1,
+      step: 3,
+      mime: 'image/png',
+      width: 2,
+      height: 2,
+      meta: { grid: 1 },
+      data: Buffer.from([1, 2, 3]),
+    });
     src.log(run.id, 'info', 'hello from the node');
     const ck = path.join(home, 'runs', String(run.id), 'checkpoints', 'last');
     mkdirSync(ck, { recursive: true });
@@ -69,7 +88,9 @@ describe('importing a task home', () => {
 
   it('refuses a task whose run has not reached a final status', () => {
     const home = taskHome('b', 'running');
-    expect(() => importTask(home, { store: local, repo, runsDir: path.join(dir, 'local', 'runs'), sweepId, index: 1 })).toThrow(TaskImportError);
+    expect(() => importTask(home, { store: local, repo, runsDir: path.join(dir, 'local', 'runs'), sweepId, index: 1 })).toThrow(
+      TaskImportError,
+    );
     expect(local.listRuns({}).total).toBe(0);
     expect(repo.tasks(sweepId)[1]!.importedAt).toBeNull();
   });

@@ -40,7 +40,9 @@ describe('Kubernetes manifests of a sweep', () => {
   });
 
   it('the schema refuses what the API server would', () => {
-    const job = structuredClone(manifests[2]) as { spec: Record<string, unknown> & { template: { spec: { volumes: unknown[]; restartPolicy: string } } } };
+    const job = structuredClone(manifests[2]) as {
+      spec: Record<string, unknown> & { template: { spec: { volumes: unknown[]; restartPolicy: string } } };
+    };
     expect(jobSchema.safeParse({ ...job, spec: { ...job.spec, completions: undefined } }).success).toBe(false);
     expect(jobSchema.safeParse({ ...job, spec: { ...job.spec, completionMode: 'NonIndexed' } }).success).toBe(false);
     expect(jobSchema.safeParse({ ...job, spec: { ...job.spec, paralelism: 2 } }).success).toBe(false);

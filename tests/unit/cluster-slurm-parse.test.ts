@@ -41,22 +41,39 @@ describe('parsing Slurm output', () => {
 });
 
 describe('a task state from all the evidence', () => {
-  const base: TaskEvidence = { previous: 'pending', queued: undefined, queueKnown: true, remembered: undefined, marker: null, log: '', cancelRequested: false, settled: true };
+  const base: TaskEvidence = {
+    previous: 'pending',
+    queued: undefined,
+    queueKnown: true,
+    remembered: undefined,
+    marker: null,
+    log: '',
+    cancelRequested: false,
+    settled: true,
+  };
   it('trusts the queue for live tasks and the marker for ended ones', () => {
     expect(resolveTaskState({ ...base, queued: { state: 'running', raw: 'RUNNING', exitCode: null, reason: null } }).state).toBe('running');
     expect(resolveTaskState({ ...base, marker: 0 })).toEqual({ state: 'completed', exitCode: 0, reason: null });
     expect(resolveTaskState({ ...base, marker: 2 }).state).toBe('failed');
     expect(resolveTaskState({ ...base, marker: 130 }).state).toBe('cancelled');
     // a cancel that arrives while the script writes the marker of a completed run does not undo the run
-    expect(resolveTaskState({ ...base, marker: 0, remembered: { state: 'cancelled', raw: 'CANCELLED', exitCode: 0, reason: null } }).state).toBe('completed');
-    expect(resolveTaskState({ ...base, marker: 1, remembered: { state: 'failed', raw: 'OUT_OF_MEMORY', exitCode: 0, reason: null } })).toMatchObject({ state: 'failed', reason: 'out of memory' });
+    expect(
+      resolveTaskState({ ...base, marker: 0, remembered: { state: 'cancelled', raw: 'CANCELLED', exitCode: 0, reason: null } }).state,
+    ).toBe('completed');
+    expect(
+      resolveTaskState({ ...base, marker: 1, remembered: { state: 'failed', raw: 'OUT_OF_MEMORY', exitCode: 0, reason: null } }),
+    ).toMatchObject({ state: 'failed', reason: 'out of memory' });
   });
   it('tells a time limit from a cancel, with or without accounting', () => {
     const log = 'slurmstepd: error: *** JOB 17 ON localhost CANCELLED AT 2026-12-02T06:40:01 DUE TO TIME LIMIT ***';
     expect(resolveTaskState({ ...base, marker: 130, log })).toMatchObject({ state: 'timeout', reason: 'DUE TO TIME LIMIT' });
     expect(resolveTaskState({ ...base, log }).state).toBe('timeout');
-    expect(resolveTaskState({ ...base, remembered: { state: 'timeout', raw: 'TIMEOUT', exitCode: 0, reason: 'TimeLimit' } }).state).toBe('timeout');
-    expect(resolveTaskState({ ...base, log: 'slurmstepd: error: *** JOB 17 ON localhost CANCELLED AT 2026-12-02T06:40:01 ***' }).state).toBe('cancelled');
+    expect(resolveTaskState({ ...base, remembered: { state: 'timeout', raw: 'TIMEOUT', exitCode: 0, reason: 'TimeLimit' } }).state).toBe(
+      'timeout',
+    );
+    expect(
+      resolveTaskState({ ...base, log: 'slurmstepd: error: *** JOB 17 ON localhost CANCELLED AT 2026-12-02T06:40:01 ***' }).state,
+    ).toBe('cancelled');
   });
   it('calls a task cancelled while pending cancelled, and never concludes while Slurm cannot be asked', () => {
     expect(resolveTaskState({ ...base, cancelRequested: true }).state).toBe('cancelled');
@@ -69,14 +86,24 @@ describe('a task state from all the evidence', () => {
 describe('the job-array script and sbatch options', () => {
   it('runs train --config into each task home and writes the marker last', () => {
     const layout = sweepLayout("/shared/it's here");
-    const text = renderSlurmScript(layout, 'vaewb-1', 4, { node: '/usr/bin/node', cli: '/opt/wb/bin/vae-workbench.js', env: { VAE_WORKBENCH_BACKEND: 'wasm' } });
+    const text = renderSlurmScript(layout, 'vaewb-1', 4, {
+      node: '/usr/bin/node',
+      cli: '/opt/wb/bin/vae-workbench.js',
+      env: { VAE_WORKBENCH_BACKEND: 'wasm' },
+    });
     expect(text).toContain('#SBATCH --array=0-3');
     expect(text).toContain(`root='/shared/it'\\''s here'`);
     expect(text).toContain(`VAE_WORKBENCH_HOME="$task/home"`);
     expect(text).toContain(`'/usr/bin/node' '/opt/wb/bin/vae-workbench.js' train --config "$root/configs/$i.json" --json`);
     expect(text.indexOf('mv -f "$task/exit.tmp" "$task/exit"')).toBeGreaterThan(text.indexOf('train --config'));
     expect(sbatchArgs({ partition: 'gpu', time: '1:00:00', cpus: 4, mem: '8G', gpus: 1, maxParallel: 2 }, 4)).toEqual([
-      '--parsable', '--partition=gpu', '--time=1:00:00', '--cpus-per-task=4', '--mem=8G', '--gpus=1', '--array=0-3%2',
+      '--parsable',
+      '--partition=gpu',
+      '--time=1:00:00',
+      '--cpus-per-task=4',
+      '--mem=8G',
+      '--gpus=1',
+      '--array=0-3%2',
     ]);
   });
   it('names the bad option', () => {

@@ -11,9 +11,26 @@ import type { RunSummary } from '@shared/model-types';
 
 function run(id: number, params: Record<string, string | number | null>, final: Record<string, number> = {}): RunSummary {
   return {
-    id, name: `r${id}`, status: 'completed', createdAt: 0, startedAt: null, finishedAt: null, dataset: 'mnist', backend: null,
-    appVersion: 't', seed: Number(params.seed ?? 0), error: null, tags: [], notes: '', parentId: null, configText: '{}', config: {},
-    params, final, step: 0, epoch: 0,
+    id,
+    name: `r${id}`,
+    status: 'completed',
+    createdAt: 0,
+    startedAt: null,
+    finishedAt: null,
+    dataset: 'mnist',
+    backend: null,
+    appVersion: 't',
+    seed: Number(params.seed ?? 0),
+    error: null,
+    tags: [],
+    notes: '',
+    parentId: null,
+    configText: '{}',
+    config: {},
+    params,
+    final,
+    step: 0,
+    epoch: 0,
   };
 }
 
@@ -27,7 +44,11 @@ describe('smoothing on raw points (window in steps)', () => {
     expect(s[0]).toBe(values[0]);
     const flat = smoothValues([1, 2, 5, 9], [3, 3, 3, 3], { kind: 'ema', window: 4 });
     for (const v of flat) expect(v).toBeCloseTo(3, 12);
-    const roughness = (a: ArrayLike<number>) => { let r = 0; for (let i = 1; i < a.length; i++) r += Math.abs(a[i]! - a[i - 1]!); return r; };
+    const roughness = (a: ArrayLike<number>) => {
+      let r = 0;
+      for (let i = 1; i < a.length; i++) r += Math.abs(a[i]! - a[i - 1]!);
+      return r;
+    };
     expect(roughness(s)).toBeLessThan(roughness(values) / 5);
   });
 
@@ -52,7 +73,10 @@ describe('smoothing on raw points (window in steps)', () => {
 
   it('joins a metric against another on step', () => {
     const p = (step: number, y: number) => ({ x: step, y, step, epoch: 0, time: 0 });
-    expect(joinOnStep([p(1, 10), p(2, 20), p(3, 30)], [p(1, 0.5), p(3, 0.7)]).map((q) => [q.x, q.y])).toEqual([[0.5, 10], [0.7, 30]]);
+    expect(joinOnStep([p(1, 10), p(2, 20), p(3, 30)], [p(1, 0.5), p(3, 0.7)]).map((q) => [q.x, q.y])).toEqual([
+      [0.5, 10],
+      [0.7, 30],
+    ]);
   });
 });
 
@@ -66,7 +90,10 @@ describe('groups', () => {
   ];
   it('by default groups runs that differ only by seed', () => {
     expect(differingKeys(runs)).toEqual(['lr']);
-    expect(groupBySeed(runs).map((g) => g.runIds)).toEqual([[1, 2], [3, 4, 5]]);
+    expect(groupBySeed(runs).map((g) => g.runIds)).toEqual([
+      [1, 2],
+      [3, 4, 5],
+    ]);
     expect(groupRuns(runs, ['z']).map((g) => g.runIds)).toEqual([[1, 2, 3, 4, 5]]);
     expect(groupBySeed(runs)[1]!.label).toBe('lr=0.01');
   });
@@ -79,21 +106,40 @@ describe('groups', () => {
   it('interpolates and builds bands on a common grid (only covering curves count)', () => {
     expect(interpolate({ xs: [0, 10], ys: [0, 100] }, 2.5)).toBe(25);
     expect(interpolate({ xs: [0, 10], ys: [0, 100] }, 11)).toBeUndefined();
-    const b = bandOf([{ xs: [0, 10], ys: [0, 10] }, { xs: [0, 10], ys: [2, 12] }, { xs: [0, 5], ys: [4, 9] }], 'minmax', 11);
+    const b = bandOf(
+      [
+        { xs: [0, 10], ys: [0, 10] },
+        { xs: [0, 10], ys: [2, 12] },
+        { xs: [0, 5], ys: [4, 9] },
+      ],
+      'minmax',
+      11,
+    );
     expect(b.xs).toHaveLength(11);
     expect(b.n[0]).toBe(3);
     expect(b.n[10]).toBe(2);
     expect(b.mean[0]).toBe(2);
     expect(b.lo[0]).toBe(0);
     expect(b.hi[0]).toBe(4);
-    const sd = bandOf([{ xs: [0, 1], ys: [1, 1] }, { xs: [0, 1], ys: [3, 3] }], 'std', 2);
+    const sd = bandOf(
+      [
+        { xs: [0, 1], ys: [1, 1] },
+        { xs: [0, 1], ys: [3, 3] },
+      ],
+      'std',
+      2,
+    );
     expect(sd.lo[0]).toBeCloseTo(2 - Math.SQRT2);
     expect(sd.hi[0]).toBeCloseTo(2 + Math.SQRT2);
   });
 });
 
 describe('brushing', () => {
-  const runs = [run(1, { lr: 0.001, kind: 'vae' }, { 'test/loss': 100 }), run(2, { lr: 0.01, kind: 'iwae' }, { 'test/loss': 90 }), run(3, { lr: 0.1, kind: 'vae' }, { 'test/loss': 95 })];
+  const runs = [
+    run(1, { lr: 0.001, kind: 'vae' }, { 'test/loss': 100 }),
+    run(2, { lr: 0.01, kind: 'iwae' }, { 'test/loss': 90 }),
+    run(3, { lr: 0.1, kind: 'vae' }, { 'test/loss': 95 }),
+  ];
   it('keeps runs inside every brush, numeric ranges and categories, on params and final metrics', () => {
     let b: Brush[] = setBrush([], 'lr', { key: 'lr', min: 0.005, max: 1 });
     expect(brushed(runs, b).map((r) => r.id)).toEqual([2, 3]);
@@ -135,8 +181,18 @@ describe('importance', () => {
     expect(items.find((i) => i.key === 'c')!.forest).toBeLessThan(items[0]!.forest / 3);
     expect(items.reduce((s, i) => s + i.forest, 0)).toBeCloseTo(1);
     // deterministic for a seed
-    expect(forestImportance(rows.map((r) => [r.features.a, r.features.b]), rows.map((r) => r.y), { seed: 5, trees: 10 })).toEqual(
-      forestImportance(rows.map((r) => [r.features.a, r.features.b]), rows.map((r) => r.y), { seed: 5, trees: 10 }),
+    expect(
+      forestImportance(
+        rows.map((r) => [r.features.a, r.features.b]),
+        rows.map((r) => r.y),
+        { seed: 5, trees: 10 },
+      ),
+    ).toEqual(
+      forestImportance(
+        rows.map((r) => [r.features.a, r.features.b]),
+        rows.map((r) => r.y),
+        { seed: 5, trees: 10 },
+      ),
     );
   });
   it('drops rows missing the metric or a key, encodes categories', () => {

@@ -114,7 +114,9 @@ describe('mnist-14x14-even', () => {
     expect(large.test.x[190]).toBeCloseTo((3500 % 250) / 255, 6);
     // a row with 195 pixels is refused naming the line
     fs.writeFileSync(file, rows.slice(0, 3).join('\n') + '\n' + rows[3]!.split(' ').slice(1).join(' ') + '\n');
-    await expect(loadDataset(cfg({ dataset: 'mnist-14x14-even', path: file }), { dataHome, seed: 1 })).rejects.toThrow(/line 4 has 196 values, expected 197/);
+    await expect(loadDataset(cfg({ dataset: 'mnist-14x14-even', path: file }), { dataHome, seed: 1 })).rejects.toThrow(
+      /line 4 has 196 values, expected 197/,
+    );
   });
 });
 
@@ -161,8 +163,12 @@ describe('fashion-mnist', () => {
     expect(ds.test.x[0]).toBeCloseTo(5 / 255, 6);
     expect(ds.train.x[255]).toBeCloseTo(1, 6);
     fs.rmSync(path.join(dir, 't10k-labels-idx1-ubyte.gz'));
-    await expect(loadDataset(cfg({ dataset: 'fashion-mnist', path: dir }), { dataHome, seed: 1 })).rejects.toThrow(/t10k-labels-idx1-ubyte/);
-    await expect(loadDataset(cfg({ dataset: 'mnist-full', path: path.join(dataHome, 'nowhere') }), { dataHome, seed: 1 })).rejects.toThrow(/nowhere.*does not exist/);
+    await expect(loadDataset(cfg({ dataset: 'fashion-mnist', path: dir }), { dataHome, seed: 1 })).rejects.toThrow(
+      /t10k-labels-idx1-ubyte/,
+    );
+    await expect(loadDataset(cfg({ dataset: 'mnist-full', path: path.join(dataHome, 'nowhere') }), { dataHome, seed: 1 })).rejects.toThrow(
+      /nowhere.*does not exist/,
+    );
   });
 });
 
@@ -178,7 +184,8 @@ describe('cifar10', () => {
       rec.fill(b, 2049, 3073);
       return Buffer.from(rec);
     };
-    for (let i = 1; i <= 5; i++) fs.writeFileSync(path.join(dir, `data_batch_${i}.bin`), Buffer.concat([record(i, 255, 0, 51), record(0, 0, 255, 0)]));
+    for (let i = 1; i <= 5; i++)
+      fs.writeFileSync(path.join(dir, `data_batch_${i}.bin`), Buffer.concat([record(i, 255, 0, 51), record(0, 0, 255, 0)]));
     fs.writeFileSync(path.join(dir, 'test_batch.bin'), record(9, 10, 20, 30));
     const ds = await loadDataset(cfg({ dataset: 'cifar10', path: path.dirname(dir) }), { dataHome, seed: 1 });
     expect(ds.d).toBe(3072);
@@ -188,7 +195,9 @@ describe('cifar10', () => {
     expect(Array.from(ds.train.x.subarray(0, 6)).map((v) => Math.round(v * 255))).toEqual([255, 0, 51, 255, 0, 51]);
     expect(ds.descriptor.labels![9]).toBe('truck');
     fs.writeFileSync(path.join(dir, 'test_batch.bin'), record(9, 10, 20, 30).subarray(0, 3000));
-    await expect(loadDataset(cfg({ dataset: 'cifar10', path: dir }), { dataHome, seed: 2 })).rejects.toThrow(/test_batch\.bin.*not a whole number/);
+    await expect(loadDataset(cfg({ dataset: 'cifar10', path: dir }), { dataHome, seed: 2 })).rejects.toThrow(
+      /test_batch\.bin.*not a whole number/,
+    );
   });
 });
 

@@ -118,12 +118,20 @@ describe('import: NPY', () => {
     const n = 10;
     const f32 = Float32Array.from({ length: n * 4 * 4 }, (_, i) => (i % 17) / 16);
     const f32File = write('faces.npy', encodeNpy([n, 4, 4], f32));
-    write('faces_labels.npy', encodeNpy([n], Float64Array.from({ length: n }, (_, i) => i % 2)));
+    write(
+      'faces_labels.npy',
+      encodeNpy(
+        [n],
+        Float64Array.from({ length: n }, (_, i) => i % 2),
+      ),
+    );
     const a = await load({ path: f32File });
     expect(a.descriptor.shape).toEqual([4, 4, 1]);
     expect(a.train.n).toBe(9);
     expect(a.test.n).toBe(1);
-    expect(Buffer.compare(Buffer.from(a.train.x.buffer, a.train.x.byteOffset, a.train.x.byteLength), Buffer.from(f32.buffer, 0, 9 * 16 * 4))).toBe(0);
+    expect(
+      Buffer.compare(Buffer.from(a.train.x.buffer, a.train.x.byteOffset, a.train.x.byteLength), Buffer.from(f32.buffer, 0, 9 * 16 * 4)),
+    ).toBe(0);
     expect(Array.from(a.test.y!)).toEqual([1]);
 
     const u8 = Uint8Array.from({ length: n * 12 }, (_, i) => (i * 7) % 256);

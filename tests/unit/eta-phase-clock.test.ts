@@ -12,13 +12,28 @@ const reference = parseRunConfig({
   training: { batchSize: 128, epochs: 10 },
 });
 const plan = (config = reference, step = 0) =>
-  planRun(config, { step, startEpoch: 0, stepsPerEpoch: 63, totalSteps: 630, batchSize: 128, evalExamples: 2000, fid: true, intermediateNllDecoded: 5000, finalNllDecoded: 500_000 });
+  planRun(config, {
+    step,
+    startEpoch: 0,
+    stepsPerEpoch: 63,
+    totalSteps: 630,
+    batchSize: 128,
+    evalExamples: 2000,
+    fid: true,
+    intermediateNllDecoded: 5000,
+    finalNllDecoded: 500_000,
+  });
 
 describe('planRun', () => {
   it('counts the evaluations, snapshots and checkpoints of the reference run', () => {
     // 9 intermediate epoch ends; the last epoch's work is the final evaluation, snapshot and checkpoints.
     expect(plan().planned).toEqual({ eval: 9, finalEval: 1, fid: 1, snapshots: 10, checkpoint: 11 });
-    const sparse = parseRunConfig({ ...reference, eval: { everyEpochs: 5, fid: false }, snapshots: { everyEpochs: 100 }, checkpoints: { everyEpochs: 0 } });
+    const sparse = parseRunConfig({
+      ...reference,
+      eval: { everyEpochs: 5, fid: false },
+      snapshots: { everyEpochs: 100 },
+      checkpoints: { everyEpochs: 0 },
+    });
     expect(plan(sparse).planned).toEqual({ eval: 1, finalEval: 1, fid: 1, snapshots: 1, checkpoint: 1 });
   });
 });

@@ -192,7 +192,9 @@ describe('Frechet distance on a domain classifier (real MNIST)', () => {
     expect(cacheMs).toBeLessThan(trainMs / 5);
     const probe = test.x.subarray(0, 50 * 784);
     expect(Array.from(await second.features(probe, 50))).toEqual(Array.from(await first.features(probe, 50)));
-    console.log(`classifier: trained in ${trainMs.toFixed(0)} ms, test accuracy ${(accuracy * 100).toFixed(1)}%, cache read in ${cacheMs.toFixed(0)} ms`);
+    console.log(
+      `classifier: trained in ${trainMs.toFixed(0)} ms, test accuracy ${(accuracy * 100).toFixed(1)}%, cache read in ${cacheMs.toFixed(0)} ms`,
+    );
 
     // A damaged cache is not trusted: it is rebuilt.
     const bin = readFileSync(paths.bin);
@@ -243,7 +245,15 @@ describe('Frechet distance on a domain classifier (real MNIST)', () => {
     const noise = new Float32Array(n * 784).map(() => u());
     const shape: [number, number, number] = [28, 28, 1];
     const opts = { cacheDir, seed: 4 };
-    const fReal = await frechetDistanceFor('unlabelled-digits', unlabelled, shape, test.x.subarray(0, n * 784), train.x.subarray(0, n * 784), n, opts);
+    const fReal = await frechetDistanceFor(
+      'unlabelled-digits',
+      unlabelled,
+      shape,
+      test.x.subarray(0, n * 784),
+      train.x.subarray(0, n * 784),
+      n,
+      opts,
+    );
     const fNoise = await frechetDistanceFor('unlabelled-digits', unlabelled, shape, test.x.subarray(0, n * 784), noise, n, opts);
     expect(fReal * 10).toBeLessThan(fNoise);
   });

@@ -58,7 +58,13 @@ describe('Gaussian mixture (EM)', () => {
     const n = 3000;
     const { x, weights, means, sds } = synthetic(n, 11);
     const lls: number[] = [];
-    const model = await fitGmm(x, n, 2, { components: 3, iterations: 40, seed: 3, varianceFloor: 1e-6, onIteration: (_, ll) => lls.push(ll) });
+    const model = await fitGmm(x, n, 2, {
+      components: 3,
+      iterations: 40,
+      seed: 3,
+      varianceFloor: 1e-6,
+      onIteration: (_, ll) => lls.push(ll),
+    });
     expect(lls).toHaveLength(40);
     for (let i = 1; i < lls.length; i++) expect(lls[i]).toBeGreaterThanOrEqual(lls[i - 1] - 1e-6);
     expect(lls[lls.length - 1]).toBeGreaterThan(lls[0]);
@@ -170,7 +176,9 @@ describe('Gaussian mixture (EM)', () => {
     ];
     expect(() => gmmFromNamedTensors(good.slice(0, 2))).toThrow(/gmm\/log_vars/);
     expect(() => gmmFromNamedTensors([good[0], { ...good[1], shape: [3, 2] }, good[2]])).toThrow(/gmm\/means/);
-    expect(() => gmmFromNamedTensors([good[0], good[1], { ...good[2], data: Float32Array.from([0, 0, 0, 0, 0, NaN]) }])).toThrow(/gmm\/log_vars/);
+    expect(() => gmmFromNamedTensors([good[0], good[1], { ...good[2], data: Float32Array.from([0, 0, 0, 0, 0, NaN]) }])).toThrow(
+      /gmm\/log_vars/,
+    );
   });
 
   it('fits real MNIST digits: finite test log-likelihood better than one Gaussian, samples in [0, 1]', async () => {
@@ -204,7 +212,9 @@ describe('Gaussian mixture (EM)', () => {
     for (const v of means) expect(v).toBeGreaterThanOrEqual(-1e-6);
     for (let k = 0; k < 10; k++) {
       expect(means[k * d]).toBeLessThan(0.01);
-      expect(means[k * d + 14 * 28 + 14] + means[k * d + 13 * 28 + 13] + means[k * d + 14 * 28 + 11] + means[k * d + 14 * 28 + 17]).toBeGreaterThan(0.2);
+      expect(
+        means[k * d + 14 * 28 + 14] + means[k * d + 13 * 28 + 13] + means[k * d + 14 * 28 + 11] + means[k * d + 14 * 28 + 17],
+      ).toBeGreaterThan(0.2);
     }
     expect(seconds).toBeLessThan(20);
   });

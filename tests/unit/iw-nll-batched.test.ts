@@ -59,5 +59,4 @@ describe('batched importance-weighted bound', () => {
       model.dispose();
     });
   }
-
 });

@@ -21,7 +21,9 @@ describe('launch presets', () => {
     expect(kw.optimizer).toMatchObject({ name: 'adagrad', learningRate: 0.01 });
     expect(kw.training.batchSize).toBe(100);
     expect(kw.objective.mcSamples).toBe(1);
-    expect(PRESETS.filter((p) => p.id.startsWith('kingma-welling-mnist-z')).map((p) => parseRunConfig(p.config).model.latentDim)).toEqual([3, 5, 10, 20, 200]);
+    expect(PRESETS.filter((p) => p.id.startsWith('kingma-welling-mnist-z')).map((p) => parseRunConfig(p.config).model.latentDim)).toEqual([
+      3, 5, 10, 20, 200,
+    ]);
 
     const keras = parseRunConfig(findPreset('keras-classic')!.config);
     expect(keras.model).toMatchObject({ hidden: [256], activation: 'relu', latentDim: 2 });

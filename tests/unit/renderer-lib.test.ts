@@ -1,6 +1,14 @@
 // Pure helpers of the renderer: form text parsing, sweep values, JSON artifact readers, smoothing, colours.
 import { describe, expect, it } from 'vitest';
-import { FIELD_GROUPS, fieldText, getPath, parseFieldText, parseSweepValue, setPath, splitTopLevel } from '../../src-renderer/src/lib/config-fields';
+import {
+  FIELD_GROUPS,
+  fieldText,
+  getPath,
+  parseFieldText,
+  parseSweepValue,
+  setPath,
+  splitTopLevel,
+} from '../../src-renderer/src/lib/config-fields';
 import { flattenConfig, parseRunConfig } from '@shared/run-config';
 import { readKl, readScatter } from '../../src-renderer/src/lib/artifact-json';
 import { viridis, withAlpha } from '../../src-renderer/src/lib/colors';
@@ -49,10 +57,27 @@ describe('launch form text', () => {
 
 describe('JSON artifacts', () => {
   it('reads scatter points in the shapes a trainer may write', () => {
-    expect(readScatter({ points: [[1, 2], [3, 4]], labels: [0, 1] }, 'latent-scatter').points).toEqual([[1, 2], [3, 4]]);
+    expect(
+      readScatter(
+        {
+          points: [
+            [1, 2],
+            [3, 4],
+          ],
+          labels: [0, 1],
+        },
+        'latent-scatter',
+      ).points,
+    ).toEqual([
+      [1, 2],
+      [3, 4],
+    ]);
     expect(readScatter({ points: [{ x: 1, y: 2 }], labels: [7] }, 'latent-scatter').points).toEqual([[1, 2]]);
     const pca = readScatter({ points: [1, 2, 3, 4], labels: [0, 1] }, 'latent-pca');
-    expect(pca.points).toEqual([[1, 2], [3, 4]]);
+    expect(pca.points).toEqual([
+      [1, 2],
+      [3, 4],
+    ]);
     expect(pca.axes).toEqual(['PC 1', 'PC 2']);
   });
 
@@ -65,13 +90,32 @@ describe('JSON artifacts', () => {
 
 describe('artifact selection', () => {
   const a = (id: number, kind: ArtifactMeta['kind'], epoch: number): ArtifactMeta => ({
-    id, runId: 1, kind, epoch, step: epoch * 10, mime: 'image/png', width: 1, height: 1, meta: {}, createdAt: 0,
+    id,
+    runId: 1,
+    kind,
+    epoch,
+    step: epoch * 10,
+    mime: 'image/png',
+    width: 1,
+    height: 1,
+    meta: {},
+    createdAt: 0,
   });
   it('picks the newest per kind and the one at or before an epoch', () => {
     const list = [a(1, 'prior-samples', 1), a(2, 'prior-samples', 3), a(3, 'manifold', 2)];
     expect(newestByKind(list).get('prior-samples')!.id).toBe(2);
-    expect(atEpoch(list.filter((x) => x.kind === 'prior-samples'), 2)!.id).toBe(1);
-    expect(atEpoch(list.filter((x) => x.kind === 'prior-samples'), 0)).toBeNull();
+    expect(
+      atEpoch(
+        list.filter((x) => x.kind === 'prior-samples'),
+        2,
+      )!.id,
+    ).toBe(1);
+    expect(
+      atEpoch(
+        list.filter((x) => x.kind === 'prior-samples'),
+        0,
+      ),
+    ).toBeNull();
   });
 });
 

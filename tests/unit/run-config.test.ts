@@ -35,6 +35,8 @@ describe('validation split', () => {
   it('trains on the whole training split by default, and early stopping asks for a validation split by name', () => {
     expect(parseRunConfig({}).data.validationFraction).toBe(0);
     expect(() => parseRunConfig({ training: { earlyStoppingPatience: 3 } })).toThrow(/data\.validationFraction/);
-    expect(parseRunConfig({ training: { earlyStoppingPatience: 3 }, data: { validationFraction: 0.1 } }).training.earlyStoppingPatience).toBe(3);
+    expect(
+      parseRunConfig({ training: { earlyStoppingPatience: 3 }, data: { validationFraction: 0.1 } }).training.earlyStoppingPatience,
+    ).toBe(3);
   });
 });

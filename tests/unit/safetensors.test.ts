@@ -7,7 +7,6 @@ import type { NamedTensor } from '../../src-main/checkpoints/checkpoint-dir';
 import { readSafetensors, SafetensorsError, writeSafetensors } from '../../src-main/checkpoints/safetensors';
 import { seededValues } from './synthetic-data';
 
-
 const tensors: NamedTensor[] = [
   { name: 'encoder/dense_0/kernel', shape: [7, 5], data: seededValues(35, 1) },
   { name: 'encoder/dense_0/bias', shape: [5], data: seededValues(5, 2) },
@@ -137,7 +136,10 @@ print(json.dumps({'meta': meta, 'sums': sums, 'n': n}))
       [rawFile({ a: { dtype: 'F32', shape: [1], data_offsets: [8, 4] } }, f32(2)), /reversed/],
       [rawFile({ a: { dtype: 'F32', shape: [-1], data_offsets: [0, 4] } }, f32(1)), /non-negative integers/],
       [rawFile({ a: { dtype: 'F32', shape: [1], data_offsets: [0, 4], extra: 1 } }, f32(1)), /unknown header field/],
-      [rawFile({ __metadata__: { k: 1 }, a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] } }, f32(1)), /__metadata__\.k is not a string/],
+      [
+        rawFile({ __metadata__: { k: 1 }, a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] } }, f32(1)),
+        /__metadata__\.k is not a string/,
+      ],
       [rawFile({ a: { dtype: 'I32', shape: [1], data_offsets: [0, 4] } }, f32(1)), /not a float type/],
     ];
     for (const [bytes, message] of cases) {

@@ -28,7 +28,16 @@ describe('HealthMonitor', () => {
     expect(ae.observe([pt('test/kl', 0)])).toEqual([]);
     const ok = new HealthMonitor({ latentDim: 20, stochastic: true });
     const changes = [];
-    for (let e = 1; e <= 10; e++) changes.push(...ok.observe([pt('train/loss', 200 - 8 * e, e), pt('train/kl', 20, e), pt('test/loss', 200 - 8 * e, e), pt('test/kl', 20, e), pt('test/activeUnits', 18, e)]));
+    for (let e = 1; e <= 10; e++)
+      changes.push(
+        ...ok.observe([
+          pt('train/loss', 200 - 8 * e, e),
+          pt('train/kl', 20, e),
+          pt('test/loss', 200 - 8 * e, e),
+          pt('test/kl', 20, e),
+          pt('test/activeUnits', 18, e),
+        ]),
+      );
     expect(changes).toEqual([]);
   });
   it('raises a plateau after five evaluations without improvement', () => {

@@ -36,7 +36,11 @@ describe('bestMatching', () => {
     }
   });
   it('leaves extra rows unmatched when there are more rows than columns', () => {
-    const m = bestMatching([[5, 1], [1, 5], [0, 0]]);
+    const m = bestMatching([
+      [5, 1],
+      [1, 5],
+      [0, 0],
+    ]);
     expect(m.filter((c) => c >= 0)).toHaveLength(2);
     expect(m.filter((c) => c === -1)).toHaveLength(1);
   });

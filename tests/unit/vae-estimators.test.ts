@@ -30,8 +30,14 @@ const arr = (t: tf.Tensor) => Array.from(t.dataSync());
 
 describe('KL and likelihood terms', () => {
   it('analytic KL equals a Monte-Carlo estimate of E_q[log q - log p]', () => {
-    const mu = tf.tensor2d([[0.5, -1.2, 0.0], [2.0, 0.3, -0.4]]);
-    const logvar = tf.tensor2d([[-0.5, 0.4, -2.0], [0.1, -1.0, 0.8]]);
+    const mu = tf.tensor2d([
+      [0.5, -1.2, 0.0],
+      [2.0, 0.3, -0.4],
+    ]);
+    const logvar = tf.tensor2d([
+      [-0.5, 0.4, -2.0],
+      [0.1, -1.0, 0.8],
+    ]);
     const exact = arr(analyticKl(mu, logvar));
     const S = 40000;
     const draw = reparameterize({ mu, logvar }, S, 7);

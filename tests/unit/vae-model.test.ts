@@ -101,7 +101,11 @@ describe('conv layers', () => {
 
   it('stride-2 conv and transposed conv (values and gradients) equal the cpu backend for even and odd sizes', async () => {
     const rnd = (n: number, a: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * a + 0.3));
-    for (const [H, ih] of [[28, 14], [7, 4], [14, 7]] as const) {
+    for (const [H, ih] of [
+      [28, 14],
+      [7, 4],
+      [14, 7],
+    ] as const) {
       const hs = rnd(3 * ih * ih * 5, 0.7);
       const xs = rnd(3 * H * H * 2, 0.2);
       const fs = rnd(3 * 3 * 2 * 5, 1.1);
@@ -113,7 +117,9 @@ describe('conv layers', () => {
           const f = tf.tensor4d(fs, [3, 3, 2, 5]);
           const up = conv2dTransposeSame(h, f, [3, H, H, 2], 2);
           const down = conv2dSame(x, f, 2);
-          const g = tf.grads((hh: tf.Tensor, ff: tf.Tensor) => tf.sum(tf.mul(conv2dTransposeSame(hh as tf.Tensor4D, ff as tf.Tensor4D, [3, H, H, 2], 2), tf.tensor(ws, [3, H, H, 2]))))([h, f]);
+          const g = tf.grads((hh: tf.Tensor, ff: tf.Tensor) =>
+            tf.sum(tf.mul(conv2dTransposeSame(hh as tf.Tensor4D, ff as tf.Tensor4D, [3, H, H, 2], 2), tf.tensor(ws, [3, H, H, 2]))),
+          )([h, f]);
           return [up, down, ...g].map((t) => Array.from(t.dataSync()));
         });
       const here = compute();
@@ -131,8 +137,18 @@ describe('conv layers', () => {
   });
 
   it('the sub-pixel transposed conv equals the zero-dilation one (stride 2 and 3, odd sizes)', () => {
-    const rnd = (shape: number[], a: number) => tf.tensor(Float32Array.from({ length: shape.reduce((p, q) => p * q) }, (_, i) => Math.sin(i * a + 0.3)), shape);
-    for (const [H, s, k] of [[28, 2, 3], [7, 2, 3], [9, 3, 3], [10, 3, 4], [8, 2, 4]] as const) {
+    const rnd = (shape: number[], a: number) =>
+      tf.tensor(
+        Float32Array.from({ length: shape.reduce((p, q) => p * q) }, (_, i) => Math.sin(i * a + 0.3)),
+        shape,
+      );
+    for (const [H, s, k] of [
+      [28, 2, 3],
+      [7, 2, 3],
+      [9, 3, 3],
+      [10, 3, 4],
+      [8, 2, 4],
+    ] as const) {
       const ih = Math.ceil(H / s);
       const h = rnd([2, ih, ih, 3], 0.7) as tf.Tensor4D;
       const f = rnd([k, k, 4, 3], 1.3) as tf.Tensor4D;
@@ -186,7 +202,10 @@ describe('gradient clipping', () => {
     expect(clipped[0]![0]).toBeCloseTo(0.6, 6);
     expect(clipped[1]![1]).toBeCloseTo(0.8, 6);
     const kept = clipByGlobalNorm(g, 10).map((t) => Array.from(t.dataSync()));
-    expect(kept).toEqual([[3, 0], [0, 4]]);
+    expect(kept).toEqual([
+      [3, 0],
+      [0, 4],
+    ]);
   });
 });
 
@@ -194,9 +213,17 @@ describe('optimizer state', () => {
   it('export + import continues Adam exactly like the original', async () => {
     const config = parseRunConfig({ seed: 2, model: { hidden: [16], latentDim: 3 }, optimizer: { learningRate: 0.01 } });
     const spec = modelSpecFromConfig(config, [4, 4, 1], 'image');
-    const x = tf.tensor2d(Float32Array.from({ length: 5 * 16 }, (_, i) => (i % 7) / 7), [5, 16]);
+    const x = tf.tensor2d(
+      Float32Array.from({ length: 5 * 16 }, (_, i) => (i % 7) / 7),
+      [5, 16],
+    );
     const step = (m: VaeModel, o: tf.Optimizer, i: number) =>
-      optimizerStep(o, m.variables(), () => trainingObjective(m, x, x, { kind: 'vae', estimator: 'analytic', samples: 1, iwSamples: 1, klWeight: 1, seed: i }).loss, 0);
+      optimizerStep(
+        o,
+        m.variables(),
+        () => trainingObjective(m, x, x, { kind: 'vae', estimator: 'analytic', samples: 1, iwSamples: 1, klWeight: 1, seed: i }).loss,
+        0,
+      );
     const a = new VaeModel(spec);
     const oa = createOptimizer(config.optimizer);
     for (let i = 0; i < 3; i++) step(a, oa, i);

@@ -96,8 +96,14 @@ describe('fast wasm matmul kernels', () => {
       setMatMulRoute(route);
       const rng = seeded(7);
       for (const c of cases()) {
-        const a = randArray(rng, c.aShape.reduce((p, d) => p * d, 1));
-        const b = randArray(rng, c.bShape.reduce((p, d) => p * d, 1));
+        const a = randArray(
+          rng,
+          c.aShape.reduce((p, d) => p * d, 1),
+        );
+        const b = randArray(
+          rng,
+          c.bShape.reduce((p, d) => p * d, 1),
+        );
         const run = () => tf.matMul(tf.tensor(a, c.aShape), tf.tensor(b, c.bShape), c.tA, c.tB).dataSync().slice();
         const shapeRun = () => tf.matMul(tf.tensor(a, c.aShape), tf.tensor(b, c.bShape), c.tA, c.tB).shape;
         const ref = await on('cpu', run);
@@ -291,7 +297,12 @@ describe('fast wasm matmul kernels', () => {
 
     function grads(step: number): Float32Array[] {
       const rng = seeded(100 + step);
-      return shapes.map((shape) => randArray(rng, shape.reduce((p, d) => p * d, 1)));
+      return shapes.map((shape) =>
+        randArray(
+          rng,
+          shape.reduce((p, d) => p * d, 1),
+        ),
+      );
     }
 
     function step(opt: tf.Optimizer, vars: tf.Variable[], s: number, asMap = false): void {

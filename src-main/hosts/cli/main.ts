@@ -61,7 +61,14 @@ function fmt(v: number | undefined): string {
 
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 async function withService<T>(fn: (service: WorkbenchService) => Promise<T>, host: 'cli' | 'web' = 'cli'): Promise<T> {
@@ -113,13 +120,17 @@ async function follow(service: WorkbenchService, runId: number, json: boolean): 
       samplesPerSec = p.samplesPerSec || samplesPerSec;
       // The bar is the fraction of the run's wall time (training, evaluation, snapshots, checkpoints).
       const fraction = runFraction((Date.now() - t0) / 1000, p.etaSeconds, p.step, p.totalSteps);
-      progress.update(Math.round(fraction * 1000), 1000, `epoch ${formatEpoch(p.epoch)}/${p.totalEpochs} ${p.phase} ${Math.round(p.samplesPerSec)} samples/s`, p.etaSeconds);
+      progress.update(
+        Math.round(fraction * 1000),
+        1000,
+        `epoch ${formatEpoch(p.epoch)}/${p.totalEpochs} ${p.phase} ${Math.round(p.samplesPerSec)} samples/s`,
+        p.etaSeconds,
+      );
     } else if (e.event === 'run.log' && e.payload.runId === runId && e.payload.level !== 'info') {
       progress.message(`${e.payload.level}: ${e.payload.message}`);
     } else if (e.event === 'run.metrics' && e.payload.runId === runId) {
       const test = e.payload.points.filter((p) => p.name.startsWith('test/') || p.name === 'val/loss');
-      if (test.length && !json)
-        progress.message(`epoch ${test[0]!.epoch}: ${test.map((p) => `${p.name} ${fmt(p.value)}`).join('  ')}`);
+      if (test.length && !json) progress.message(`epoch ${test[0]!.epoch}: ${test.map((p) => `${p.name} ${fmt(p.value)}`).join('  ')}`);
       const sps = e.payload.points.find((p) => p.name === 'perf/samplesPerSec');
       if (sps) samplesPerSec = sps.value;
     }
@@ -215,7 +226,11 @@ async function main(argv: string[]): Promise<number> {
       return new Promise<number>(() => {}); // runs until a signal
     }
     case 'train': {
-      const { values } = parse({ config: { type: 'string', short: 'c' }, set: { type: 'string', multiple: true }, preset: { type: 'string' } });
+      const { values } = parse({
+        config: { type: 'string', short: 'c' },
+        set: { type: 'string', multiple: true },
+        preset: { type: 'string' },
+      });
       let config: Record<string, unknown> = {};
       if (values.preset) {
         const preset = PRESETS.find((p) => p.id === values.preset);
@@ -293,7 +308,9 @@ async function main(argv: string[]): Promise<number> {
         if (!st.isFile()) throw new UsageError(`${file} is not a regular file`);
         if (st.size === 0) throw new UsageError(`${file} is empty (0 bytes): not a bundle`);
         if (st.size > LIMITS.BUNDLE_MAX_FILE_BYTES)
-          throw new UsageError(`${file} is ${st.size} bytes, more than the limit of ${LIMITS.BUNDLE_MAX_FILE_BYTES} bytes for a bundle (BUNDLE_MAX_FILE_BYTES)`);
+          throw new UsageError(
+            `${file} is ${st.size} bytes, more than the limit of ${LIMITS.BUNDLE_MAX_FILE_BYTES} bytes for a bundle (BUNDLE_MAX_FILE_BYTES)`,
+          );
         data = readFileSync(file);
       } catch (err) {
         if (err instanceof UsageError) throw err;
@@ -307,7 +324,14 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'generate': {
-      const { values, positionals } = parse({ kind: { type: 'string' }, n: { type: 'string' }, seed: { type: 'string' }, indices: { type: 'string' }, out: { type: 'string', short: 'o' }, checkpoint: { type: 'string' } });
+      const { values, positionals } = parse({
+        kind: { type: 'string' },
+        n: { type: 'string' },
+        seed: { type: 'string' },
+        indices: { type: 'string' },
+        out: { type: 'string', short: 'o' },
+        checkpoint: { type: 'string' },
+      });
       const id = Number(positionals[0]);
       if (!Number.isInteger(id) || id <= 0) throw new UsageError('generate needs a run id');
       if (!values.out) throw new UsageError('generate needs --out FILE.png');
@@ -343,7 +367,9 @@ async function main(argv: string[]): Promise<number> {
           onProgress: (fraction, message) => progress.update(Math.round(fraction * 1000), 1000, message, null),
         });
         progress.done();
-        out(`${id}: ${result.downloaded.length} file(s) downloaded and verified, ${result.reused.length} already present, in ${result.dir}`);
+        out(
+          `${id}: ${result.downloaded.length} file(s) downloaded and verified, ${result.reused.length} already present, in ${result.dir}`,
+        );
         return 0;
       }
       const { values } = parse({});
@@ -353,7 +379,13 @@ async function main(argv: string[]): Promise<number> {
         out(
           table([
             ['id', 'shape', 'train', 'test', 'available'],
-            ...list.map((d) => [d.id, d.shape.join('x'), String(d.splits.train), String(d.splits.test), d.available ? 'yes' : `no: ${d.unavailableReason ?? ''}`]),
+            ...list.map((d) => [
+              d.id,
+              d.shape.join('x'),
+              String(d.splits.train),
+              String(d.splits.test),
+              d.available ? 'yes' : `no: ${d.unavailableReason ?? ''}`,
+            ]),
           ]),
         );
       return 0;
@@ -444,7 +476,12 @@ async function runsCommand(args: string[]): Promise<number> {
         out(`dataset ${run.dataset}, seed ${run.seed}, backend ${run.backend ?? '-'}, epoch ${run.epoch}, step ${run.step}`);
         out('final metrics:');
         out(table(Object.entries(run.final).map(([k, v]) => ['  ' + k, fmt(v)])) || '  (none)');
-        out('series: ' + Object.entries(series).map(([k, v]) => `${k} (${v.length} points)`).join(', '));
+        out(
+          'series: ' +
+            Object.entries(series)
+              .map(([k, v]) => `${k} (${v.length} points)`)
+              .join(', '),
+        );
       }
       return 0;
     }
@@ -472,7 +509,11 @@ async function runsCommand(args: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
-    if (err instanceof UsageError || (err as Error).name === 'SweepUsageError' || (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    if (
+      err instanceof UsageError ||
+      (err as Error).name === 'SweepUsageError' ||
+      (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION'
+    ) {
       process.stderr.write(`vae-workbench: ${(err as Error).message}\n`);
       process.exit(2);
     }

@@ -53,6 +53,7 @@ export function formatEpoch(epoch: number): string {
  * steps, scaled down, so the bar never runs ahead of the time left.
  */
 export function runFraction(elapsedSeconds: number, etaSeconds: number | null, step: number, totalSteps: number): number {
-  if (etaSeconds !== null && Number.isFinite(etaSeconds) && elapsedSeconds + etaSeconds > 0) return Math.min(1, elapsedSeconds / (elapsedSeconds + etaSeconds));
+  if (etaSeconds !== null && Number.isFinite(etaSeconds) && elapsedSeconds + etaSeconds > 0)
+    return Math.min(1, elapsedSeconds / (elapsedSeconds + etaSeconds));
   return totalSteps > 0 ? Math.min(1, step / totalSteps) * 0.5 : 0;
 }

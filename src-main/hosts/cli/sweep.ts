@@ -22,7 +22,8 @@ function readSpec(file: string): { config?: unknown; axes?: unknown; name?: stri
   }
   try {
     const v = JSON.parse(text) as unknown;
-    if (!v || typeof v !== 'object' || Array.isArray(v)) throw new Error('the top level must be an object { "config": {...}, "axes": [...] }');
+    if (!v || typeof v !== 'object' || Array.isArray(v))
+      throw new Error('the top level must be an object { "config": {...}, "axes": [...] }');
     return v as { config?: unknown; axes?: unknown; name?: string };
   } catch (err) {
     throw new SweepUsageError(`sweep file ${file} is not valid JSON: ${(err as Error).message}`);
@@ -84,11 +85,19 @@ function exitCode(d: SweepDetail): number {
 
 type Values = Record<string, string | boolean | string[] | undefined>;
 
-async function submitCommand(values: Values, s: WorkbenchService, json: boolean, out: Out, show: (d: SweepDetail) => void): Promise<number> {
-  if (!values.config) throw new SweepUsageError('sweep needs --config sweep.json ({ "config": {...}, "axes": [{ "key": ..., "values": [...] }] })');
+async function submitCommand(
+  values: Values,
+  s: WorkbenchService,
+  json: boolean,
+  out: Out,
+  show: (d: SweepDetail) => void,
+): Promise<number> {
+  if (!values.config)
+    throw new SweepUsageError('sweep needs --config sweep.json ({ "config": {...}, "axes": [{ "key": ..., "values": [...] }] })');
   const spec = readSpec(String(values.config));
   if (values.on === 'k8s') {
-    if (!values['dry-run']) throw new SweepUsageError('--on k8s only writes the manifests: add --dry-run (the workbench does not apply them to a cluster)');
+    if (!values['dry-run'])
+      throw new SweepUsageError('--on k8s only writes the manifests: add --dry-run (the workbench does not apply them to a cluster)');
     const k8s = {
       ...(values.image ? { image: String(values.image) } : {}),
       ...(values.namespace ? { namespace: String(values.namespace) } : {}),
@@ -111,7 +120,14 @@ async function submitCommand(values: Values, s: WorkbenchService, json: boolean,
     ...(values.gpus ? { gpus: int(values.gpus, '--gpus') } : {}),
     ...(values['max-parallel'] ? { maxParallel: int(values['max-parallel'], '--max-parallel') } : {}),
   };
-  const d = await s.call('sweeps.submit', { config: spec.config, axes: spec.axes, ...(spec.name ? { name: spec.name } : {}), on: 'slurm', slurm, ...(values.dir ? { dir: String(values.dir) } : {}) });
+  const d = await s.call('sweeps.submit', {
+    config: spec.config,
+    axes: spec.axes,
+    ...(spec.name ? { name: spec.name } : {}),
+    on: 'slurm',
+    slurm,
+    ...(values.dir ? { dir: String(values.dir) } : {}),
+  });
   if (!json) process.stderr.write(`sweep ${d.id}: ${d.total} tasks submitted as Slurm job ${d.jobId}; folder ${d.dir}\n`);
   if (!values.wait) {
     show(d);
@@ -160,7 +176,12 @@ export async function sweepCommand(args: string[], service: () => Promise<Workbe
       else if (!list.length) out('no cluster sweeps yet — try: vae-workbench sweep --config sweep.json --on slurm');
       else
         for (const w of list)
-          out(`${w.id}  "${w.name}"  job ${w.jobId ?? '-'}  ${Object.entries(w.counts).filter(([, n]) => n).map(([k, n]) => `${n} ${k}`).join(', ')}  ${w.imported}/${w.total} imported${w.done ? ', done' : ''}`);
+          out(
+            `${w.id}  "${w.name}"  job ${w.jobId ?? '-'}  ${Object.entries(w.counts)
+              .filter(([, n]) => n)
+              .map(([k, n]) => `${n} ${k}`)
+              .join(', ')}  ${w.imported}/${w.total} imported${w.done ? ', done' : ''}`,
+          );
       return 0;
     }
     case 'status': {
@@ -177,7 +198,13 @@ export async function sweepCommand(args: string[], service: () => Promise<Workbe
       const id = sweepId(positionals[0], 'cancel');
       const tasks = (values.task ?? []).map((t) => int(t, '--task')!);
       const r = await s.call('sweeps.cancel', { sweepId: id, ...(tasks.length ? { tasks } : {}) });
-      out(json ? JSON.stringify(r) : r.cancelled ? `cancel sent for sweep ${id}${tasks.length ? ` tasks ${tasks.join(', ')}` : ''}` : `sweep ${id} has no job to cancel`);
+      out(
+        json
+          ? JSON.stringify(r)
+          : r.cancelled
+            ? `cancel sent for sweep ${id}${tasks.length ? ` tasks ${tasks.join(', ')}` : ''}`
+            : `sweep ${id} has no job to cancel`,
+      );
       return 0;
     }
     default:

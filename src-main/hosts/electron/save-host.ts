@@ -22,7 +22,10 @@ export function bindSaveHost(window: BrowserWindow, allowed: SenderCheck): () =>
     const parsed = parseSaveInput(input);
     if (typeof parsed === 'string') return { ok: false, error: { code: 'invalid_input', message: parsed } };
     try {
-      const choice = await dialog.showSaveDialog(window, { title: 'Save', defaultPath: path.join(app.getPath('downloads'), parsed.filename) });
+      const choice = await dialog.showSaveDialog(window, {
+        title: 'Save',
+        defaultPath: path.join(app.getPath('downloads'), parsed.filename),
+      });
       if (choice.canceled || !choice.filePath) return { ok: true, result: { saved: false } };
       await writeFile(choice.filePath, parsed.bytes);
       return { ok: true, result: { saved: true, path: choice.filePath } };

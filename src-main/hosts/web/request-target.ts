@@ -11,8 +11,10 @@ export interface RequestTarget {
 /** The parsed target, or a message saying why the request line is refused (answered with 400). */
 export function parseTarget(raw: string | undefined): RequestTarget | string {
   const url = raw ?? '/';
-  if (url.length > LIMITS.WEB_MAX_URL_CHARS) return `request URL is ${url.length} characters, more than the limit of ${LIMITS.WEB_MAX_URL_CHARS} (WEB_MAX_URL_CHARS)`;
-  if (!url.startsWith('/') || url.startsWith('//')) return 'request target must be a path starting with "/" (absolute URLs are not accepted)';
+  if (url.length > LIMITS.WEB_MAX_URL_CHARS)
+    return `request URL is ${url.length} characters, more than the limit of ${LIMITS.WEB_MAX_URL_CHARS} (WEB_MAX_URL_CHARS)`;
+  if (!url.startsWith('/') || url.startsWith('//'))
+    return 'request target must be a path starting with "/" (absolute URLs are not accepted)';
   const q = url.indexOf('?');
   const rawPath = q < 0 ? url : url.slice(0, q);
   let pathname: string;

@@ -107,7 +107,10 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
 
   function bodyTooLarge(name: string, size: number, limit: number): ApiError {
     const which = limit === maxBody ? 'WEB_MAX_BODY_BYTES' : 'WEB_MAX_SMALL_BODY_BYTES';
-    return new ApiError('invalid_input', `${name}: request body is ${size} bytes or more, more than the limit of ${limit} bytes (${which})`);
+    return new ApiError(
+      'invalid_input',
+      `${name}: request body is ${size} bytes or more, more than the limit of ${limit} bytes (${which})`,
+    );
   }
 
   async function readBody(req: IncomingMessage, limit: number, name: string): Promise<unknown> {
@@ -150,7 +153,8 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
   }
 
   async function handleApi(req: IncomingMessage, res: ServerResponse, target: RequestTarget): Promise<void> {
-    if (!tokenOk(req, target.query)) return sendJson(res, 401, { ok: false, error: { code: 'unauthorized', message: 'missing or wrong token' } });
+    if (!tokenOk(req, target.query))
+      return sendJson(res, 401, { ok: false, error: { code: 'unauthorized', message: 'missing or wrong token' } });
     if (req.method !== 'POST') return sendJson(res, 405, { ok: false, error: { code: 'invalid_input', message: 'use POST' } });
     const name = target.pathname.slice('/api/'.length);
     if (!callNames.has(name)) return sendJson(res, 404, { ok: false, error: { code: 'not_found', message: `unknown call "${name}"` } });

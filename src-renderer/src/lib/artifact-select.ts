@@ -17,4 +17,3 @@ export function atEpoch(list: ArtifactMeta[], epoch: number): ArtifactMeta | nul
   for (const a of list) if (a.epoch <= epoch && (!best || a.epoch > best.epoch || (a.epoch === best.epoch && a.id > best.id))) best = a;
   return best;
 }
-

@@ -2,8 +2,26 @@
 // The first ten are Tableau 10; the next ten differ from them in lightness or hue (navy, maroon, dark green, magenta,
 // indigo, goldenrod, teal, black, yellow-green, sky blue), so 20 runs drawn together stay distinguishable.
 export const PALETTE = [
-  '#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf',
-  '#000080', '#800000', '#006400', '#ff00ff', '#4b0082', '#b8860b', '#008080', '#000000', '#9acd32', '#87ceeb',
+  '#1f77b4',
+  '#d62728',
+  '#2ca02c',
+  '#ff7f0e',
+  '#9467bd',
+  '#8c564b',
+  '#e377c2',
+  '#7f7f7f',
+  '#bcbd22',
+  '#17becf',
+  '#000080',
+  '#800000',
+  '#006400',
+  '#ff00ff',
+  '#4b0082',
+  '#b8860b',
+  '#008080',
+  '#000000',
+  '#9acd32',
+  '#87ceeb',
 ];
 
 export function categorical(i: number): string {
@@ -11,8 +29,16 @@ export function categorical(i: number): string {
 }
 
 const VIRIDIS: [number, number, number][] = [
-  [68, 1, 84], [72, 40, 120], [62, 74, 137], [49, 104, 142], [38, 130, 142],
-  [31, 158, 137], [53, 183, 121], [109, 205, 89], [180, 222, 44], [253, 231, 37],
+  [68, 1, 84],
+  [72, 40, 120],
+  [62, 74, 137],
+  [49, 104, 142],
+  [38, 130, 142],
+  [31, 158, 137],
+  [53, 183, 121],
+  [109, 205, 89],
+  [180, 222, 44],
+  [253, 231, 37],
 ];
 
 /** t in [0,1] -> a viridis colour. */

@@ -49,10 +49,35 @@ export const FIELD_GROUPS: FieldGroup[] = [
     title: 'Data',
     fields: [
       { path: 'data.dataset', label: 'Dataset', type: 'dataset' },
-      { path: 'data.path', label: 'Path', type: 'text', help: 'Directory or file holding the dataset (datasets that need one).', when: needsPath },
-      { path: 'data.format', label: 'Import format', type: 'select', options: FORMATS, help: 'Inferred from the extension when empty.', when: (c) => c.data.dataset === 'import' },
-      { path: 'data.binarize', label: 'Binarize', type: 'select', options: BINARIZE, help: 'static: once with the seed; dynamic: resampled every epoch.' },
-      { path: 'data.validationFraction', label: 'Validation fraction', type: 'number', step: '0.01', help: 'Held out of the training split for val/loss, early stopping and the "best" checkpoint; 0 = train on all of it.' },
+      {
+        path: 'data.path',
+        label: 'Path',
+        type: 'text',
+        help: 'Directory or file holding the dataset (datasets that need one).',
+        when: needsPath,
+      },
+      {
+        path: 'data.format',
+        label: 'Import format',
+        type: 'select',
+        options: FORMATS,
+        help: 'Inferred from the extension when empty.',
+        when: (c) => c.data.dataset === 'import',
+      },
+      {
+        path: 'data.binarize',
+        label: 'Binarize',
+        type: 'select',
+        options: BINARIZE,
+        help: 'static: once with the seed; dynamic: resampled every epoch.',
+      },
+      {
+        path: 'data.validationFraction',
+        label: 'Validation fraction',
+        type: 'number',
+        step: '0.01',
+        help: 'Held out of the training split for val/loss, early stopping and the "best" checkpoint; 0 = train on all of it.',
+      },
       { path: 'data.trainLimit', label: 'Train limit', type: 'int', help: '0 = all training examples.' },
       { path: 'data.testLimit', label: 'Test limit', type: 'int', help: '0 = all test examples.' },
       { path: 'data.sources', label: 'Sources', type: 'int', when: (c) => c.data.dataset === 'ica-synthetic' },
@@ -63,16 +88,42 @@ export const FIELD_GROUPS: FieldGroup[] = [
     id: 'model',
     title: 'Model',
     fields: [
-      { path: 'model.kind', label: 'Kind', type: 'select', options: KINDS, help: 'vae, plain ae, denoising ae, importance-weighted ae, Gaussian mixture baseline.' },
+      {
+        path: 'model.kind',
+        label: 'Kind',
+        type: 'select',
+        options: KINDS,
+        help: 'vae, plain ae, denoising ae, importance-weighted ae, Gaussian mixture baseline.',
+      },
       { path: 'model.arch', label: 'Architecture', type: 'select', options: ARCHS, when: notGmm },
-      { path: 'model.hidden', label: 'Hidden layers', type: 'intlist', help: 'Units per hidden layer, e.g. 500 or 200, 200.', when: (c) => notGmm(c) && c.model.arch === 'mlp' },
+      {
+        path: 'model.hidden',
+        label: 'Hidden layers',
+        type: 'intlist',
+        help: 'Units per hidden layer, e.g. 500 or 200, 200.',
+        when: (c) => notGmm(c) && c.model.arch === 'mlp',
+      },
       { path: 'model.convChannels', label: 'Conv channels', type: 'intlist', when: (c) => c.model.arch === 'conv' && notGmm(c) },
       { path: 'model.activation', label: 'Activation', type: 'select', options: ACTIVATIONS, when: notGmm },
       { path: 'model.latentDim', label: 'Latent dim', type: 'int', when: notGmm },
       { path: 'model.likelihood', label: 'Decoder likelihood', type: 'select', options: LIKELIHOODS, when: notGmm },
-      { path: 'model.sigma', label: 'Decoder σ', type: 'number', step: 'any', help: 'Fixed standard deviation (gaussian).', when: (c) => c.model.likelihood === 'gaussian' },
+      {
+        path: 'model.sigma',
+        label: 'Decoder σ',
+        type: 'number',
+        step: 'any',
+        help: 'Fixed standard deviation (gaussian).',
+        when: (c) => c.model.likelihood === 'gaussian',
+      },
       { path: 'model.sigmaFloor', label: 'σ floor', type: 'number', step: 'any', when: (c) => c.model.likelihood === 'gaussian-learned' },
-      { path: 'model.initStd', label: 'Init std', type: 'number', step: 'any', help: '0 = Glorot uniform; Kingma & Welling use 0.01.', when: notGmm },
+      {
+        path: 'model.initStd',
+        label: 'Init std',
+        type: 'number',
+        step: 'any',
+        help: '0 = Glorot uniform; Kingma & Welling use 0.01.',
+        when: notGmm,
+      },
       { path: 'model.corruption', label: 'Corruption', type: 'select', options: CORRUPTIONS, when: (c) => c.model.kind === 'dae' },
       { path: 'model.corruptionLevel', label: 'Corruption level', type: 'number', step: '0.05', when: (c) => c.model.kind === 'dae' },
       { path: 'model.components', label: 'Components', type: 'int', when: (c) => c.model.kind === 'gmm' },
@@ -83,7 +134,13 @@ export const FIELD_GROUPS: FieldGroup[] = [
     id: 'objective',
     title: 'Objective',
     fields: [
-      { path: 'objective.estimator', label: 'Estimator', type: 'select', options: ESTIMATORS, help: 'analytic = SGVB-B (closed-form KL); monte-carlo = SGVB-A.' },
+      {
+        path: 'objective.estimator',
+        label: 'Estimator',
+        type: 'select',
+        options: ESTIMATORS,
+        help: 'analytic = SGVB-B (closed-form KL); monte-carlo = SGVB-A.',
+      },
       { path: 'objective.mcSamples', label: 'MC samples L', type: 'int' },
       { path: 'objective.beta', label: 'β (KL weight)', type: 'number', step: 'any' },
       { path: 'objective.iwSamples', label: 'IW samples k', type: 'int', help: 'For kind iwae (≥ 2).' },
@@ -164,7 +221,10 @@ export function parseFieldText(type: FieldType, text: string): unknown {
       return t === '' ? text : Number.isFinite(Number(t)) ? Number(t) : text;
     case 'intlist': {
       if (t === '') return [];
-      const parts = t.split(/[\s,]+/).filter(Boolean).map(Number);
+      const parts = t
+        .split(/[\s,]+/)
+        .filter(Boolean)
+        .map(Number);
       return parts.every((n) => Number.isFinite(n)) ? parts : text;
     }
     case 'taglist':

@@ -19,9 +19,7 @@ const NOT_HYPER = new Set(['name', 'tags', 'seed']);
 /** Hyperparameter keys whose values differ among the runs, seed excluded: the default grouping keys. */
 export function differingKeys(runs: RunSummary[], exclude: ReadonlySet<string> = NOT_HYPER): string[] {
   const keys = new Set(runs.flatMap((r) => Object.keys(r.params)));
-  return [...keys]
-    .filter((k) => !exclude.has(k) && new Set(runs.map((r) => JSON.stringify(r.params[k] ?? null))).size > 1)
-    .sort();
+  return [...keys].filter((k) => !exclude.has(k) && new Set(runs.map((r) => JSON.stringify(r.params[k] ?? null))).size > 1).sort();
 }
 
 /** Groups of runs with equal values of `keys` (in the order the runs come; the groups in first-seen order). */

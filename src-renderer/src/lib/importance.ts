@@ -34,7 +34,7 @@ export function pearson(x: readonly number[], y: readonly number[]): number | nu
 export function ranks(x: readonly number[]): number[] {
   const idx = x.map((v, i) => [v, i] as const).sort((a, b) => a[0] - b[0]);
   const out = new Array<number>(x.length);
-  for (let i = 0; i < idx.length; ) {
+  for (let i = 0; i < idx.length;) {
     let j = i;
     while (j + 1 < idx.length && idx[j + 1]![0] === idx[i]![0]) j++;
     const r = (i + j) / 2 + 1;
@@ -112,7 +112,7 @@ function grow(X: readonly (readonly number[])[], y: readonly number[], rows: num
       const a = X[sorted[k]!]![f]!;
       const b = X[sorted[k + 1]!]![f]!;
       if (a === b) continue;
-      const err = sqL - (sumL * sumL) / nL + (sqAll - sqL) - ((sumAll - sumL) ** 2) / nR;
+      const err = sqL - (sumL * sumL) / nL + (sqAll - sqL) - (sumAll - sumL) ** 2 / nR;
       const gain = parent - err;
       if (!best || gain > best.gain) best = { f, thr: (a + b) / 2, gain, left: sorted.slice(0, nL), right: sorted.slice(nL) };
     }
@@ -141,9 +141,16 @@ export function importanceOf(
   keys: string[],
   opts: ForestOptions = {},
 ): { n: number; items: Importance[] } {
-  const usable = rows.filter((r) => typeof r.y === 'number' && Number.isFinite(r.y) && keys.every((k) => r.features[k] !== undefined && r.features[k] !== null));
+  const usable = rows.filter(
+    (r) => typeof r.y === 'number' && Number.isFinite(r.y) && keys.every((k) => r.features[k] !== undefined && r.features[k] !== null),
+  );
   const y = usable.map((r) => r.y as number);
-  const columns = keys.map((k) => encode(usable.map((r) => r.features[k]), y));
+  const columns = keys.map((k) =>
+    encode(
+      usable.map((r) => r.features[k]),
+      y,
+    ),
+  );
   const X = usable.map((_, i) => columns.map((c) => c[i]!));
   const forest = forestImportance(X, y, opts);
   const items = keys.map((key, j) => ({

@@ -42,7 +42,10 @@ export function buildReport(r: ReportInput): string {
     .join('');
   const sameCount = r.diff.filter((d) => !d.differs).length;
   const runRows = r.runs
-    .map((x) => `<tr><td>#${x.id}</td><td>${e(x.name)}</td><td>${e(x.status)}</td><td>${e(x.dataset)}</td><td>${x.seed}</td>${r.finalKeys.map((k) => `<td class="num">${e(fmtNum(x.final[k]))}</td>`).join('')}</tr>`)
+    .map(
+      (x) =>
+        `<tr><td>#${x.id}</td><td>${e(x.name)}</td><td>${e(x.status)}</td><td>${e(x.dataset)}</td><td>${x.seed}</td>${r.finalKeys.map((k) => `<td class="num">${e(fmtNum(x.final[k]))}</td>`).join('')}</tr>`,
+    )
     .join('');
   const groupRows = (r.groups ?? [])
     .map((g) => {
@@ -55,7 +58,9 @@ export function buildReport(r: ReportInput): string {
     })
     .join('');
   const finalHead = r.finalKeys.map((k) => `<th>${e(k)}</th>`).join('');
-  const charts = r.charts.map((c) => `<figure><img alt="${e(c.title)}" src="${c.src}"><figcaption>${e(c.title)}</figcaption></figure>`).join('');
+  const charts = r.charts
+    .map((c) => `<figure><img alt="${e(c.title)}" src="${c.src}"><figcaption>${e(c.title)}</figcaption></figure>`)
+    .join('');
   const samples = r.runs
     .map((x) => {
       const imgs = r.samples.get(x.id) ?? [];
@@ -126,6 +131,13 @@ export async function exportReport(opts: {
     samples: await sampleImages(opts.runs.slice(0, 50)),
     createdAt: new Date(),
   });
-  saveText(html, `compare-${opts.runs.map((r) => r.id).slice(0, 8).join('-')}.html`, 'text/html');
+  saveText(
+    html,
+    `compare-${opts.runs
+      .map((r) => r.id)
+      .slice(0, 8)
+      .join('-')}.html`,
+    'text/html',
+  );
   return html;
 }

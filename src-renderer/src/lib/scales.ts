@@ -51,10 +51,11 @@ export function logTicks(min: number, max: number): number[] {
   const hi = Math.ceil(Math.log10(max));
   const mult = hi - lo <= 2 ? [1, 2, 5] : [1];
   const out: number[] = [];
-  for (let e = lo; e <= hi; e++) for (const m of mult) {
-    const v = m * 10 ** e;
-    if (v >= min && v <= max) out.push(Number(v.toPrecision(12)));
-  }
+  for (let e = lo; e <= hi; e++)
+    for (const m of mult) {
+      const v = m * 10 ** e;
+      if (v >= min && v <= max) out.push(Number(v.toPrecision(12)));
+    }
   return out;
 }
 

@@ -62,7 +62,9 @@ function temporaries(dir: string): string[] {
 }
 
 function integrity(service: WorkbenchService): unknown {
-  return (service.store as unknown as { db: { pragma(s: string, o: { simple: boolean }): unknown } }).db.pragma('integrity_check', { simple: true });
+  return (service.store as unknown as { db: { pragma(s: string, o: { simple: boolean }): unknown } }).db.pragma('integrity_check', {
+    simple: true,
+  });
 }
 
 const RUN = {
@@ -118,7 +120,8 @@ describe('faults under load', () => {
         killed.add(pid);
       }
       const deadline = Date.now() + 240_000;
-      while (Date.now() < deadline && service.store.listRuns({ status: ['queued', 'running'] }).total > 0) await new Promise((r) => setTimeout(r, 200));
+      while (Date.now() < deadline && service.store.listRuns({ status: ['queued', 'running'] }).total > 0)
+        await new Promise((r) => setTimeout(r, 200));
       traffic = false;
       await load;
       expect(killed.size).toBeGreaterThan(0);
@@ -158,7 +161,11 @@ describe('faults under load', () => {
       });
     });
     const api = (name: string, body: unknown) =>
-      fetch(`http://127.0.0.1:${port}/api/${name}`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: JSON.stringify(body) })
+      fetch(`http://127.0.0.1:${port}/api/${name}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}` },
+        body: JSON.stringify(body),
+      })
         .then((r) => r.json() as Promise<{ ok: boolean; result: any }>)
         .catch(() => null);
     const started = await api('runs.start', { config: { ...RUN, training: { ...RUN.training, epochs: 50 } } });

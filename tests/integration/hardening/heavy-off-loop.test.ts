@@ -47,7 +47,16 @@ describe('heavy work off the event loop', () => {
       for (let i = 0; i < 6; i++) {
         const p = `snapshots/pad-${i}.bin`;
         files[p] = new Uint8Array(10 * 1024 * 1024).map((_, j) => (j * 2654435761 + i) >>> 24);
-        m.snapshots.push({ path: p, kind: 'prior-samples', epoch: 1, step: 1, mime: 'application/octet-stream', width: 0, height: 0, meta: {} });
+        m.snapshots.push({
+          path: p,
+          kind: 'prior-samples',
+          epoch: 1,
+          step: 1,
+          mime: 'application/octet-stream',
+          width: 0,
+          height: 0,
+          meta: {},
+        });
       }
     });
     const b64 = Buffer.from(big).toString('base64');
@@ -58,7 +67,9 @@ describe('heavy work off the event loop', () => {
     await worker.parseBundle(smallBundle()); // start the thread first: its start-up is not the point
     const off = await withLoopWatch(() => worker.parseBundle(big.slice()));
     await worker.close();
-    expect(off.maxGapMs, `longest stall ${off.maxGapMs.toFixed(0)} ms on the worker, ${inline.maxGapMs.toFixed(0)} ms inline`).toBeLessThan(inline.maxGapMs / 2);
+    expect(off.maxGapMs, `longest stall ${off.maxGapMs.toFixed(0)} ms on the worker, ${inline.maxGapMs.toFixed(0)} ms inline`).toBeLessThan(
+      inline.maxGapMs / 2,
+    );
     // Through the service (the writes themselves stay on the service's thread).
     const r = await withLoopWatch(() => service.call('bundles.import', { filename: 'big.zip', dataBase64: b64 }));
     expect(r.value.runId).toBeGreaterThan(0);
@@ -66,7 +77,9 @@ describe('heavy work off the event loop', () => {
     expect(exported.value.bytes).toBeGreaterThan(100_000);
     const series = await service.call('runs.export', { format: 'csv', what: 'series' });
     expect(series.text).toContain('train/loss');
-    await expect(service.call('bundles.import', { filename: 'x.zip', dataBase64: Buffer.from('not a zip at all, no').toString('base64') })).rejects.toMatchObject({
+    await expect(
+      service.call('bundles.import', { filename: 'x.zip', dataBase64: Buffer.from('not a zip at all, no').toString('base64') }),
+    ).rejects.toMatchObject({
       code: 'invalid_input',
       message: 'not a zip file (20 bytes)',
     });

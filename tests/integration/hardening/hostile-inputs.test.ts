@@ -8,7 +8,19 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setPath } from '../../../src-renderer/src/lib/config-fields';
 import { repack, smallBundle } from './bundle-fixture';
-import { LIMITS, parseRunConfig, setByPath, WorkbenchService, checkBundleTotals, exportRunBundle, importRunBundle, parseCsv, readMaybeGzip, parseImportFile, trainerEnv } from '../../built';
+import {
+  LIMITS,
+  parseRunConfig,
+  setByPath,
+  WorkbenchService,
+  checkBundleTotals,
+  exportRunBundle,
+  importRunBundle,
+  parseCsv,
+  readMaybeGzip,
+  parseImportFile,
+  trainerEnv,
+} from '../../built';
 
 const ROOT = path.resolve(__dirname, '../../..');
 let home: string;
@@ -45,7 +57,13 @@ function clean() {
 const runDirs = () => readdirSync(path.join(home, 'data', 'runs'));
 
 describe('prototype pollution', () => {
-  for (const key of ['__proto__.NODE_OPTIONS', 'constructor.prototype.polluted', 'model.__proto__.latentDim', 'prototype.x', 'model.constructor'])
+  for (const key of [
+    '__proto__.NODE_OPTIONS',
+    'constructor.prototype.polluted',
+    'model.__proto__.latentDim',
+    'prototype.x',
+    'model.constructor',
+  ])
     it(`setByPath refuses ${key}, naming it`, () => {
       const c: Record<string, unknown> = {};
       expect(refusal(() => setByPath(c, key, '"--require=/tmp/evil.js"'))).toContain(`cannot set ${key}: "`);
@@ -69,7 +87,10 @@ describe('prototype pollution', () => {
   });
 
   it('runs.resume overrides with __proto__ are refused naming the key', async () => {
-    const { runId } = await service.call('bundles.import', { filename: 'b.zip', dataBase64: Buffer.from(smallBundle()).toString('base64') });
+    const { runId } = await service.call('bundles.import', {
+      filename: 'b.zip',
+      dataBase64: Buffer.from(smallBundle()).toString('base64'),
+    });
     const before = service.store.listRuns({}).total;
     const e = await apiRefusal('runs.resume', { runId, overrides: { '__proto__.polluted': 1 }, epochs: 5 });
     expect(e.message).toContain('__proto__.polluted');
@@ -80,7 +101,11 @@ describe('prototype pollution', () => {
 
   it('CLI --set model.__proto__.latentDim=5 exits 2 naming that field, and writes no run', () => {
     const env = { PATH: process.env.PATH, HOME: home, VAE_WORKBENCH_HOME: path.join(home, 'cli') };
-    const r = spawnSync(process.execPath, ['bin/vae-workbench.js', 'train', '--preset', 'quick-test', '--set', 'model.__proto__.latentDim=5', '--json'], { cwd: ROOT, env, encoding: 'utf8' });
+    const r = spawnSync(
+      process.execPath,
+      ['bin/vae-workbench.js', 'train', '--preset', 'quick-test', '--set', 'model.__proto__.latentDim=5', '--json'],
+      { cwd: ROOT, env, encoding: 'utf8' },
+    );
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('model.__proto__.latentDim');
     const list = spawnSync(process.execPath, ['bin/vae-workbench.js', 'runs', '--json'], { cwd: ROOT, env, encoding: 'utf8' });
@@ -91,7 +116,14 @@ describe('prototype pollution', () => {
     (Object.prototype as Record<string, unknown>).NODE_OPTIONS = '--require=/tmp/evil.js';
     try {
       const env = trainerEnv(
-        { PATH: '/usr/bin', HOME: '/home/u', NODE_OPTIONS: '--inspect', SECRET_TOKEN: 's', VAE_WORKBENCH_BACKEND: 'wasm', LD_PRELOAD: 'x.so' },
+        {
+          PATH: '/usr/bin',
+          HOME: '/home/u',
+          NODE_OPTIONS: '--inspect',
+          SECRET_TOKEN: 's',
+          VAE_WORKBENCH_BACKEND: 'wasm',
+          LD_PRELOAD: 'x.so',
+        },
         { ELECTRON_RUN_AS_NODE: '1', NODE_OPTIONS: '--inspect' },
       );
       expect({ ...env }).toEqual({ PATH: '/usr/bin', HOME: '/home/u', VAE_WORKBENCH_BACKEND: 'wasm', ELECTRON_RUN_AS_NODE: '1' });
@@ -125,7 +157,11 @@ describe('bundles', () => {
 
   it('an extra entry listed in the manifest with its true sha256 is refused before it is inflated', () => {
     const zeros = new Uint8Array(64 * 1024 * 1024);
-    const bomb = repack(smallBundle(), (files) => (files['padding.bin'] = zeros), (p) => p === 'padding.bin');
+    const bomb = repack(
+      smallBundle(),
+      (files) => (files['padding.bin'] = zeros),
+      (p) => p === 'padding.bin',
+    );
     expect(bomb.byteLength).toBeLessThan(1024 * 1024);
     expect(refusal(importBytes(bomb))).toBe('damaged bundle: unexpected entry "padding.bin"');
     expect(service.store.listRuns({}).total).toBe(0);
@@ -134,7 +170,9 @@ describe('bundles', () => {
   it('the total inflated size and the entry count are bounded', () => {
     const big = Array.from({ length: 3 }, () => ({ originalSize: 1024 ** 3 }));
     expect(refusal(() => checkBundleTotals(big))).toContain('BUNDLE_MAX_INFLATED_BYTES');
-    expect(refusal(() => checkBundleTotals(Array.from({ length: LIMITS.BUNDLE_MAX_ENTRIES + 1 }, () => ({ originalSize: 1 }))))).toContain('BUNDLE_MAX_ENTRIES');
+    expect(refusal(() => checkBundleTotals(Array.from({ length: LIMITS.BUNDLE_MAX_ENTRIES + 1 }, () => ({ originalSize: 1 }))))).toContain(
+      'BUNDLE_MAX_ENTRIES',
+    );
   });
 
   it('a run name over 200 characters is refused on import as on rename', () => {
@@ -144,13 +182,19 @@ describe('bundles', () => {
 
   it('a manifest claiming mnist with shape [1, 1, 1] is refused; so is hidden [8192, 8192] on the real shape', () => {
     const lie = repack(smallBundle({ dataset: 'mnist', shape: [28, 28, 1] }), (_f, m) => (m.run.dataset.shape = [1, 1, 1]));
-    expect(refusal(importBytes(lie))).toContain('the manifest says dataset "mnist" has examples of shape [1, 1, 1], but its examples are [28, 28, 1]');
+    expect(refusal(importBytes(lie))).toContain(
+      'the manifest says dataset "mnist" has examples of shape [1, 1, 1], but its examples are [28, 28, 1]',
+    );
     const huge = repack(smallBundle({ dataset: 'mnist', shape: [28, 28, 1] }), (_f, m) => (m.run.config.model.hidden = [8192, 8192]));
     expect(refusal(importBytes(huge))).toContain('MODEL_MAX_PARAMETERS');
     expect(runDirs()).toEqual([]);
   });
 
-  for (const [what, v] of [['NaN', NaN], ['3e38', 3e38], ['Infinity', Infinity]] as const)
+  for (const [what, v] of [
+    ['NaN', NaN],
+    ['3e38', 3e38],
+    ['Infinity', Infinity],
+  ] as const)
     it(`a weight of ${what} is refused naming the tensor`, () => {
       const message = refusal(importBytes(smallBundle({ poison: v })));
       expect(message).toContain('tensor "encoder/dense_0/kernel"');
@@ -179,7 +223,8 @@ describe('bundles', () => {
 });
 
 describe('dataset files', () => {
-  const start = (p: string, format?: string) => apiRefusal('runs.start', { config: { data: { dataset: 'import', path: p, ...(format ? { format } : {}) } } });
+  const start = (p: string, format?: string) =>
+    apiRefusal('runs.start', { config: { data: { dataset: 'import', path: p, ...(format ? { format } : {}) } } });
 
   it('/dev/zero as data.path is refused up front as a character device', async () => {
     const e = await start('/dev/zero', 'csv');
@@ -208,7 +253,9 @@ describe('dataset files', () => {
 
   it('a CSV of 2 rows x 2 million columns is refused naming CSV_MAX_COLUMNS', () => {
     const row = Array(2_000_000).fill('0').join(',');
-    expect(refusal(() => parseCsv(`${row}\n${row}\n`, 'wide.csv'))).toBe('wide.csv: rows of 2000000 values, more than the limit of 100000 (CSV_MAX_COLUMNS)');
+    expect(refusal(() => parseCsv(`${row}\n${row}\n`, 'wide.csv'))).toBe(
+      'wide.csv: rows of 2000000 values, more than the limit of 100000 (CSV_MAX_COLUMNS)',
+    );
   });
 
   it('gzip inflation is bounded and the message names the limit', () => {

@@ -36,7 +36,9 @@ describe('run owner liveness', () => {
     mkdirSync(dataHome, { recursive: true });
     const file = path.join(home, 'owner.mts');
     writeFileSync(file, script);
-    const sh = spawn('sh', ['-c', `"${process.execPath}" --import tsx "${file}" & exec sleep 60`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const sh = spawn('sh', ['-c', `"${process.execPath}" --import tsx "${file}" & exec sleep 60`], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     try {
       const pid = await new Promise<number>((resolve) => {
         let out = '';
@@ -102,5 +104,4 @@ describe('atomic writes', () => {
     expect(() => writeFileAtomic(blocked, 'x')).toThrow();
     expect(readdirSync(dir).sort()).toEqual(['blocked', 'out.json']);
   });
-
 });

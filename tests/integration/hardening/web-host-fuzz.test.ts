@@ -29,9 +29,46 @@ afterAll(async () => {
   rmSync(home, { recursive: true, force: true });
 });
 
-const FRAGMENTS = ['/', '%', '%zz', '%00', '%e0%80', '[', ']', ':', '99999', '@', '..', '//', '?', '#', '&token=', '\\', 'http://', 'https://', '[::1', 'ws', 'api', 'index.html', '__proto__', ' '];
+const FRAGMENTS = [
+  '/',
+  '%',
+  '%zz',
+  '%00',
+  '%e0%80',
+  '[',
+  ']',
+  ':',
+  '99999',
+  '@',
+  '..',
+  '//',
+  '?',
+  '#',
+  '&token=',
+  '\\',
+  'http://',
+  'https://',
+  '[::1',
+  'ws',
+  'api',
+  'index.html',
+  '__proto__',
+  ' ',
+];
 // Calls that only read or refuse (no trainer is started by a random body).
-const CALLS = ['app.info', 'runs.list', 'runs.get', 'runs.series', 'runs.export', 'bundles.import', 'bundles.export', 'runs.update', 'runs.delete', 'runs.sweep', 'no.such'];
+const CALLS = [
+  'app.info',
+  'runs.list',
+  'runs.get',
+  'runs.series',
+  'runs.export',
+  'bundles.import',
+  'bundles.export',
+  'runs.update',
+  'runs.delete',
+  'runs.sweep',
+  'no.such',
+];
 
 const target = fc.oneof(
   fc.array(fc.constantFrom(...FRAGMENTS), { maxLength: 8 }).map((parts) => parts.join('')),
@@ -72,7 +109,8 @@ function toBytes(r: Req): Buffer {
   if (r.token === 'bearer') lines.push(`Authorization: Bearer ${host.token}`);
   if (r.token === 'wrong') lines.push(`Authorization: Bearer ${'0'.repeat(64)}`);
   if (r.origin) lines.push(`Origin: ${r.origin}`);
-  if (r.upgrade) lines.push('Upgrade: websocket', 'Connection: Upgrade', 'Sec-WebSocket-Version: 13', 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==');
+  if (r.upgrade)
+    lines.push('Upgrade: websocket', 'Connection: Upgrade', 'Sec-WebSocket-Version: 13', 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==');
   if (r.extraHeader !== null) lines.push(r.extraHeader);
   const bodyBytes = Buffer.from(r.body, 'utf8');
   if (r.lie === 'exact') lines.push(`Content-Length: ${bodyBytes.length}`);
@@ -107,7 +145,10 @@ describe('web host fuzz', () => {
     expect(escaped.map(String)).toEqual([]);
     expect(sent).toBeGreaterThanOrEqual(1000);
     expect(answered / sent).toBeGreaterThan(0.5);
-    const info = await fetch(`http://127.0.0.1:${host.port}/api/app.info`, { method: 'POST', headers: { authorization: `Bearer ${host.token}` } });
+    const info = await fetch(`http://127.0.0.1:${host.port}/api/app.info`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${host.token}` },
+    });
     expect(info.status).toBe(200);
     expect(Object.prototype).not.toHaveProperty('NODE_OPTIONS');
     expect(Object.prototype).not.toHaveProperty('polluted');

@@ -95,7 +95,10 @@ describe('request bodies', () => {
 
 describe('prototype pollution through the API', () => {
   it('a sweep axis __proto__.NODE_OPTIONS is refused naming the key; Object.prototype stays clean; nothing is queued', async () => {
-    const r = await api('runs.sweep', { config: { training: { epochs: 1 } }, axes: [{ key: '__proto__.NODE_OPTIONS', values: ['--require=/tmp/x.js'] }] });
+    const r = await api('runs.sweep', {
+      config: { training: { epochs: 1 } },
+      axes: [{ key: '__proto__.NODE_OPTIONS', values: ['--require=/tmp/x.js'] }],
+    });
     expect(r.status).toBe(400);
     expect(r.json.error?.message).toContain('__proto__');
     expect(({} as Record<string, unknown>).NODE_OPTIONS).toBeUndefined();
@@ -117,7 +120,11 @@ describe('prototype pollution through the API', () => {
     const values = Array.from({ length: 50 }, (_, i) => i + 1);
     const r = await api('runs.sweep', {
       config: {},
-      axes: [{ key: 'model.latentDim', values }, { key: 'training.epochs', values }, { key: 'seed', values }],
+      axes: [
+        { key: 'model.latentDim', values },
+        { key: 'training.epochs', values },
+        { key: 'seed', values },
+      ],
     });
     expect(r.status).toBe(400);
     expect(r.json.error?.message).toBe('a sweep of 50 x 50 x 50 values is 125,000 runs, more than the limit of 200 runs (SWEEP_MAX_RUNS)');
@@ -182,7 +189,8 @@ describe('the real `vae-workbench serve` process', () => {
         child.once('exit', (code) => reject(new Error(`serve exited with ${code}`)));
       });
       const { port, token } = JSON.parse(line) as { port: number; token: string };
-      const upgrade = 'Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n';
+      const upgrade =
+        'Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n';
       for (const t of ['/%zz', 'http://[', 'http://127.0.0.1:99999/', 'https://%zz/'])
         for (const extra of ['', upgrade]) {
           const r = await rawRequest(port, `GET ${t} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n${extra}\r\n`);

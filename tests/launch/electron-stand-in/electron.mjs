@@ -62,7 +62,8 @@ export const protocol = {
   },
   handle(scheme, fn) {
     if (!ready) throw new Error('protocol.handle must be called after app is ready');
-    if (!standIn.calls.privilegedSchemes.some((s) => s.scheme === scheme)) throw new Error(`scheme ${scheme} was not registered as privileged`);
+    if (!standIn.calls.privilegedSchemes.some((s) => s.scheme === scheme))
+      throw new Error(`scheme ${scheme} was not registered as privileged`);
     schemeHandlers.set(scheme, fn);
   },
 };
@@ -191,7 +192,11 @@ export const app = new App();
 // ------------------------------------------------------------------ session, Menu, shell, dialog
 export const session = {
   defaultSession: Object.assign(new EventEmitter(), {
-    webRequest: { onHeadersReceived(fn) { session.defaultSession.headersListener = fn; } },
+    webRequest: {
+      onHeadersReceived(fn) {
+        session.defaultSession.headersListener = fn;
+      },
+    },
     setPermissionRequestHandler(fn) {
       session.defaultSession.permissionHandler = fn;
     },
