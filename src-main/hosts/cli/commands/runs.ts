@@ -1,0 +1,119 @@
+// `vae-workbench runs [list] | show <id> | export --format csv|json | delete <id> ...`: the runs in the data home.
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import type { WorkbenchService } from '../../../api/service';
+import { writeFileAtomic } from '../../../os/atomic-file';
+import { runIdArg, UsageError } from '../args';
+import { fmt, table } from '../format';
+import { out } from '../output';
+import { call, withService } from '../service';
+
+type RunsFlags = {
+  json?: boolean;
+  status?: string[];
+  tag?: string;
+  format?: string;
+  out?: string;
+  series?: boolean;
+  points?: string;
+};
+
+async function list(s: WorkbenchService, values: RunsFlags): Promise<number> {
+  const { runs } = await call(s, 'runs.list', {
+    ...(values.status ? { status: values.status } : {}),
+    ...(values.tag ? { tag: values.tag } : {}),
+    sort: { key: 'id', dir: 'asc' },
+  });
+  if (values.json) {
+    out(JSON.stringify(runs));
+  } else if (!runs.length) out('no runs yet — try: vae-workbench train --preset quick-test');
+  else
+    out(
+      table([
+        ['id', 'name', 'status', 'dataset', 'epoch', 'test/loss', 'test/nll', 'active', 'backend'],
+        ...runs.map((r) => [
+          String(r.id),
+          r.name.slice(0, 40),
+          r.status,
+          r.dataset,
+          String(r.epoch),
+          fmt(r.final['test/loss']),
+          fmt(r.final['test/nll']),
+          fmt(r.final['test/activeUnits']),
+          r.backend ?? '-',
+        ]),
+      ]),
+    );
+  return 0;
+}
+
+async function show(s: WorkbenchService, values: RunsFlags, positionals: string[]): Promise<number> {
+  const id = runIdArg(positionals[0], 'runs show');
+  const run = await call(s, 'runs.get', { runId: id });
+  const names = await call(s, 'runs.metricNames', { runIds: [id] });
+  const maxPoints = values.points ? Number(values.points) : 100000;
+  const series: Record<string, { step: number; epoch: number; time: number; value: number }[]> = {};
+  for (const name of names) {
+    const [srs] = await call(s, 'runs.series', { runIds: [id], metric: name, x: 'step', maxPoints });
+    series[name] = (srs?.points ?? []).map((p) => ({ step: p.step, epoch: p.epoch, time: p.time, value: p.y }));
+  }
+  if (values.json) out(JSON.stringify({ ...run, series }));
+  else {
+    out(`run ${run.id} "${run.name}" — ${run.status}${run.error ? ` (${run.error})` : ''}`);
+    out(`dataset ${run.dataset}, seed ${run.seed}, backend ${run.backend ?? '-'}, epoch ${run.epoch}, step ${run.step}`);
+    out('final metrics:');
+    out(table(Object.entries(run.final).map(([k, v]) => ['  ' + k, fmt(v)])) || '  (none)');
+    out(
+      'series: ' +
+        Object.entries(series)
+          .map(([k, v]) => `${k} (${v.length} points)`)
+          .join(', '),
+    );
+  }
+  return 0;
+}
+
+async function exportRuns(s: WorkbenchService, values: RunsFlags): Promise<number> {
+  const format = values.format;
+  if (format !== 'csv' && format !== 'json') throw new UsageError('runs export needs --format csv|json');
+  const result = await call(s, 'runs.export', { format, what: values.series ? 'series' : 'runs' });
+  if (values.out) {
+    writeFileAtomic(values.out, result.text);
+    process.stderr.write(`wrote ${path.resolve(values.out)}\n`);
+  } else out(result.text);
+  return 0;
+}
+
+async function remove(s: WorkbenchService, positionals: string[]): Promise<number> {
+  const ids = positionals.map(Number);
+  if (!ids.length || ids.some((i) => !Number.isInteger(i) || i <= 0)) throw new UsageError('runs delete needs run ids');
+  const { deleted } = await call(s, 'runs.delete', { runIds: ids });
+  out(`deleted ${deleted} run(s)`);
+  return 0;
+}
+
+export async function runsCommand(args: string[]): Promise<number> {
+  const sub = args[0] && !args[0].startsWith('-') ? args[0] : 'list';
+  const rest = sub === 'list' && !(args[0] === 'list') ? args : args.slice(1);
+  const { values, positionals } = parseArgs({
+    args: rest,
+    options: {
+      json: { type: 'boolean' },
+      status: { type: 'string', multiple: true },
+      tag: { type: 'string' },
+      format: { type: 'string' },
+      out: { type: 'string', short: 'o' },
+      series: { type: 'boolean' },
+      points: { type: 'string' },
+    },
+    allowPositionals: true,
+    strict: true,
+  });
+  return withService(async (s) => {
+    if (sub === 'list') return list(s, values);
+    if (sub === 'show') return show(s, values, positionals);
+    if (sub === 'export') return exportRuns(s, values);
+    if (sub === 'delete') return remove(s, positionals);
+    throw new UsageError(`unknown runs subcommand "${sub}"`);
+  });
+}

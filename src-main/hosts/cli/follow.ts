@@ -1,0 +1,84 @@
+// Following a run to its end (train, resume): a progress line on stderr, Ctrl-C cancels, a summary on stdout.
+import type { RunSummary } from '@shared/model-types';
+import type { WorkbenchService } from '../../api/service';
+import { fmt } from './format';
+import { out } from './output';
+import { ProgressLine, formatEpoch, runFraction } from './progress-line';
+
+function finalSummary(run: RunSummary, samplesPerSec: number) {
+  const f = run.final;
+  return {
+    runId: run.id,
+    name: run.name,
+    status: run.status,
+    error: run.error,
+    backend: run.backend,
+    samplesPerSec,
+    final: {
+      test: {
+        loss: f['test/loss'] ?? null,
+        recon: f['test/recon'] ?? null,
+        kl: f['test/kl'] ?? null,
+        nll: f['test/nll'] ?? null,
+        activeUnits: f['test/activeUnits'] ?? null,
+        fid: f['test/fid'] ?? null,
+      },
+      train: { loss: f['train/loss'] ?? null },
+      val: { loss: f['val/loss'] ?? null },
+    },
+    metrics: f,
+  };
+}
+
+/** Follow a run to its end with a progress line; Ctrl-C cancels it. */
+export async function follow(service: WorkbenchService, runId: number, json: boolean): Promise<number> {
+  const progress = new ProgressLine(process.stderr);
+  let samplesPerSec = 0;
+  const t0 = Date.now();
+  const off = service.onEvent((e) => {
+    if (e.event === 'run.progress' && e.payload.runId === runId) {
+      const p = e.payload;
+      samplesPerSec = p.samplesPerSec || samplesPerSec;
+      // The bar is the fraction of the run's wall time (training, evaluation, snapshots, checkpoints).
+      const fraction = runFraction((Date.now() - t0) / 1000, p.etaSeconds, p.step, p.totalSteps);
+      progress.update(
+        Math.round(fraction * 1000),
+        1000,
+        `epoch ${formatEpoch(p.epoch)}/${p.totalEpochs} ${p.phase} ${Math.round(p.samplesPerSec)} samples/s`,
+        p.etaSeconds,
+      );
+    } else if (e.event === 'run.log' && e.payload.runId === runId && e.payload.level !== 'info') {
+      progress.message(`${e.payload.level}: ${e.payload.message}`);
+    } else if (e.event === 'run.metrics' && e.payload.runId === runId) {
+      const test = e.payload.points.filter((p) => p.name.startsWith('test/') || p.name === 'val/loss');
+      if (test.length && !json) progress.message(`epoch ${test[0]!.epoch}: ${test.map((p) => `${p.name} ${fmt(p.value)}`).join('  ')}`);
+      const sps = e.payload.points.find((p) => p.name === 'perf/samplesPerSec');
+      if (sps) samplesPerSec = sps.value;
+    }
+  });
+  let interrupted = 0;
+  const onSignal = () => {
+    interrupted++;
+    progress.message(interrupted > 1 ? 'cancelling…' : 'cancelling the run (Ctrl-C again to force)…');
+    service.scheduler.cancel(runId);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const run = await service.waitForRun(runId);
+  off();
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
+  progress.done();
+  const summary = finalSummary(run, run.final['perf/samplesPerSec'] || samplesPerSec || 0);
+  if (json) out(JSON.stringify(summary));
+  else {
+    out(`run ${run.id} "${run.name}": ${run.status}${run.error ? ` — ${run.error}` : ''}`);
+    const t = summary.final.test;
+    out(
+      `test loss ${fmt(t.loss ?? undefined)} nats (recon ${fmt(t.recon ?? undefined)}, KL ${fmt(t.kl ?? undefined)}), ` +
+        `-log p(x) ≈ ${fmt(t.nll ?? undefined)} nats, active units ${fmt(t.activeUnits ?? undefined)}, FID ${fmt(t.fid ?? undefined)}; ` +
+        `${Math.round(summary.samplesPerSec)} samples/s on ${run.backend ?? '?'}`,
+    );
+  }
+  return run.status === 'completed' ? 0 : run.status === 'cancelled' ? 130 : 1;
+}
