@@ -5,7 +5,7 @@ import { LIMITS, limitError, type LimitName } from '@shared/limits';
 import { parseRunConfig, type RunConfig } from '@shared/run-config';
 import { listDatasets } from '../data/registry';
 import type { InputShape } from './architecture';
-import { BundleError } from './bundle';
+import { BundleError } from './bundle-error';
 import type { NamedTensor } from './checkpoint-dir';
 import { checkModelSize } from './model-size';
 
