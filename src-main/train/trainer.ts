@@ -1,0 +1,591 @@
+// The training loop of one run, inside the trainer process, as an object (the shape of pythae's
+// BaseTrainer): setup() loads the data and builds the model, trainEpoch() runs minibatch SGD on the
+// chosen objective, evaluate() / snapshot() / checkpoint() are the steps between epochs, finish() the
+// end of the run; everything is reported as TrainerEvents through RunSteps (shared with the GMM fit).
+// Hot path rules: no read-back of the loss between log points (the loss, reconstruction and KL are
+// summed on the device and read every training.logEverySteps steps), noise made in-graph from seeds
+// derived from the run seed and the step, every tensor disposed.
+import path from 'node:path';
+import { readdirSync, rmSync, existsSync } from 'node:fs';
+import * as tf from '@tensorflow/tfjs';
+import type { MetricPoint } from '@shared/model-types';
+import type { RunConfig } from '@shared/run-config';
+import { describeGaussianDecoder } from '@shared/gaussian-decoder';
+import { readCheckpointDir, type CheckpointContents } from '../checkpoints/checkpoint-dir';
+import { loadDataset } from '../data/registry';
+import type { LoadedDataset, Split } from '../data/types';
+import { binarizeBatch, corrupt } from '../vae/corruption';
+import { evaluateSplit, type EvalResult } from '../vae/evaluate';
+import { trainingObjective, type ObjectiveValue } from '../vae/estimators';
+import { VaeModel, modelSpecFromConfig } from '../vae/model';
+import { createOptimizer, exportOptimizerState, importOptimizerState, optimizerStep } from '../vae/optimizer';
+import { decodeMeans } from '../vae/sampling';
+import { deriveSeed, seededPermutation, SEED_STREAM } from '../vae/seeds';
+import type { TrainingContext } from './messages';
+import { EtaModel, planRun } from './eta';
+import { PhaseClock } from './phase-clock';
+import { modelSnapshots } from './snapshots';
+import { diagnosticPoints } from './eval-diagnostics';
+import { HealthMonitor } from './health';
+import { prepareData, type PreparedData } from './prepare-data';
+import { runGmm } from './gmm-run';
+import {
+  Cancelled,
+  Diverged,
+  FID_EXAMPLES,
+  PROGRESS_INTERVAL_MS,
+  RunSteps,
+  type CheckpointTag,
+  type LogLevel,
+  type TrainingResult,
+} from './run-steps';
+
+/** Let the event loop run (cancel messages, timers) at least this often. */
+const YIELD_INTERVAL_MS = 20;
+/**
+ * The importance-sampled -log p(x) costs examples x k decoder passes. During training it is a cheap
+ * progress signal: k = min(eval.iwSamples, NLL_K_INTERMEDIATE) on the first floor(budget / k) test
+ * examples (a fixed subset: 100 examples at k = 50) ...
+ */
+export const NLL_SAMPLE_BUDGET_INTERMEDIATE = 5_000;
+export const NLL_K_INTERMEDIATE = 50;
+/** ... and at the end of the run the full estimate: k = eval.iwSamples on floor(budget / k) examples (k = 500: 1000). */
+export const NLL_SAMPLE_BUDGET_FINAL = 500_000;
+
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+function finite(v: number): boolean {
+  return Number.isFinite(v);
+}
+
+/** Restore model weights (and optimizer state when asked) from a checkpoint directory; returns its counters. */
+export async function restoreFromCheckpoint(
+  dir: string,
+  model: VaeModel,
+  optimizer: tf.Optimizer | null,
+): Promise<{ step: number; epoch: number; contents: CheckpointContents }> {
+  const contents = readCheckpointDir(dir);
+  model.loadNamedWeights(contents.weights);
+  if (optimizer && contents.optimizer) await importOptimizerState(optimizer, model, contents.optimizer);
+  return { step: contents.step, epoch: contents.epoch, contents };
+}
+
+/** Interval checkpoints on disk, oldest first. */
+function intervalCheckpoints(root: string): { dir: string; epoch: number }[] {
+  if (!existsSync(root)) return [];
+  return readdirSync(root)
+    .map((name) => /^epoch-(\d+)$/.exec(name))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => ({ dir: path.join(root, m[0]), epoch: Number(m[1]) }))
+    .sort((a, b) => a.epoch - b.epoch);
+}
+
+/** Where the run's time went (perf/time/<phase>, seconds) and the final -log p(x)'s decoder passes per second. */
+function perfPoints(clock: PhaseClock, nllDecodedPerSec: number, at: { step: number; epoch: number; time: number }): MetricPoint[] {
+  const points: MetricPoint[] = Object.entries(clock.seconds()).map(([phase, value]) => ({ name: `perf/time/${phase}`, ...at, value }));
+  if (Number.isFinite(nllDecodedPerSec)) points.push({ name: 'perf/evalNllDecodedPerSec', ...at, value: nllDecodedPerSec });
+  return points;
+}
+
+/** One run of a VAE-family model (vae, ae, dae, iwae); model.kind = 'gmm' is handed to runGmm. */
+export class Trainer {
+  private readonly config: RunConfig;
+  private readonly steps: RunSteps;
+  private readonly clock: PhaseClock;
+  private model: VaeModel | null = null;
+  private optimizer: tf.Optimizer | null = null;
+  private vars: tf.Variable[] = [];
+  private dataset!: LoadedDataset;
+  private data!: PreparedData;
+  private shape!: [number, number, number];
+  private etaModel!: EtaModel;
+  private samplesPerSec = 0;
+  private lastProgress = 0;
+  private lastYield = Date.now();
+  private trainTimeMs = 0;
+  private trainSamples = 0;
+  private stepsRun = 0;
+  private finalNllRate = NaN;
+  // The plan of the run (setup()).
+  private B = 0;
+  private stepsPerEpoch = 0;
+  private totalEpochs = 0;
+  private totalSteps = 0;
+  private startEpoch = 0;
+  private evalBatch = 0;
+  private withFid = false;
+  private klWarmupSteps = 0;
+  // Where the run is.
+  private step = 0;
+  private epoch = 0;
+  private reachedMax = false;
+  private bestVal = Infinity;
+  private bestEpoch = -1;
+  private lastKlPerDim: number[] | undefined;
+  private lastKlEpoch = -1;
+  private stoppedEarly = false;
+  private lastIntervalEpoch = -1;
+  // Running sums on the device since the last log point.
+  private sumLoss: tf.Scalar | null = null;
+  private sumRecon: tf.Scalar | null = null;
+  private sumKl: tf.Scalar | null = null;
+  private pending = 0;
+
+  constructor(private readonly ctx: TrainingContext) {
+    this.config = ctx.config;
+    this.steps = new RunSteps(ctx);
+    this.clock = new PhaseClock(ctx.startupMs ?? 0);
+  }
+
+  private get final(): Record<string, number> {
+    return this.steps.final;
+  }
+
+  private log(level: LogLevel, message: string): void {
+    this.steps.log(level, message);
+  }
+
+  /** The whole run: setup, the epochs, the end; never throws (failures become the result's status). */
+  async run(): Promise<TrainingResult> {
+    try {
+      if (this.ctx.signal.aborted) throw new Cancelled();
+      const data = await this.loadData();
+      if (this.config.model.kind === 'gmm') return await runGmm(this.ctx, data, this.steps);
+      await this.setup();
+      await this.trainEpochs();
+      return await this.finish();
+    } catch (err) {
+      return this.failed(err);
+    } finally {
+      this.model?.dispose();
+      this.optimizer?.dispose();
+    }
+  }
+
+  private failed(err: unknown): TrainingResult {
+    const { final } = this;
+    const samplesPerSec = this.trainTimeMs > 0 ? (this.trainSamples * 1000) / this.trainTimeMs : 0;
+    if (err instanceof Cancelled || this.ctx.signal.aborted) return { status: 'cancelled', final, samplesPerSec };
+    if (err instanceof Diverged) {
+      this.log('error', err.message);
+      return { status: 'diverged', error: err.message, final, samplesPerSec };
+    }
+    const message = err instanceof Error ? err.message : String(err);
+    this.log('error', message);
+    return { status: 'failed', error: message, final, samplesPerSec };
+  }
+
+  private async loadData(): Promise<PreparedData> {
+    const { config } = this;
+    this.clock.enter('data');
+    const dataset = await loadDataset(config.data, {
+      dataHome: this.ctx.dataHome,
+      seed: config.seed,
+    });
+    const data = prepareData(dataset, config);
+    this.log(
+      'info',
+      `data: ${dataset.descriptor.id}, ${data.train.n} train, ${data.val?.n ?? 0} validation, ${data.test.n} test, ${data.d} features`,
+    );
+    this.dataset = dataset;
+    this.data = data;
+    this.shape = dataset.descriptor.shape;
+    return data;
+  }
+
+  /** Build the model and optimizer, restore a checkpoint when resuming, plan the run and report 'started'. */
+  private async setup(): Promise<void> {
+    const { config, ctx, data, dataset } = this;
+    const model = (this.model = new VaeModel(modelSpecFromConfig(config, this.shape, dataset.descriptor.kind)));
+    this.optimizer = createOptimizer(config.optimizer);
+    this.vars = model.variables();
+    this.steps.health = new HealthMonitor({ latentDim: model.latentDim, stochastic: model.stochastic });
+    if (config.model.likelihood === 'gaussian') this.log('info', describeGaussianDecoder(config.model.sigma, data.d));
+    this.log('info', `model: ${config.model.kind}/${config.model.arch}, ${model.parameterCount()} parameters, backend ${ctx.backend}`);
+
+    const B = (this.B = Math.min(config.training.batchSize, data.train.n));
+    this.stepsPerEpoch = Math.ceil(data.train.n / B);
+    this.totalEpochs = config.training.epochs;
+    this.totalSteps = this.totalEpochs * this.stepsPerEpoch;
+    if (config.training.maxSteps > 0) this.totalSteps = Math.min(this.totalSteps, config.training.maxSteps);
+
+    if (ctx.resumeFrom) {
+      const restored = await restoreFromCheckpoint(ctx.resumeFrom.dir, model, ctx.resumeFrom.restoreOptimizer ? this.optimizer : null);
+      this.step = Number.isFinite(ctx.resumeFrom.step) ? ctx.resumeFrom.step : restored.step;
+      this.startEpoch = Number.isFinite(ctx.resumeFrom.epoch) ? ctx.resumeFrom.epoch : restored.epoch;
+      this.log(
+        'info',
+        `resumed from ${ctx.resumeFrom.dir} at epoch ${this.startEpoch}, step ${this.step}${ctx.resumeFrom.restoreOptimizer ? ' with optimizer state' : ''}`,
+      );
+    }
+    this.steps.emit({ type: 'started', backend: ctx.backend, totalSteps: this.totalSteps, totalEpochs: this.totalEpochs });
+    this.clock.enter('train');
+
+    this.evalBatch = Math.max(B, 256);
+    this.withFid = config.eval.fid && dataset.descriptor.kind === 'image';
+    this.etaModel = new EtaModel(
+      planRun(config, {
+        step: this.step,
+        startEpoch: this.startEpoch,
+        stepsPerEpoch: this.stepsPerEpoch,
+        totalSteps: this.totalSteps,
+        batchSize: B,
+        evalExamples: data.test.n + (data.val?.n ?? 0),
+        fid: this.withFid,
+        intermediateNllDecoded: this.nllExamplesAt(false) * this.nllKAt(false),
+        finalNllDecoded: this.nllExamplesAt(true) * this.nllKAt(true),
+      }),
+    );
+    this.klWarmupSteps = config.objective.klWarmupEpochs * this.stepsPerEpoch;
+    this.epoch = this.startEpoch;
+  }
+
+  private nllKAt(isFinal: boolean): number {
+    const { iwSamples } = this.config.eval;
+    return isFinal ? iwSamples : Math.min(iwSamples, NLL_K_INTERMEDIATE);
+  }
+
+  private nllExamplesAt(isFinal: boolean): number {
+    const { test } = this.data;
+    return this.model!.stochastic && test.n > 0
+      ? Math.min(
+          test.n,
+          Math.max(1, Math.floor((isFinal ? NLL_SAMPLE_BUDGET_FINAL : NLL_SAMPLE_BUDGET_INTERMEDIATE) / this.nllKAt(isFinal))),
+        )
+      : 0;
+  }
+
+  private progress(phase: string, force = false): void {
+    const now = Date.now();
+    if (!force && now - this.lastProgress < PROGRESS_INTERVAL_MS) return;
+    this.lastProgress = now;
+    const { step, totalSteps, stepsPerEpoch, totalEpochs } = this;
+    const sps = this.trainTimeMs > 0 ? (this.trainSamples * 1000) / this.trainTimeMs : 0;
+    // Everything still to come: steps at the measured wall time per step, evaluations, snapshots, checkpoints.
+    const etaSeconds = this.etaModel.remainingSeconds(step, this.stepsRun > 0 ? this.clock.ms('train') / this.stepsRun : null);
+    // epoch: fractional epochs done (step / steps per epoch), e.g. 2.5 halfway through the third epoch.
+    this.steps.emit({
+      type: 'progress',
+      progress: { step, totalSteps, epoch: step / stepsPerEpoch, totalEpochs, samplesPerSec: sps, etaSeconds, phase },
+    });
+  }
+
+  private async checkCancel(): Promise<void> {
+    if (Date.now() - this.lastYield >= YIELD_INTERVAL_MS) {
+      await yieldToEventLoop();
+      this.lastYield = Date.now();
+    }
+    if (this.ctx.signal.aborted) throw new Cancelled();
+  }
+
+  /** Every epoch from startEpoch on, with the evaluations, snapshots and checkpoints between them. */
+  private async trainEpochs(): Promise<void> {
+    this.sumLoss = tf.scalar(0);
+    this.sumRecon = tf.scalar(0);
+    this.sumKl = tf.scalar(0);
+    this.reachedMax = this.totalSteps <= this.step;
+    let lastEpochRan = this.startEpoch - 1;
+    try {
+      for (this.epoch = this.startEpoch; this.epoch < this.totalEpochs && !this.reachedMax; this.epoch++) {
+        lastEpochRan = this.epoch;
+        await this.trainEpoch();
+        if (await this.afterEpoch()) break;
+      }
+    } finally {
+      tf.dispose([this.sumLoss, this.sumRecon, this.sumKl]);
+    }
+    this.epoch = lastEpochRan; // the last epoch that ran (0-based)
+    this.samplesPerSec = this.trainTimeMs > 0 ? (this.trainSamples * 1000) / this.trainTimeMs : 0;
+  }
+
+  /** One pass over the shuffled training split (or up to training.maxSteps), then its log line. */
+  private async trainEpoch(): Promise<void> {
+    const { config, data, B, epoch } = this;
+    const perm = seededPermutation(data.train.n, deriveSeed(config.seed, SEED_STREAM.shuffle, epoch));
+    const epochStart = Date.now();
+    let epochSamples = 0;
+    let epochTime = 0;
+    for (let b = 0; b < this.stepsPerEpoch; b++) {
+      await this.checkCancel();
+      const start = b * B;
+      const end = Math.min(data.train.n, start + B);
+      const rows = end - start;
+      const xs = new Float32Array(rows * data.d);
+      for (let i = 0; i < rows; i++) {
+        const r = perm[start + i]!;
+        xs.set(data.train.x.subarray(r * data.d, (r + 1) * data.d), i * data.d);
+      }
+      const t0 = performance.now();
+      const xb = tf.tensor2d(xs, [rows, data.d]);
+      const stepSeed = deriveSeed(config.seed, this.step);
+      const warm = this.klWarmupSteps > 0 ? Math.min(1, (this.step + 1) / this.klWarmupSteps) : 1;
+      this.trainStep(xb, stepSeed, config.objective.beta * warm);
+      xb.dispose();
+      this.step++;
+      this.stepsRun++;
+      this.pending++;
+      if (this.pending >= config.training.logEverySteps) this.flushLog();
+      const dt = performance.now() - t0;
+      this.trainTimeMs += dt;
+      epochTime += dt;
+      this.trainSamples += rows;
+      epochSamples += rows;
+      this.progress('train');
+      if (this.step >= this.totalSteps) {
+        this.reachedMax = true;
+        break;
+      }
+    }
+    this.flushLog();
+    const epochSps = epochTime > 0 ? (epochSamples * 1000) / epochTime : 0;
+    this.steps.emitMetrics([{ name: 'perf/samplesPerSec', step: this.step, epoch: epoch + 1, time: Date.now(), value: epochSps }]);
+    this.log(
+      'info',
+      `epoch ${epoch + 1}: ${epochSamples} samples in ${((Date.now() - epochStart) / 1000).toFixed(1)} s (${epochSps.toFixed(0)} samples/s in steps)`,
+    );
+  }
+
+  /** Evaluation, snapshots and the interval checkpoint when due (not after the last epoch); true to stop early. */
+  private async afterEpoch(): Promise<boolean> {
+    const { config, epoch } = this;
+    const isLast = epoch === this.totalEpochs - 1 || this.reachedMax;
+    if (!isLast && (epoch + 1) % config.eval.everyEpochs === 0) await this.evaluate(false);
+    if (!isLast && (epoch + 1) % config.snapshots.everyEpochs === 0) await this.snapshot();
+    // The last epoch's interval checkpoint is written after the final evaluation (so it carries its metrics).
+    if (!isLast && this.intervalDue()) await this.checkpoint('interval', {});
+    const patience = config.training.earlyStoppingPatience;
+    if (!isLast && patience > 0 && this.data.val && this.bestEpoch >= 0 && epoch - this.bestEpoch >= patience) {
+      this.log(
+        'info',
+        `early stopping: no validation improvement for ${epoch - this.bestEpoch} epochs (best ${this.bestVal.toFixed(3)} at epoch ${this.bestEpoch + 1})`,
+      );
+      this.stoppedEarly = true;
+      return true;
+    }
+    return false;
+  }
+
+  /** One optimizer step; adds the batch's loss, recon and KL to the device-side running sums. */
+  private trainStep(xb: tf.Tensor2D, stepSeed: number, klWeight: number): void {
+    const { config, data, model } = this;
+    const kind = config.model.kind;
+    let kept: ObjectiveValue | null = null;
+    optimizerStep(
+      this.optimizer!,
+      this.vars,
+      () => {
+        let input = xb;
+        let target = xb;
+        if (data.dynamicBinarize) input = target = binarizeBatch(xb, deriveSeed(stepSeed, SEED_STREAM.binarize));
+        if (kind === 'dae')
+          input = corrupt(target, config.model.corruption, config.model.corruptionLevel, deriveSeed(stepSeed, SEED_STREAM.corruption));
+        const value = trainingObjective(model!, input, target, {
+          kind: kind as 'vae' | 'ae' | 'dae' | 'iwae',
+          estimator: config.objective.estimator,
+          samples: config.objective.mcSamples,
+          iwSamples: config.objective.iwSamples,
+          klWeight,
+          seed: deriveSeed(stepSeed, SEED_STREAM.eps),
+        });
+        // Reported loss: the -IW bound for iwae, else the unweighted -ELBO (recon + kl; recon for ae/dae).
+        const reported = kind === 'iwae' ? tf.clone(value.loss) : tf.add(value.recon, value.kl);
+        kept = { loss: tf.keep(reported as tf.Scalar), recon: tf.keep(value.recon), kl: tf.keep(value.kl) };
+        return value.loss;
+      },
+      config.optimizer.clipNorm,
+    );
+    const v = kept as ObjectiveValue | null;
+    if (!v) throw new Error('the objective did not run');
+    const [sumLoss, sumRecon, sumKl] = [this.sumLoss!, this.sumRecon!, this.sumKl!];
+    const next = tf.tidy(() => [tf.add(sumLoss, v.loss), tf.add(sumRecon, v.recon), tf.add(sumKl, v.kl)]);
+    tf.dispose([sumLoss, sumRecon, sumKl, v.loss, v.recon, v.kl]);
+    [this.sumLoss, this.sumRecon, this.sumKl] = next as [tf.Scalar, tf.Scalar, tf.Scalar];
+  }
+
+  /** Read the running sums back (the only read-back while training) and report their means; Diverged on NaN/Inf. */
+  private flushLog(): void {
+    if (this.pending === 0) return;
+    const { step, stepsPerEpoch } = this;
+    const sums = [this.sumLoss!, this.sumRecon!, this.sumKl!];
+    const [l, r, k] = [sums[0]!.dataSync()[0]!, sums[1]!.dataSync()[0]!, sums[2]!.dataSync()[0]!];
+    const n = this.pending;
+    this.pending = 0;
+    for (const t of sums) t.dispose();
+    this.sumLoss = tf.scalar(0);
+    this.sumRecon = tf.scalar(0);
+    this.sumKl = tf.scalar(0);
+    if (!finite(l) || !finite(r) || !finite(k)) {
+      const what = Number.isNaN(l) ? 'NaN' : !finite(l) ? 'infinite' : Number.isNaN(r + k) ? 'NaN in its terms' : 'infinite in its terms';
+      throw new Diverged(
+        `training diverged: the loss became ${what} by step ${step} (epoch ${this.epoch + 1}; averaged over steps ${step - n + 1}-${step})`,
+      );
+    }
+    const time = Date.now();
+    const at = step / stepsPerEpoch; // fractional epochs done
+    this.steps.emitMetrics([
+      { name: 'train/loss', step, epoch: at, time, value: l / n },
+      { name: 'train/recon', step, epoch: at, time, value: r / n },
+      { name: 'train/kl', step, epoch: at, time, value: k / n },
+    ]);
+  }
+
+  private evaluateSplit(split: Split, isFinal: boolean, withNll: boolean): Promise<EvalResult> {
+    const { config } = this;
+    return evaluateSplit(this.model!, split.x, split.n, {
+      batchSize: this.evalBatch,
+      estimator: config.objective.estimator,
+      samples: 1,
+      iwSamples: withNll && this.model!.stochastic ? this.nllKAt(isFinal) : 0,
+      nllLimit: Math.max(1, this.nllExamplesAt(isFinal)),
+      seed: deriveSeed(config.seed, SEED_STREAM.eval),
+      // conv decoders hold feature maps per row: decode fewer importance samples at once.
+      nllRows: config.model.arch === 'conv' ? 1024 : 8192,
+      onBatch: async (fraction) => {
+        this.etaModel.itemFraction(fraction);
+        this.progress('eval');
+        await this.checkCancel();
+      },
+    });
+  }
+
+  /** Evaluate on validation (best checkpoint on improvement) and test; isFinal: the full -log p(x) estimate. */
+  async evaluate(isFinal: boolean): Promise<void> {
+    return this.etaModel.item(isFinal ? 'finalEval' : 'eval', () => this.clock.during('eval', () => this.evalPoints(isFinal)));
+  }
+
+  private async evalPoints(isFinal: boolean): Promise<void> {
+    const { data, epoch } = this;
+    this.progress('eval', true); // the phase and its ETA show at once, however short the evaluation
+    const time = Date.now();
+    const points: MetricPoint[] = [];
+    const at = { step: this.step, epoch: epoch + 1, time };
+    if (data.val && data.val.n > 0) {
+      const v = await this.evaluateSplit(data.val, isFinal, false);
+      points.push({ name: 'val/loss', ...at, value: v.loss });
+      if (v.loss < this.bestVal) {
+        this.bestVal = v.loss;
+        this.bestEpoch = epoch;
+        await this.checkpoint('best', { 'val/loss': v.loss });
+      }
+    }
+    if (data.test.n > 0) points.push(...(await this.testPoints(isFinal, at)));
+    this.steps.emitMetrics(points);
+  }
+
+  private async testPoints(isFinal: boolean, at: { step: number; epoch: number; time: number }): Promise<MetricPoint[]> {
+    const { config, data, epoch } = this;
+    const model = this.model!;
+    const points: MetricPoint[] = [];
+    const t = await this.evaluateSplit(data.test, isFinal, true);
+    this.etaModel.observeEval(t);
+    if (isFinal && t.nllMs > 0) this.finalNllRate = (t.nllDecoded * 1000) / t.nllMs;
+    points.push({ name: 'test/loss', ...at, value: t.loss }, { name: 'test/recon', ...at, value: t.recon });
+    if (model.stochastic) {
+      points.push({ name: 'test/kl', ...at, value: t.kl }, { name: 'test/activeUnits', ...at, value: t.activeUnits });
+      if (t.nllExamples > 0) points.push({ name: 'test/nll', ...at, value: t.nll });
+      this.lastKlPerDim = t.klPerDim;
+      this.lastKlEpoch = epoch;
+    }
+    points.push(
+      ...diagnosticPoints({
+        model,
+        config,
+        test: data.test,
+        testSources: this.dataset.testSources,
+        nll: t.nll,
+        nllExamples: t.nllExamples,
+        at,
+      }),
+    );
+    if (t.nllExamples > 0 && t.nllExamples < data.test.n && (isFinal || epoch === this.startEpoch))
+      this.log(
+        'info',
+        `test/nll ${isFinal ? 'at the end' : 'during training'}: estimated on the first ${t.nllExamples} of ${data.test.n} test examples with k = ${this.nllKAt(isFinal)}`,
+      );
+    return points;
+  }
+
+  /** Write the checkpoint `tag` (interval: checkpoints/epoch-N, keeping the newest checkpoints.keepLast). */
+  async checkpoint(tag: CheckpointTag, metrics: Record<string, number>): Promise<void> {
+    return this.etaModel.item('checkpoint', () => this.clock.during('checkpoints', () => this.writeCheckpoint(tag, metrics)));
+  }
+
+  private async writeCheckpoint(tag: CheckpointTag, metrics: Record<string, number>): Promise<void> {
+    const { epoch, config } = this;
+    this.progress('snapshot', true);
+    const weights = this.model!.namedWeights();
+    const optimizer = await exportOptimizerState(this.optimizer!, this.model!);
+    const at = { epoch: epoch + 1, step: this.step };
+    this.steps.writeCheckpoint(tag, tag === 'interval' ? `epoch-${epoch + 1}` : tag, at, weights, optimizer, metrics);
+    if (tag === 'interval') {
+      this.lastIntervalEpoch = epoch;
+      const all = intervalCheckpoints(path.join(this.ctx.runDir, 'checkpoints'));
+      for (const old of all.slice(0, Math.max(0, all.length - config.checkpoints.keepLast)))
+        rmSync(old.dir, { recursive: true, force: true });
+    }
+  }
+
+  private intervalDue(): boolean {
+    const every = this.config.checkpoints.everyEpochs;
+    return every > 0 && (this.epoch + 1) % every === 0 && this.lastIntervalEpoch !== this.epoch;
+  }
+
+  /** The image (or JSON) snapshots of the model at this epoch. */
+  async snapshot(): Promise<void> {
+    return this.etaModel.item('snapshots', () => this.clock.duringSync('snapshots', () => this.writeSnapshots()));
+  }
+
+  private writeSnapshots(): void {
+    const { config, epoch, dataset } = this;
+    this.progress('snapshot', true);
+    for (const a of modelSnapshots(this.model!, this.data.test, {
+      shape: this.shape,
+      datasetKind: dataset.descriptor.kind,
+      gridSize: config.snapshots.gridSize,
+      manifoldSize: config.snapshots.manifoldSize,
+      epoch: epoch + 1,
+      step: this.step,
+      klPerDim: this.lastKlEpoch === epoch ? this.lastKlPerDim : undefined,
+      labelNames: dataset.descriptor.labels,
+    }))
+      this.steps.emit(a);
+  }
+
+  /** test/fid on images decoded from prior draws. */
+  private async computeFid(): Promise<void> {
+    const { config, data } = this;
+    const model = this.model!;
+    this.progress('eval', true);
+    const n = Math.min(FID_EXAMPLES, data.test.n);
+    if (n < 2) return;
+    const fake = new Float32Array(n * data.d);
+    const chunk = 500;
+    const D = model.latentDim;
+    const noise = tf
+      .tidy(() => tf.randomNormal([n, D], 0, 1, 'float32', deriveSeed(config.seed, SEED_STREAM.eval, 77)).dataSync() as Float32Array)
+      .slice();
+    for (let s = 0; s < n; s += chunk) {
+      const e = Math.min(n, s + chunk);
+      fake.set(decodeMeans(model, noise.subarray(s * D, e * D), e - s), s * data.d);
+      await this.checkCancel();
+    }
+    const value = await this.steps.fid(data, fake, n, (fraction) => {
+      this.etaModel.itemFraction(fraction);
+      this.progress('eval');
+    });
+    if (value !== null) this.steps.emitMetrics([{ name: 'test/fid', step: this.step, epoch: this.epoch + 1, time: Date.now(), value }]);
+  }
+
+  /** The end: evaluation, FID, snapshots and the last checkpoint. */
+  private async finish(): Promise<TrainingResult> {
+    const { epoch } = this;
+    await this.evaluate(true);
+    if (this.withFid) await this.etaModel.item('fid', () => this.clock.during('fid', () => this.computeFid()));
+    await this.snapshot();
+    if (this.intervalDue()) await this.checkpoint('interval', {});
+    await this.checkpoint('last', {});
+    this.steps.emitMetrics(perfPoints(this.clock, this.finalNllRate, { step: this.step, epoch: epoch + 1, time: Date.now() }));
+    if (this.stoppedEarly) this.log('info', `stopped early after epoch ${epoch + 1}`);
+    return { status: 'completed', final: this.final, samplesPerSec: this.samplesPerSec };
+  }
+}
