@@ -54,6 +54,57 @@ const NLL_PASS_WEIGHT = 0.5;
 /** Rows of importance samples decoded at once in the -log p(x) estimate, by default (bounds memory). */
 export const DEFAULT_NLL_ROWS = 8192;
 
+/** One ELBO batch (rows start..end, batch index b): the running sums with this batch's terms added. */
+function elboBatch(
+  model: LatentModel,
+  x: Float32Array,
+  d: number,
+  start: number,
+  end: number,
+  b: number,
+  opts: EvalOptions,
+  reconSum: tf.Scalar,
+  klSum: tf.Scalar,
+  klDimSum: tf.Tensor1D,
+): { r: tf.Tensor; k: tf.Tensor; kd: tf.Tensor } {
+  return tf.tidy(() => {
+    const xb = rows(x, d, start, end);
+    // One encoder pass serves the ELBO and the KL per dimension.
+    const enc = model.encode(xb);
+    const t = elboTerms(
+      model,
+      xb,
+      xb,
+      { estimator: opts.estimator, samples: opts.samples, seed: deriveSeed(opts.seed, SEED_STREAM.eval, b) },
+      enc,
+    );
+    const r = tf.add(reconSum, tf.sum(t.recon));
+    const k = tf.add(klSum, tf.sum(t.kl));
+    let kd = klDimSum;
+    if (model.stochastic) kd = tf.add(klDimSum, tf.sum(analyticKlPerDim(enc.mu, enc.logvar!), 0));
+    return { r, k, kd: kd === klDimSum ? tf.clone(kd) : kd };
+  });
+}
+
+/** One -log p(x) batch (rows start..end, batch index b): the running sum minus this batch's bounds. */
+function nllBatchSum(
+  model: LatentModel,
+  x: Float32Array,
+  d: number,
+  start: number,
+  end: number,
+  b: number,
+  opts: EvalOptions,
+  nllChunk: number,
+  nllSum: tf.Scalar,
+): tf.Tensor {
+  return tf.tidy(() => {
+    const xb = rows(x, d, start, end);
+    const bound = importanceWeightedBound(model, xb, xb, opts.iwSamples, deriveSeed(opts.seed, SEED_STREAM.eval, 1_000_003, b), nllChunk);
+    return tf.sub(nllSum, tf.sum(bound));
+  });
+}
+
 export async function evaluateSplit(model: LatentModel, x: Float32Array, n: number, opts: EvalOptions): Promise<EvalResult> {
   const d = model.d;
   if (x.length < n * d) throw new Error(`evaluateSplit: ${x.length} values cannot hold ${n} examples of ${d}`);
@@ -75,23 +126,7 @@ export async function evaluateSplit(model: LatentModel, x: Float32Array, n: numb
   try {
     for (let start = 0, b = 0; start < n; start += bs, b++) {
       const end = Math.min(n, start + bs);
-      const next = tf.tidy(() => {
-        const xb = rows(x, d, start, end);
-        // One encoder pass serves the ELBO and the KL per dimension.
-        const enc = model.encode(xb);
-        const t = elboTerms(
-          model,
-          xb,
-          xb,
-          { estimator: opts.estimator, samples: opts.samples, seed: deriveSeed(opts.seed, SEED_STREAM.eval, b) },
-          enc,
-        );
-        const r = tf.add(reconSum, tf.sum(t.recon));
-        const k = tf.add(klSum, tf.sum(t.kl));
-        let kd = klDimSum;
-        if (model.stochastic) kd = tf.add(klDimSum, tf.sum(analyticKlPerDim(enc.mu, enc.logvar!), 0));
-        return { r, k, kd: kd === klDimSum ? tf.clone(kd) : kd };
-      });
+      const next = elboBatch(model, x, d, start, end, b, opts, reconSum, klSum, klDimSum);
       reconSum.dispose();
       klSum.dispose();
       klDimSum.dispose();
@@ -103,18 +138,7 @@ export async function evaluateSplit(model: LatentModel, x: Float32Array, n: numb
     t1 = performance.now();
     for (let start = 0, b = 0; start < nllN; start += nllBatch, b++) {
       const end = Math.min(nllN, start + nllBatch);
-      const next = tf.tidy(() => {
-        const xb = rows(x, d, start, end);
-        const bound = importanceWeightedBound(
-          model,
-          xb,
-          xb,
-          opts.iwSamples,
-          deriveSeed(opts.seed, SEED_STREAM.eval, 1_000_003, b),
-          nllChunk,
-        );
-        return tf.sub(nllSum, tf.sum(bound));
-      });
+      const next = nllBatchSum(model, x, d, start, end, b, opts, nllChunk, nllSum);
       nllSum.dispose();
       nllSum = next as tf.Scalar;
       await opts.onBatch?.((n + end * nllWeight) / totalWork);
