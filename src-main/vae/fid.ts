@@ -257,6 +257,18 @@ async function buildWeights(datasetId: string, train: Split, d: number, opts: Fe
   return trainClassifier(base, classes, train, d, opts);
 }
 
+/** The classifier d -> HIDDEN -> FID_FEATURE_DIM -> classes, Glorot-initialised from seed + 1, + 2, + 3. */
+function buildClassifier(d: number, classes: number, seed: number): tf.Sequential {
+  const init = (k: number) => tf.initializers.glorotUniform({ seed: seed + k });
+  return tf.sequential({
+    layers: [
+      tf.layers.dense({ inputShape: [d], units: HIDDEN, activation: 'relu', kernelInitializer: init(1), name: 'dense_0' }),
+      tf.layers.dense({ units: FID_FEATURE_DIM, activation: 'relu', kernelInitializer: init(2), name: 'dense_1' }),
+      tf.layers.dense({ units: classes, activation: 'softmax', kernelInitializer: init(3), name: 'dense_2' }),
+    ],
+  });
+}
+
 async function trainClassifier(
   base: Pick<CacheIndex, 'format' | 'datasetId' | 'd' | 'dim' | 'seed' | 'backend' | 'createdAt'>,
   classes: number,
@@ -280,14 +292,7 @@ async function trainClassifier(
   const epochs = opts.epochs ?? Math.max(2, Math.min(8, Math.ceil(30000 / Math.max(1, fit.length))));
   const batchSize = 128;
 
-  const init = (k: number) => tf.initializers.glorotUniform({ seed: opts.seed + k });
-  const model = tf.sequential({
-    layers: [
-      tf.layers.dense({ inputShape: [d], units: HIDDEN, activation: 'relu', kernelInitializer: init(1), name: 'dense_0' }),
-      tf.layers.dense({ units: FID_FEATURE_DIM, activation: 'relu', kernelInitializer: init(2), name: 'dense_1' }),
-      tf.layers.dense({ units: classes, activation: 'softmax', kernelInitializer: init(3), name: 'dense_2' }),
-    ],
-  });
+  const model = buildClassifier(d, classes, opts.seed);
   try {
     model.compile({ optimizer: tf.train.adam(1e-3), loss: 'categoricalCrossentropy' });
     const xb = new Float32Array(batchSize * d);
