@@ -91,6 +91,56 @@ export function interpolationPair(test: Split): [number, number] {
   return [0, 1];
 }
 
+/** The image-grid artifacts (reconstructions, prior samples, manifold, interpolation), appended to out in that order. */
+function imageSnapshots(model: LatentModel, test: Split, opts: SnapshotOptions, out: ArtifactEvent[]): void {
+  const d = model.d;
+  const D = model.latentDim;
+  const generative = model.stochastic;
+  const k = Math.min(RECONSTRUCTION_COUNT, test.n);
+  const originals = rowsOf(test, d, k);
+  const recon = reconstruct(model, originals, k);
+  const both = new Float32Array(2 * k * d);
+  both.set(originals, 0);
+  both.set(recon, k * d);
+  out.push(
+    imageArtifact('reconstructions', both, 2 * k, 2, k, opts, {
+      description: 'top: test images; bottom: reconstructions (decoder mean of the encoder mean)',
+    }),
+  );
+
+  const g = opts.gridSize;
+  out.push(
+    imageArtifact('prior-samples', priorSamples(model, g * g), g * g, g, g, opts, {
+      noiseSeed: fixedNoiseSeed(D),
+      generative,
+      description: generative
+        ? 'decoder means of z ~ N(0, I), fixed noise'
+        : 'decoder means of N(0, I) codes (a plain autoencoder has no prior)',
+    }),
+  );
+
+  if (D === 2) {
+    const m = opts.manifoldSize;
+    out.push(
+      imageArtifact('manifold', decodeMeans(model, manifoldCodes(m), m * m), m * m, m, m, opts, {
+        range: [0.05, 0.95],
+        description: 'z = inverse normal CDF of a linspace(0.05, 0.95) grid; columns z1, rows z2 (top = high)',
+      }),
+    );
+  }
+
+  const [ia, ib] = interpolationPair(test);
+  const codes = encodeMeans(model, rowsOf(test, d, Math.max(ia, ib) + 1), Math.max(ia, ib) + 1);
+  const path = interpolateCodes(codes.subarray(ia * D, (ia + 1) * D), codes.subarray(ib * D, (ib + 1) * D), INTERPOLATION_STEPS);
+  out.push(
+    imageArtifact('interpolation', decodeMeans(model, path, INTERPOLATION_STEPS), INTERPOLATION_STEPS, 1, INTERPOLATION_STEPS, opts, {
+      from: ia,
+      to: ib,
+      description: 'decoder means along the straight line between the latent means of two test images',
+    }),
+  );
+}
+
 /** Every snapshot artifact of a neural model (vae, ae, dae, iwae). */
 export function modelSnapshots(model: LatentModel, test: Split, opts: SnapshotOptions): ArtifactEvent[] {
   const out: ArtifactEvent[] = [];
@@ -98,51 +148,7 @@ export function modelSnapshots(model: LatentModel, test: Split, opts: SnapshotOp
   const D = model.latentDim;
   const image = opts.datasetKind === 'image' && (opts.shape[2] === 1 || opts.shape[2] === 3);
   const generative = model.stochastic;
-  if (image && test.n > 0) {
-    const k = Math.min(RECONSTRUCTION_COUNT, test.n);
-    const originals = rowsOf(test, d, k);
-    const recon = reconstruct(model, originals, k);
-    const both = new Float32Array(2 * k * d);
-    both.set(originals, 0);
-    both.set(recon, k * d);
-    out.push(
-      imageArtifact('reconstructions', both, 2 * k, 2, k, opts, {
-        description: 'top: test images; bottom: reconstructions (decoder mean of the encoder mean)',
-      }),
-    );
-
-    const g = opts.gridSize;
-    out.push(
-      imageArtifact('prior-samples', priorSamples(model, g * g), g * g, g, g, opts, {
-        noiseSeed: fixedNoiseSeed(D),
-        generative,
-        description: generative
-          ? 'decoder means of z ~ N(0, I), fixed noise'
-          : 'decoder means of N(0, I) codes (a plain autoencoder has no prior)',
-      }),
-    );
-
-    if (D === 2) {
-      const m = opts.manifoldSize;
-      out.push(
-        imageArtifact('manifold', decodeMeans(model, manifoldCodes(m), m * m), m * m, m, m, opts, {
-          range: [0.05, 0.95],
-          description: 'z = inverse normal CDF of a linspace(0.05, 0.95) grid; columns z1, rows z2 (top = high)',
-        }),
-      );
-    }
-
-    const [ia, ib] = interpolationPair(test);
-    const codes = encodeMeans(model, rowsOf(test, d, Math.max(ia, ib) + 1), Math.max(ia, ib) + 1);
-    const path = interpolateCodes(codes.subarray(ia * D, (ia + 1) * D), codes.subarray(ib * D, (ib + 1) * D), INTERPOLATION_STEPS);
-    out.push(
-      imageArtifact('interpolation', decodeMeans(model, path, INTERPOLATION_STEPS), INTERPOLATION_STEPS, 1, INTERPOLATION_STEPS, opts, {
-        from: ia,
-        to: ib,
-        description: 'decoder means along the straight line between the latent means of two test images',
-      }),
-    );
-  }
+  if (image && test.n > 0) imageSnapshots(model, test, opts, out);
 
   const nPts = Math.min(LATENT_POINTS, test.n);
   if (nPts > 0) {
