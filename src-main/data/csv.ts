@@ -44,6 +44,51 @@ function toNumber(field: string): number {
   return Number(t);
 }
 
+function columnOf(values: Float64Array, n: number, cols: number, c: number): Float64Array {
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) out[i] = values[i * cols + c]!;
+  return out;
+}
+
+function integerLabels(col: Float64Array): Set<number> | null {
+  const distinct = new Set<number>();
+  for (const v of col) {
+    if (!Number.isInteger(v) || v < 0 || v > 999) return null;
+    distinct.add(v);
+  }
+  return distinct;
+}
+
+/** The label column by the rules at the top of this file, or -1. */
+function chooseLabelColumn(
+  mode: 'auto' | 'last' | 'none',
+  name: string,
+  header: string[] | null,
+  values: Float64Array,
+  n: number,
+  cols: number,
+): number {
+  let labelColumn = -1;
+  if (mode === 'last') {
+    if (cols < 2) throw new DatasetError(`${name}: needs at least two columns (features, then the label)`);
+    labelColumn = cols - 1;
+  } else if (mode === 'auto') {
+    const named = header ? header.findIndex((h) => LABEL_NAMES.has(h.toLowerCase())) : -1;
+    if (named >= 0) labelColumn = named;
+    else if (cols >= 2) {
+      const distinct = integerLabels(columnOf(values, n, cols, cols - 1));
+      if (distinct && distinct.size >= 2 && distinct.size <= 1000 && distinct.size <= n / 2) {
+        const imageShaped = looksLikeImage(cols - 1) && !looksLikeImage(cols);
+        let otherNonInteger = false;
+        for (let i = 0; i < n * cols && !otherNonInteger; i++)
+          if (i % cols !== cols - 1 && !Number.isInteger(values[i]!)) otherNonInteger = true;
+        if (imageShaped || otherNonInteger) labelColumn = cols - 1;
+      }
+    }
+  }
+  return labelColumn;
+}
+
 export function parseCsv(text: string, name: string, opts: { labelColumn?: 'auto' | 'last' | 'none' } = {}): CsvTable {
   const mode = opts.labelColumn ?? 'auto';
   const lines = text.split('\n');
@@ -81,37 +126,8 @@ export function parseCsv(text: string, name: string, opts: { labelColumn?: 'auto
   }
   if (n === 0) throw new DatasetError(`${name}: the CSV file has a header but no data rows`);
 
-  const column = (c: number) => {
-    const out = new Float64Array(n);
-    for (let i = 0; i < n; i++) out[i] = values[i * cols + c]!;
-    return out;
-  };
-  const integerLabels = (col: Float64Array) => {
-    const distinct = new Set<number>();
-    for (const v of col) {
-      if (!Number.isInteger(v) || v < 0 || v > 999) return null;
-      distinct.add(v);
-    }
-    return distinct;
-  };
-  let labelColumn = -1;
-  if (mode === 'last') {
-    if (cols < 2) throw new DatasetError(`${name}: needs at least two columns (features, then the label)`);
-    labelColumn = cols - 1;
-  } else if (mode === 'auto') {
-    const named = header ? header.findIndex((h) => LABEL_NAMES.has(h.toLowerCase())) : -1;
-    if (named >= 0) labelColumn = named;
-    else if (cols >= 2) {
-      const distinct = integerLabels(column(cols - 1));
-      if (distinct && distinct.size >= 2 && distinct.size <= 1000 && distinct.size <= n / 2) {
-        const imageShaped = looksLikeImage(cols - 1) && !looksLikeImage(cols);
-        let otherNonInteger = false;
-        for (let i = 0; i < n * cols && !otherNonInteger; i++)
-          if (i % cols !== cols - 1 && !Number.isInteger(values[i]!)) otherNonInteger = true;
-        if (imageShaped || otherNonInteger) labelColumn = cols - 1;
-      }
-    }
-  }
+  const column = (c: number) => columnOf(values, n, cols, c);
+  const labelColumn = chooseLabelColumn(mode, name, header, values, n, cols);
   let y: Int32Array | null = null;
   if (labelColumn >= 0) {
     const col = column(labelColumn);
