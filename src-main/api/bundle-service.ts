@@ -40,10 +40,8 @@ export function exportRunBundle(store: RunStore, runId: number, opts: ExportOpti
   return { filename, bytes: buildBundle(input) };
 }
 
-/** Everything a run's bundle holds, read from the store and the checkpoint (the zip itself is built by buildBundle). */
-export function prepareRunBundle(store: RunStore, runId: number, opts: ExportOptions): { filename: string; input: BundleInput } {
-  const run = store.getRun(runId);
-  if (!run) throw new BundleError(`cannot export: no run with id ${runId}`);
+/** The checkpoint to export: the one asked for, else the run's 'best', else its 'last', else the latest one. */
+function chooseCheckpoint(store: RunStore, runId: number, opts: ExportOptions) {
   const checkpoints = store.listCheckpoints(runId);
   const chosen =
     opts.checkpointId !== undefined
@@ -55,6 +53,46 @@ export function prepareRunBundle(store: RunStore, runId: number, opts: ExportOpt
         ? `cannot export: run ${runId} has no checkpoint with id ${opts.checkpointId}`
         : `cannot export: run ${runId} has no checkpoint yet`,
     );
+  return chosen;
+}
+
+/** The run's metric series, as bundle metric points. */
+function exportMetrics(store: RunStore, runId: number): MetricPoint[] {
+  const rows = JSON.parse(store.exportSeries('json', [runId])) as {
+    metric: string;
+    step: number;
+    epoch: number;
+    time: number;
+    value: number;
+  }[];
+  return rows.map((r) => ({ name: r.metric, step: r.step, epoch: r.epoch, time: r.time, value: r.value }));
+}
+
+/** The run's sample artifacts that still have their data. */
+function exportSnapshots(store: RunStore, runId: number): BundleSnapshot[] {
+  const snapshots: BundleSnapshot[] = [];
+  for (const a of store.listArtifacts(runId)) {
+    const blob = store.getArtifactData(a.id);
+    if (!blob) continue;
+    snapshots.push({
+      kind: a.kind,
+      epoch: a.epoch,
+      step: a.step,
+      mime: a.mime,
+      width: a.width,
+      height: a.height,
+      meta: a.meta,
+      data: new Uint8Array(blob.data.buffer, blob.data.byteOffset, blob.data.byteLength),
+    });
+  }
+  return snapshots;
+}
+
+/** Everything a run's bundle holds, read from the store and the checkpoint (the zip itself is built by buildBundle). */
+export function prepareRunBundle(store: RunStore, runId: number, opts: ExportOptions): { filename: string; input: BundleInput } {
+  const run = store.getRun(runId);
+  if (!run) throw new BundleError(`cannot export: no run with id ${runId}`);
+  const chosen = chooseCheckpoint(store, runId, opts);
   let contents: CheckpointContents;
   try {
     contents = readCheckpointDir(chosen.path);
@@ -75,29 +113,8 @@ export function prepareRunBundle(store: RunStore, runId: number, opts: ExportOpt
     throw new BundleError(`cannot export run ${runId}: ${(err as Error).message}`);
   }
 
-  const rows = JSON.parse(store.exportSeries('json', [runId])) as {
-    metric: string;
-    step: number;
-    epoch: number;
-    time: number;
-    value: number;
-  }[];
-  const metrics: MetricPoint[] = rows.map((r) => ({ name: r.metric, step: r.step, epoch: r.epoch, time: r.time, value: r.value }));
-  const snapshots: BundleSnapshot[] = [];
-  for (const a of store.listArtifacts(runId)) {
-    const blob = store.getArtifactData(a.id);
-    if (!blob) continue;
-    snapshots.push({
-      kind: a.kind,
-      epoch: a.epoch,
-      step: a.step,
-      mime: a.mime,
-      width: a.width,
-      height: a.height,
-      meta: a.meta,
-      data: new Uint8Array(blob.data.buffer, blob.data.byteOffset, blob.data.byteLength),
-    });
-  }
+  const metrics = exportMetrics(store, runId);
+  const snapshots = exportSnapshots(store, runId);
 
   const input: BundleInput = {
     appVersion: opts.appVersion,

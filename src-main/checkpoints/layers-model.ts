@@ -242,33 +242,22 @@ export function decoderMeanActivation(config: RunConfig, kind: DatasetShapeInfo[
   return kind === 'image' ? 'sigmoid' : 'linear';
 }
 
-/**
- * Build the encoder and decoder LayersModels from the run's named weights. Every weight the config implies must
- * be present with its shape (LayersExportError names the first that is not). Returns null for gmm runs.
- */
-export function buildLayersModels(
-  config: RunConfig,
-  dataset: DatasetShapeInfo,
-  weights: NamedTensor[],
-  generatedBy = 'VAE Workbench',
-): ExportedModels | null {
-  const m = config.model;
-  if (m.kind === 'gmm') return null;
-  const byName = new Map(weights.map((w) => [w.name, w]));
+/** Every weight the config implies must be present with its shape (LayersExportError names the first that is not). */
+function checkWeightShapes(config: RunConfig, dataset: DatasetShapeInfo, byName: Map<string, NamedTensor>): void {
   for (const e of expectedWeightShapes(config, dataset.shape)) {
     const w = byName.get(e.name);
     if (!w) throw new LayersExportError(`weight "${e.name}" is missing`);
     if (w.shape.length !== e.shape.length || w.shape.some((s, i) => s !== e.shape[i]))
       throw new LayersExportError(`weight "${e.name}" has shape [${w.shape.join(', ')}], the config implies [${e.shape.join(', ')}]`);
   }
-  const get = (name: string) => byName.get(name)!;
+}
+
+/** The encoder: flat rows in, [mu | logvar] (or mu alone) out. */
+function buildEncoder(config: RunConfig, dataset: DatasetShapeInfo, get: (name: string) => NamedTensor): SequentialBuilder {
+  const m = config.model;
   const [H, W, C] = dataset.shape;
   const d = H * W * C;
-  const D = m.latentDim;
   const act: Act = m.activation;
-  const spatial = convSpatialSizes(dataset.shape, m.convChannels.length);
-
-  // ---- encoder
   const enc = new SequentialBuilder(d);
   if (m.arch === 'mlp') {
     m.hidden.forEach((_, i) => enc.dense(`dense_${i}`, get(`encoder/dense_${i}/kernel`), get(`encoder/dense_${i}/bias`), act));
@@ -288,9 +277,21 @@ export function buildLayersModels(
   } else {
     enc.dense('mu', get('encoder/mu/kernel'), get('encoder/mu/bias'), 'linear');
   }
+  return enc;
+}
 
-  // ---- decoder
-  const meanAct = decoderMeanActivation(config, dataset.kind);
+/** The decoder: latent vectors in, the mean of p(x|z) (after meanAct) as flat rows out. */
+function buildDecoder(
+  config: RunConfig,
+  dataset: DatasetShapeInfo,
+  get: (name: string) => NamedTensor,
+  meanAct: 'sigmoid' | 'linear',
+): SequentialBuilder {
+  const m = config.model;
+  const [H, W] = dataset.shape;
+  const D = m.latentDim;
+  const act: Act = m.activation;
+  const spatial = convSpatialSizes(dataset.shape, m.convChannels.length);
   const dec = new SequentialBuilder(D);
   if (m.arch === 'mlp') {
     m.hidden.forEach((_, i) => dec.dense(`dense_${i}`, get(`decoder/dense_${i}/kernel`), get(`decoder/dense_${i}/bias`), act));
@@ -312,6 +313,35 @@ export function buildLayersModels(
     dec.cropTopLeft('out_crop', 2 * h - H, 2 * w - W);
     dec.flatten('flatten');
   }
+  return dec;
+}
+
+/**
+ * Build the encoder and decoder LayersModels from the run's named weights. Every weight the config implies must
+ * be present with its shape (LayersExportError names the first that is not). Returns null for gmm runs.
+ */
+export function buildLayersModels(
+  config: RunConfig,
+  dataset: DatasetShapeInfo,
+  weights: NamedTensor[],
+  generatedBy = 'VAE Workbench',
+): ExportedModels | null {
+  const m = config.model;
+  if (m.kind === 'gmm') return null;
+  const byName = new Map(weights.map((w) => [w.name, w]));
+  checkWeightShapes(config, dataset, byName);
+  const get = (name: string) => byName.get(name)!;
+  const [H, W, C] = dataset.shape;
+  const d = H * W * C;
+  const D = m.latentDim;
+
+  // ---- encoder
+  const enc = buildEncoder(config, dataset, get);
+  const stochastic = hasLogvar(config);
+
+  // ---- decoder
+  const meanAct = decoderMeanActivation(config, dataset.kind);
+  const dec = buildDecoder(config, dataset, get, meanAct);
 
   const common = { kind: m.kind, arch: m.arch, latentDim: D, inputShape: dataset.shape, likelihood: m.likelihood };
   return {
