@@ -420,6 +420,7 @@ export class WorkbenchService {
 
   // ---------------------------------------------------------------- handlers
 
+  // eslint-disable-next-line max-lines-per-function -- the table of every contract call and its handler, one short entry each
   private makeHandlers(): Handlers {
     return {
       'app.info': async () => {

@@ -107,6 +107,7 @@ async function benchTimeToResult(service: WorkbenchService, quick: boolean, log:
   return out;
 }
 
+// eslint-disable-next-line max-lines-per-function -- the benchmark script: its steps in the order the report prints them
 export async function runBench(
   opts: { steps?: number; quick?: boolean; onlyTimeToResult?: boolean; log?: (message: string) => void } = {},
 ): Promise<BenchResult> {

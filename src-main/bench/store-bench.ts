@@ -87,6 +87,7 @@ function lossCurve(n: number, rand: () => number, offset: number, startTime: num
   return out;
 }
 
+// eslint-disable-next-line max-lines-per-function -- the store benchmark script: seed, then one timed query after another
 export async function benchStore(opts: StoreBenchOptions): Promise<StoreBenchResult> {
   const repeats = opts.repeats ?? 9;
   const bigRunPoints = opts.bigRunPoints ?? 200_000;

@@ -43,6 +43,7 @@ function leb128(n: number): number[] {
 }
 
 /** The module: imports env.memory, exports adam(...) over 4-float lanes (nBytes a multiple of 16). */
+// eslint-disable-next-line max-lines-per-function -- hand-assembled WebAssembly: the byte listing of one module
 function adamModuleBytes(): Uint8Array<ArrayBuffer> {
   const name = (s: string) => [...leb128(s.length), ...Array.from(s, (c) => c.charCodeAt(0))];
   const section = (id: number, body: number[]) => [id, ...leb128(body.length), ...body];

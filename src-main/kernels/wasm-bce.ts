@@ -32,6 +32,7 @@ function f32(v: number): number[] {
 }
 
 /** The module: imports env.memory, exports bce(pl, px, pout, k, n, dBytes), dBytes a multiple of 16. */
+// eslint-disable-next-line max-lines-per-function -- hand-assembled WebAssembly: the byte listing of one module
 export function bceModuleBytes(): Uint8Array<ArrayBuffer> {
   const name = (s: string) => [...leb128(s.length), ...Array.from(s, (c) => c.charCodeAt(0))];
   const section = (id: number, body: number[]) => [id, ...leb128(body.length), ...body];
