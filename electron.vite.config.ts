@@ -14,6 +14,8 @@ export default defineConfig({
         input: {
           index: resolve(__dirname, 'src-main/app/main.ts'),
           trainer: resolve(__dirname, 'src-main/train/trainer-process.ts'),
+          // A trainer's evaluation worker on an idle core (src-main/train/eval-helper.ts).
+          'eval-worker': resolve(__dirname, 'src-main/train/eval-worker.ts'),
           // Bundle import/export and exports off the host's event loop (src-main/api/heavy-work.ts).
           'heavy-worker': resolve(__dirname, 'src-main/api/heavy-worker.ts'),
           // The command line and the web host (`vae-workbench ...`): the same build as the app.

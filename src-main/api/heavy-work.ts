@@ -2,25 +2,15 @@
 // use, unref'd (it never keeps a process alive), restarted after a crash. Errors come back with their name and
 // message and API code, re-thrown as an ApiError with that code. Where the worker entry
 // is not built, the operation runs inline (same code, on the caller's thread).
-import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { BundleInput, ParsedBundle } from '../checkpoints/bundle';
 import { ApiError, type ApiErrorCode } from '@shared/errors';
+import { builtEntry } from '../os/built-entry';
 import { runHeavyOp, type HeavyOp, type HeavyResponse } from './heavy-ops';
 
 /** `<build>/heavy-worker.js` beside the bundle this code is in, or `<root>/out/main/heavy-worker.js` from the sources. */
 export function heavyWorkerEntry(): string | null {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    if (existsSync(path.join(dir, 'heavy-worker.js')) && path.basename(dir) === 'main') return path.join(dir, 'heavy-worker.js');
-    const fromRoot = path.join(dir, 'out', 'main', 'heavy-worker.js');
-    if (existsSync(path.join(dir, 'package.json'))) return existsSync(fromRoot) ? fromRoot : null;
-    const parent = path.dirname(dir);
-    if (parent === dir) return null;
-    dir = parent;
-  }
+  return builtEntry('heavy-worker.js');
 }
 
 /** An error the worker threw: an ApiError again with its code (BundleError, LimitError, ...), else internal. */

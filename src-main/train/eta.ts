@@ -68,6 +68,9 @@ export class EtaModel {
   private running: { item: WorkItem; since: number; fraction: number } | null = null;
   private elboMsPerExample: number | null = null;
   private nllMsPerDecoded: number | null = null;
+  /** Threads the final -log p(x) runs on (2 with an evaluation worker), and whether test evaluations run off the critical path. */
+  private nllThreads = 1;
+  private evalOffloaded = false;
 
   constructor(
     private readonly plan: EtaPlan,
@@ -93,6 +96,12 @@ export class EtaModel {
     if (this.running && Number.isFinite(fraction)) this.running.fraction = Math.min(1, Math.max(0, fraction));
   }
 
+  /** With an evaluation worker: per-epoch test evaluations cost the training thread (almost) nothing, the final one is shared. */
+  useWorker(on: boolean): void {
+    this.nllThreads = on ? 2 : 1;
+    this.evalOffloaded = on;
+  }
+
   /** What an evaluation measured: the rates the final evaluation is predicted from. */
   observeEval(r: { n: number; elboMs: number; nllMs: number; nllDecoded: number }): void {
     if (r.n > 0 && r.elboMs > 0) this.elboMsPerExample = r.elboMs / r.n;
@@ -103,13 +112,14 @@ export class EtaModel {
   estimateMs(item: WorkItem, msPerSample: number): number {
     const n = this.done.get(item) ?? 0;
     if (n > 0 && item !== 'finalEval') return this.spentMs.get(item)! / n;
+    if (item === 'eval' && this.evalOffloaded) return 0;
     const elbo = this.plan.evalExamples * (this.elboMsPerExample ?? ELBO_PER_EXAMPLE * msPerSample);
     const nll = (decoded: number) => decoded * (this.nllMsPerDecoded ?? NLL_PER_DECODED * msPerSample);
     switch (item) {
       case 'eval':
         return elbo + nll(this.plan.intermediateNllDecoded);
       case 'finalEval':
-        return elbo + nll(this.plan.finalNllDecoded);
+        return elbo + nll(this.plan.finalNllDecoded) / this.nllThreads;
       case 'fid':
         return FID_SAMPLES * msPerSample;
       case 'snapshots':

@@ -23,7 +23,10 @@ export type TrainerCommand =
       runDir: string;
       /** Resume or fork from this checkpoint directory. */
       resumeFrom?: ResumeFrom;
+      /** Idle cores this run may use beside its own (an evaluation worker); updated by 'helpers'. */
+      helpers?: number;
     }
+  | { type: 'helpers'; count: number }
   | { type: 'cancel' };
 
 /** Child -> parent. */
@@ -67,6 +70,8 @@ export interface TrainingContext {
   emit: (event: TrainerEvent) => void;
   /** Wall time the host process spent before the run began (process start, tfjs init), ms; reported as perf/time/startup. */
   startupMs?: number;
+  /** Idle cores the run may use beside its own, now (the scheduler changes it as runs start and end); none when absent. */
+  helpers?: () => number;
   /** Set when the parent asked to cancel; the loop checks it between steps. */
   signal: AbortSignal;
 }

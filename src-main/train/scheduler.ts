@@ -22,6 +22,8 @@ export interface SchedulerHandlers {
 
 interface Active {
   child: ChildProcess;
+  /** Idle cores this run may use beside its own (its evaluation worker), as last told. */
+  helpers: number;
   cancelled: boolean;
   done: Extract<TrainerEvent, { type: 'done' }> | null;
   killTimer: NodeJS.Timeout | null;
@@ -94,10 +96,32 @@ export class Scheduler {
     }
   }
 
+  /**
+   * Cores no run trains on go to the oldest runs, one each (their evaluation workers); told to the trainers
+   * whenever a run starts or ends, so that two runs on two cores never also run workers.
+   */
+  private helperCounts(): Map<number, number> {
+    let spare = Math.max(0, this.concurrency - this.active.size);
+    const counts = new Map<number, number>();
+    for (const runId of this.active.keys()) counts.set(runId, spare-- > 0 ? 1 : 0);
+    return counts;
+  }
+
+  private rebalance(except?: number): void {
+    for (const [runId, count] of this.helperCounts()) {
+      const run = this.active.get(runId)!;
+      if (runId === except || run.helpers === count) continue;
+      run.helpers = count;
+      if (run.child.connected) run.child.send({ type: 'helpers', count } satisfies TrainerCommand);
+    }
+  }
+
   private launch(command: StartCommand): void {
     const child = this.spawn();
-    const run: Active = { child, cancelled: false, done: null, killTimer: null };
+    const run: Active = { child, helpers: 0, cancelled: false, done: null, killTimer: null };
     this.active.set(command.runId, run);
+    run.helpers = this.helperCounts().get(command.runId) ?? 0;
+    this.rebalance(command.runId);
     this.handlers.onStart(command.runId);
     child.on('message', (raw: unknown) => {
       const event = raw as TrainerEvent;
@@ -112,12 +136,13 @@ export class Scheduler {
       this.active.delete(command.runId);
       this.handlers.onExit(command.runId, { reported: run.done, cancelled: run.cancelled, exit });
       this.pump();
+      this.rebalance();
     };
     child.on('exit', (code, signal) => finish(signal ? `killed by ${signal}` : `exit code ${code}`));
     child.on('error', (err) => {
       finish(`could not start trainer: ${err.message}`);
       child.kill('SIGKILL');
     });
-    child.send(command);
+    child.send({ ...command, helpers: run.helpers } satisfies TrainerCommand);
   }
 }

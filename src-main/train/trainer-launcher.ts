@@ -2,9 +2,7 @@
 // desktop app, the CLI and the web host ship: from the bundle it is this module's sibling; from the
 // TypeScript sources (unit tests) it is the project's own build, which `npm test` makes first.
 import { fork, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { builtEntry } from '../os/built-entry';
 
 export interface TrainerLaunch {
   script: string;
@@ -14,15 +12,9 @@ export interface TrainerLaunch {
 
 /** The built trainer entry: `<build>/trainer.js` beside the entry this code was bundled into, or `<root>/out/main/trainer.js` from the sources. */
 export function trainerEntry(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    if (path.basename(dir) === 'main' && existsSync(path.join(dir, 'trainer.js'))) return path.join(dir, 'trainer.js');
-    const fromRoot = path.join(dir, 'out', 'main', 'trainer.js');
-    if (existsSync(path.join(dir, 'package.json')) && existsSync(fromRoot)) return fromRoot;
-    const parent = path.dirname(dir);
-    if (parent === dir) throw new Error('the trainer entry out/main/trainer.js is not built (run `npm run build`)');
-    dir = parent;
-  }
+  const entry = builtEntry('trainer.js');
+  if (!entry) throw new Error('the trainer entry out/main/trainer.js is not built (run `npm run build`)');
+  return entry;
 }
 
 export function trainerLaunch(): TrainerLaunch {

@@ -25,7 +25,9 @@ import type { TrainingContext } from './messages';
 import { EtaModel, planRun } from './eta';
 import { PhaseClock } from './phase-clock';
 import { modelSnapshots } from './snapshots';
-import { diagnosticPoints } from './eval-diagnostics';
+import { EvalHelper } from './eval-helper';
+import type { EvalJobOptions } from './eval-messages';
+import { testPoints } from './test-points';
 import { HealthMonitor } from './health';
 import { prepareData, type PreparedData } from './prepare-data';
 import { runGmm } from './gmm-run';
@@ -130,6 +132,10 @@ export class Trainer {
   private sumRecon: tf.Scalar | null = null;
   private sumKl: tf.Scalar | null = null;
   private pending = 0;
+  // The evaluation worker on an idle core (null: none, or it failed) and the test evaluation it is running.
+  private helper: EvalHelper | null = null;
+  private pendingTest: Promise<void> | null = null;
+  private helperStarted = false;
 
   constructor(private readonly ctx: TrainingContext) {
     this.config = ctx.config;
@@ -157,6 +163,7 @@ export class Trainer {
     } catch (err) {
       return this.failed(err);
     } finally {
+      await this.helper?.close().catch(() => undefined);
       this.model?.dispose();
       this.optimizer?.dispose();
     }
@@ -238,6 +245,41 @@ export class Trainer {
     );
     this.klWarmupSteps = config.objective.klWarmupEpochs * this.stepsPerEpoch;
     this.epoch = this.startEpoch;
+    this.startHelper();
+  }
+
+  /** The evaluation worker, when the scheduler gives this run an idle core and there is a test split. */
+  private startHelper(): void {
+    const { ctx, config, data, dataset } = this;
+    if (this.helper || this.helperStarted || (ctx.helpers?.() ?? 0) < 1 || data.test.n === 0) return;
+    this.helperStarted = true; // one worker per run: after a failure it evaluates on its own thread
+    try {
+      this.helper = EvalHelper.start(
+        {
+          backend: ctx.backend,
+          config,
+          shape: this.shape,
+          datasetKind: dataset.descriptor.kind,
+          test: { x: data.test.x, n: data.test.n },
+          testSources: dataset.testSources,
+        },
+        (reason) => {
+          this.etaModel.useWorker(false);
+          if (reason !== 'closed') this.log('warn', `${reason}; evaluating on the training thread from now on`);
+        },
+      );
+    } catch (err) {
+      this.log('warn', `no evaluation worker (${(err as Error).message}); evaluating on the training thread`);
+    }
+    if (!this.helper) return;
+    this.etaModel.useWorker(true);
+    this.log('info', 'evaluation worker started on an idle core: test evaluations run beside training, the final -log p(x) on both');
+  }
+
+  /** Whether the evaluation worker may work now (its backend is up, and the scheduler still gives this run a core). */
+  private helperUsable(): boolean {
+    this.startHelper(); // a core may have become idle since the run started
+    return this.helper !== null && this.helper.ready && (this.ctx.helpers?.() ?? 0) >= 1;
   }
 
   private nllKAt(isFinal: boolean): number {
@@ -429,9 +471,10 @@ export class Trainer {
     ]);
   }
 
-  private evaluateSplit(split: Split, isFinal: boolean, withNll: boolean): Promise<EvalResult> {
+  /** The options of one evaluation (what the trainer and its worker both run). */
+  private evalOptions(isFinal: boolean, withNll: boolean): EvalJobOptions {
     const { config } = this;
-    return evaluateSplit(this.model!, split.x, split.n, {
+    return {
       batchSize: this.evalBatch,
       estimator: config.objective.estimator,
       samples: 1,
@@ -440,6 +483,18 @@ export class Trainer {
       seed: deriveSeed(config.seed, SEED_STREAM.eval),
       // conv decoders hold feature maps per row: decode fewer importance samples at once.
       nllRows: config.model.arch === 'conv' ? 1024 : 8192,
+    };
+  }
+
+  private evaluateSplit(split: Split, isFinal: boolean, withNll: boolean): Promise<EvalResult> {
+    const options = this.evalOptions(isFinal, withNll);
+    const helper = withNll && this.helperUsable() ? this.helper! : null;
+    return evaluateSplit(this.model!, split.x, split.n, {
+      ...options,
+      // an idle core shares the -log p(x) batches (the same value whoever computes which batch)
+      nllHelper: helper
+        ? (share) => helper.nll(this.model!.namedWeights(), share, { iwSamples: options.iwSamples, seed: options.seed })
+        : undefined,
       onBatch: async (fraction) => {
         this.etaModel.itemFraction(fraction);
         this.progress('eval');
@@ -468,41 +523,57 @@ export class Trainer {
         await this.checkpoint('best', { 'val/loss': v.loss });
       }
     }
-    if (data.test.n > 0) points.push(...(await this.testPoints(isFinal, at)));
+    // The previous test evaluation of the worker first (points stay in epoch order; it is rarely still running).
+    await this.settleTest();
+    if (data.test.n > 0 && !isFinal && this.helperUsable()) this.offloadTest(at);
+    else if (data.test.n > 0) points.push(...(await this.inlineTestPoints(isFinal, at)));
     this.steps.emitMetrics(points);
   }
 
-  private async testPoints(isFinal: boolean, at: { step: number; epoch: number; time: number }): Promise<MetricPoint[]> {
+  /** Wait for the worker's test evaluation, if one is running. */
+  private async settleTest(): Promise<void> {
+    const pending = this.pendingTest;
+    this.pendingTest = null;
+    await pending;
+  }
+
+  /** The test evaluation of this epoch's weights on the worker; its points land, tagged with this epoch, when done. */
+  private offloadTest(at: { step: number; epoch: number; time: number }): void {
+    const { epoch } = this;
+    this.pendingTest = this.helper!.test(this.model!.namedWeights(), this.evalOptions(false, true), at).then(
+      ({ points, result }) => {
+        this.etaModel.observeEval(result);
+        this.afterTest(result, false, epoch);
+        this.steps.emitMetrics(points);
+      },
+      (err: unknown) => {
+        if ((err as Error).message !== 'closed')
+          this.log('warn', `test evaluation of epoch ${at.epoch} on the worker failed: ${(err as Error).message}`);
+      },
+    );
+  }
+
+  private async inlineTestPoints(isFinal: boolean, at: { step: number; epoch: number; time: number }): Promise<MetricPoint[]> {
     const { config, data, epoch } = this;
-    const model = this.model!;
-    const points: MetricPoint[] = [];
     const t = await this.evaluateSplit(data.test, isFinal, true);
     this.etaModel.observeEval(t);
     if (isFinal && t.nllMs > 0) this.finalNllRate = (t.nllDecoded * 1000) / t.nllMs;
-    points.push({ name: 'test/loss', ...at, value: t.loss }, { name: 'test/recon', ...at, value: t.recon });
-    if (model.stochastic) {
-      points.push({ name: 'test/kl', ...at, value: t.kl }, { name: 'test/activeUnits', ...at, value: t.activeUnits });
-      if (t.nllExamples > 0) points.push({ name: 'test/nll', ...at, value: t.nll });
+    this.afterTest(t, isFinal, epoch);
+    return testPoints(t, { model: this.model!, config, test: data.test, testSources: this.dataset.testSources, at });
+  }
+
+  /** What a test evaluation leaves behind: the KL per dimension for the snapshots, the log line on the nll subset. */
+  private afterTest(t: EvalResult, isFinal: boolean, epoch: number): void {
+    const { data } = this;
+    if (this.model!.stochastic) {
       this.lastKlPerDim = t.klPerDim;
       this.lastKlEpoch = epoch;
     }
-    points.push(
-      ...diagnosticPoints({
-        model,
-        config,
-        test: data.test,
-        testSources: this.dataset.testSources,
-        nll: t.nll,
-        nllExamples: t.nllExamples,
-        at,
-      }),
-    );
     if (t.nllExamples > 0 && t.nllExamples < data.test.n && (isFinal || epoch === this.startEpoch))
       this.log(
         'info',
         `test/nll ${isFinal ? 'at the end' : 'during training'}: estimated on the first ${t.nllExamples} of ${data.test.n} test examples with k = ${this.nllKAt(isFinal)}`,
       );
-    return points;
   }
 
   /** Write the checkpoint `tag` (interval: checkpoints/epoch-N, keeping the newest checkpoints.keepLast). */

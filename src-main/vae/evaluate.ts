@@ -23,6 +23,8 @@ export interface EvalOptions {
   nllRows?: number;
   /** Called between batches (progress, cancellation: throw to stop). */
   onBatch?: (fraction: number) => void | Promise<void>;
+  /** Another thread that shares the -log p(x) batches (an idle core); its failure only means this thread does them. */
+  nllHelper?: NllHelper;
 }
 
 export interface EvalResult {
@@ -86,41 +88,102 @@ function elboBatch(
   });
 }
 
-/** One -log p(x) batch (rows start..end, batch index b): the running sum minus this batch's bounds. */
-function nllBatchSum(
+/** How the -log p(x) estimate is cut into batches: examples per batch, importance samples decoded per chunk. */
+export interface NllPlan {
+  /** Examples the estimate averages over (the first ones). */
+  examples: number;
+  batch: number;
+  chunk: number;
+  batches: number;
+}
+
+export function nllPlan(model: LatentModel, n: number, opts: EvalOptions): NllPlan {
+  const examples = model.stochastic && opts.iwSamples > 0 ? (opts.nllLimit && opts.nllLimit > 0 ? Math.min(opts.nllLimit, n) : n) : 0;
+  const nllRows = Math.max(1, opts.nllRows ?? DEFAULT_NLL_ROWS);
+  const batch = Math.max(1, Math.min(Math.max(1, opts.batchSize), Math.floor(nllRows / Math.max(1, Math.min(opts.iwSamples, nllRows)))));
+  const chunk = Math.max(1, Math.floor(nllRows / batch));
+  return { examples, batch, chunk, batches: Math.ceil(examples / batch) };
+}
+
+/**
+ * Batch b of the -log p(x) estimate: minus the sum of its examples' importance-weighted bounds. Its noise
+ * comes from the seed and b alone, so any process that holds the same weights computes the same value.
+ */
+export function nllBatchValue(
   model: LatentModel,
   x: Float32Array,
-  d: number,
-  start: number,
-  end: number,
+  plan: NllPlan,
   b: number,
-  opts: EvalOptions,
-  nllChunk: number,
-  nllSum: tf.Scalar,
-): tf.Tensor {
-  return tf.tidy(() => {
-    const xb = rows(x, d, start, end);
-    const bound = importanceWeightedBound(model, xb, xb, opts.iwSamples, deriveSeed(opts.seed, SEED_STREAM.eval, 1_000_003, b), nllChunk);
-    return tf.sub(nllSum, tf.sum(bound));
-  });
+  opts: Pick<EvalOptions, 'iwSamples' | 'seed'>,
+): number {
+  const start = b * plan.batch;
+  const end = Math.min(plan.examples, start + plan.batch);
+  return tf
+    .tidy(() => {
+      const xb = rows(x, model.d, start, end);
+      const bound = importanceWeightedBound(
+        model,
+        xb,
+        xb,
+        opts.iwSamples,
+        deriveSeed(opts.seed, SEED_STREAM.eval, 1_000_003, b),
+        plan.chunk,
+      );
+      return tf.neg(tf.sum(bound));
+    })
+    .dataSync()[0]!;
+}
+
+/**
+ * The batches of one -log p(x) estimate, shared between this thread and a helper: both take the next batch
+ * index from `next` (Atomics) and write its value to `sums[b]`; NaN marks a batch nobody finished.
+ */
+export interface NllShare {
+  plan: NllPlan;
+  next: Int32Array;
+  sums: Float64Array;
+}
+
+/** A helper (another thread with its own backend and a copy of the weights) that works through an NllShare with us. */
+export type NllHelper = (share: NllShare) => Promise<void>;
+
+/** Take batches from the share until none is left; onBatch between them. */
+export async function workThroughNll(
+  model: LatentModel,
+  x: Float32Array,
+  share: NllShare,
+  opts: Pick<EvalOptions, 'iwSamples' | 'seed'>,
+  onBatch?: () => void | Promise<void>,
+): Promise<void> {
+  for (;;) {
+    const b = Atomics.add(share.next, 0, 1);
+    if (b >= share.plan.batches) return;
+    share.sums[b] = nllBatchValue(model, x, share.plan, b, opts);
+    await onBatch?.();
+  }
+}
+
+function newShare(plan: NllPlan): NllShare {
+  const sums = new Float64Array(new SharedArrayBuffer(Math.max(1, plan.batches) * 8)).fill(NaN);
+  return { plan, next: new Int32Array(new SharedArrayBuffer(4)), sums };
 }
 
 export async function evaluateSplit(model: LatentModel, x: Float32Array, n: number, opts: EvalOptions): Promise<EvalResult> {
   const d = model.d;
   if (x.length < n * d) throw new Error(`evaluateSplit: ${x.length} values cannot hold ${n} examples of ${d}`);
   const bs = Math.max(1, opts.batchSize);
-  const nllN = model.stochastic && opts.iwSamples > 0 ? (opts.nllLimit && opts.nllLimit > 0 ? Math.min(opts.nllLimit, n) : n) : 0;
-  const nllRows = Math.max(1, opts.nllRows ?? DEFAULT_NLL_ROWS);
-  const nllBatch = Math.max(1, Math.min(bs, Math.floor(nllRows / Math.max(1, Math.min(opts.iwSamples, nllRows)))));
-  const nllChunk = Math.max(1, Math.floor(nllRows / nllBatch));
+  const plan = nllPlan(model, n, opts);
+  const nllN = plan.examples;
   // Progress in units of one ELBO example (an encoder and a decoder pass); one of the k decoder passes
   // per example of the -log p(x) costs about half of that (measured on the reference MLP).
   const nllWeight = Math.max(1, opts.iwSamples * NLL_PASS_WEIGHT);
   const totalWork = n + nllN * nllWeight;
+  // A helper starts on the -log p(x) batches at once, while this thread runs the ELBO, then joins it.
+  const share = newShare(plan);
+  const helped = nllN > 0 && plan.batches > 1 && opts.nllHelper ? opts.nllHelper(share).catch(() => undefined) : null;
   let reconSum = tf.scalar(0);
   let klSum = tf.scalar(0);
   let klDimSum: tf.Tensor1D = tf.zeros([model.latentDim]);
-  let nllSum = tf.scalar(0);
   const t0 = performance.now();
   let t1 = t0;
   try {
@@ -136,17 +199,19 @@ export async function evaluateSplit(model: LatentModel, x: Float32Array, n: numb
       await opts.onBatch?.(end / totalWork);
     }
     t1 = performance.now();
-    for (let start = 0, b = 0; start < nllN; start += nllBatch, b++) {
-      const end = Math.min(nllN, start + nllBatch);
-      const next = nllBatchSum(model, x, d, start, end, b, opts, nllChunk, nllSum);
-      nllSum.dispose();
-      nllSum = next as tf.Scalar;
-      await opts.onBatch?.((n + end * nllWeight) / totalWork);
+    const nllProgress = () => opts.onBatch?.((n + Math.min(nllN, Atomics.load(share.next, 0) * plan.batch) * nllWeight) / totalWork);
+    if (nllN > 0) await workThroughNll(model, x, share, opts, nllProgress);
+    await helped;
+    // Batches a failed helper took but did not finish, here; then the sum in batch order (the same whoever computed what).
+    let nllSum = 0;
+    for (let b = 0; b < plan.batches; b++) {
+      if (Number.isNaN(share.sums[b]!)) share.sums[b] = nllBatchValue(model, x, plan, b, opts);
+      nllSum += share.sums[b]!;
     }
     const recon = reconSum.dataSync()[0]! / n;
     const kl = klSum.dataSync()[0]! / n;
     const klPerDim = model.stochastic ? Array.from(klDimSum.dataSync(), (v) => v / n) : [];
-    const nll = nllN > 0 ? nllSum.dataSync()[0]! / nllN : NaN;
+    const nll = nllN > 0 ? nllSum / nllN : NaN;
     const t2 = performance.now();
     return {
       n,
@@ -162,9 +227,10 @@ export async function evaluateSplit(model: LatentModel, x: Float32Array, n: numb
       nllDecoded: nllN * opts.iwSamples,
     };
   } finally {
+    // Stop a helper that is still taking batches (cancelled, or an error here).
+    Atomics.store(share.next, 0, plan.batches);
     reconSum.dispose();
     klSum.dispose();
     klDimSum.dispose();
-    nllSum.dispose();
   }
 }

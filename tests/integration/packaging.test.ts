@@ -192,8 +192,8 @@ describe('installer configuration against the build', () => {
     const config = await loadConfig();
     expect(config.asar ?? true).toBe(true);
     const mainEntry = path.join(root, pkg.main);
-    // The main process, each run's trainer, and the worker the service moves heavy bundle work to.
-    const entries = [mainEntry, path.join(root, 'out', 'main', 'trainer.js'), path.join(root, 'out', 'main', 'heavy-worker.js')];
+    // The main process, each run's trainer with its evaluation worker, and the worker the service moves heavy bundle work to.
+    const entries = [mainEntry, ...['trainer.js', 'eval-worker.js', 'heavy-worker.js'].map((f) => path.join(root, 'out', 'main', f))];
     for (const e of [...entries, path.join(root, 'out', 'preload', 'index.cjs'), path.join(root, 'out', 'renderer', 'index.html')]) {
       expect(existsSync(e), `${path.relative(root, e)} is built`).toBe(true);
     }

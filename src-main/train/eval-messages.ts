@@ -1,0 +1,37 @@
+// The messages between a trainer and its evaluation worker (eval-worker.ts), a thread with its own tfjs
+// backend on an idle core. Structured-clone values; the -log p(x) batches are shared memory (NllShare).
+import type { MetricPoint } from '@shared/model-types';
+import type { RunConfig } from '@shared/run-config';
+import type { NamedTensor } from '../vae/named-tensor';
+import type { EvalOptions, EvalResult, NllShare } from '../vae/evaluate';
+
+/** What the worker is started with: the model to build and the test split it evaluates. */
+export interface EvalWorkerInit {
+  backend: string;
+  config: RunConfig;
+  shape: [number, number, number];
+  datasetKind: 'image' | 'series';
+  test: { x: Float32Array; n: number };
+  testSources?: { values: Float32Array; dim: number };
+}
+
+export type EvalJobOptions = Omit<EvalOptions, 'onBatch' | 'nllHelper'>;
+
+export type EvalJob =
+  /** Work through the shared -log p(x) batches with these weights beside the trainer. */
+  | { id: number; type: 'nll'; weights: NamedTensor[]; share: NllShare; iwSamples: number; seed: number }
+  /** A whole test evaluation (ELBO, -log p(x), diagnostics) of these weights, reported as points at `at`. */
+  | { id: number; type: 'test'; weights: NamedTensor[]; options: EvalJobOptions; at: { step: number; epoch: number; time: number } };
+
+export interface EvalDone {
+  id: number;
+  ok: true;
+  points?: MetricPoint[];
+  result?: EvalResult;
+}
+
+export type EvalReply =
+  | EvalDone
+  | { id: number; ok: false; error: string }
+  /** Sent once when the backend is up. */
+  | { id: 0; ok: true; ready: true };

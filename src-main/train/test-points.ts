@@ -1,0 +1,30 @@
+// The metric points of one test evaluation (test/loss, recon, kl, active units, -log p(x)) with the
+// diagnostics beside them; the same whether the trainer's own thread or its evaluation worker computed it.
+import type { MetricPoint } from '@shared/model-types';
+import type { RunConfig } from '@shared/run-config';
+import type { LoadedDataset, Split } from '../data/types';
+import type { EvalResult } from '../vae/evaluate';
+import type { LatentModel } from '../vae/types';
+import { diagnosticPoints } from './eval-diagnostics';
+
+export interface TestPointsInput {
+  model: LatentModel;
+  config: RunConfig;
+  test: Split;
+  testSources?: LoadedDataset['testSources'];
+  at: { step: number; epoch: number; time: number };
+}
+
+export function testPoints(t: EvalResult, input: TestPointsInput): MetricPoint[] {
+  const { model, at } = input;
+  const points: MetricPoint[] = [
+    { name: 'test/loss', ...at, value: t.loss },
+    { name: 'test/recon', ...at, value: t.recon },
+  ];
+  if (model.stochastic) {
+    points.push({ name: 'test/kl', ...at, value: t.kl }, { name: 'test/activeUnits', ...at, value: t.activeUnits });
+    if (t.nllExamples > 0) points.push({ name: 'test/nll', ...at, value: t.nll });
+  }
+  points.push(...diagnosticPoints({ ...input, nll: t.nll, nllExamples: t.nllExamples }));
+  return points;
+}

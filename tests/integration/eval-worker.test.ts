@@ -1,0 +1,59 @@
+// A run alone on a 2-core machine evaluates on the idle core: its per-epoch test evaluations run in the
+// trainer's evaluation worker (out/main/eval-worker.js) while it trains on, each landing with its own epoch,
+// and the final -log p(x) is shared between both threads. The figures equal those of the same run with no
+// idle core (two services: concurrency 2 with one run, concurrency 1), since every batch's noise comes from
+// the seed and the batch alone.
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { WorkbenchService } from '../built';
+
+const homes: string[] = [];
+const services: WorkbenchService[] = [];
+afterAll(async () => {
+  for (const s of services) await s.close();
+  for (const h of homes) rmSync(h, { recursive: true, force: true });
+});
+
+const config = {
+  name: 'eval-worker',
+  seed: 7,
+  data: { trainLimit: 1000, testLimit: 300 },
+  model: { hidden: [64], latentDim: 4 },
+  training: { epochs: 3, batchSize: 100 },
+  eval: { iwSamples: 40, fid: false },
+  snapshots: { everyEpochs: 1000 },
+};
+
+async function trainWith(concurrency: number) {
+  const home = mkdtempSync(path.join(os.tmpdir(), 'vae-evalworker-'));
+  homes.push(home);
+  const service = new WorkbenchService({ host: 'cli', dataHome: home, concurrency });
+  services.push(service);
+  const { runId } = await service.call('runs.start', { config });
+  const run = await service.waitForRun(runId);
+  expect(run.status, run.error ?? '').toBe('completed');
+  const log = (await service.call('runs.log', { runId })).map((e) => e.message);
+  const [loss] = await service.call('runs.series', { runIds: [runId], metric: 'test/loss', x: 'epoch' });
+  const [nll] = await service.call('runs.series', { runIds: [runId], metric: 'test/nll', x: 'epoch' });
+  return { run, log, loss: loss!, nll: nll! };
+}
+
+describe('the evaluation worker on an idle core', () => {
+  it('evaluates every epoch beside training and shares the final -log p(x), with the same figures as without it', async () => {
+    const [helped, alone] = await Promise.all([trainWith(2), trainWith(1)]);
+    expect(helped.log.some((m) => m.startsWith('evaluation worker started on an idle core'))).toBe(true);
+    expect(alone.log.some((m) => m.startsWith('evaluation worker'))).toBe(false);
+    expect(helped.log.filter((m) => /worker.*(failed|exited|could not)/.test(m))).toEqual([]);
+    // one test evaluation per epoch, tagged with the epoch it belongs to, in order
+    const epochs = (s: { points: { x: number }[] }) => s.points.map((p) => p.x);
+    expect(epochs(helped.loss)).toEqual([1, 2, 3]);
+    expect(epochs(helped.loss)).toEqual(epochs(alone.loss));
+    const values = (s: { points: { y: number }[] }) => s.points.map((p) => p.y);
+    for (const [a, b] of values(helped.loss).map((v, i) => [v, values(alone.loss)[i]!])) expect(a).toBeCloseTo(b, 3);
+    for (const [a, b] of values(helped.nll).map((v, i) => [v, values(alone.nll)[i]!])) expect(a).toBeCloseTo(b, 3);
+    expect(helped.run.final['test/nll']).toBeCloseTo(alone.run.final['test/nll']!, 3);
+    expect(Number.isFinite(helped.run.final['test/nll'])).toBe(true);
+  }, 240_000);
+});
