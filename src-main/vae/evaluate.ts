@@ -118,20 +118,16 @@ export function nllBatchValue(
 ): number {
   const start = b * plan.batch;
   const end = Math.min(plan.examples, start + plan.batch);
-  return tf
-    .tidy(() => {
-      const xb = rows(x, model.d, start, end);
-      const bound = importanceWeightedBound(
-        model,
-        xb,
-        xb,
-        opts.iwSamples,
-        deriveSeed(opts.seed, SEED_STREAM.eval, 1_000_003, b),
-        plan.chunk,
-      );
-      return tf.neg(tf.sum(bound));
-    })
-    .dataSync()[0]!;
+  const value = tf.tidy(() => {
+    const xb = rows(x, model.d, start, end);
+    const bound = importanceWeightedBound(model, xb, xb, opts.iwSamples, deriveSeed(opts.seed, SEED_STREAM.eval, 1_000_003, b), plan.chunk);
+    return tf.neg(tf.sum(bound));
+  });
+  try {
+    return value.dataSync()[0]!;
+  } finally {
+    value.dispose();
+  }
 }
 
 /**
