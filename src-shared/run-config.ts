@@ -93,6 +93,13 @@ export const trainingSchema = z
     logEverySteps: positiveInt.max(100000).default(10),
     /** Stop after this many optimizer steps in total (0 = no limit); for quick runs and benchmarks. */
     maxSteps: z.number().int().min(0).default(0),
+    /**
+     * Data parallelism: each minibatch is cut into this many shards whose gradients are summed in a fixed order,
+     * the shards of an idle core's worker computed there (the rest on the trainer's thread). The result depends on
+     * the seed and this number only, not on which thread computed what. 'auto': 2 when the run has an idle core at
+     * its start and batches of at least 64, else 1 (the resolved number is in the run log and perf/dataParallel).
+     */
+    dataParallel: z.union([z.literal('auto'), z.number().int().min(1).max(8)]).default('auto'),
   })
   .strict();
 

@@ -29,6 +29,8 @@ export interface BenchResult {
   /** Event-loop delay of the host process while one run trains (ms). */
   hostEventLoopLagMs: { p50: number; p99: number; max: number };
   concurrency: { one: number; two: number; twoPerRun: number[]; ratio: number; backend: string };
+  /** One run with its batches in 1 shard, in 2 shards with the worker on the idle core, and in 2 shards on one core. */
+  dataParallel: DataParallelBench | null;
   /** Where one wasm training step spends its time (in-process profile). */
   stepSplitMs: { forwardBackward: number; optimizer: number; data: number; total: number } | null;
   store: StoreBenchResult | null;
@@ -36,6 +38,18 @@ export interface BenchResult {
   timeToResult: TimeToResult[];
   /** IW NLL decoded samples/s beside training samples/s, interleaved in one process (robust to background load). */
   evalThroughput: EvalThroughput | null;
+}
+
+export interface DataParallelBench {
+  backend: string;
+  /** Median samples/s in the training steps (repeats interleaved: 1 shard, 2 shards on 2 cores, 2 shards on 1 core). */
+  oneShard: number;
+  twoShards: number;
+  twoShardsOneCore: number;
+  repeats: { oneShard: number; twoShards: number; twoShardsOneCore: number }[];
+  /** twoShards / oneShard (the target is 1.6 on 2 cores), twoShardsOneCore / oneShard (the cost of cutting without a worker). */
+  speedup: number;
+  oneCoreRatio: number;
 }
 
 export const REFERENCE_CONFIG: RunConfigInput = {
@@ -66,11 +80,12 @@ async function trainOnce(
   backend: string,
   steps: number,
   parallel: number,
+  dataParallel: 'auto' | number = 1,
 ): Promise<{ samplesPerSec: number[]; peakRssMB: number | null }> {
   const previous = process.env.VAE_WORKBENCH_BACKEND;
   process.env.VAE_WORKBENCH_BACKEND = backend; // inherited by the trainer processes forked below
   try {
-    const config = { ...REFERENCE_CONFIG, training: { ...REFERENCE_CONFIG.training, maxSteps: steps } };
+    const config = { ...REFERENCE_CONFIG, training: { ...REFERENCE_CONFIG.training, maxSteps: steps, dataParallel } };
     const ids: number[] = [];
     for (let i = 0; i < parallel; i++) ids.push((await service.call('runs.start', { config })).runId);
     const runs = await Promise.all(ids.map((id) => service.waitForRun(id)));
@@ -109,7 +124,7 @@ async function benchTimeToResult(service: WorkbenchService, quick: boolean, log:
 
 // eslint-disable-next-line max-lines-per-function -- the benchmark script: its steps in the order the report prints them
 export async function runBench(
-  opts: { steps?: number; quick?: boolean; onlyTimeToResult?: boolean; log?: (message: string) => void } = {},
+  opts: { steps?: number; quick?: boolean; onlyTimeToResult?: boolean; onlyDataParallel?: boolean; log?: (message: string) => void } = {},
 ): Promise<BenchResult> {
   const log = opts.log ?? (() => {});
   const quick = !!opts.quick;
@@ -125,6 +140,19 @@ export async function runBench(
       node: process.versions.node,
       platform: `${process.platform}-${process.arch}`,
     });
+    if (opts.onlyDataParallel)
+      return {
+        machine: machine(),
+        reference: REFERENCE_CONFIG,
+        backends: {},
+        hostEventLoopLagMs: { p50: 0, p99: 0, max: 0 },
+        concurrency: { one: 0, two: 0, twoPerRun: [], ratio: 0, backend: '' },
+        dataParallel: await benchDataParallel(service, home, 'wasm', steps, repeats, log),
+        stepSplitMs: null,
+        store: null,
+        timeToResult: [],
+        evalThroughput: null,
+      };
     const timeToResult = await benchTimeToResult(service, quick, log);
     log('evaluation beside training, interleaved in this process…');
     const evalThroughput = await benchEvalThroughput({ rounds: quick ? 3 : 5 });
@@ -139,6 +167,7 @@ export async function runBench(
         backends: {},
         hostEventLoopLagMs: { p50: 0, p99: 0, max: 0 },
         concurrency: { one: 0, two: 0, twoPerRun: [], ratio: 0, backend: '' },
+        dataParallel: null,
         stepSplitMs: null,
         store: null,
         timeToResult,
@@ -175,7 +204,8 @@ export async function runBench(
 
     const concBackend = backends[0]!;
     log(`two concurrent runs on ${concBackend}…`);
-    const two = await trainOnce(service, concBackend, steps, 2);
+    const two = await trainOnce(service, concBackend, steps, 2, 'auto');
+    const dataParallel = await benchDataParallel(service, home, concBackend, steps, repeats, log);
     const one = results[concBackend]!.samplesPerSec;
     const twoTotal = two.samplesPerSec.reduce((a, b) => a + b, 0);
 
@@ -205,6 +235,7 @@ export async function runBench(
       backends: results,
       hostEventLoopLagMs: hostLag,
       concurrency: { one, two: twoTotal, twoPerRun: two.samplesPerSec, ratio: one > 0 ? twoTotal / one : 0, backend: concBackend },
+      dataParallel,
       stepSplitMs,
       store,
       timeToResult,
@@ -214,6 +245,48 @@ export async function runBench(
     await service.close();
     rmSync(home, { recursive: true, force: true });
   }
+}
+
+/**
+ * One run of the reference model, its batches in 1 shard, then in 2 shards on the 2-core service (the worker on the
+ * idle core), then in 2 shards on a 1-core service (no worker: the cost of cutting alone); repeats interleaved.
+ */
+async function benchDataParallel(
+  service: WorkbenchService,
+  home: string,
+  backend: string,
+  steps: number,
+  repeats: number,
+  log: (message: string) => void,
+): Promise<DataParallelBench> {
+  const single = new WorkbenchService({ host: 'cli', dataHome: home, concurrency: 1 });
+  const rows: DataParallelBench['repeats'] = [];
+  try {
+    for (let r = 0; r < repeats; r++) {
+      log(`data-parallel: ${steps} steps in 1 shard, 2 shards on 2 cores, 2 shards on 1 core (${r + 1}/${repeats})…`);
+      const oneShard = (await trainOnce(service, backend, steps, 1, 1)).samplesPerSec[0]!;
+      const twoShards = (await trainOnce(service, backend, steps, 1, 2)).samplesPerSec[0]!;
+      const twoShardsOneCore = (await trainOnce(single, backend, steps, 1, 2)).samplesPerSec[0]!;
+      rows.push({ oneShard, twoShards, twoShardsOneCore });
+    }
+  } finally {
+    await single.close();
+  }
+  const m = (k: keyof DataParallelBench['repeats'][number]) => median(rows.map((x) => x[k]));
+  const [oneShard, twoShards, twoShardsOneCore] = [m('oneShard'), m('twoShards'), m('twoShardsOneCore')];
+  log(
+    `  1 shard ${Math.round(oneShard)}, 2 shards on 2 cores ${Math.round(twoShards)} (${(twoShards / oneShard).toFixed(2)}x), ` +
+      `2 shards on 1 core ${Math.round(twoShardsOneCore)} samples/s (${(twoShardsOneCore / oneShard).toFixed(2)}x)`,
+  );
+  return {
+    backend,
+    oneShard,
+    twoShards,
+    twoShardsOneCore,
+    repeats: rows,
+    speedup: oneShard > 0 ? twoShards / oneShard : 0,
+    oneCoreRatio: oneShard > 0 ? twoShardsOneCore / oneShard : 0,
+  };
 }
 
 /** Time to prepare one batch as the training loop does (gather 128 rows of the dataset tensor). */

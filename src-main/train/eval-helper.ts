@@ -1,6 +1,6 @@
-// The trainer's handle on its evaluation worker (eval-worker.ts): started on an idle core, it evaluates
-// snapshots of the weights off the training critical path and shares the final -log p(x) with the
-// trainer. Any failure of the worker (not built, its backend would not start, a crash) only turns it
+// The trainer's handle on its worker (eval-worker.ts): started on an idle core, it takes a shard of the
+// data-parallel training steps, evaluates snapshots of the weights off the training critical path and shares
+// the final -log p(x) with the trainer. Any failure of the worker (not built, its backend would not start, a crash) only turns it
 // off: the trainer then evaluates on its own thread, as it does when no core is idle.
 import { Worker } from 'node:worker_threads';
 import type { MetricPoint } from '@shared/model-types';
@@ -8,6 +8,7 @@ import { builtEntry } from '../os/built-entry';
 import type { NamedTensor } from '../vae/named-tensor';
 import type { EvalResult, NllShare } from '../vae/evaluate';
 import type { EvalDone, EvalJob, EvalJobOptions, EvalReply, EvalWorkerInit } from './eval-messages';
+import type { ShardReplicaJob } from './shard-replica';
 
 type Pending = { resolve: (r: EvalDone) => void; reject: (e: Error) => void };
 
@@ -80,6 +81,12 @@ export class EvalHelper {
   ): Promise<{ points: MetricPoint[]; result: EvalResult }> {
     const r = await this.send({ id: this.nextId++, type: 'test', weights, options, at }, transferable(weights));
     return { points: r.points ?? [], result: r.result! };
+  }
+
+  /** Serve data-parallel steps (shard-link.ts) from this state until ended; resolves with the steps it took part in. */
+  async train(job: ShardReplicaJob): Promise<number> {
+    const r = await this.send({ id: this.nextId++, type: 'train', ...job }, transferable(job.weights));
+    return r.steps ?? 0;
   }
 
   async close(): Promise<void> {

@@ -4,6 +4,7 @@ import type { MetricPoint } from '@shared/model-types';
 import type { RunConfig } from '@shared/run-config';
 import type { NamedTensor } from '../vae/named-tensor';
 import type { EvalOptions, EvalResult, NllShare } from '../vae/evaluate';
+import type { ShardReplicaJob } from './shard-replica';
 
 /** What the worker is started with: the model to build and the test split it evaluates. */
 export interface EvalWorkerInit {
@@ -21,13 +22,17 @@ export type EvalJob =
   /** Work through the shared -log p(x) batches with these weights beside the trainer. */
   | { id: number; type: 'nll'; weights: NamedTensor[]; share: NllShare; iwSamples: number; seed: number }
   /** A whole test evaluation (ELBO, -log p(x), diagnostics) of these weights, reported as points at `at`. */
-  | { id: number; type: 'test'; weights: NamedTensor[]; options: EvalJobOptions; at: { step: number; epoch: number; time: number } };
+  | { id: number; type: 'test'; weights: NamedTensor[]; options: EvalJobOptions; at: { step: number; epoch: number; time: number } }
+  /** Take the last shard of every data-parallel step until the trainer says END (shard-link.ts). */
+  | ({ id: number; type: 'train' } & ShardReplicaJob);
 
 export interface EvalDone {
   id: number;
   ok: true;
   points?: MetricPoint[];
   result?: EvalResult;
+  /** Steps a 'train' job took part in. */
+  steps?: number;
 }
 
 export type EvalReply =

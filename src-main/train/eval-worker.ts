@@ -1,11 +1,13 @@
-// Entry of a trainer's evaluation worker (built as out/main/eval-worker.js): a thread with its own tfjs
-// backend and its own copy of the model, started when a core is idle. It evaluates snapshots of the
-// weights while the trainer trains on, and shares the batches of the final -log p(x) with the trainer.
+// Entry of a trainer's worker (built as out/main/eval-worker.js): a thread with its own tfjs backend and its
+// own copy of the model, started when a core is idle. It takes a shard of every data-parallel training step,
+// evaluates snapshots of the weights while the trainer trains on, and shares the batches of the final
+// -log p(x) with the trainer.
 // Jobs run one at a time, in the order they come.
 import { parentPort, workerData } from 'node:worker_threads';
 import { evaluateSplit, workThroughNll } from '../vae/evaluate';
 import { VaeModel, modelSpecFromConfig } from '../vae/model';
 import { initBackend } from './backend';
+import { serveShardSteps } from './shard-replica';
 import type { EvalJob, EvalReply, EvalWorkerInit } from './eval-messages';
 import { testPoints } from './test-points';
 
@@ -19,6 +21,10 @@ async function start(): Promise<VaeModel> {
 }
 
 async function runJob(model: VaeModel, job: EvalJob): Promise<EvalReply> {
+  if (job.type === 'train') {
+    const steps = await serveShardSteps(model, { config: init.config, dynamicBinarize: job.dynamicBinarize }, job);
+    return { id: job.id, ok: true, steps };
+  }
   model.loadNamedWeights(job.weights);
   const x = init.test.x;
   if (job.type === 'nll') {

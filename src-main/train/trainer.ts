@@ -14,11 +14,9 @@ import { describeGaussianDecoder } from '@shared/gaussian-decoder';
 import { readCheckpointDir, type CheckpointContents } from '../checkpoints/checkpoint-dir';
 import { loadDataset } from '../data/registry';
 import type { LoadedDataset, Split } from '../data/types';
-import { binarizeBatch, corrupt } from '../vae/corruption';
 import { evaluateSplit, type EvalResult } from '../vae/evaluate';
-import { trainingObjective, type ObjectiveValue } from '../vae/estimators';
 import { VaeModel, modelSpecFromConfig } from '../vae/model';
-import { createOptimizer, exportOptimizerState, importOptimizerState, optimizerStep } from '../vae/optimizer';
+import { createOptimizer, exportOptimizerState, importOptimizerState } from '../vae/optimizer';
 import { decodeMeans } from '../vae/sampling';
 import { deriveSeed, seededPermutation, SEED_STREAM } from '../vae/seeds';
 import type { TrainingContext } from './messages';
@@ -31,6 +29,8 @@ import { testPoints } from './test-points';
 import { HealthMonitor } from './health';
 import { prepareData, type PreparedData } from './prepare-data';
 import { runGmm } from './gmm-run';
+import { DataParallelSteps, sharedCopy } from './data-parallel';
+import { resolveShards } from './shard-step';
 import {
   Cancelled,
   Diverged,
@@ -135,7 +135,11 @@ export class Trainer {
   // The evaluation worker on an idle core (null: none, or it failed) and the test evaluation it is running.
   private helper: EvalHelper | null = null;
   private pendingTest: Promise<void> | null = null;
+  private testBusy = false;
   private helperStarted = false;
+  // Data-parallel steps (shards of every batch; the worker computes one while it is linked).
+  private parallel: DataParallelSteps | null = null;
+  private linkFailures = 0;
 
   constructor(private readonly ctx: TrainingContext) {
     this.config = ctx.config;
@@ -245,7 +249,27 @@ export class Trainer {
     );
     this.klWarmupSteps = config.objective.klWarmupEpochs * this.stepsPerEpoch;
     this.epoch = this.startEpoch;
+    this.setupShards();
     this.startHelper();
+  }
+
+  /** training.dataParallel resolved (auto: 2 shards when this run has an idle core now), and the steps that use it. */
+  private setupShards(): void {
+    const { config, data } = this;
+    const shards = resolveShards(config.training.dataParallel, this.ctx.helpers?.() ?? 0, this.B);
+    // the worker reads its shards' rows from the trainer's own copy of the training split, in shared memory
+    if (shards > 1) {
+      const own = data.train.x;
+      data.train = { ...data.train, x: sharedCopy(own) };
+      if (this.dataset.train.x === own) this.dataset.train = data.train; // one copy, not two
+    }
+    const spec = { config, dynamicBinarize: data.dynamicBinarize };
+    this.parallel = new DataParallelSteps(this.model!, this.vars, this.optimizer!, spec, shards, { x: data.train.x, d: data.d }, this.B);
+    if (shards > 1)
+      this.log(
+        'info',
+        `data-parallel: every batch of ${this.B} in ${shards} shards, summed in shard order (training.dataParallel = ${config.training.dataParallel}); an idle core computes one`,
+      );
   }
 
   /** The evaluation worker, when the scheduler gives this run an idle core and there is a test split. */
@@ -352,17 +376,11 @@ export class Trainer {
       const start = b * B;
       const end = Math.min(data.train.n, start + B);
       const rows = end - start;
-      const xs = new Float32Array(rows * data.d);
-      for (let i = 0; i < rows; i++) {
-        const r = perm[start + i]!;
-        xs.set(data.train.x.subarray(r * data.d, (r + 1) * data.d), i * data.d);
-      }
+      await this.syncLink();
       const t0 = performance.now();
-      const xb = tf.tensor2d(xs, [rows, data.d]);
       const stepSeed = deriveSeed(config.seed, this.step);
       const warm = this.klWarmupSteps > 0 ? Math.min(1, (this.step + 1) / this.klWarmupSteps) : 1;
-      this.trainStep(xb, stepSeed, config.objective.beta * warm);
-      xb.dispose();
+      await this.trainStep(perm.subarray(start, end), stepSeed, config.objective.beta * warm);
       this.step++;
       this.stepsRun++;
       this.pending++;
@@ -407,41 +425,25 @@ export class Trainer {
     return false;
   }
 
-  /** One optimizer step; adds the batch's loss, recon and KL to the device-side running sums. */
-  private trainStep(xb: tf.Tensor2D, stepSeed: number, klWeight: number): void {
-    const { config, data, model } = this;
-    const kind = config.model.kind;
-    let kept: ObjectiveValue | null = null;
-    optimizerStep(
-      this.optimizer!,
-      this.vars,
-      () => {
-        let input = xb;
-        let target = xb;
-        if (data.dynamicBinarize) input = target = binarizeBatch(xb, deriveSeed(stepSeed, SEED_STREAM.binarize));
-        if (kind === 'dae')
-          input = corrupt(target, config.model.corruption, config.model.corruptionLevel, deriveSeed(stepSeed, SEED_STREAM.corruption));
-        const value = trainingObjective(model!, input, target, {
-          kind: kind as 'vae' | 'ae' | 'dae' | 'iwae',
-          estimator: config.objective.estimator,
-          samples: config.objective.mcSamples,
-          iwSamples: config.objective.iwSamples,
-          klWeight,
-          seed: deriveSeed(stepSeed, SEED_STREAM.eps),
-        });
-        // Reported loss: the -IW bound for iwae, else the unweighted -ELBO (recon + kl; recon for ae/dae).
-        const reported = kind === 'iwae' ? tf.clone(value.loss) : tf.add(value.recon, value.kl);
-        kept = { loss: tf.keep(reported as tf.Scalar), recon: tf.keep(value.recon), kl: tf.keep(value.kl) };
-        return value.loss;
-      },
-      config.optimizer.clipNorm,
-    );
-    const v = kept as ObjectiveValue | null;
-    if (!v) throw new Error('the objective did not run');
+  /** One optimizer step on the train rows `index`; adds the batch's loss, recon and KL to the device-side running sums. */
+  private async trainStep(index: Int32Array, stepSeed: number, klWeight: number): Promise<void> {
+    const v = await this.parallel!.step(index, stepSeed, klWeight);
     const [sumLoss, sumRecon, sumKl] = [this.sumLoss!, this.sumRecon!, this.sumKl!];
     const next = tf.tidy(() => [tf.add(sumLoss, v.loss), tf.add(sumRecon, v.recon), tf.add(sumKl, v.kl)]);
     tf.dispose([sumLoss, sumRecon, sumKl, v.loss, v.recon, v.kl]);
     [this.sumLoss, this.sumRecon, this.sumKl] = next as [tf.Scalar, tf.Scalar, tf.Scalar];
+  }
+
+  /** Link the worker for data-parallel steps when it is free and the core still ours; unlink when the core is taken back. */
+  private async syncLink(): Promise<void> {
+    const parallel = this.parallel;
+    if (!parallel || parallel.shards < 2 || this.linkFailures >= 3) return;
+    const usable = !this.testBusy && this.helperUsable();
+    if (parallel.linked && !usable) parallel.unlink();
+    else if (!parallel.linked && usable && !(await parallel.link(this.helper!, this.data.dynamicBinarize))) {
+      this.linkFailures++;
+      this.log('warn', `data-parallel: could not link the worker (${parallel.lastFailure}); this step's shards run here`);
+    }
   }
 
   /** Read the running sums back (the only read-back while training) and report their means; Diverged on NaN/Inf. */
@@ -510,6 +512,7 @@ export class Trainer {
 
   private async evalPoints(isFinal: boolean): Promise<void> {
     const { data, epoch } = this;
+    this.parallel?.unlink(); // the worker's evaluations come after its training loop
     this.progress('eval', true); // the phase and its ETA show at once, however short the evaluation
     const time = Date.now();
     const points: MetricPoint[] = [];
@@ -540,6 +543,7 @@ export class Trainer {
   /** The test evaluation of this epoch's weights on the worker; its points land, tagged with this epoch, when done. */
   private offloadTest(at: { step: number; epoch: number; time: number }): void {
     const { epoch } = this;
+    this.testBusy = true;
     this.pendingTest = this.helper!.test(this.model!.namedWeights(), this.evalOptions(false, true), at).then(
       ({ points, result }) => {
         this.etaModel.observeEval(result);
@@ -551,6 +555,9 @@ export class Trainer {
           this.log('warn', `test evaluation of epoch ${at.epoch} on the worker failed: ${(err as Error).message}`);
       },
     );
+    void this.pendingTest.finally(() => {
+      this.testBusy = false;
+    });
   }
 
   private async inlineTestPoints(isFinal: boolean, at: { step: number; epoch: number; time: number }): Promise<MetricPoint[]> {
@@ -655,7 +662,13 @@ export class Trainer {
     await this.snapshot();
     if (this.intervalDue()) await this.checkpoint('interval', {});
     await this.checkpoint('last', {});
-    this.steps.emitMetrics(perfPoints(this.clock, this.finalNllRate, { step: this.step, epoch: epoch + 1, time: Date.now() }));
+    this.steps.emitMetrics([
+      ...perfPoints(this.clock, this.finalNllRate, { step: this.step, epoch: epoch + 1, time: Date.now() }),
+      { name: 'perf/dataParallel', step: this.step, epoch: epoch + 1, time: Date.now(), value: this.parallel?.shards ?? 1 },
+    ]);
+    await this.parallel?.settled();
+    if (this.parallel && this.parallel.shards > 1)
+      this.log('info', `data-parallel: the worker computed a shard in ${this.parallel.stepsOnWorker} of ${this.stepsRun} steps`);
     if (this.stoppedEarly) this.log('info', `stopped early after epoch ${epoch + 1}`);
     return { status: 'completed', final: this.final, samplesPerSec: this.samplesPerSec };
   }

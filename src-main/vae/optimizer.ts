@@ -85,3 +85,35 @@ export async function importOptimizerState(optimizer: tf.Optimizer, model: VaeMo
   await optimizer.setWeights(list);
   for (const t of list) t.tensor.dispose();
 }
+
+/**
+ * The optimizer's exact state for a replica that must take bit-identical steps (a data-parallel worker): the
+ * checkpoint state plus, for Adam, its running powers of beta1 and beta2 (a checkpoint restore recomputes them
+ * as beta^t, which differs in the last bits from the running product).
+ */
+export interface ReplicaOptimizerState {
+  state: OptimizerState;
+  adamPowers?: [number, number];
+}
+
+interface AdamPowers {
+  accBeta1?: tf.Variable;
+  accBeta2?: tf.Variable;
+}
+
+export async function exportReplicaState(optimizer: tf.Optimizer, model: VaeModel): Promise<ReplicaOptimizerState> {
+  const state = await exportOptimizerState(optimizer, model);
+  const { accBeta1, accBeta2 } = optimizer as unknown as AdamPowers;
+  if (!accBeta1 || !accBeta2) return { state };
+  return { state, adamPowers: [accBeta1.dataSync()[0]!, accBeta2.dataSync()[0]!] };
+}
+
+export async function importReplicaState(optimizer: tf.Optimizer, model: VaeModel, replica: ReplicaOptimizerState): Promise<void> {
+  await importOptimizerState(optimizer, model, replica.state);
+  const { accBeta1, accBeta2 } = optimizer as unknown as AdamPowers;
+  if (replica.adamPowers && accBeta1 && accBeta2)
+    tf.tidy(() => {
+      accBeta1.assign(tf.scalar(replica.adamPowers![0]));
+      accBeta2.assign(tf.scalar(replica.adamPowers![1]));
+    });
+}

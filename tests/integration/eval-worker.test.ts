@@ -1,8 +1,9 @@
-// A run alone on a 2-core machine evaluates on the idle core: its per-epoch test evaluations run in the
-// trainer's evaluation worker (out/main/eval-worker.js) while it trains on, each landing with its own epoch,
-// and the final -log p(x) is shared between both threads. The figures equal those of the same run with no
-// idle core (two services: concurrency 2 with one run, concurrency 1), since every batch's noise comes from
-// the seed and the batch alone.
+// A run alone on a 2-core machine uses the idle core: the trainer's worker (out/main/eval-worker.js) computes one
+// shard of every data-parallel training step, runs the per-epoch test evaluations while the trainer trains on
+// (each landing with its own epoch), and shares the final -log p(x). With training.dataParallel fixed, every
+// figure is bit-identical to those of the same run with no idle core (two services: concurrency 2 with one run,
+// concurrency 1), since every shard's and batch's noise comes from the seed and its index alone, and gradients
+// are summed in shard order on both threads.
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,7 +22,7 @@ const config = {
   seed: 7,
   data: { trainLimit: 1000, testLimit: 300 },
   model: { hidden: [64], latentDim: 4 },
-  training: { epochs: 3, batchSize: 100 },
+  training: { epochs: 3, batchSize: 100, dataParallel: 2 },
   eval: { iwSamples: 40, fid: false },
   snapshots: { everyEpochs: 1000 },
 };
@@ -37,7 +38,8 @@ async function trainWith(concurrency: number) {
   const log = (await service.call('runs.log', { runId })).map((e) => e.message);
   const [loss] = await service.call('runs.series', { runIds: [runId], metric: 'test/loss', x: 'epoch' });
   const [nll] = await service.call('runs.series', { runIds: [runId], metric: 'test/nll', x: 'epoch' });
-  return { run, log, loss: loss!, nll: nll! };
+  const [train] = await service.call('runs.series', { runIds: [runId], metric: 'train/loss', x: 'step' });
+  return { run, log, loss: loss!, nll: nll!, train: train! };
 }
 
 describe('the evaluation worker on an idle core', () => {
@@ -46,6 +48,17 @@ describe('the evaluation worker on an idle core', () => {
     expect(helped.log.some((m) => m.startsWith('evaluation worker started on an idle core'))).toBe(true);
     expect(alone.log.some((m) => m.startsWith('evaluation worker'))).toBe(false);
     expect(helped.log.filter((m) => /worker.*(failed|exited|could not)/.test(m))).toEqual([]);
+    // the worker took a shard of most steps (not those beside its test evaluations); alone, none
+    const onWorker = (log: string[]) => Number(/the worker computed a shard in (\d+) of (\d+) steps/.exec(log.join('\n'))?.[1] ?? NaN);
+    expect(onWorker(helped.log)).toBeGreaterThan(0); // of 30 steps (its backend starts while the first steps run)
+    expect(onWorker(alone.log)).toBe(0);
+    expect(helped.run.final['perf/dataParallel']).toBe(2);
+    // the same training, bit for bit: every logged training loss, the final test figures
+    const values0 = (s: { points: { y: number }[] }) => s.points.map((p) => p.y);
+    expect(values0(helped.train)).toEqual(values0(alone.train));
+    expect(values0(helped.train).length).toBeGreaterThan(2);
+    expect(helped.run.final['test/loss']).toBe(alone.run.final['test/loss']);
+    expect(helped.run.final['test/nll']).toBe(alone.run.final['test/nll']);
     // one test evaluation per epoch, tagged with the epoch it belongs to, in order
     const epochs = (s: { points: { x: number }[] }) => s.points.map((p) => p.x);
     expect(epochs(helped.loss)).toEqual([1, 2, 3]);

@@ -18,6 +18,12 @@ describe('run config', () => {
       expect((e as ConfigError).issues[0]!.path).toBe('model.latentDim');
     }
   });
+  it("training.dataParallel: 'auto' by default, a shard count from 1 to 8, anything else refused by name", () => {
+    expect(parseRunConfig({}).training.dataParallel).toBe('auto');
+    expect(parseRunConfig({ training: { dataParallel: 2 } }).training.dataParallel).toBe(2);
+    for (const bad of [0, 9, 1.5, 'fast', '2'])
+      expect(() => parseRunConfig({ training: { dataParallel: bad } })).toThrow(/training\.dataParallel/);
+  });
   it('refuses unknown keys naming them', () => {
     expect(() => parseRunConfig({ model: { latentDims: 3 } })).toThrow(/latentDims/);
   });

@@ -40,9 +40,10 @@ Commands:
   datasets [--json]                     the datasets the registry knows
   datasets download <id>                fetch mnist-full, fashion-mnist or cifar10 into the data home (SHA-256 checked)
   presets [--json]                      the built-in configurations (use with train --preset)
-  bench [--json] [--steps N] [--quick] [--time-to-result]
+  bench [--json] [--steps N] [--quick] [--time-to-result | --data-parallel]
                                         time to result of the reference experiment, training speed on every
-                                        available backend, and the store benchmark (--time-to-result: only the first)
+                                        available backend, data-parallel steps on 1 and 2 cores, and the store
+                                        benchmark (--time-to-result / --data-parallel: only that part)
   sweep --config sweep.json --on slurm [--partition P] [--time T] [--cpus N] [--mem M] [--gpus G] [--dir SHARED_DIR] [--wait]
                                         submit a grid ({config, axes}) as one Slurm job array; results come home by sync
   sweep --config sweep.json --on k8s --dry-run [--image I] [--namespace NS]   the same sweep as a Kubernetes Indexed Job (YAML)

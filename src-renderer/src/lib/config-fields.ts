@@ -12,6 +12,8 @@ export interface Field {
   /** Show only when this returns true for the current config. */
   when?: (c: RunConfig) => boolean;
   step?: string;
+  /** A select whose numeric options are numbers in the config (e.g. 'auto' | 1 | 2). */
+  numericOptions?: boolean;
 }
 
 export interface FieldGroup {
@@ -160,6 +162,15 @@ export const FIELD_GROUPS: FieldGroup[] = [
       { path: 'training.earlyStoppingPatience', label: 'Early-stopping patience', type: 'int', help: '0 = off.' },
       { path: 'training.logEverySteps', label: 'Log every N steps', type: 'int' },
       { path: 'training.maxSteps', label: 'Max steps', type: 'int', help: '0 = no limit.' },
+      {
+        path: 'training.dataParallel',
+        label: 'Data-parallel shards',
+        type: 'select',
+        options: ['auto', '1', '2', '4'],
+        numericOptions: true,
+        help: 'Each batch is cut into this many shards, summed in a fixed order; an idle core computes one. auto: 2 when a core is idle at the start. A number makes the result independent of free cores.',
+        when: notGmm,
+      },
     ],
   },
   {

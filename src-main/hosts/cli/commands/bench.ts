@@ -1,14 +1,20 @@
-// `vae-workbench bench [--json] [--steps N] [--quick] [--time-to-result]`: the benchmarks (src-main/bench/).
+// `vae-workbench bench [--json] [--steps N] [--quick] [--time-to-result | --data-parallel]`: the benchmarks (src-main/bench/).
 import { parseFlags } from '../args';
 import { out } from '../output';
 
 export async function benchCommand(args: string[]): Promise<number> {
-  const { values } = parseFlags(args, { steps: { type: 'string' }, quick: { type: 'boolean' }, 'time-to-result': { type: 'boolean' } });
+  const { values } = parseFlags(args, {
+    steps: { type: 'string' },
+    quick: { type: 'boolean' },
+    'time-to-result': { type: 'boolean' },
+    'data-parallel': { type: 'boolean' },
+  });
   const { runBench } = await import('../../../bench/bench');
   const result = await runBench({
     steps: values.steps ? Number(values.steps) : undefined,
     quick: !!values.quick,
     onlyTimeToResult: !!values['time-to-result'],
+    onlyDataParallel: !!values['data-parallel'],
     log: (m: string) => process.stderr.write(m + '\n'),
   });
   out(values.json ? JSON.stringify(result) : JSON.stringify(result, null, 2));

@@ -1,0 +1,203 @@
+// The trainer's side of data-parallel training: every step cuts the batch into shards (shard-step.ts); while
+// a worker is linked (shard-link.ts) it computes the last shard beside the trainer, otherwise the trainer
+// computes them all, one after the other, to the same result. Linking sends the worker an exact copy of the
+// weights and optimizer state; unlinking (for the worker's evaluations, or when the scheduler takes the core
+// back) costs nothing but the rest of the steps on one thread.
+import * as tf from '@tensorflow/tfjs';
+import type { VaeModel } from '../vae/model';
+import { exportReplicaState } from '../vae/optimizer';
+import type { EvalHelper } from './eval-helper';
+import { CTRL, ShardViews, createShardBuffers, readRegion, regionScalars, writeRegion, type ShardBuffers } from './shard-link';
+import { addGradients, applyGradients, gatherBatch, shardBounds, shardGradients, type ShardGradients, type StepSpec } from './shard-step';
+
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+/** How long a linked worker may take over its shard, or to take the trainer's state, before it counts as lost. */
+const WORKER_STEP_TIMEOUT_MS = 60_000;
+const WORKER_LINK_TIMEOUT_MS = 15_000;
+
+/** A float32 array in shared memory (the same one when it already is). */
+export function sharedCopy(x: Float32Array): Float32Array {
+  if (x.buffer instanceof SharedArrayBuffer) return x;
+  const shared = new Float32Array(new SharedArrayBuffer(x.byteLength));
+  shared.set(x);
+  return shared;
+}
+
+/** The batch's mean loss, reconstruction and KL (sums of the shards' shares), for the running sums. */
+export type StepValue = { loss: tf.Scalar; recon: tf.Scalar; kl: tf.Scalar };
+
+export class DataParallelSteps {
+  private buffersMade: ShardBuffers | null = null;
+  private viewsMade: ShardViews | null = null;
+  private seq = 0;
+  private token = 0;
+  private helper: EvalHelper | null = null;
+  private job: Promise<void> | null = null;
+  /** Steps in which the worker computed a shard. */
+  stepsOnWorker = 0;
+  /** Why the last link failed (for the log), if it did. */
+  lastFailure: string | null = null;
+
+  constructor(
+    private readonly model: VaeModel,
+    private readonly vars: tf.Variable[],
+    private readonly optimizer: tf.Optimizer,
+    private readonly spec: StepSpec,
+    readonly shards: number,
+    private readonly train: { x: Float32Array; d: number },
+    private readonly maxRows: number,
+  ) {}
+
+  /** The shared memory, made on the first link (a run that never links never pays for it). */
+  private get buffers(): ShardBuffers {
+    return (this.buffersMade ??= createShardBuffers(this.model.parameterCount(), this.maxRows));
+  }
+
+  private get views(): ShardViews {
+    return (this.viewsMade ??= new ShardViews(this.buffers));
+  }
+
+  get linked(): boolean {
+    return this.helper !== null;
+  }
+
+  /** Hand the worker an exact copy of the trainer's state and wait until it holds it; false when it did not. */
+  async link(helper: EvalHelper, dynamicBinarize: boolean): Promise<boolean> {
+    if (this.helper || this.shards < 2) return this.linked;
+    const { ctrl } = this.views;
+    const token = ++this.token;
+    const optimizer = await exportReplicaState(this.optimizer, this.model);
+    const job = { weights: this.model.namedWeights(), optimizer, buffers: this.buffers, train: this.train, dynamicBinarize, token };
+    this.job = helper.train(job).then(
+      (steps) => {
+        this.stepsOnWorker += steps;
+      },
+      (err: unknown) => {
+        this.lastFailure = (err as Error).message;
+      },
+    );
+    const t0 = Date.now();
+    while (Atomics.load(ctrl, CTRL.READY) !== token) {
+      if (!helper.ready || Date.now() - t0 > WORKER_LINK_TIMEOUT_MS) {
+        this.lastFailure ??= helper.ready ? 'the worker did not take the training state in time' : 'the worker is gone';
+        this.end(token);
+        return false;
+      }
+      Atomics.wait(ctrl, CTRL.READY, Atomics.load(ctrl, CTRL.READY), 5);
+      await yieldToEventLoop();
+    }
+    this.helper = helper;
+    return true;
+  }
+
+  /** End the worker's loop (it finishes its last update on its own); the next steps run here until a new link. */
+  unlink(): void {
+    if (!this.helper) return;
+    this.helper = null;
+    this.end(this.token);
+  }
+
+  private end(token: number): void {
+    if (!this.viewsMade) return;
+    const { ctrl } = this.views;
+    Atomics.store(ctrl, CTRL.ENDED, token);
+    Atomics.add(ctrl, CTRL.SEQ, 1);
+    this.seq = Atomics.load(ctrl, CTRL.SEQ);
+    Atomics.notify(ctrl, CTRL.SEQ);
+  }
+
+  /** Until the worker's train job has returned (its replica state is no longer needed). */
+  async settled(): Promise<void> {
+    await this.job;
+  }
+
+  /** One optimizer step on the train rows `index`; returns the batch's reported values (the caller disposes them). */
+  async step(index: Int32Array, stepSeed: number, klWeight: number): Promise<StepValue> {
+    const bounds = shardBounds(index.length, this.shards);
+    const S = bounds.length;
+    const base = { stepSeed, klWeight, shards: S, batchRows: index.length };
+    const remote = this.helper !== null && S >= 2 ? bounds[S - 1]! : null;
+    let seq = 0;
+    if (remote) {
+      const { ctrl } = this.views;
+      this.views.indices.set(index.subarray(remote.from, remote.to));
+      this.views.setParams({ ...base, shard: S - 1, shardRows: remote.to - remote.from });
+      seq = ++this.seq;
+      Atomics.store(ctrl, CTRL.SEQ, seq);
+      Atomics.notify(ctrl, CTRL.SEQ);
+    }
+    const local = remote ? bounds.slice(0, S - 1) : bounds;
+    let sum: tf.Tensor[] | null = null;
+    const shares: tf.Scalar[][] = [];
+    for (const [s, b] of local.entries()) {
+      const g = this.localShard(index, b, { ...base, shard: s });
+      shares.push([g.loss, g.recon, g.kl]);
+      sum = this.accumulate(sum, g.grads);
+    }
+    if (remote) {
+      writeRegion(this.views.regionOf('main', seq), sum!, []);
+      Atomics.store(this.views.ctrl, CTRL.MAIN, seq);
+      Atomics.notify(this.views.ctrl, CTRL.MAIN);
+      const theirs = await this.remoteShard(seq, index, remote, { ...base, shard: S - 1 });
+      shares.push([theirs.loss, theirs.recon, theirs.kl]);
+      sum = this.accumulate(sum, theirs.grads);
+    }
+    applyGradients(this.optimizer, this.vars, sum!, this.spec.config.optimizer.clipNorm);
+    tf.dispose(sum!);
+    const value = tf.tidy(() => {
+      const total = (i: number) => shares.map((v) => v[i]!).reduce((a, b) => tf.add(a, b)) as tf.Scalar;
+      return { loss: total(0), recon: total(1), kl: total(2) };
+    });
+    tf.dispose(shares.flat());
+    return value;
+  }
+
+  private localShard(
+    index: Int32Array,
+    b: { from: number; to: number },
+    p: { stepSeed: number; klWeight: number; shard: number; shards: number; batchRows: number },
+  ): ShardGradients {
+    const xb = gatherBatch(this.train.x, this.train.d, index.subarray(b.from, b.to));
+    try {
+      return shardGradients(this.model, this.vars, this.spec, xb, { ...p, shardRows: b.to - b.from });
+    } finally {
+      xb.dispose();
+    }
+  }
+
+  /** sum + grads in weight order (both disposed), or grads themselves first. */
+  private accumulate(sum: tf.Tensor[] | null, grads: tf.Tensor[]): tf.Tensor[] {
+    if (!sum) return grads;
+    const next = addGradients(sum, grads);
+    tf.dispose([...sum, ...grads]);
+    return next;
+  }
+
+  /** The worker's shard of step `seq`; computed here when the worker is lost (then unlinked). */
+  private async remoteShard(
+    seq: number,
+    index: Int32Array,
+    b: { from: number; to: number },
+    p: { stepSeed: number; klWeight: number; shard: number; shards: number; batchRows: number },
+  ): Promise<ShardGradients> {
+    const { ctrl } = this.views;
+    const t0 = Date.now();
+    let lastYield = t0;
+    for (;;) {
+      const done = Atomics.load(ctrl, CTRL.DONE);
+      if (done === seq) break;
+      Atomics.wait(ctrl, CTRL.DONE, done, 20);
+      if (Date.now() - lastYield < 20) continue;
+      await yieldToEventLoop(); // the worker's exit or error events, the trainer's cancel
+      lastYield = Date.now();
+      if (!this.helper?.ready || Date.now() - t0 > WORKER_STEP_TIMEOUT_MS) {
+        this.lastFailure ??= this.helper?.ready ? 'the worker took too long over its shard' : 'the worker is gone';
+        this.unlink();
+        return this.localShard(index, b, p);
+      }
+    }
+    const region = this.views.regionOf('worker', seq);
+    const [loss, recon, kl] = regionScalars(region, this.buffers.paramCount);
+    return { grads: readRegion(region, this.vars), loss: tf.scalar(loss), recon: tf.scalar(recon), kl: tf.scalar(kl) };
+  }
+}

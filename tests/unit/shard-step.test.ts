@@ -1,0 +1,105 @@
+// Data-parallel steps: how a batch is cut, what 'auto' resolves to, and the math of cutting. For a model without
+// noise (a plain autoencoder) the shards' weighted gradients add up to the full batch's gradient, and for a VAE
+// the sequential steps of a 2-shard run are a function of the seed alone (two trainers agree bit for bit).
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parseRunConfig } from '@shared/run-config';
+import { initBackend } from '../../src-main/train/backend';
+import { DataParallelSteps } from '../../src-main/train/data-parallel';
+import { resolveShards, shardBounds, shardGradients } from '../../src-main/train/shard-step';
+import { createOptimizer } from '../../src-main/vae/optimizer';
+import { VaeModel, modelSpecFromConfig } from '../../src-main/vae/model';
+import { mulberry32 } from '../../src-main/vae/seeds';
+
+beforeAll(async () => {
+  await initBackend();
+});
+
+function data(n: number, d: number, seed: number): Float32Array {
+  const rng = mulberry32(seed);
+  return Float32Array.from({ length: n * d }, () => rng());
+}
+
+describe('shards of a batch', () => {
+  it('cuts rows into contiguous, nearly equal shards covering the batch once', () => {
+    expect(shardBounds(128, 2)).toEqual([
+      { from: 0, to: 64 },
+      { from: 64, to: 128 },
+    ]);
+    expect(shardBounds(5, 2)).toEqual([
+      { from: 0, to: 2 },
+      { from: 2, to: 5 },
+    ]);
+    expect(shardBounds(1, 4)).toEqual([{ from: 0, to: 1 }]);
+    const b = shardBounds(1000, 3);
+    expect(b[0]!.from).toBe(0);
+    expect(b.at(-1)!.to).toBe(1000);
+    for (let i = 1; i < b.length; i++) expect(b[i]!.from).toBe(b[i - 1]!.to);
+  });
+
+  it("'auto' is 2 shards only with an idle core and a batch of at least 64; a number is kept", () => {
+    expect(resolveShards('auto', 1, 128)).toBe(2);
+    expect(resolveShards('auto', 0, 128)).toBe(1);
+    expect(resolveShards('auto', 1, 32)).toBe(1);
+    expect(resolveShards(2, 0, 128)).toBe(2);
+    expect(resolveShards(1, 3, 128)).toBe(1);
+  });
+
+  it('without noise (ae), the weighted gradients of 2 shards add up to the whole batch gradient', () => {
+    const config = parseRunConfig({ model: { kind: 'ae', hidden: [32], latentDim: 4 } });
+    const model = new VaeModel(modelSpecFromConfig(config, [28, 28, 1], 'image'));
+    const vars = model.variables();
+    const spec = { config, dynamicBinarize: false };
+    const x = data(10, 784, 3);
+    const base = { stepSeed: 11, klWeight: 1, batchRows: 10 };
+    const whole = shardGradients(model, vars, spec, tf.tensor2d(x, [10, 784]), { ...base, shard: 0, shards: 1, shardRows: 10 });
+    const a = shardGradients(model, vars, spec, tf.tensor2d(x.subarray(0, 4 * 784), [4, 784]), {
+      ...base,
+      shard: 0,
+      shards: 2,
+      shardRows: 4,
+    });
+    const b = shardGradients(model, vars, spec, tf.tensor2d(x.subarray(4 * 784), [6, 784]), { ...base, shard: 1, shards: 2, shardRows: 6 });
+    whole.grads.forEach((g, i) => {
+      const sum = tf.add(a.grads[i]!, b.grads[i]!).dataSync();
+      const ref = g.dataSync();
+      let err = 0;
+      let scale = 0;
+      for (let j = 0; j < ref.length; j++) {
+        err = Math.max(err, Math.abs(sum[j]! - ref[j]!));
+        scale = Math.max(scale, Math.abs(ref[j]!));
+      }
+      expect(err).toBeLessThanOrEqual(1e-5 * Math.max(1, scale));
+    });
+    expect(tf.add(a.loss, b.loss).dataSync()[0]).toBeCloseTo(whole.loss.dataSync()[0]!, 4);
+    model.dispose();
+  });
+
+  it('a VAE trained in 2 shards on one thread is a function of its seed: two trainers agree bit for bit', async () => {
+    const config = parseRunConfig({ seed: 5, model: { hidden: [32], latentDim: 3 }, training: { dataParallel: 2 } });
+    const x = data(64, 784, 9);
+    const train = async () => {
+      const model = new VaeModel(modelSpecFromConfig(config, [28, 28, 1], 'image'));
+      const optimizer = createOptimizer(config.optimizer);
+      const steps = new DataParallelSteps(model, model.variables(), optimizer, { config, dynamicBinarize: false }, 2, { x, d: 784 }, 32);
+      const losses: number[] = [];
+      for (let s = 0; s < 6; s++) {
+        const v = await steps.step(
+          Int32Array.from({ length: 32 }, (_, i) => (s * 7 + i * 3) % 64),
+          100 + s,
+          1,
+        );
+        losses.push(v.loss.dataSync()[0]!);
+        tf.dispose([v.loss, v.recon, v.kl]);
+      }
+      const w = model.namedWeights();
+      model.dispose();
+      optimizer.dispose();
+      return { losses, w };
+    };
+    const [p, q] = [await train(), await train()];
+    expect(p.losses).toEqual(q.losses);
+    expect(p.losses[5]!).toBeLessThan(p.losses[0]!);
+    p.w.forEach((t, i) => expect(Array.from(t.data)).toEqual(Array.from(q.w[i]!.data)));
+  });
+});
