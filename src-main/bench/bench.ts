@@ -11,7 +11,7 @@ import type { RunConfigInput } from '@shared/run-config';
 import { probeTfjsNode } from '../train/backend';
 import { benchStore, type StoreBenchResult } from './store-bench';
 import { benchEvalThroughput, type EvalThroughput } from './eval-throughput';
-import { measureTimeToResult, pytorchLikeExperiment, referenceExperiment, type TimeToResult } from './time-to-result';
+import { measureTimeToResult, presetExperiment, pytorchLikeExperiment, referenceExperiment, type TimeToResult } from './time-to-result';
 
 export interface BackendBench {
   samplesPerSec: number;
@@ -103,12 +103,21 @@ async function trainOnce(
 }
 
 /** The whole-experiment runs: the reference with the defaults and (unless quick) evaluated as the PyTorch script does. */
-async function benchTimeToResult(service: WorkbenchService, quick: boolean, log: (message: string) => void): Promise<TimeToResult[]> {
-  const variants: [string, RunConfigInput][] = [['defaults', referenceExperiment()]];
-  if (!quick) variants.push(['pytorch-like-eval', pytorchLikeExperiment()]);
+async function benchTimeToResult(
+  service: WorkbenchService,
+  quick: boolean,
+  log: (message: string) => void,
+  preset?: string,
+): Promise<TimeToResult[]> {
+  const variants: [string, RunConfigInput][] = preset ? [[preset, presetExperiment(preset)]] : [['defaults', referenceExperiment()]];
+  if (!quick && !preset) variants.push(['pytorch-like-eval', pytorchLikeExperiment()]);
   const out: TimeToResult[] = [];
   for (const [variant, config] of variants) {
-    log(`time to result: the reference experiment, ${variant} (10 epochs, whole run)…`);
+    log(
+      preset
+        ? `time to result: the ${preset} preset as shipped (whole run)…`
+        : `time to result: the reference experiment, ${variant} (10 epochs, whole run)…`,
+    );
     const r = await measureTimeToResult(service, config, variant);
     if (r.status !== 'completed') throw new Error(`the time-to-result run (${variant}) ended ${r.status}`);
     const p = r.phases;
@@ -124,7 +133,15 @@ async function benchTimeToResult(service: WorkbenchService, quick: boolean, log:
 
 // eslint-disable-next-line max-lines-per-function -- the benchmark script: its steps in the order the report prints them
 export async function runBench(
-  opts: { steps?: number; quick?: boolean; onlyTimeToResult?: boolean; onlyDataParallel?: boolean; log?: (message: string) => void } = {},
+  opts: {
+    steps?: number;
+    quick?: boolean;
+    onlyTimeToResult?: boolean;
+    onlyDataParallel?: boolean;
+    /** Time to result of this preset instead of the reference experiment (with onlyTimeToResult). */
+    preset?: string;
+    log?: (message: string) => void;
+  } = {},
 ): Promise<BenchResult> {
   const log = opts.log ?? (() => {});
   const quick = !!opts.quick;
@@ -153,7 +170,7 @@ export async function runBench(
         timeToResult: [],
         evalThroughput: null,
       };
-    const timeToResult = await benchTimeToResult(service, quick, log);
+    const timeToResult = await benchTimeToResult(service, quick, log, opts.preset);
     log('evaluation beside training, interleaved in this process…');
     const evalThroughput = await benchEvalThroughput({ rounds: quick ? 3 : 5 });
     log(

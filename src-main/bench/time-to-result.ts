@@ -48,6 +48,13 @@ export function referenceExperiment(): RunConfigInput {
   return { ...(preset.config as RunConfigInput), name: 'bench time to result' };
 }
 
+/** A preset as shipped (e.g. keras-classic, 50 epochs: the progress bar's ETA over a long run). */
+export function presetExperiment(id: string): RunConfigInput {
+  const preset = PRESETS.find((p) => p.id === id);
+  if (!preset) throw new Error(`no preset "${id}" (see vae-workbench presets)`);
+  return { ...(preset.config as RunConfigInput), name: `bench time to result (${id})` };
+}
+
 /** Evaluated as a plain PyTorch script does: test ELBO every epoch, IW NLL k = 200 on all test digits at the end, no FID. */
 export function pytorchLikeExperiment(): RunConfigInput {
   const ref = referenceExperiment();

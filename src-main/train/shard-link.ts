@@ -8,6 +8,7 @@
 // other side has read it. Each link session has a token: the worker tells READY = token once it holds the
 // trainer's state, and the trainer ends the session with ENDED = token and a SEQ bump.
 import * as tf from '@tensorflow/tfjs';
+import { copyTensorInto, tensorFromView } from '../kernels/wasm-heap';
 
 export const CTRL = { SEQ: 0, DONE: 1, MAIN: 2, READY: 3, ENDED: 4 } as const;
 /** Float64 params of a step: stepSeed, klWeight, shard, shards, shardRows, batchRows. */
@@ -72,7 +73,7 @@ export class ShardViews {
 export function writeRegion(region: Float32Array, grads: tf.Tensor[], scalars: tf.Scalar[]): void {
   let at = 0;
   for (const g of grads) {
-    region.set(g.dataSync() as Float32Array, at);
+    copyTensorInto(g, region, at);
     at += g.size;
   }
   for (const s of scalars) region[at++] = s.dataSync()[0]!;
@@ -82,7 +83,7 @@ export function writeRegion(region: Float32Array, grads: tf.Tensor[], scalars: t
 export function readRegion(region: Float32Array, vars: tf.Variable[]): tf.Tensor[] {
   let at = 0;
   return vars.map((v) => {
-    const t = tf.tensor(region.slice(at, at + v.size), v.shape);
+    const t = tensorFromView(region.subarray(at, at + v.size), v.shape);
     at += v.size;
     return t;
   });

@@ -97,7 +97,9 @@ describe('shards of a batch', () => {
       optimizer.dispose();
       return { losses, w };
     };
+    const before = tf.memory().numTensors;
     const [p, q] = [await train(), await train()];
+    expect(tf.memory().numTensors).toBe(before); // no tensor left behind by the steps
     expect(p.losses).toEqual(q.losses);
     expect(p.losses[5]!).toBeLessThan(p.losses[0]!);
     p.w.forEach((t, i) => expect(Array.from(t.data)).toEqual(Array.from(q.w[i]!.data)));

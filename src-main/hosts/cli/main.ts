@@ -40,10 +40,11 @@ Commands:
   datasets [--json]                     the datasets the registry knows
   datasets download <id>                fetch mnist-full, fashion-mnist or cifar10 into the data home (SHA-256 checked)
   presets [--json]                      the built-in configurations (use with train --preset)
-  bench [--json] [--steps N] [--quick] [--time-to-result | --data-parallel]
+  bench [--json] [--steps N] [--quick] [--time-to-result [--preset ID] | --data-parallel]
                                         time to result of the reference experiment, training speed on every
                                         available backend, data-parallel steps on 1 and 2 cores, and the store
-                                        benchmark (--time-to-result / --data-parallel: only that part)
+                                        benchmark (--time-to-result / --data-parallel: only that part;
+                                        --preset: the time to result and ETA error of that preset instead)
   sweep --config sweep.json --on slurm [--partition P] [--time T] [--cpus N] [--mem M] [--gpus G] [--dir SHARED_DIR] [--wait]
                                         submit a grid ({config, axes}) as one Slurm job array; results come home by sync
   sweep --config sweep.json --on k8s --dry-run [--image I] [--namespace NS]   the same sweep as a Kubernetes Indexed Job (YAML)

@@ -1,4 +1,4 @@
-// `vae-workbench bench [--json] [--steps N] [--quick] [--time-to-result | --data-parallel]`: the benchmarks (src-main/bench/).
+// `vae-workbench bench [--json] [--steps N] [--quick] [--time-to-result [--preset ID] | --data-parallel]`: the benchmarks (src-main/bench/).
 import { parseFlags } from '../args';
 import { out } from '../output';
 
@@ -8,6 +8,7 @@ export async function benchCommand(args: string[]): Promise<number> {
     quick: { type: 'boolean' },
     'time-to-result': { type: 'boolean' },
     'data-parallel': { type: 'boolean' },
+    preset: { type: 'string' },
   });
   const { runBench } = await import('../../../bench/bench');
   const result = await runBench({
@@ -15,6 +16,7 @@ export async function benchCommand(args: string[]): Promise<number> {
     quick: !!values.quick,
     onlyTimeToResult: !!values['time-to-result'],
     onlyDataParallel: !!values['data-parallel'],
+    preset: typeof values.preset === 'string' ? values.preset : undefined,
     log: (m: string) => process.stderr.write(m + '\n'),
   });
   out(values.json ? JSON.stringify(result) : JSON.stringify(result, null, 2));
