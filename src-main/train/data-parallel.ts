@@ -145,7 +145,8 @@ export class DataParallelSteps {
     applyGradients(this.optimizer, this.vars, sum!, this.spec.config.optimizer.clipNorm);
     tf.dispose(sum!);
     const value = tf.tidy(() => {
-      const total = (i: number) => shares.map((v) => v[i]!).reduce((a, b) => tf.add(a, b)) as tf.Scalar;
+      // (a new tensor even for one shard: the shares are disposed below)
+      const total = (i: number) => shares.map((v) => v[i]!).reduce((a, b) => tf.add(a, b), tf.scalar(0)) as tf.Scalar;
       return { loss: total(0), recon: total(1), kl: total(2) };
     });
     tf.dispose(shares.flat());

@@ -7,9 +7,10 @@ import { parseRunConfig } from '@shared/run-config';
 import { initBackend } from '../../src-main/train/backend';
 import { DataParallelSteps } from '../../src-main/train/data-parallel';
 import { resolveShards, shardBounds, shardGradients } from '../../src-main/train/shard-step';
-import { createOptimizer } from '../../src-main/vae/optimizer';
+import { trainingObjective } from '../../src-main/vae/estimators';
+import { createOptimizer, optimizerStep } from '../../src-main/vae/optimizer';
 import { VaeModel, modelSpecFromConfig } from '../../src-main/vae/model';
-import { mulberry32 } from '../../src-main/vae/seeds';
+import { deriveSeed, mulberry32, SEED_STREAM } from '../../src-main/vae/seeds';
 
 beforeAll(async () => {
   await initBackend();
@@ -73,6 +74,51 @@ describe('shards of a batch', () => {
     });
     expect(tf.add(a.loss, b.loss).dataSync()[0]).toBeCloseTo(whole.loss.dataSync()[0]!, 4);
     model.dispose();
+  });
+
+  it('one shard is the unsharded step of earlier releases, bit for bit (same seeds, same update)', async () => {
+    const config = parseRunConfig({ seed: 3, model: { hidden: [32], latentDim: 3 }, training: { dataParallel: 1 } });
+    const x = data(32, 784, 4);
+    const index = Int32Array.from({ length: 32 }, (_, i) => (i * 5) % 32);
+    const make = () => ({
+      model: new VaeModel(modelSpecFromConfig(config, [28, 28, 1], 'image')),
+      optimizer: createOptimizer(config.optimizer),
+    });
+    const a = make();
+    const steps = new DataParallelSteps(
+      a.model,
+      a.model.variables(),
+      a.optimizer,
+      { config, dynamicBinarize: false },
+      1,
+      { x, d: 784 },
+      32,
+    );
+    const b = make();
+    const xb = tf.tensor2d(
+      Array.from(index).flatMap((r) => Array.from(x.subarray(r * 784, (r + 1) * 784))),
+      [32, 784],
+    );
+    for (let s = 0; s < 3; s++) {
+      const v = await steps.step(index, 40 + s, 1);
+      tf.dispose([v.loss, v.recon, v.kl]);
+      const opts = {
+        kind: 'vae' as const,
+        estimator: 'analytic' as const,
+        samples: 1,
+        iwSamples: 1,
+        klWeight: 1,
+        seed: deriveSeed(40 + s, SEED_STREAM.eps),
+      };
+      optimizerStep(b.optimizer, b.model.variables(), () => trainingObjective(b.model, xb, xb, opts).loss, 0);
+    }
+    const [wa, wb] = [a.model.namedWeights(), b.model.namedWeights()];
+    wa.forEach((t, i) => expect(Array.from(t.data)).toEqual(Array.from(wb[i]!.data)));
+    xb.dispose();
+    for (const m of [a, b]) {
+      m.model.dispose();
+      m.optimizer.dispose();
+    }
   });
 
   it('a VAE trained in 2 shards on one thread is a function of its seed: two trainers agree bit for bit', async () => {
