@@ -121,7 +121,7 @@ export class DataParallelSteps {
     if (remote) {
       const { ctrl } = this.views;
       this.views.indices.set(index.subarray(remote.from, remote.to));
-      this.views.setParams({ ...base, shard: S - 1, shardRows: remote.to - remote.from });
+      this.views.setParams({ ...base, shard: S - 1, shardFrom: remote.from, shardRows: remote.to - remote.from });
       seq = ++this.seq;
       Atomics.store(ctrl, CTRL.SEQ, seq);
       Atomics.notify(ctrl, CTRL.SEQ);
@@ -160,7 +160,7 @@ export class DataParallelSteps {
   ): ShardGradients {
     const xb = gatherBatch(this.train.x, this.train.d, index.subarray(b.from, b.to));
     try {
-      return shardGradients(this.model, this.vars, this.spec, xb, { ...p, shardRows: b.to - b.from });
+      return shardGradients(this.model, this.vars, this.spec, xb, { ...p, shardFrom: b.from, shardRows: b.to - b.from });
     } finally {
       xb.dispose();
     }

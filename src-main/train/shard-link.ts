@@ -9,10 +9,11 @@
 // trainer's state, and the trainer ends the session with ENDED = token and a SEQ bump.
 import * as tf from '@tensorflow/tfjs';
 import { copyTensorInto, tensorFromView } from '../kernels/wasm-heap';
+import type { ShardParams } from './shard-step';
 
 export const CTRL = { SEQ: 0, DONE: 1, MAIN: 2, READY: 3, ENDED: 4 } as const;
-/** Float64 params of a step: stepSeed, klWeight, shard, shards, shardRows, batchRows. */
-const PARAMS = 6;
+/** Float64 params of a step: stepSeed, klWeight, shard, shards, shardFrom, shardRows, batchRows. */
+const PARAMS = 7;
 /** Reported scalars after a region's gradients: loss, recon, kl (the shard's share). */
 const SCALARS = 3;
 
@@ -59,13 +60,21 @@ export class ShardViews {
     return this.grads.subarray(at, at + this.region);
   }
 
-  setParams(p: { stepSeed: number; klWeight: number; shard: number; shards: number; shardRows: number; batchRows: number }): void {
-    this.params.set([p.stepSeed, p.klWeight, p.shard, p.shards, p.shardRows, p.batchRows]);
+  setParams(p: ShardParams): void {
+    this.params.set([p.stepSeed, p.klWeight, p.shard, p.shards, p.shardFrom, p.shardRows, p.batchRows]);
   }
 
-  getParams(): { stepSeed: number; klWeight: number; shard: number; shards: number; shardRows: number; batchRows: number } {
-    const [stepSeed, klWeight, shard, shards, shardRows, batchRows] = this.params as unknown as number[];
-    return { stepSeed: stepSeed!, klWeight: klWeight!, shard: shard!, shards: shards!, shardRows: shardRows!, batchRows: batchRows! };
+  getParams(): ShardParams {
+    const [stepSeed, klWeight, shard, shards, shardFrom, shardRows, batchRows] = Array.from(this.params);
+    return {
+      stepSeed: stepSeed!,
+      klWeight: klWeight!,
+      shard: shard!,
+      shards: shards!,
+      shardFrom: shardFrom!,
+      shardRows: shardRows!,
+      batchRows: batchRows!,
+    };
   }
 }
 

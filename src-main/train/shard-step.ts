@@ -1,9 +1,11 @@
 // One optimizer step on a minibatch cut into shards (data parallelism). Shard s holds the contiguous rows
 // [from, to) of the batch; its loss is its rows' mean weighted by (to - from) / rows, so the shards' gradients
-// add up to the gradient of the batch mean. The sum is taken in shard order (((g_0 + g_1) + g_2) ...), on
-// whichever thread computes it, and every shard's noise comes from the step seed and its index: a step's result
+// add up to the gradient of the batch mean. Every shard draws the noise of the whole batch from the step's seeds
+// (reparameterization, dynamic binarization, corruption) and uses its own rows' part of it, so the shards of a
+// step compute exactly the estimator of the unsharded step; only the order of the floating-point sums differs.
+// The sum is taken in shard order (((g_0 + g_1) + g_2) ...) on whichever thread computes it: a step's result
 // depends only on the seed and the number of shards, never on which thread computed which shard. One shard is
-// the plain step of the unsharded loop, with its seeds.
+// the plain step of the unsharded loop.
 import * as tf from '@tensorflow/tfjs';
 import type { RunConfig } from '@shared/run-config';
 import { binarizeBatch, corrupt } from '../vae/corruption';
@@ -39,13 +41,10 @@ export interface ShardParams {
   klWeight: number;
   shard: number;
   shards: number;
-  /** Rows of this shard and of the whole batch. */
+  /** This shard's rows [shardFrom, shardFrom + shardRows) of the batch's batchRows. */
+  shardFrom: number;
   shardRows: number;
   batchRows: number;
-}
-
-function shardSeed(p: ShardParams, stream: number): number {
-  return p.shards === 1 ? deriveSeed(p.stepSeed, stream) : deriveSeed(p.stepSeed, stream, p.shard + 1);
 }
 
 /** A shard's gradients (in the model's weight order) and its share of the batch's reported loss, reconstruction and KL. */
@@ -61,20 +60,22 @@ export function shardGradients(model: VaeModel, vars: tf.Variable[], spec: StepS
   const { config, dynamicBinarize } = spec;
   const kind = config.model.kind as 'vae' | 'ae' | 'dae' | 'iwae';
   const weight = p.shardRows / p.batchRows;
+  const block = { total: p.batchRows, from: p.shardFrom };
+  const seed = (stream: number) => deriveSeed(p.stepSeed, stream);
   let kept: Omit<ShardGradients, 'grads'> | null = null;
   const { value, grads } = tf.variableGrads(() => {
     let input = xb;
     let target = xb;
-    if (dynamicBinarize) input = target = binarizeBatch(xb, shardSeed(p, SEED_STREAM.binarize));
-    if (kind === 'dae')
-      input = corrupt(target, config.model.corruption, config.model.corruptionLevel, shardSeed(p, SEED_STREAM.corruption));
+    if (dynamicBinarize) input = target = binarizeBatch(xb, seed(SEED_STREAM.binarize), block);
+    if (kind === 'dae') input = corrupt(target, config.model.corruption, config.model.corruptionLevel, seed(SEED_STREAM.corruption), block);
     const v = trainingObjective(model, input, target, {
       kind,
       estimator: config.objective.estimator,
       samples: config.objective.mcSamples,
       iwSamples: config.objective.iwSamples,
       klWeight: p.klWeight,
-      seed: shardSeed(p, SEED_STREAM.eps),
+      seed: seed(SEED_STREAM.eps),
+      block,
     });
     // Reported loss: the -IW bound for iwae, else the unweighted -ELBO (recon + kl; recon for ae/dae).
     const reported = kind === 'iwae' ? v.loss : tf.add(v.recon, v.kl);

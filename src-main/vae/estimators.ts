@@ -34,6 +34,29 @@ export function logMeanExp(t: tf.Tensor, axis = 0): tf.Tensor {
   return tf.tidy(() => tf.sub(tf.logSumExp(t, axis), Math.log(t.shape[axis]!)));
 }
 
+/**
+ * Where a batch's rows sit in a larger batch (a shard of a data-parallel step): rows [from, from + n) of `total`.
+ * Noise is then drawn for the whole batch with the step's seed and this block's rows are used, so the shards of a
+ * step see exactly the noise of the unsharded step.
+ */
+export interface RowBlock {
+  total: number;
+  from: number;
+}
+
+/**
+ * Standard normal noise [samples, n, D] for rows [from, from + n) of a batch of `block.total` (sample-major, the
+ * draw of tf.randomNormal([samples * total, D], seed) reshaped); without a block, the draw for these n rows.
+ */
+export function blockNormal(samples: number, n: number, D: number, seed: number, block?: RowBlock): tf.Tensor3D {
+  return tf.tidy(() => {
+    if (!block || (block.from === 0 && block.total === n))
+      return tf.reshape(tf.randomNormal([samples * n, D], 0, 1, 'float32', seed), [samples, n, D]) as tf.Tensor3D;
+    const all = tf.reshape(tf.randomNormal([samples * block.total, D], 0, 1, 'float32', seed), [samples, block.total, D]);
+    return tf.slice(all, [0, block.from, 0], [samples, n, D]) as tf.Tensor3D;
+  });
+}
+
 /** Repeat the rows of t `times` times as whole blocks: [n, D] -> [times * n, D] (sample-major). */
 function tileRows(t: tf.Tensor2D, times: number): tf.Tensor2D {
   return times === 1 ? t : tf.tile(t, [times, 1]);
@@ -45,13 +68,17 @@ interface Draw {
   logvar: tf.Tensor2D;
 }
 
-/** z = mu + exp(logvar / 2) * eps for `samples` draws per row, sample-major: row s*n + i is draw s of example i. */
-export function reparameterize(enc: EncoderOutput, samples: number, seed: number): Draw {
+/**
+ * z = mu + exp(logvar / 2) * eps for `samples` draws per row, sample-major: row s*n + i is draw s of example i.
+ * `block`: these rows are a block of a larger batch, whose noise they take (RowBlock).
+ */
+export function reparameterize(enc: EncoderOutput, samples: number, seed: number, block?: RowBlock): Draw {
   return tf.tidy(() => {
     if (!enc.logvar) throw new Error('reparameterize needs a stochastic encoder');
     const mu = tileRows(enc.mu, samples);
     const logvar = tileRows(enc.logvar, samples);
-    const eps = tf.randomNormal(mu.shape, 0, 1, 'float32', seed) as tf.Tensor2D;
+    const [n, D] = enc.mu.shape;
+    const eps = tf.reshape(blockNormal(samples, n, D, seed, block), [samples * n, D]) as tf.Tensor2D;
     const z = tf.add(mu, tf.mul(tf.exp(tf.mul(0.5, logvar)), eps)) as tf.Tensor2D;
     return { z, eps, logvar };
   });
@@ -74,7 +101,7 @@ export function elboTerms(
   model: LatentModel,
   input: tf.Tensor2D,
   target: tf.Tensor2D,
-  opts: { estimator: Estimator; samples: number; seed: number },
+  opts: { estimator: Estimator; samples: number; seed: number; block?: RowBlock },
   encoded?: EncoderOutput,
 ): ElboTerms {
   return tf.tidy(() => {
@@ -85,7 +112,7 @@ export function elboTerms(
       return { recon, kl: tf.zeros([n]) as tf.Tensor1D };
     }
     const L = Math.max(1, opts.samples);
-    const { z, eps, logvar } = reparameterize(enc, L, opts.seed);
+    const { z, eps, logvar } = reparameterize(enc, L, opts.seed, opts.block);
     const logPx = logLikelihood(tileRows(target, L), model.decode(z));
     const recon = tf.neg(tf.mean(tf.reshape(logPx, [L, n]), 0)) as tf.Tensor1D;
     let kl: tf.Tensor1D;
@@ -118,12 +145,13 @@ export function importanceTerms(
   k: number,
   seed: number,
   inference = false,
+  block?: RowBlock,
 ): ImportanceTerms {
   return tf.tidy(() => {
     const enc = model.encode(input);
     if (!enc.logvar) throw new Error('importance weights need a stochastic encoder');
     const [n, D] = enc.mu.shape;
-    const eps = tf.reshape(tf.randomNormal([k * n, D], 0, 1, 'float32', seed), [k, n, D]);
+    const eps = blockNormal(k, n, D, seed, block);
     const z = tf.reshape(tf.add(enc.mu, tf.mul(tf.exp(tf.mul(0.5, enc.logvar)), eps)), [k * n, D]) as tf.Tensor2D;
     const logPxGivenZ = logLikelihoodSamples(target, model.decode(z), k, inference);
     const logPz = tf.reshape(logStandardNormal(z), [k, n]) as tf.Tensor2D;
@@ -182,6 +210,8 @@ export interface ObjectiveOptions {
   /** Weight on the KL (beta times the warm-up factor). */
   klWeight: number;
   seed: number;
+  /** These rows are a shard of a larger batch: draw the batch's noise and use theirs. */
+  block?: RowBlock;
 }
 
 /** Minibatch means: the loss to minimize and the (unweighted) reconstruction and KL terms reported with it. */
@@ -195,7 +225,7 @@ export function trainingObjective(model: LatentModel, input: tf.Tensor2D, target
   return tf.tidy(() => {
     if (opts.kind === 'iwae') {
       const k = Math.max(1, opts.iwSamples);
-      const t = importanceTerms(model, input, target, k, opts.seed);
+      const t = importanceTerms(model, input, target, k, opts.seed, false, opts.block);
       const logw = tf.sub(tf.add(t.logPxGivenZ, t.logPz), t.logQz);
       const loss = tf.neg(tf.mean(logMeanExp(logw, 0))) as tf.Scalar;
       const recon = tf.neg(tf.mean(t.logPxGivenZ)) as tf.Scalar;
