@@ -9,11 +9,15 @@ const ITEMS: WorkItem[] = ['eval', 'finalEval', 'fid', 'snapshots', 'checkpoint'
 
 /** Priors, in training-sample times (measured on the reference run): an ELBO forward pass per example, one decoder pass of the IW NLL, ... */
 const ELBO_PER_EXAMPLE = 0.35;
-const NLL_PER_DECODED = 0.3;
-/** ... one round of snapshots, one checkpoint, the Frechet distance (2 x 2,000 images through the feature classifier). */
+const NLL_PER_DECODED = 0.15;
+/**
+ * ... one round of snapshots, one checkpoint, the Frechet distance (2 x 2,000 images through the feature classifier)
+ * and, the first time on a dataset, the fit of that classifier.
+ */
 const SNAPSHOT_SAMPLES = 300;
 const CHECKPOINT_SAMPLES = 100;
-const FID_SAMPLES = 6000;
+const FID_SAMPLES = 3000;
+const FID_FIT_SAMPLES = 6000;
 
 export interface EtaPlan {
   totalSteps: number;
@@ -25,6 +29,8 @@ export interface EtaPlan {
   /** Decoder passes of the intermediate and of the final -log p(x). */
   intermediateNllDecoded: number;
   finalNllDecoded: number;
+  /** The FID's feature classifier is not cached yet: the run fits it. */
+  fidFit: boolean;
 }
 
 /** The plan of a run that starts (or resumes) at `step` in `startEpoch`. */
@@ -38,6 +44,7 @@ export function planRun(
     batchSize: number;
     evalExamples: number;
     fid: boolean;
+    fidFit?: boolean;
     intermediateNllDecoded: number;
     finalNllDecoded: number;
   },
@@ -59,6 +66,7 @@ export function planRun(
     evalExamples: o.evalExamples,
     intermediateNllDecoded: o.intermediateNllDecoded,
     finalNllDecoded: o.finalNllDecoded,
+    fidFit: !!o.fidFit,
   };
 }
 
@@ -121,7 +129,7 @@ export class EtaModel {
       case 'finalEval':
         return elbo + nll(this.plan.finalNllDecoded) / this.nllThreads;
       case 'fid':
-        return FID_SAMPLES * msPerSample;
+        return (FID_SAMPLES + (this.plan.fidFit ? FID_FIT_SAMPLES : 0)) * msPerSample;
       case 'snapshots':
         return SNAPSHOT_SAMPLES * msPerSample;
       case 'checkpoint':

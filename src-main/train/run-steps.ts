@@ -9,6 +9,11 @@ import type { FinalStatus, TrainerEvent, TrainingContext } from './messages';
 import { type HealthMonitor, healthLogLine } from './health';
 import type { PreparedData } from './prepare-data';
 
+/** Where the FID's feature classifiers are cached in the data home (one per dataset and input size). */
+export function fidCacheDir(dataHome: string): string {
+  return path.join(dataHome, 'fid-cache');
+}
+
 export interface TrainingResult {
   status: FinalStatus;
   error?: string;
@@ -75,7 +80,7 @@ export class RunSteps {
    */
   async fid(data: PreparedData, fake: Float32Array, n: number, onProgress?: (fraction: number) => void): Promise<number | null> {
     const { ctx } = this;
-    const opts = { cacheDir: path.join(ctx.dataHome, 'fid-cache'), seed: ctx.config.seed, signal: ctx.signal };
+    const opts = { cacheDir: fidCacheDir(ctx.dataHome), seed: ctx.config.seed, signal: ctx.signal };
     try {
       const shape = data.dataset.descriptor.shape;
       const real = data.test.x.subarray(0, n * data.d);

@@ -18,6 +18,7 @@ import { evaluateSplit, type EvalResult } from '../vae/evaluate';
 import { VaeModel, modelSpecFromConfig } from '../vae/model';
 import { createOptimizer, exportOptimizerState, importOptimizerState } from '../vae/optimizer';
 import { decodeMeans } from '../vae/sampling';
+import { featureCachePaths } from '../vae/fid';
 import { deriveSeed, seededPermutation, SEED_STREAM } from '../vae/seeds';
 import type { TrainingContext } from './messages';
 import { EtaModel, planRun } from './eta';
@@ -31,10 +32,12 @@ import { prepareData, type PreparedData } from './prepare-data';
 import { runGmm } from './gmm-run';
 import { DataParallelSteps, sharedCopy } from './data-parallel';
 import { resolveShards } from './shard-step';
+import { StepRate } from './step-rate';
 import {
   Cancelled,
   Diverged,
   FID_EXAMPLES,
+  fidCacheDir,
   PROGRESS_INTERVAL_MS,
   RunSteps,
   type CheckpointTag,
@@ -140,6 +143,8 @@ export class Trainer {
   // Data-parallel steps (shards of every batch; the worker computes one while it is linked).
   private parallel: DataParallelSteps | null = null;
   private linkFailures = 0;
+  // The recent training speed the ETA extrapolates.
+  private readonly stepRate = new StepRate();
 
   constructor(private readonly ctx: TrainingContext) {
     this.config = ctx.config;
@@ -243,6 +248,7 @@ export class Trainer {
         batchSize: B,
         evalExamples: data.test.n + (data.val?.n ?? 0),
         fid: this.withFid,
+        fidFit: this.withFid && !existsSync(featureCachePaths(fidCacheDir(ctx.dataHome), dataset.descriptor.id, data.d).json),
         intermediateNllDecoded: this.nllExamplesAt(false) * this.nllKAt(false),
         finalNllDecoded: this.nllExamplesAt(true) * this.nllKAt(true),
       }),
@@ -328,7 +334,8 @@ export class Trainer {
     const { step, totalSteps, stepsPerEpoch, totalEpochs } = this;
     const sps = this.trainTimeMs > 0 ? (this.trainSamples * 1000) / this.trainTimeMs : 0;
     // Everything still to come: steps at the measured wall time per step, evaluations, snapshots, checkpoints.
-    const etaSeconds = this.etaModel.remainingSeconds(step, this.stepsRun > 0 ? this.clock.ms('train') / this.stepsRun : null);
+    this.stepRate.observe(this.clock.ms('train'), this.stepsRun);
+    const etaSeconds = this.etaModel.remainingSeconds(step, this.stepRate.msPerStep());
     // epoch: fractional epochs done (step / steps per epoch), e.g. 2.5 halfway through the third epoch.
     this.steps.emit({
       type: 'progress',

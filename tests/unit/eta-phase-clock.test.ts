@@ -6,6 +6,7 @@ import { parseRunConfig } from '@shared/run-config';
 import { formatEpoch, runFraction } from '../../src-main/hosts/cli/progress-line';
 import { EtaModel, planRun } from '../../src-main/train/eta';
 import { PhaseClock } from '../../src-main/train/phase-clock';
+import { StepRate } from '../../src-main/train/step-rate';
 
 const reference = parseRunConfig({
   model: { kind: 'vae', hidden: [400], latentDim: 20 },
@@ -148,5 +149,28 @@ describe('the CLI progress label', () => {
   it('fills the bar by wall time when the ETA is known', () => {
     expect(runFraction(30, 90, 630, 630)).toBeCloseTo(0.25, 10); // training done, evaluation still to come
     expect(runFraction(0, null, 63, 630)).toBeCloseTo(0.05, 10);
+  });
+});
+
+describe('the step rate the ETA extrapolates', () => {
+  it('leaves the slow warm-up steps out, then follows the recent pace, not the average since the start', () => {
+    const rate = new StepRate();
+    expect(rate.msPerStep()).toBeNull();
+    let ms = 0;
+    let steps = 0;
+    const run = (n: number, msPerStep: number) => {
+      for (let i = 0; i < n; i++) {
+        ms += msPerStep;
+        steps++;
+        rate.observe(ms, steps);
+      }
+    };
+    run(3, 400); // warm-up: tfjs compiling, a worker starting its backend
+    run(20, 30);
+    expect(rate.msPerStep()).toBeCloseTo(30, 6);
+    run(200, 20); // a worker joined the steps: 6 s at the new pace
+    expect(rate.msPerStep()).toBeCloseTo(20, 6);
+    run(200, 35); // and left
+    expect(rate.msPerStep()).toBeCloseTo(35, 6);
   });
 });
