@@ -37,7 +37,8 @@ describe.skipIf(!HAVE_CHROMIUM)('diagnostics in the UI', () => {
     await variance.waitFor();
     expect(await variance.inputValue()).toBe('0.01');
     const near = (v: number, want: number) => Math.abs(v / want - 1) < 1e-3; // shown to 4 significant digits
-    expect(near(Number(await lambda.inputValue()), 0.02 / 196)).toBe(true);
+    // λ needs N, the dataset's size, which the form learns from the datasets list a moment later
+    await expect.poll(async () => near(Number(await lambda.inputValue()), 0.02 / 196)).toBe(true);
     await lambda.fill(String(2 / 196)); // λ for σ² = 1
     await expect.poll(() => page.locator('#f-model-sigma').inputValue()).toBe('1');
     await variance.fill('0.04');
