@@ -99,6 +99,11 @@ export class EtaModel {
     }
   }
 
+  /** An item done inside another one (the FID beside the final -log p(x)): no longer to come, its time counted there. */
+  doneInside(item: WorkItem): void {
+    this.done.set(item, (this.done.get(item) ?? 0) + 1);
+  }
+
   /** How much of the running item is done (an evaluation reports it batch by batch). */
   itemFraction(fraction: number): void {
     if (this.running && Number.isFinite(fraction)) this.running.fraction = Math.min(1, Math.max(0, fraction));

@@ -143,6 +143,7 @@ export class Trainer {
   // Data-parallel steps (shards of every batch; the worker computes one while it is linked).
   private parallel: DataParallelSteps | null = null;
   private linkFailures = 0;
+  private fidDone = false;
   // The recent training speed the ETA extrapolates.
   private readonly stepRate = new StepRate();
 
@@ -509,7 +510,15 @@ export class Trainer {
         this.progress('eval');
         await this.checkCancel();
       },
+      // at the end, this thread computes the FID while the worker starts on the -log p(x) batches
+      beside: isFinal && helper && this.withFid && split === this.data.test ? () => this.fidBeside() : undefined,
     });
+  }
+
+  private async fidBeside(): Promise<void> {
+    await this.clock.during('fid', () => this.computeFid(false));
+    this.fidDone = true;
+    this.etaModel.doneInside('fid');
   }
 
   /** Evaluate on validation (best checkpoint on improvement) and test; isFinal: the full -log p(x) estimate. */
@@ -636,8 +645,8 @@ export class Trainer {
       this.steps.emit(a);
   }
 
-  /** test/fid on images decoded from prior draws. */
-  private async computeFid(): Promise<void> {
+  /** test/fid on images decoded from prior draws; `ownItem`: it is an ETA item of its own (not inside the final evaluation). */
+  private async computeFid(ownItem = true): Promise<void> {
     const { config, data } = this;
     const model = this.model!;
     this.progress('eval', true);
@@ -655,7 +664,7 @@ export class Trainer {
       await this.checkCancel();
     }
     const value = await this.steps.fid(data, fake, n, (fraction) => {
-      this.etaModel.itemFraction(fraction);
+      if (ownItem) this.etaModel.itemFraction(fraction);
       this.progress('eval');
     });
     if (value !== null) this.steps.emitMetrics([{ name: 'test/fid', step: this.step, epoch: this.epoch + 1, time: Date.now(), value }]);
@@ -665,7 +674,7 @@ export class Trainer {
   private async finish(): Promise<TrainingResult> {
     const { epoch } = this;
     await this.evaluate(true);
-    if (this.withFid) await this.etaModel.item('fid', () => this.clock.during('fid', () => this.computeFid()));
+    if (this.withFid && !this.fidDone) await this.etaModel.item('fid', () => this.clock.during('fid', () => this.computeFid()));
     await this.snapshot();
     if (this.intervalDue()) await this.checkpoint('interval', {});
     await this.checkpoint('last', {});

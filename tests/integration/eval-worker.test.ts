@@ -3,7 +3,8 @@
 // (each landing with its own epoch), and shares the final -log p(x). With training.dataParallel fixed, every
 // figure is bit-identical to those of the same run with no idle core (two services: concurrency 2 with one run,
 // concurrency 1), since every shard's and batch's noise comes from the seed and its index alone, and gradients
-// are summed in shard order on both threads.
+// are summed in shard order on both threads. At the end the trainer computes the FID while the worker starts on
+// the final -log p(x) batches; both figures equal the unhelped run's.
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -23,7 +24,7 @@ const config = {
   data: { trainLimit: 1000, testLimit: 300 },
   model: { hidden: [64], latentDim: 4 },
   training: { epochs: 3, batchSize: 100, dataParallel: 2 },
-  eval: { iwSamples: 40, fid: false },
+  eval: { iwSamples: 40, fid: true },
   snapshots: { everyEpochs: 1000 },
 };
 
@@ -59,6 +60,9 @@ describe('the evaluation worker on an idle core', () => {
     expect(values0(helped.train).length).toBeGreaterThan(2);
     expect(helped.run.final['test/loss']).toBe(alone.run.final['test/loss']);
     expect(helped.run.final['test/nll']).toBe(alone.run.final['test/nll']);
+    // the FID, computed beside the worker's share of the final -log p(x) when helped, after it when alone
+    expect(Number.isFinite(helped.run.final['test/fid'])).toBe(true);
+    expect(helped.run.final['test/fid']).toBe(alone.run.final['test/fid']);
     // one test evaluation per epoch, tagged with the epoch it belongs to, in order
     const epochs = (s: { points: { x: number }[] }) => s.points.map((p) => p.x);
     expect(epochs(helped.loss)).toEqual([1, 2, 3]);
