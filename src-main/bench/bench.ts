@@ -157,19 +157,21 @@ export async function runBench(
       node: process.versions.node,
       platform: `${process.platform}-${process.arch}`,
     });
-    if (opts.onlyDataParallel)
-      return {
-        machine: machine(),
-        reference: REFERENCE_CONFIG,
-        backends: {},
-        hostEventLoopLagMs: { p50: 0, p99: 0, max: 0 },
-        concurrency: { one: 0, two: 0, twoPerRun: [], ratio: 0, backend: '' },
-        dataParallel: await benchDataParallel(service, home, 'wasm', steps, repeats, log),
-        stepSplitMs: null,
-        store: null,
-        timeToResult: [],
-        evalThroughput: null,
-      };
+    // a partial bench (--data-parallel, --time-to-result): the parts it ran, the others empty
+    const partial = (part: Partial<BenchResult>): BenchResult => ({
+      machine: machine(),
+      reference: REFERENCE_CONFIG,
+      backends: {},
+      hostEventLoopLagMs: { p50: 0, p99: 0, max: 0 },
+      concurrency: { one: 0, two: 0, twoPerRun: [], ratio: 0, backend: '' },
+      dataParallel: null,
+      stepSplitMs: null,
+      store: null,
+      timeToResult: [],
+      evalThroughput: null,
+      ...part,
+    });
+    if (opts.onlyDataParallel) return partial({ dataParallel: await benchDataParallel(service, home, 'wasm', steps, repeats, log) });
     const timeToResult = await benchTimeToResult(service, quick, log, opts.preset);
     log('evaluation beside training, interleaved in this process…');
     const evalThroughput = await benchEvalThroughput({ rounds: quick ? 3 : 5 });
@@ -177,19 +179,7 @@ export async function runBench(
       `  IW NLL ${Math.round(evalThroughput.nllDecodedPerSec)} decoded/s (stock kernels ${Math.round(evalThroughput.nllDecodedPerSecStock)}) beside ` +
         `${Math.round(evalThroughput.trainSamplesPerSec)} training samples/s: ${evalThroughput.nllWorkRatio.toFixed(2)}x training's matrix work per second`,
     );
-    if (opts.onlyTimeToResult)
-      return {
-        machine: machine(),
-        reference: REFERENCE_CONFIG,
-        backends: {},
-        hostEventLoopLagMs: { p50: 0, p99: 0, max: 0 },
-        concurrency: { one: 0, two: 0, twoPerRun: [], ratio: 0, backend: '' },
-        dataParallel: null,
-        stepSplitMs: null,
-        store: null,
-        timeToResult,
-        evalThroughput,
-      };
+    if (opts.onlyTimeToResult) return partial({ timeToResult, evalThroughput });
     const backends: string[] = ['wasm', 'cpu'];
     if (probeTfjsNode().available) backends.unshift('tensorflow');
     const results: Record<string, BackendBench> = {};
