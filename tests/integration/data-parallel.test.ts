@@ -1,0 +1,110 @@
+// Data-parallel steps with the real worker thread of the build (out/main/eval-worker.js): linked, the worker
+// computes a shard of every step; when it is lost in the middle of a run (terminated, as a crash would), the
+// next step notices, computes that shard on the trainer's thread and goes on. Either way the weights are bit for
+// bit those of the same steps computed on one thread alone.
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { LoadedDataset } from '../../src-main/data/types';
+import {
+  DataParallelSteps,
+  EvalHelper,
+  createOptimizer,
+  initBackend,
+  loadDataset,
+  modelSpecFromConfig,
+  parseRunConfig,
+  sharedCopy,
+  VaeModel,
+} from '../built';
+
+const config = parseRunConfig({
+  seed: 5,
+  data: { trainLimit: 512, testLimit: 64 },
+  model: { hidden: [64], latentDim: 4 },
+  training: { batchSize: 64, dataParallel: 2 },
+});
+const STEPS = 12;
+let backend = '';
+let data: LoadedDataset;
+
+beforeAll(async () => {
+  backend = (await initBackend()).active;
+  data = await loadDataset(config.data, { dataHome: mkdtempSync(path.join(os.tmpdir(), 'vae-dp-')), seed: config.seed });
+});
+
+/** STEPS steps of the same batches; `beforeStep` may link or lose the worker. Returns the final weights. */
+async function train(beforeStep: (s: number, steps: InstanceType<typeof DataParallelSteps>) => Promise<void>) {
+  const model = new VaeModel(modelSpecFromConfig(config, data.descriptor.shape, data.descriptor.kind));
+  const optimizer = createOptimizer(config.optimizer);
+  const x = sharedCopy(data.train.x);
+  const steps = new DataParallelSteps(model, model.variables(), optimizer, { config, dynamicBinarize: false }, 2, { x, d: data.d }, 64);
+  const losses: number[] = [];
+  for (let s = 0; s < STEPS; s++) {
+    await beforeStep(s, steps);
+    const index = Int32Array.from({ length: 64 }, (_, i) => (s * 64 + i * 7) % data.train.n);
+    const v = await steps.step(index, 1000 + s, 1);
+    losses.push(v.loss.dataSync()[0]!);
+    tf.dispose([v.loss, v.recon, v.kl]);
+  }
+  steps.unlink(); // as the trainer does before its evaluations: the worker leaves its loop
+  await steps.settled();
+  const weights = model.namedWeights();
+  model.dispose();
+  optimizer.dispose();
+  return { weights, losses, stepsOnWorker: steps.stepsOnWorker, failure: steps.lastFailure };
+}
+
+type Helper = NonNullable<ReturnType<typeof EvalHelper.start>>;
+
+function startHelper(): Promise<Helper> {
+  const helper = EvalHelper.start(
+    {
+      backend,
+      config,
+      shape: data.descriptor.shape,
+      datasetKind: data.descriptor.kind,
+      test: { x: data.test.x, n: data.test.n },
+    },
+    () => undefined,
+  );
+  if (!helper) throw new Error('out/main/eval-worker.js is not built');
+  return new Promise((resolve, reject) => {
+    const t0 = Date.now();
+    const poll = () =>
+      helper.ready ? resolve(helper) : Date.now() - t0 > 30_000 ? reject(new Error('worker not ready')) : setTimeout(poll, 20);
+    poll();
+  });
+}
+
+describe('data-parallel steps with the real worker', () => {
+  it('give the one-thread weights bit for bit, linked throughout and when the worker is lost mid-run', async () => {
+    const alone = await train(async () => undefined);
+
+    const helper = await startHelper();
+    const linked = await train(async (s, steps) => {
+      if (s === 0) expect(await steps.link(helper, false)).toBe(true);
+    });
+    await helper.close();
+    expect(linked.stepsOnWorker).toBe(STEPS);
+
+    const doomed = await startHelper();
+    const lost = await train(async (s, steps) => {
+      if (s === 0) expect(await steps.link(doomed, false)).toBe(true);
+      if (s === 6) void doomed.close(); // terminated while the next step is handed to it
+    });
+    expect(lost.stepsOnWorker).toBeLessThan(STEPS);
+    expect(lost.failure).toMatch(/gone|closed/);
+
+    expect(linked.losses).toEqual(alone.losses);
+    expect(lost.losses).toEqual(alone.losses);
+    expect(alone.losses[STEPS - 1]!).toBeLessThan(alone.losses[0]!);
+    for (const run of [linked, lost])
+      run.weights.forEach((w, i) => {
+        expect(w.name).toBe(alone.weights[i]!.name);
+        expect(Array.from(w.data)).toEqual(Array.from(alone.weights[i]!.data));
+      });
+  }, 120_000);
+});
