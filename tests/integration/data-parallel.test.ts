@@ -1,7 +1,8 @@
 // Data-parallel steps with the real worker thread of the build (out/main/eval-worker.js): linked, the worker
 // computes a shard of every step; when it is lost in the middle of a run (terminated, as a crash would), the
-// next step notices, computes that shard on the trainer's thread and goes on. Either way the weights are bit for
-// bit those of the same steps computed on one thread alone.
+// next step notices, computes that shard on the trainer's thread and goes on; when it leaves and rejoins before
+// every step, each time with a fresh replica, it takes up exactly the trainer's state. Every way the weights are
+// bit for bit those of the same steps computed on one thread alone.
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -98,10 +99,19 @@ describe('data-parallel steps with the real worker', () => {
     expect(lost.stepsOnWorker).toBeLessThan(STEPS);
     expect(lost.failure).toMatch(/gone|closed/);
 
+    // the worker leaves and comes back with a fresh replica of weights and optimizer state before every step
+    const relinking = await startHelper();
+    const relinked = await train(async (_, steps) => {
+      steps.unlink();
+      expect(await steps.link(relinking, false)).toBe(true);
+    });
+    await relinking.close();
+    expect(relinked.losses).toEqual(alone.losses);
+
     expect(linked.losses).toEqual(alone.losses);
     expect(lost.losses).toEqual(alone.losses);
     expect(alone.losses[STEPS - 1]!).toBeLessThan(alone.losses[0]!);
-    for (const run of [linked, lost])
+    for (const run of [linked, lost, relinked])
       run.weights.forEach((w, i) => {
         expect(w.name).toBe(alone.weights[i]!.name);
         expect(Array.from(w.data)).toEqual(Array.from(alone.weights[i]!.data));
