@@ -5,10 +5,10 @@
 // back) costs nothing but the rest of the steps on one thread.
 import * as tf from '@tensorflow/tfjs';
 import type { VaeModel } from '../vae/model';
-import { exportReplicaState } from '../vae/optimizer';
+import { applyClipped, exportReplicaState } from '../vae/optimizer';
 import type { EvalHelper } from './eval-helper';
 import { CTRL, ShardViews, createShardBuffers, readRegion, regionScalars, writeRegion, type ShardBuffers } from './shard-link';
-import { addGradients, applyGradients, gatherBatch, shardBounds, shardGradients, type ShardGradients, type StepSpec } from './shard-step';
+import { addGradients, gatherBatch, shardBounds, shardGradients, type ShardGradients, type ShardParams, type StepSpec } from './shard-step';
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 /** How long a linked worker may take over its shard, or to take the trainer's state, before it counts as lost. */
@@ -22,6 +22,9 @@ export function sharedCopy(x: Float32Array): Float32Array {
   shared.set(x);
   return shared;
 }
+
+/** A shard's draw before its rows are known. */
+type BatchDraw = Omit<ShardParams, 'shardFrom' | 'shardRows'>;
 
 /** The batch's mean loss, reconstruction and KL (sums of the shards' shares), for the running sums. */
 export type StepValue = { loss: tf.Scalar; recon: tf.Scalar; kl: tf.Scalar };
@@ -142,7 +145,7 @@ export class DataParallelSteps {
       shares.push([theirs.loss, theirs.recon, theirs.kl]);
       sum = this.accumulate(sum, theirs.grads);
     }
-    applyGradients(this.optimizer, this.vars, sum!, this.spec.config.optimizer.clipNorm);
+    applyClipped(this.optimizer, this.vars, sum!, this.spec.config.optimizer.clipNorm);
     tf.dispose(sum!);
     const value = tf.tidy(() => {
       // (a new tensor even for one shard: the shares are disposed below)
@@ -153,11 +156,7 @@ export class DataParallelSteps {
     return value;
   }
 
-  private localShard(
-    index: Int32Array,
-    b: { from: number; to: number },
-    p: { stepSeed: number; klWeight: number; shard: number; shards: number; batchRows: number },
-  ): ShardGradients {
+  private localShard(index: Int32Array, b: { from: number; to: number }, p: BatchDraw): ShardGradients {
     const xb = gatherBatch(this.train.x, this.train.d, index.subarray(b.from, b.to));
     try {
       return shardGradients(this.model, this.vars, this.spec, xb, { ...p, shardFrom: b.from, shardRows: b.to - b.from });
@@ -175,12 +174,7 @@ export class DataParallelSteps {
   }
 
   /** The worker's shard of step `seq`; computed here when the worker is lost (then unlinked). */
-  private async remoteShard(
-    seq: number,
-    index: Int32Array,
-    b: { from: number; to: number },
-    p: { stepSeed: number; klWeight: number; shard: number; shards: number; batchRows: number },
-  ): Promise<ShardGradients> {
+  private async remoteShard(seq: number, index: Int32Array, b: { from: number; to: number }, p: BatchDraw): Promise<ShardGradients> {
     const { ctrl } = this.views;
     const t0 = Date.now();
     let lastYield = t0;

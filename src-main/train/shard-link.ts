@@ -1,6 +1,6 @@
 // The shared memory between a trainer and its worker while they take data-parallel steps together
 // (shard-step.ts). The trainer computes shards 0..S-2 and the worker the last one; per step:
-//   trainer: writes the worker shard's row indices and the step's draw, bumps SEQ (CMD = STEP), computes its
+//   trainer: writes the worker shard's row indices and the step's draw, bumps SEQ, computes its
 //            shards, writes the sum of their gradients (its "prefix") and bumps MAIN;
 //   worker:  computes its shard, writes its gradients and share of the loss and bumps DONE, waits for MAIN;
 //   both:    prefix + worker's gradients, in that order, then the same optimizer update on the same state.

@@ -3,10 +3,10 @@
 // gradients, so its state stays bit-identical to the trainer's for as long as the loop runs.
 import * as tf from '@tensorflow/tfjs';
 import type { VaeModel } from '../vae/model';
-import { createOptimizer, importReplicaState, type ReplicaOptimizerState } from '../vae/optimizer';
+import { applyClipped, createOptimizer, importReplicaState, type ReplicaOptimizerState } from '../vae/optimizer';
 import type { NamedTensor } from '../vae/named-tensor';
 import { CTRL, ShardViews, readRegion, writeRegion, type ShardBuffers } from './shard-link';
-import { addGradients, applyGradients, gatherBatch, shardGradients, type StepSpec } from './shard-step';
+import { addGradients, gatherBatch, shardGradients, type StepSpec } from './shard-step';
 
 export interface ShardReplicaJob {
   weights: NamedTensor[];
@@ -63,7 +63,7 @@ export async function serveShardSteps(model: VaeModel, spec: StepSpec, job: Shar
       if (Atomics.load(ctrl, CTRL.MAIN) === seq) {
         const prefix = readRegion(views.regionOf('main', seq), vars);
         const summed = addGradients(prefix, own.grads);
-        applyGradients(optimizer, vars, summed, spec.config.optimizer.clipNorm);
+        applyClipped(optimizer, vars, summed, spec.config.optimizer.clipNorm);
         tf.dispose([...prefix, ...summed]);
         steps++;
       }

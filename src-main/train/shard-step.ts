@@ -11,7 +11,7 @@ import type { RunConfig } from '@shared/run-config';
 import { binarizeBatch, corrupt } from '../vae/corruption';
 import { trainingObjective } from '../vae/estimators';
 import type { VaeModel } from '../vae/model';
-import { clipByGlobalNorm } from '../vae/optimizer';
+import { gradientList } from '../vae/optimizer';
 import { deriveSeed, SEED_STREAM } from '../vae/seeds';
 
 /** Shards below this many rows are not worth a thread: 'auto' keeps one shard for smaller batches. */
@@ -84,11 +84,7 @@ export function shardGradients(model: VaeModel, vars: tf.Variable[], spec: StepS
     return (weight === 1 ? v.loss : tf.mul(v.loss, weight)) as tf.Scalar;
   }, vars);
   value.dispose();
-  const list = vars.map((v) => {
-    const g = grads[v.name];
-    if (!g) throw new Error(`weight ${v.name} gets no gradient from the loss`);
-    return g;
-  });
+  const list = gradientList(vars, grads);
   if (!kept) throw new Error('the objective did not run');
   return { grads: list, ...(kept as Omit<ShardGradients, 'grads'>) };
 }
@@ -96,14 +92,6 @@ export function shardGradients(model: VaeModel, vars: tf.Variable[], spec: StepS
 /** a + b per weight (new tensors; the inputs are left to the caller). */
 export function addGradients(a: tf.Tensor[], b: tf.Tensor[]): tf.Tensor[] {
   return a.map((g, i) => tf.add(g, b[i]!));
-}
-
-/** Clip the summed gradients (training.clipNorm) and apply them in the model's weight order. */
-export function applyGradients(optimizer: tf.Optimizer, vars: tf.Variable[], grads: tf.Tensor[], clipNorm: number): void {
-  tf.tidy(() => {
-    const list = clipNorm > 0 ? clipByGlobalNorm(grads, clipNorm) : grads;
-    optimizer.applyGradients(vars.map((v, i) => ({ name: v.name, tensor: list[i]! })));
-  });
 }
 
 /** Copy the rows `index[i]` of x (n x d, row-major) into one tensor. */

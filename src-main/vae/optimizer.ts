@@ -30,19 +30,29 @@ export function clipByGlobalNorm(grads: tf.Tensor[], clipNorm: number): tf.Tenso
   });
 }
 
-/**
- * One optimizer step on `lossFn`; returns whatever extra scalars lossFn kept (they are not disposed).
- * Gradients are applied in the model's weight order, so optimizer slots line up with weights.
- */
+/** The gradients of tf.variableGrads in the model's weight order; every weight must have one. */
+export function gradientList(vars: tf.Variable[], grads: tf.NamedTensorMap): tf.Tensor[] {
+  return vars.map((v) => {
+    const g = grads[v.name];
+    if (!g) throw new Error(`weight ${v.name} gets no gradient from the loss`);
+    return g;
+  });
+}
+
+/** Clip gradients to a global norm (clipNorm > 0) and apply them in the model's weight order, so optimizer slots line up with weights. */
+export function applyClipped(optimizer: tf.Optimizer, vars: tf.Variable[], grads: tf.Tensor[], clipNorm: number): void {
+  tf.tidy(() => {
+    const list = clipNorm > 0 ? clipByGlobalNorm(grads, clipNorm) : grads;
+    optimizer.applyGradients(vars.map((v, i) => ({ name: v.name, tensor: list[i]! })));
+  });
+}
+
+/** One optimizer step on `lossFn` (whatever extra scalars lossFn keeps are left to the caller). */
 export function optimizerStep(optimizer: tf.Optimizer, vars: tf.Variable[], lossFn: () => tf.Scalar, clipNorm: number): void {
   tf.tidy(() => {
     const { value, grads } = tf.variableGrads(lossFn, vars);
     value.dispose();
-    const names = vars.map((v) => v.name);
-    for (const name of names) if (!grads[name]) throw new Error(`weight ${name} gets no gradient from the loss`);
-    let list = names.map((n) => grads[n]!);
-    if (clipNorm > 0) list = clipByGlobalNorm(list, clipNorm);
-    optimizer.applyGradients(names.map((name, i) => ({ name, tensor: list[i]! })));
+    applyClipped(optimizer, vars, gradientList(vars, grads), clipNorm);
   });
 }
 
