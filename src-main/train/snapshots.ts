@@ -141,43 +141,47 @@ function imageSnapshots(model: LatentModel, test: Split, opts: SnapshotOptions, 
   );
 }
 
-/** Every snapshot artifact of a neural model (vae, ae, dae, iwae). */
-export function modelSnapshots(model: LatentModel, test: Split, opts: SnapshotOptions): ArtifactEvent[] {
-  const out: ArtifactEvent[] = [];
-  const d = model.d;
-  const D = model.latentDim;
-  const image = opts.datasetKind === 'image' && (opts.shape[2] === 1 || opts.shape[2] === 3);
-  const generative = model.stochastic;
-  if (image && test.n > 0) imageSnapshots(model, test, opts, out);
+/** Latent means already computed (by a test evaluation, which encodes every test example anyway). */
+export interface LatentView {
+  /** Encoder means of the first n test examples, row-major n x dims. */
+  means: Float32Array;
+  n: number;
+  dims: number;
+  stochastic: boolean;
+  /** KL per latent dimension; `klExamples`: the examples it was averaged over, null for the whole evaluation. */
+  klPerDim: number[] | null;
+  klExamples: number | null;
+}
 
-  const nPts = Math.min(LATENT_POINTS, test.n);
-  if (nPts > 0) {
-    const mu = encodeMeans(model, rowsOf(test, d, nPts), nPts);
-    const labels = test.y ? Array.from(test.y.subarray(0, nPts)) : null;
-    if (D <= 2) {
-      const points = Array.from({ length: nPts }, (_, i) => (D === 2 ? [mu[i * 2]!, mu[i * 2 + 1]!] : [mu[i]!, 0]));
-      out.push(
-        jsonArtifact('latent-scatter', { points, labels, dims: D, pca: false, labelNames: opts.labelNames ?? null }, opts, { count: nPts }),
-      );
-    } else {
-      const p = pca(mu, nPts, D, 2);
-      const points = Array.from({ length: nPts }, (_, i) => [p.projected[i * 2]!, p.projected[i * 2 + 1]!]);
-      out.push(
-        jsonArtifact(
-          'latent-pca',
-          { points, labels, dims: D, pca: true, explained: p.explained, labelNames: opts.labelNames ?? null },
-          opts,
-          {
-            count: nPts,
-            explained: p.explained,
-          },
-        ),
-      );
-    }
+/** The latent view (the means themselves for 1-2 dims, else their first two principal components) and the KL per dimension. */
+export function latentSnapshots(
+  view: LatentView,
+  labelsOfTest: ArrayLike<number> | null,
+  opts: Pick<SnapshotOptions, 'epoch' | 'step' | 'labelNames'>,
+): ArtifactEvent[] {
+  const out: ArtifactEvent[] = [];
+  const { means: mu, n: nPts, dims: D } = view;
+  if (nPts <= 0) return out;
+  const labels = labelsOfTest ? Array.from({ length: nPts }, (_, i) => labelsOfTest[i]!) : null;
+  if (D <= 2) {
+    const points = Array.from({ length: nPts }, (_, i) => (D === 2 ? [mu[i * 2]!, mu[i * 2 + 1]!] : [mu[i]!, 0]));
+    out.push(
+      jsonArtifact('latent-scatter', { points, labels, dims: D, pca: false, labelNames: opts.labelNames ?? null }, opts, { count: nPts }),
+    );
+  } else {
+    const p = pca(mu, nPts, D, 2);
+    const points = Array.from({ length: nPts }, (_, i) => [p.projected[i * 2]!, p.projected[i * 2 + 1]!]);
+    out.push(
+      jsonArtifact(
+        'latent-pca',
+        { points, labels, dims: D, pca: true, explained: p.explained, labelNames: opts.labelNames ?? null },
+        opts,
+        { count: nPts, explained: p.explained },
+      ),
+    );
   }
-  if (generative && nPts > 0) {
-    const fromEval = (opts.klPerDim?.length ?? 0) === D;
-    const kl = fromEval ? opts.klPerDim! : klPerDimension(model, rowsOf(test, d, nPts), nPts);
+  if (view.stochastic && view.klPerDim) {
+    const kl = view.klPerDim;
     out.push(
       jsonArtifact(
         'kl-per-dim',
@@ -185,7 +189,7 @@ export function modelSnapshots(model: LatentModel, test: Split, opts: SnapshotOp
           klPerDim: kl,
           threshold: ACTIVE_UNIT_THRESHOLD,
           activeUnits: kl.filter((v) => v > ACTIVE_UNIT_THRESHOLD).length,
-          examples: fromEval ? null : nPts,
+          examples: view.klExamples,
         },
         opts,
         { dims: kl.length },
@@ -193,4 +197,29 @@ export function modelSnapshots(model: LatentModel, test: Split, opts: SnapshotOp
     );
   }
   return out;
+}
+
+/** The image grids of a model (image datasets only): reconstructions, prior samples, manifold, interpolation. */
+export function imageSnapshotArtifacts(model: LatentModel, test: Split, opts: SnapshotOptions): ArtifactEvent[] {
+  const out: ArtifactEvent[] = [];
+  const image = opts.datasetKind === 'image' && (opts.shape[2] === 1 || opts.shape[2] === 3);
+  if (image && test.n > 0) imageSnapshots(model, test, opts, out);
+  return out;
+}
+
+/**
+ * Every snapshot artifact of a neural model (vae, ae, dae, iwae), computing the latent means (and the KL per
+ * dimension, unless opts.klPerDim has it) on the first LATENT_POINTS test examples.
+ */
+export function modelSnapshots(model: LatentModel, test: Split, opts: SnapshotOptions): ArtifactEvent[] {
+  const out = imageSnapshotArtifacts(model, test, opts);
+  const d = model.d;
+  const D = model.latentDim;
+  const nPts = Math.min(LATENT_POINTS, test.n);
+  if (nPts === 0) return out;
+  const means = encodeMeans(model, rowsOf(test, d, nPts), nPts);
+  const fromEval = (opts.klPerDim?.length ?? 0) === D;
+  const klPerDim = !model.stochastic ? null : fromEval ? opts.klPerDim! : klPerDimension(model, rowsOf(test, d, nPts), nPts);
+  const view: LatentView = { means, n: nPts, dims: D, stochastic: model.stochastic, klPerDim, klExamples: fromEval ? null : nPts };
+  return [...out, ...latentSnapshots(view, test.y, opts)];
 }

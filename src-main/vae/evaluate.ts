@@ -30,6 +30,8 @@ export interface EvalOptions {
    * of a run): after the ELBO pass, before this thread joins the batches; only when a helper shares them.
    */
   beside?: () => Promise<void>;
+  /** Keep the latent means of the first this-many examples (the snapshots' latent view; the ELBO pass encodes them anyway). */
+  latentMeans?: number;
 }
 
 export interface EvalResult {
@@ -49,6 +51,8 @@ export interface EvalResult {
   elboMs: number;
   nllMs: number;
   nllDecoded: number;
+  /** The encoder means of the first min(opts.latentMeans, n) examples, row-major (when asked for). */
+  latentMeans?: Float32Array;
 }
 
 function rows(x: Float32Array, d: number, start: number, end: number): tf.Tensor2D {
@@ -73,7 +77,8 @@ function elboBatch(
   reconSum: tf.Scalar,
   klSum: tf.Scalar,
   klDimSum: tf.Tensor1D,
-): { r: tf.Tensor; k: tf.Tensor; kd: tf.Tensor } {
+  keepMu: boolean,
+): { r: tf.Tensor; k: tf.Tensor; kd: tf.Tensor; mu?: tf.Tensor } {
   return tf.tidy(() => {
     const xb = rows(x, d, start, end);
     // One encoder pass serves the ELBO and the KL per dimension.
@@ -89,7 +94,7 @@ function elboBatch(
     const k = tf.add(klSum, tf.sum(t.kl));
     let kd = klDimSum;
     if (model.stochastic) kd = tf.add(klDimSum, tf.sum(analyticKlPerDim(enc.mu, enc.logvar!), 0));
-    return { r, k, kd: kd === klDimSum ? tf.clone(kd) : kd };
+    return { r, k, kd: kd === klDimSum ? tf.clone(kd) : kd, mu: keepMu ? tf.clone(enc.mu) : undefined };
   });
 }
 
@@ -185,12 +190,19 @@ export async function evaluateSplit(model: LatentModel, x: Float32Array, n: numb
   let reconSum = tf.scalar(0);
   let klSum = tf.scalar(0);
   let klDimSum: tf.Tensor1D = tf.zeros([model.latentDim]);
+  const keptRows = Math.min(n, Math.max(0, Math.floor(opts.latentMeans ?? 0)));
+  const latentMeans = keptRows > 0 ? new Float32Array(keptRows * model.latentDim) : undefined;
   const t0 = performance.now();
   let t1 = t0;
   try {
     for (let start = 0, b = 0; start < n; start += bs, b++) {
       const end = Math.min(n, start + bs);
-      const next = elboBatch(model, x, d, start, end, b, opts, reconSum, klSum, klDimSum);
+      const next = elboBatch(model, x, d, start, end, b, opts, reconSum, klSum, klDimSum, start < keptRows);
+      if (next.mu) {
+        const mu = next.mu.dataSync() as Float32Array;
+        next.mu.dispose();
+        latentMeans!.set(mu.subarray(0, (Math.min(end, keptRows) - start) * model.latentDim), start * model.latentDim);
+      }
       reconSum.dispose();
       klSum.dispose();
       klDimSum.dispose();
@@ -232,6 +244,7 @@ export async function evaluateSplit(model: LatentModel, x: Float32Array, n: numb
       // the estimate's wall time, less the time this thread spent on other work beside the helper
       nllMs: t2 - t1 - besideMs,
       nllDecoded: nllN * opts.iwSamples,
+      ...(latentMeans ? { latentMeans } : {}),
     };
   } finally {
     // Stop a helper that is still taking batches (cancelled, or an error here).

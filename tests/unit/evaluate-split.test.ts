@@ -11,6 +11,7 @@ import { initBackend } from '../../src-main/train/backend';
 import { elboTerms, importanceWeightedBound } from '../../src-main/vae/estimators';
 import { evaluateSplit } from '../../src-main/vae/evaluate';
 import { VaeModel, modelSpecFromConfig } from '../../src-main/vae/model';
+import { encodeMeans } from '../../src-main/vae/sampling';
 import { deriveSeed, SEED_STREAM } from '../../src-main/vae/seeds';
 
 beforeAll(async () => {
@@ -43,6 +44,25 @@ describe('evaluateSplit', () => {
     expect(r.elboMs).toBeGreaterThan(0);
     expect(r.nllMs).toBeGreaterThan(0);
     x.dispose();
+    model.dispose();
+  });
+
+  it('keeps the encoder means of the first examples for the snapshots, across batch boundaries', async () => {
+    const data = await loadDataset(dataSchema.parse({ dataset: 'mnist', trainLimit: 8, testLimit: 12 }), {
+      dataHome: mkdtempSync(path.join(os.tmpdir(), 'vae-evalsplit-')),
+      seed: 1,
+    });
+    const config = parseRunConfig({ model: { hidden: [32], latentDim: 3 }, seed: 4 });
+    const model = new VaeModel(modelSpecFromConfig(config, [28, 28, 1], 'image'));
+    const opts = { batchSize: 5, estimator: 'analytic' as const, samples: 1, iwSamples: 0, seed: 3 };
+    const direct = encodeMeans(model, data.test.x, 12);
+    const seven = await evaluateSplit(model, data.test.x, 12, { ...opts, latentMeans: 7 }); // batches 0-4, 5-9 (cut at 7), 10-11
+    expect(seven.latentMeans!.length).toBe(7 * 3);
+    seven.latentMeans!.forEach((v, i) => expect(v).toBeCloseTo(direct[i]!, 5));
+    const all = await evaluateSplit(model, data.test.x, 12, { ...opts, latentMeans: 2000 });
+    expect(all.latentMeans!.length).toBe(12 * 3);
+    all.latentMeans!.forEach((v, i) => expect(v).toBeCloseTo(direct[i]!, 5));
+    expect((await evaluateSplit(model, data.test.x, 12, opts)).latentMeans).toBeUndefined();
     model.dispose();
   });
 });
