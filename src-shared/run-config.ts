@@ -105,8 +105,12 @@ export const trainingSchema = z
 
 export const evalSchema = z
   .object({
-    /** k for the importance-sampled estimate of -log p(x). */
-    iwSamples: positiveInt.max(5000).default(500),
+    /**
+     * k for the importance-sampled estimate of -log p(x) at the end of a run (on the first 1,000 test examples;
+     * during training k = min(k, 50) on the first 100). 100 by default: on the reference MLP, k = 500 gives a bound
+     * 0.44 nats tighter (118.89 against 119.33) at 5 times the cost; Burda et al. report k = 5000 (the iwae presets).
+     */
+    iwSamples: positiveInt.max(5000).default(100),
     /** Evaluate on the test split every N epochs (and always at the end). */
     everyEpochs: positiveInt.default(1),
     /** Compute the Frechet distance on classifier features (costs a classifier fit per dataset, cached). */

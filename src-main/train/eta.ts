@@ -109,6 +109,11 @@ export class EtaModel {
     if (this.running && Number.isFinite(fraction)) this.running.fraction = Math.min(1, Math.max(0, fraction));
   }
 
+  /** Whether the FID's classifier fit is still to come on the training thread (false once the worker took it over). */
+  setFidFit(on: boolean): void {
+    this.plan.fidFit = on;
+  }
+
   /** With an evaluation worker: per-epoch test evaluations cost the training thread (almost) nothing, the final one is shared. */
   useWorker(on: boolean): void {
     this.nllThreads = on ? 2 : 1;

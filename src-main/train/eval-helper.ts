@@ -83,6 +83,17 @@ export class EvalHelper {
     return { points: r.points ?? [], result: r.result! };
   }
 
+  /** Fit the FID's feature classifier into cacheDir (train.x: best in shared memory, else it is copied). */
+  async fitFid(job: {
+    datasetId: string;
+    train: { x: Float32Array; y: Int32Array | null; n: number };
+    d: number;
+    cacheDir: string;
+    seed: number;
+  }): Promise<void> {
+    await this.send({ id: this.nextId++, type: 'fidFit', ...job }, []);
+  }
+
   /** Serve data-parallel steps (shard-link.ts) from this state until ended; resolves with the steps it took part in. */
   async train(job: ShardReplicaJob): Promise<number> {
     const r = await this.send({ id: this.nextId++, type: 'train', ...job }, transferable(job.weights));

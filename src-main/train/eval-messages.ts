@@ -23,6 +23,16 @@ export type EvalJob =
   | { id: number; type: 'nll'; weights: NamedTensor[]; share: NllShare; iwSamples: number; seed: number }
   /** A whole test evaluation (ELBO, -log p(x), diagnostics) of these weights, reported as points at `at`. */
   | { id: number; type: 'test'; weights: NamedTensor[]; options: EvalJobOptions; at: { step: number; epoch: number; time: number } }
+  /** Fit the FID's feature classifier on the training split and write it to the cache (the first run on a dataset). */
+  | {
+      id: number;
+      type: 'fidFit';
+      datasetId: string;
+      train: { x: Float32Array; y: Int32Array | null; n: number };
+      d: number;
+      cacheDir: string;
+      seed: number;
+    }
   /** Take the last shard of every data-parallel step until the trainer says END (shard-link.ts). */
   | ({ id: number; type: 'train' } & ShardReplicaJob);
 

@@ -1,10 +1,11 @@
 // Entry of a trainer's worker (built as out/main/eval-worker.js): a thread with its own tfjs backend and its
 // own copy of the model, started when a core is idle. It takes a shard of every data-parallel training step,
-// evaluates snapshots of the weights while the trainer trains on, and shares the batches of the final
-// -log p(x) with the trainer.
+// evaluates snapshots of the weights while the trainer trains on, fits the FID's feature classifier the first
+// time a dataset needs it, and shares the batches of the final -log p(x) with the trainer.
 // Jobs run one at a time, in the order they come.
 import { parentPort, workerData } from 'node:worker_threads';
 import { evaluateSplit, workThroughNll } from '../vae/evaluate';
+import { getFeatureExtractor } from '../vae/fid';
 import { VaeModel, modelSpecFromConfig } from '../vae/model';
 import { initBackend } from './backend';
 import { serveShardSteps } from './shard-replica';
@@ -24,6 +25,10 @@ async function runJob(model: VaeModel, job: EvalJob): Promise<EvalReply> {
   if (job.type === 'train') {
     const steps = await serveShardSteps(model, { config: init.config, dynamicBinarize: job.dynamicBinarize }, job);
     return { id: job.id, ok: true, steps };
+  }
+  if (job.type === 'fidFit') {
+    await getFeatureExtractor(job.datasetId, job.train, job.d, { cacheDir: job.cacheDir, seed: job.seed });
+    return { id: job.id, ok: true };
   }
   model.loadNamedWeights(job.weights);
   const x = init.test.x;

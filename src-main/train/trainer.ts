@@ -23,7 +23,7 @@ import { deriveSeed, seededPermutation, SEED_STREAM } from '../vae/seeds';
 import type { TrainingContext } from './messages';
 import { EtaModel, planRun } from './eta';
 import { PhaseClock } from './phase-clock';
-import { modelSnapshots } from './snapshots';
+import { imageSnapshotArtifacts, LATENT_POINTS, latentSnapshots, modelSnapshots } from './snapshots';
 import { EvalHelper } from './eval-helper';
 import type { EvalJobOptions } from './eval-messages';
 import { testPoints } from './test-points';
@@ -54,8 +54,13 @@ const YIELD_INTERVAL_MS = 20;
  */
 export const NLL_SAMPLE_BUDGET_INTERMEDIATE = 5_000;
 export const NLL_K_INTERMEDIATE = 50;
-/** ... and at the end of the run the full estimate: k = eval.iwSamples on floor(budget / k) examples (k = 500: 1000). */
+/**
+ * ... and at the end of the run the full estimate: k = eval.iwSamples on the first NLL_FINAL_EXAMPLES test examples,
+ * fewer when k is large (at most NLL_SAMPLE_BUDGET_FINAL decoder passes: k = 5000 on 100). At the default k = 100:
+ * 1,000 examples, 100,000 decoder passes.
+ */
 export const NLL_SAMPLE_BUDGET_FINAL = 500_000;
+export const NLL_FINAL_EXAMPLES = 1000;
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -128,6 +133,8 @@ export class Trainer {
   private bestEpoch = -1;
   private lastKlPerDim: number[] | undefined;
   private lastKlEpoch = -1;
+  /** The epoch whose test evaluation brings the snapshots' latent view (its encoder means and KL), -1 for none. */
+  private latentsFromEval = -1;
   private stoppedEarly = false;
   private lastIntervalEpoch = -1;
   // Running sums on the device since the last log point.
@@ -144,6 +151,9 @@ export class Trainer {
   private parallel: DataParallelSteps | null = null;
   private linkFailures = 0;
   private fidDone = false;
+  /** The FID's feature classifier: not needed (cached, or no FID), still to fit, being fitted on the worker, or fitted there. */
+  private fidFit: 'none' | 'needed' | 'running' | 'done' = 'none';
+  private pendingFidFit: Promise<void> | null = null;
   // The recent training speed the ETA extrapolates.
   private readonly stepRate = new StepRate();
 
@@ -240,6 +250,8 @@ export class Trainer {
 
     this.evalBatch = Math.max(B, 256);
     this.withFid = config.eval.fid && dataset.descriptor.kind === 'image';
+    this.fidFit =
+      this.withFid && !existsSync(featureCachePaths(fidCacheDir(ctx.dataHome), dataset.descriptor.id, data.d).json) ? 'needed' : 'none';
     this.etaModel = new EtaModel(
       planRun(config, {
         step: this.step,
@@ -249,7 +261,7 @@ export class Trainer {
         batchSize: B,
         evalExamples: data.test.n + (data.val?.n ?? 0),
         fid: this.withFid,
-        fidFit: this.withFid && !existsSync(featureCachePaths(fidCacheDir(ctx.dataHome), dataset.descriptor.id, data.d).json),
+        fidFit: this.fidFit === 'needed',
         intermediateNllDecoded: this.nllExamplesAt(false) * this.nllKAt(false),
         finalNllDecoded: this.nllExamplesAt(true) * this.nllKAt(true),
       }),
@@ -323,6 +335,7 @@ export class Trainer {
     return this.model!.stochastic && test.n > 0
       ? Math.min(
           test.n,
+          isFinal ? NLL_FINAL_EXAMPLES : test.n,
           Math.max(1, Math.floor((isFinal ? NLL_SAMPLE_BUDGET_FINAL : NLL_SAMPLE_BUDGET_INTERMEDIATE) / this.nllKAt(isFinal))),
         )
       : 0;
@@ -444,14 +457,43 @@ export class Trainer {
 
   /** Link the worker for data-parallel steps when it is free and the core still ours; unlink when the core is taken back. */
   private async syncLink(): Promise<void> {
+    this.startFidFit();
     const parallel = this.parallel;
     if (!parallel || parallel.shards < 2 || this.linkFailures >= 3) return;
-    const usable = !this.testBusy && this.helperUsable();
+    const usable = !this.testBusy && this.fidFit !== 'running' && this.helperUsable();
     if (parallel.linked && !usable) parallel.unlink();
     else if (!parallel.linked && usable && !(await parallel.link(this.helper!, this.data.dynamicBinarize))) {
       this.linkFailures++;
       this.log('warn', `data-parallel: could not link the worker (${parallel.lastFailure}); this step's shards run here`);
     }
+  }
+
+  /** The first run on a dataset fits the FID's feature classifier on the worker while it trains, not after its last epoch. */
+  private startFidFit(): void {
+    if (this.fidFit !== 'needed' || this.testBusy || !this.helperUsable()) return;
+    const { ctx, config, data, dataset } = this;
+    this.fidFit = 'running';
+    this.parallel?.unlink(); // the worker takes jobs after its training loop
+    this.etaModel.setFidFit(false);
+    const train = { x: data.train.x, y: data.train.y, n: data.train.n };
+    this.pendingFidFit = this.helper!.fitFid({
+      datasetId: dataset.descriptor.id,
+      train,
+      d: data.d,
+      cacheDir: fidCacheDir(ctx.dataHome),
+      seed: config.seed,
+    }).then(
+      () => {
+        this.fidFit = 'done';
+        this.log('info', 'FID: the feature classifier of this dataset was fitted on the worker while training ran (cached for later runs)');
+      },
+      (err: unknown) => {
+        this.fidFit = 'none'; // the FID at the end fits it on this thread
+        this.etaModel.setFidFit(true);
+        if ((err as Error).message !== 'closed')
+          this.log('warn', `FID: fitting the feature classifier on the worker failed (${(err as Error).message}); fitting it at the end`);
+      },
+    );
   }
 
   /** Read the running sums back (the only read-back while training) and report their means; Diverged on NaN/Inf. */
@@ -482,9 +524,10 @@ export class Trainer {
   }
 
   /** The options of one evaluation (what the trainer and its worker both run). */
-  private evalOptions(isFinal: boolean, withNll: boolean): EvalJobOptions {
+  private evalOptions(isFinal: boolean, withNll: boolean, latents = false): EvalJobOptions {
     const { config } = this;
     return {
+      latentMeans: latents ? LATENT_POINTS : 0,
       batchSize: this.evalBatch,
       estimator: config.objective.estimator,
       samples: 1,
@@ -496,8 +539,8 @@ export class Trainer {
     };
   }
 
-  private evaluateSplit(split: Split, isFinal: boolean, withNll: boolean): Promise<EvalResult> {
-    const options = this.evalOptions(isFinal, withNll);
+  private evaluateSplit(split: Split, isFinal: boolean, withNll: boolean, latents = false): Promise<EvalResult> {
+    const options = this.evalOptions(isFinal, withNll, latents);
     const helper = withNll && this.helperUsable() ? this.helper! : null;
     return evaluateSplit(this.model!, split.x, split.n, {
       ...options,
@@ -544,8 +587,11 @@ export class Trainer {
     }
     // The previous test evaluation of the worker first (points stay in epoch order; it is rarely still running).
     await this.settleTest();
-    if (data.test.n > 0 && !isFinal && this.helperUsable()) this.offloadTest(at);
-    else if (data.test.n > 0) points.push(...(await this.inlineTestPoints(isFinal, at)));
+    // This epoch's snapshots take their latent view from this evaluation (it encodes the test examples anyway).
+    const latents = data.test.n > 0 && (isFinal || (epoch + 1) % this.config.snapshots.everyEpochs === 0);
+    if (latents) this.latentsFromEval = epoch;
+    if (data.test.n > 0 && !isFinal && this.helperUsable()) this.offloadTest(at, latents);
+    else if (data.test.n > 0) points.push(...(await this.inlineTestPoints(isFinal, at, latents)));
     this.steps.emitMetrics(points);
   }
 
@@ -557,13 +603,13 @@ export class Trainer {
   }
 
   /** The test evaluation of this epoch's weights on the worker; its points land, tagged with this epoch, when done. */
-  private offloadTest(at: { step: number; epoch: number; time: number }): void {
+  private offloadTest(at: { step: number; epoch: number; time: number }, latents: boolean): void {
     const { epoch } = this;
     this.testBusy = true;
-    this.pendingTest = this.helper!.test(this.model!.namedWeights(), this.evalOptions(false, true), at).then(
+    this.pendingTest = this.helper!.test(this.model!.namedWeights(), this.evalOptions(false, true, latents), at).then(
       ({ points, result }) => {
         this.etaModel.observeEval(result);
-        this.afterTest(result, false, epoch);
+        this.afterTest(result, false, epoch, at);
         this.steps.emitMetrics(points);
       },
       (err: unknown) => {
@@ -576,21 +622,38 @@ export class Trainer {
     });
   }
 
-  private async inlineTestPoints(isFinal: boolean, at: { step: number; epoch: number; time: number }): Promise<MetricPoint[]> {
+  private async inlineTestPoints(
+    isFinal: boolean,
+    at: { step: number; epoch: number; time: number },
+    latents: boolean,
+  ): Promise<MetricPoint[]> {
     const { config, data, epoch } = this;
-    const t = await this.evaluateSplit(data.test, isFinal, true);
+    const t = await this.evaluateSplit(data.test, isFinal, true, latents);
     this.etaModel.observeEval(t);
     if (isFinal && t.nllMs > 0) this.finalNllRate = (t.nllDecoded * 1000) / t.nllMs;
-    this.afterTest(t, isFinal, epoch);
+    this.afterTest(t, isFinal, epoch, at);
     return testPoints(t, { model: this.model!, config, test: data.test, testSources: this.dataset.testSources, at });
   }
 
-  /** What a test evaluation leaves behind: the KL per dimension for the snapshots, the log line on the nll subset. */
-  private afterTest(t: EvalResult, isFinal: boolean, epoch: number): void {
+  /** What a test evaluation leaves behind: the KL per dimension and latent view for the snapshots, the log line on the nll subset. */
+  private afterTest(t: EvalResult, isFinal: boolean, epoch: number, at: { step: number; epoch: number }): void {
     const { data } = this;
-    if (this.model!.stochastic) {
+    const model = this.model!;
+    if (model.stochastic) {
       this.lastKlPerDim = t.klPerDim;
       this.lastKlEpoch = epoch;
+    }
+    if (t.latentMeans) {
+      const view = {
+        means: t.latentMeans,
+        n: t.latentMeans.length / model.latentDim,
+        dims: model.latentDim,
+        stochastic: model.stochastic,
+        klPerDim: model.stochastic ? t.klPerDim : null,
+        klExamples: null,
+      };
+      for (const a of latentSnapshots(view, data.test.y, { epoch: at.epoch, step: at.step, labelNames: this.dataset.descriptor.labels }))
+        this.steps.emit(a);
     }
     if (t.nllExamples > 0 && t.nllExamples < data.test.n && (isFinal || epoch === this.startEpoch))
       this.log(
@@ -632,7 +695,7 @@ export class Trainer {
   private writeSnapshots(): void {
     const { config, epoch, dataset } = this;
     this.progress('snapshot', true);
-    for (const a of modelSnapshots(this.model!, this.data.test, {
+    const opts = {
       shape: this.shape,
       datasetKind: dataset.descriptor.kind,
       gridSize: config.snapshots.gridSize,
@@ -641,8 +704,13 @@ export class Trainer {
       step: this.step,
       klPerDim: this.lastKlEpoch === epoch ? this.lastKlPerDim : undefined,
       labelNames: dataset.descriptor.labels,
-    }))
-      this.steps.emit(a);
+    };
+    // the latent view comes with this epoch's test evaluation when it encoded the test examples
+    const artifacts =
+      this.latentsFromEval === epoch
+        ? imageSnapshotArtifacts(this.model!, this.data.test, opts)
+        : modelSnapshots(this.model!, this.data.test, opts);
+    for (const a of artifacts) this.steps.emit(a);
   }
 
   /** test/fid on images decoded from prior draws; `ownItem`: it is an ETA item of its own (not inside the final evaluation). */
@@ -652,6 +720,7 @@ export class Trainer {
     this.progress('eval', true);
     const n = Math.min(FID_EXAMPLES, data.test.n);
     if (n < 2) return;
+    await this.pendingFidFit; // the worker's fit of the feature classifier (it never rejects)
     const fake = new Float32Array(n * data.d);
     const chunk = 500;
     const D = model.latentDim;

@@ -7,7 +7,7 @@ describe('run config', () => {
     expect(c.data.dataset).toBe('mnist');
     expect(c.model.latentDim).toBe(20);
     expect(c.training.batchSize).toBe(128);
-    expect(c.eval.iwSamples).toBe(500);
+    expect(c.eval.iwSamples).toBe(100);
   });
   it('refuses a negative latent size naming model.latentDim', () => {
     expect(() => parseRunConfig({ model: { latentDim: -3 } })).toThrow(/model\.latentDim/);
