@@ -37,7 +37,14 @@ export interface TimeToResult {
   /** The same ratio in matrix-multiply work: decoder MACs x decoded/s over training MACs x samples/s (1 = as fast as training). */
   nllWorkRatio: number | null;
   /** ETA error |eta - real remaining| / real remaining over progress events from 10 % of the wall time on, until the last 2 s. */
-  eta: { maxRelError: number; p90RelError: number; samples: number; trace: { at: number; eta: number; real: number }[] } | null;
+  eta: {
+    maxRelError: number;
+    p90RelError: number;
+    samples: number;
+    trace: { at: number; eta: number; real: number }[];
+    /** The three judged points with the largest errors (where in the run the ETA was worst). */
+    worst: { at: number; eta: number; real: number }[];
+  } | null;
   final: Record<string, number>;
 }
 
@@ -111,7 +118,13 @@ export async function measureTimeToResult(service: WorkbenchService, config: Run
     const errors = judged.map((e) => Math.abs(e.eta - (t1 - e.t) / 1000) / ((t1 - e.t) / 1000));
     // About 20 points of the ETA against the real time left (at = fraction of the wall time).
     const every = Math.max(1, Math.floor(etas.length / 20));
-    const trace = etas.filter((_, i) => i % every === 0).map((e) => ({ at: (e.t - t0) / (t1 - t0), eta: e.eta, real: (t1 - e.t) / 1000 }));
+    const point = (e: { t: number; eta: number }) => ({ at: (e.t - t0) / (t1 - t0), eta: e.eta, real: (t1 - e.t) / 1000 });
+    const trace = etas.filter((_, i) => i % every === 0).map(point);
+    const worst = judged
+      .map((e, i) => ({ e, err: errors[i]! }))
+      .sort((a, b) => b.err - a.err)
+      .slice(0, 3)
+      .map(({ e }) => point(e));
     return {
       variant,
       status: run.status,
@@ -122,7 +135,9 @@ export async function measureTimeToResult(service: WorkbenchService, config: Run
       nllDecodedPerSec: nll,
       nllPerTrainSample: nll !== null && sps > 0 ? nll / sps : null,
       nllWorkRatio: nll !== null && sps > 0 ? (nll * m.decoder) / (sps * m.train) : null,
-      eta: errors.length ? { maxRelError: Math.max(...errors), p90RelError: quantile(errors, 0.9), samples: errors.length, trace } : null,
+      eta: errors.length
+        ? { maxRelError: Math.max(...errors), p90RelError: quantile(errors, 0.9), samples: errors.length, trace, worst }
+        : null,
       final: Object.fromEntries(Object.entries(f).filter(([k]) => k.startsWith('test/'))),
     };
   } finally {

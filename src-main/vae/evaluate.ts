@@ -217,7 +217,12 @@ export async function evaluateSplit(model: LatentModel, x: Float32Array, n: numb
       await opts.beside();
       besideMs = performance.now() - t1;
     }
-    const nllProgress = () => opts.onBatch?.((n + Math.min(nllN, Atomics.load(share.next, 0) * plan.batch) * nllWeight) / totalWork);
+    // progress: the batches finished by either thread (not those taken: a taken batch is still to compute)
+    const nllProgress = () => {
+      let done = 0;
+      for (let b = 0; b < plan.batches; b++) if (!Number.isNaN(share.sums[b]!)) done++;
+      return opts.onBatch?.((n + Math.min(nllN, done * plan.batch) * nllWeight) / totalWork);
+    };
     if (nllN > 0) await workThroughNll(model, x, share, opts, nllProgress);
     await helped;
     // Batches a failed helper took but did not finish, here; then the sum in batch order (the same whoever computed what).

@@ -173,4 +173,24 @@ describe('the step rate the ETA extrapolates', () => {
     run(200, 35); // and left
     expect(rate.msPerStep()).toBeCloseTo(35, 6);
   });
+
+  it('over a long run, a short slow stretch (a burst of load from a neighbour) moves the rate only by its share of the window', () => {
+    const rate = new StepRate();
+    let ms = 0;
+    let steps = 0;
+    const run = (n: number, msPerStep: number) => {
+      for (let i = 0; i < n; i++) {
+        ms += msPerStep;
+        steps++;
+        rate.observe(ms, steps);
+      }
+    };
+    run(1000, 20); // 20 s
+    run(60, 35); // 2.1 s slower: the window is a third of the 22.1 s so far (7.4 s), not the last 3 s
+    const r = rate.msPerStep()!;
+    expect(r).toBeGreaterThan(21);
+    expect(r).toBeLessThan(25);
+    run(600, 35); // the slower pace lasts: the window holds nothing else
+    expect(rate.msPerStep()).toBeCloseTo(35, 6);
+  });
 });
