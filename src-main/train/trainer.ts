@@ -482,10 +482,14 @@ export class Trainer {
     }
   }
 
-  /** The first run on a dataset fits the FID's feature classifier on the worker while it trains, not after its last epoch. */
+  /**
+   * The first run on a dataset fits the FID's feature classifier on the worker while it trains, not after its last
+   * epoch (when the training split is in shared memory: data-parallel runs; else at the end, as without a worker).
+   */
   private startFidFit(): void {
-    if (this.fidFit !== 'needed' || this.testBusy || !this.helperUsable()) return;
     const { ctx, config, data, dataset } = this;
+    // only when the worker can read the training split where it is (shared for the data-parallel steps), never a copy
+    if (this.fidFit !== 'needed' || this.testBusy || !(data.train.x.buffer instanceof SharedArrayBuffer) || !this.helperUsable()) return;
     this.fidFit = 'running';
     this.parallel?.unlink(); // the worker takes jobs after its training loop
     this.etaModel.setFidFit(false);
