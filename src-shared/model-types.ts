@@ -17,7 +17,7 @@ export const FINISHED_STATUSES: readonly RunStatus[] = ['completed', 'failed', '
  *              1000 test examples; during training with k = min(eval.iwSamples, 50) on the first 100 (a cheap trend)
  *  test/activeUnits   number of latent dimensions with KL_j > 0.01 nats
  *  test/activeUnitsCov  Burda et al. (2016) active units: dimensions with Cov_x(E_q[z_u|x]) > 0.01 (first 2,000 test examples)
- *  test/inferenceGap   -ELBO minus test/nll on the same (first nll) test examples, in nats: how far q(z|x) is from p(z|x)
+ *  test/inferenceGap   -ELBO minus test/nll from the same k importance samples (mean log w against log mean w), in nats: how far q(z|x) is from p(z|x)
  *  test/mcc    mean correlation coefficient between latent means and the true sources (ica-synthetic only; 1 = recovered)
  *  test/sigmaAtFloor  fraction of a learned decoder sigma at model.sigmaFloor (gaussian-learned only)
  *  health/posteriorCollapse, health/sigmaAtFloor, health/plateau, health/divergence   1 while that warning is raised,

@@ -25,6 +25,14 @@ export function testPoints(t: EvalResult, input: TestPointsInput): MetricPoint[]
     points.push({ name: 'test/kl', ...at, value: t.kl }, { name: 'test/activeUnits', ...at, value: t.activeUnits });
     if (t.nllExamples > 0) points.push({ name: 'test/nll', ...at, value: t.nll });
   }
-  points.push(...diagnosticPoints({ ...input, nll: t.nll, nllExamples: t.nllExamples }));
+  points.push(
+    ...diagnosticPoints({
+      ...input,
+      nll: t.nll,
+      nllExamples: t.nllExamples,
+      nllElbo: t.nllElbo,
+      ...(t.latentMeans ? { latentMeans: t.latentMeans } : {}),
+    }),
+  );
   return points;
 }

@@ -23,6 +23,7 @@ import { deriveSeed, seededPermutation, SEED_STREAM } from '../vae/seeds';
 import type { TrainingContext } from './messages';
 import { EtaModel, planRun } from './eta';
 import { PhaseClock } from './phase-clock';
+import { DIAGNOSTIC_EXAMPLES } from './eval-diagnostics';
 import { imageSnapshotArtifacts, LATENT_POINTS, latentSnapshots, modelSnapshots } from './snapshots';
 import { EvalHelper } from './eval-helper';
 import type { EvalJobOptions } from './eval-messages';
@@ -542,10 +543,11 @@ export class Trainer {
   }
 
   /** The options of one evaluation (what the trainer and its worker both run). */
-  private evalOptions(isFinal: boolean, withNll: boolean, latents = false): EvalJobOptions {
+  private evalOptions(isFinal: boolean, withNll: boolean): EvalJobOptions {
     const { config } = this;
     return {
-      latentMeans: latents ? LATENT_POINTS : 0,
+      // a test evaluation keeps the encoder means it computes: the diagnostics and the snapshots' latent view use them
+      latentMeans: withNll ? Math.max(LATENT_POINTS, DIAGNOSTIC_EXAMPLES) : 0,
       batchSize: this.evalBatch,
       estimator: config.objective.estimator,
       samples: 1,
@@ -557,8 +559,8 @@ export class Trainer {
     };
   }
 
-  private evaluateSplit(split: Split, isFinal: boolean, withNll: boolean, latents = false): Promise<EvalResult> {
-    const options = this.evalOptions(isFinal, withNll, latents);
+  private evaluateSplit(split: Split, isFinal: boolean, withNll: boolean): Promise<EvalResult> {
+    const options = this.evalOptions(isFinal, withNll);
     const helper = withNll && this.helperUsable() ? this.helper! : null;
     return evaluateSplit(this.model!, split.x, split.n, {
       ...options,
@@ -624,10 +626,10 @@ export class Trainer {
   private offloadTest(at: { step: number; epoch: number; time: number }, latents: boolean): void {
     const { epoch } = this;
     this.testBusy = true;
-    this.pendingTest = this.helper!.test(this.model!.namedWeights(), this.evalOptions(false, true, latents), at).then(
+    this.pendingTest = this.helper!.test(this.model!.namedWeights(), this.evalOptions(false, true), at).then(
       ({ points, result }) => {
         this.etaModel.observeEval(result);
-        this.afterTest(result, false, epoch, at);
+        this.afterTest(result, false, epoch, at, latents);
         this.steps.emitMetrics(points);
       },
       (err: unknown) => {
@@ -646,25 +648,26 @@ export class Trainer {
     latents: boolean,
   ): Promise<MetricPoint[]> {
     const { config, data, epoch } = this;
-    const t = await this.evaluateSplit(data.test, isFinal, true, latents);
+    const t = await this.evaluateSplit(data.test, isFinal, true);
     this.etaModel.observeEval(t);
     if (isFinal && t.nllMs > 0) this.finalNllRate = (t.nllDecoded * 1000) / t.nllMs;
-    this.afterTest(t, isFinal, epoch, at);
+    this.afterTest(t, isFinal, epoch, at, latents);
     return testPoints(t, { model: this.model!, config, test: data.test, testSources: this.dataset.testSources, at });
   }
 
   /** What a test evaluation leaves behind: the KL per dimension and latent view for the snapshots, the log line on the nll subset. */
-  private afterTest(t: EvalResult, isFinal: boolean, epoch: number, at: { step: number; epoch: number }): void {
+  private afterTest(t: EvalResult, isFinal: boolean, epoch: number, at: { step: number; epoch: number }, latents: boolean): void {
     const { data } = this;
     const model = this.model!;
     if (model.stochastic) {
       this.lastKlPerDim = t.klPerDim;
       this.lastKlEpoch = epoch;
     }
-    if (t.latentMeans) {
+    if (latents && t.latentMeans) {
+      const n = Math.min(LATENT_POINTS, t.latentMeans.length / model.latentDim);
       const view = {
-        means: t.latentMeans,
-        n: t.latentMeans.length / model.latentDim,
+        means: t.latentMeans.subarray(0, n * model.latentDim),
+        n,
         dims: model.latentDim,
         stochastic: model.stochastic,
         klPerDim: model.stochastic ? t.klPerDim : null,

@@ -1,10 +1,9 @@
 // Diagnostics of a trained latent-variable model that the loss curves do not show, computed on a held-out
 // split: Burda et al.'s count of active units (the variance over the data of the posterior mean), the
-// mean correlation coefficient between latent means and known true sources (Khemakhem et al. 2020), the
-// -ELBO on exactly the examples the -log p(x) estimate used (so the inference gap compares like with
-// like), and how much of a learned decoder variance sits at its floor. Pure tfjs, no I/O.
+// mean correlation coefficient between latent means and known true sources (Khemakhem et al. 2020), and how
+// much of a learned decoder variance sits at its floor. Pure tfjs, no I/O. (The inference gap comes with the
+// -log p(x) estimate itself: evaluate.ts.)
 import * as tf from '@tensorflow/tfjs';
-import { elboTerms, type Estimator } from './estimators';
 import { bestMatching } from './matching';
 import type { LatentModel } from './types';
 
@@ -79,30 +78,6 @@ export function meanCorrelationCoefficient(
   let sum = 0;
   matching.forEach((u, s) => (sum += u >= 0 ? correlations[u]![s]! : 0));
   return { mcc: k ? sum / k : NaN, matching, correlations };
-}
-
-/** -ELBO, its reconstruction and KL terms averaged over the first n rows of x (L samples per example). */
-export function elboOnRows(
-  model: LatentModel,
-  x: Float32Array,
-  n: number,
-  opts: { estimator: Estimator; samples: number; seed: number; batchSize?: number },
-): { loss: number; recon: number; kl: number } {
-  const d = model.d;
-  const bs = Math.max(1, opts.batchSize ?? 256);
-  let recon = 0;
-  let kl = 0;
-  for (let s = 0, b = 0; s < n; s += bs, b++) {
-    const e = Math.min(n, s + bs);
-    const [r, k] = tf.tidy(() => {
-      const xb = tf.tensor2d(x.subarray(s * d, e * d), [e - s, d]);
-      const t = elboTerms(model, xb, xb, { estimator: opts.estimator, samples: opts.samples, seed: opts.seed + b });
-      return [tf.sum(t.recon).dataSync()[0]!, tf.sum(t.kl).dataSync()[0]!];
-    });
-    recon += r!;
-    kl += k!;
-  }
-  return { loss: (recon + kl) / n, recon: recon / n, kl: kl / n };
 }
 
 /** Fraction of output dimensions whose decoder log-sigma sits at its floor (gaussian decoders; 0 otherwise). */

@@ -188,15 +188,34 @@ export function importanceWeightedBound(
   seed: number,
   chunk = k,
 ): tf.Tensor1D {
+  return tf.tidy(() => importanceWeighted(model, input, target, k, seed, chunk).bound);
+}
+
+/**
+ * The importance-weighted bound per example and, from the same k samples, the k-sample Monte Carlo ELBO
+ * mean_s log w_s per example (both [n]): their difference is the inference gap on these examples, never
+ * negative (Jensen), at no extra decoder pass.
+ */
+export function importanceWeighted(
+  model: LatentModel,
+  input: tf.Tensor2D,
+  target: tf.Tensor2D,
+  k: number,
+  seed: number,
+  chunk = k,
+): { bound: tf.Tensor1D; elbo: tf.Tensor1D } {
   return tf.tidy(() => {
     const parts: tf.Tensor1D[] = [];
+    const sums: tf.Tensor1D[] = [];
     for (let start = 0, c = 0; start < k; start += chunk, c++) {
       const kc = Math.min(chunk, k - start);
       const logw = logImportanceWeights(model, input, target, kc, seed + c * 7919, true);
       parts.push(tf.logSumExp(logw, 0) as tf.Tensor1D);
+      sums.push(tf.sum(logw, 0) as tf.Tensor1D);
     }
-    const stacked = tf.stack(parts, 0);
-    return tf.sub(tf.logSumExp(stacked, 0), Math.log(k)) as tf.Tensor1D;
+    const bound = tf.sub(tf.logSumExp(tf.stack(parts, 0), 0), Math.log(k)) as tf.Tensor1D;
+    const elbo = tf.div(sums.length === 1 ? sums[0]! : tf.addN(sums), k) as tf.Tensor1D;
+    return { bound, elbo };
   });
 }
 

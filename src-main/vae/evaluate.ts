@@ -2,7 +2,7 @@
 // KL terms, KL per latent dimension with the count of active units, and an importance-sampled estimate
 // of -log p(x). All values are nats per example (lower is better).
 import * as tf from '@tensorflow/tfjs';
-import { analyticKlPerDim, elboTerms, importanceWeightedBound, type Estimator } from './estimators';
+import { analyticKlPerDim, elboTerms, importanceWeighted, type Estimator } from './estimators';
 import { deriveSeed, SEED_STREAM } from './seeds';
 import type { LatentModel } from './types';
 
@@ -44,6 +44,8 @@ export interface EvalResult {
   nll: number;
   /** Examples the nll was averaged over. */
   nllExamples: number;
+  /** -ELBO on the same examples, from the nll's own k importance samples (mean log w); NaN when the nll is skipped. */
+  nllElbo: number;
   /** KL per latent dimension averaged over the data (empty for deterministic models). */
   klPerDim: number[];
   activeUnits: number;
@@ -116,8 +118,9 @@ export function nllPlan(model: LatentModel, n: number, opts: EvalOptions): NllPl
 }
 
 /**
- * Batch b of the -log p(x) estimate: minus the sum of its examples' importance-weighted bounds. Its noise
- * comes from the seed and b alone, so any process that holds the same weights computes the same value.
+ * Batch b of the -log p(x) estimate: minus the sums of its examples' importance-weighted bounds and of their
+ * k-sample ELBOs. Its noise comes from the seed and b alone, so any process that holds the same weights computes
+ * the same values.
  */
 export function nllBatchValue(
   model: LatentModel,
@@ -125,16 +128,17 @@ export function nllBatchValue(
   plan: NllPlan,
   b: number,
   opts: Pick<EvalOptions, 'iwSamples' | 'seed'>,
-): number {
+): { nll: number; elbo: number } {
   const start = b * plan.batch;
   const end = Math.min(plan.examples, start + plan.batch);
   const value = tf.tidy(() => {
     const xb = rows(x, model.d, start, end);
-    const bound = importanceWeightedBound(model, xb, xb, opts.iwSamples, deriveSeed(opts.seed, SEED_STREAM.eval, 1_000_003, b), plan.chunk);
-    return tf.neg(tf.sum(bound));
+    const iw = importanceWeighted(model, xb, xb, opts.iwSamples, deriveSeed(opts.seed, SEED_STREAM.eval, 1_000_003, b), plan.chunk);
+    return tf.neg(tf.stack([tf.sum(iw.bound), tf.sum(iw.elbo)]));
   });
   try {
-    return value.dataSync()[0]!;
+    const [nll, elbo] = value.dataSync() as Float32Array;
+    return { nll: nll!, elbo: elbo! };
   } finally {
     value.dispose();
   }
@@ -142,12 +146,19 @@ export function nllBatchValue(
 
 /**
  * The batches of one -log p(x) estimate, shared between this thread and a helper: both take the next batch
- * index from `next` (Atomics) and write its value to `sums[b]`; NaN marks a batch nobody finished.
+ * index from `next` (Atomics) and write its values to `elboSums[b]`, then `sums[b]`; NaN in sums marks a batch
+ * nobody finished.
  */
 export interface NllShare {
   plan: NllPlan;
   next: Int32Array;
   sums: Float64Array;
+  elboSums: Float64Array;
+}
+
+function writeBatch(share: NllShare, b: number, v: { nll: number; elbo: number }): void {
+  share.elboSums[b] = v.elbo;
+  share.sums[b] = v.nll;
 }
 
 /** A helper (another thread with its own backend and a copy of the weights) that works through an NllShare with us. */
@@ -164,14 +175,31 @@ export async function workThroughNll(
   for (;;) {
     const b = Atomics.add(share.next, 0, 1);
     if (b >= share.plan.batches) return;
-    share.sums[b] = nllBatchValue(model, x, share.plan, b, opts);
+    writeBatch(share, b, nllBatchValue(model, x, share.plan, b, opts));
     await onBatch?.();
   }
 }
 
+/** The share's sums in batch order (the same whoever computed what), after batches a failed helper took but did not finish. */
+function sumShare(
+  model: LatentModel,
+  x: Float32Array,
+  share: NllShare,
+  opts: Pick<EvalOptions, 'iwSamples' | 'seed'>,
+): { nllSum: number; elboSum: number } {
+  let nllSum = 0;
+  let elboSum = 0;
+  for (let b = 0; b < share.plan.batches; b++) {
+    if (Number.isNaN(share.sums[b]!)) writeBatch(share, b, nllBatchValue(model, x, share.plan, b, opts));
+    nllSum += share.sums[b]!;
+    elboSum += share.elboSums[b]!;
+  }
+  return { nllSum, elboSum };
+}
+
 function newShare(plan: NllPlan): NllShare {
-  const sums = new Float64Array(new SharedArrayBuffer(Math.max(1, plan.batches) * 8)).fill(NaN);
-  return { plan, next: new Int32Array(new SharedArrayBuffer(4)), sums };
+  const values = () => new Float64Array(new SharedArrayBuffer(Math.max(1, plan.batches) * 8)).fill(NaN);
+  return { plan, next: new Int32Array(new SharedArrayBuffer(4)), sums: values(), elboSums: values() };
 }
 
 export async function evaluateSplit(model: LatentModel, x: Float32Array, n: number, opts: EvalOptions): Promise<EvalResult> {
@@ -225,12 +253,7 @@ export async function evaluateSplit(model: LatentModel, x: Float32Array, n: numb
     };
     if (nllN > 0) await workThroughNll(model, x, share, opts, nllProgress);
     await helped;
-    // Batches a failed helper took but did not finish, here; then the sum in batch order (the same whoever computed what).
-    let nllSum = 0;
-    for (let b = 0; b < plan.batches; b++) {
-      if (Number.isNaN(share.sums[b]!)) share.sums[b] = nllBatchValue(model, x, plan, b, opts);
-      nllSum += share.sums[b]!;
-    }
+    const { nllSum, elboSum } = sumShare(model, x, share, opts);
     const recon = reconSum.dataSync()[0]! / n;
     const kl = klSum.dataSync()[0]! / n;
     const klPerDim = model.stochastic ? Array.from(klDimSum.dataSync(), (v) => v / n) : [];
@@ -243,6 +266,7 @@ export async function evaluateSplit(model: LatentModel, x: Float32Array, n: numb
       kl,
       nll,
       nllExamples: nllN,
+      nllElbo: nllN > 0 ? elboSum / nllN : NaN,
       klPerDim,
       activeUnits: klPerDim.filter((v) => v > ACTIVE_UNIT_THRESHOLD).length,
       elboMs: t1 - t0,

@@ -1,5 +1,6 @@
 // evaluateSplit on real MNIST digits against the estimators called directly: the ELBO terms with the same
-// seeds, the KL per dimension adding up to the analytic KL, and the -log p(x) equal to the IW bound's mean.
+// seeds, the KL per dimension adding up to the analytic KL, the -log p(x) equal to the IW bound's mean and the
+// -ELBO of the same importance samples equal to their mean log weight.
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,7 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { dataSchema, parseRunConfig } from '@shared/run-config';
 import { loadDataset } from '../../src-main/data/registry';
 import { initBackend } from '../../src-main/train/backend';
-import { elboTerms, importanceWeightedBound } from '../../src-main/vae/estimators';
+import { elboTerms, importanceWeightedBound, logImportanceWeights } from '../../src-main/vae/estimators';
 import { evaluateSplit } from '../../src-main/vae/evaluate';
 import { VaeModel, modelSpecFromConfig } from '../../src-main/vae/model';
 import { encodeMeans } from '../../src-main/vae/sampling';
@@ -39,6 +40,10 @@ describe('evaluateSplit', () => {
     expect(r.klPerDim.reduce((a, b) => a + b, 0)).toBeCloseTo(r.kl, 3);
     const bound = importanceWeightedBound(model, x, x, 30, deriveSeed(seed, SEED_STREAM.eval, 1_000_003, 0), 30);
     expect(r.nll).toBeCloseTo(-mean(bound), 3);
+    // the -ELBO of the same k importance samples (mean log w), for the inference gap: never below the -log p(x) bound
+    const logw = logImportanceWeights(model, x, x, 30, deriveSeed(seed, SEED_STREAM.eval, 1_000_003, 0), true);
+    expect(r.nllElbo).toBeCloseTo(-mean(logw), 3);
+    expect(r.nllElbo).toBeGreaterThan(r.nll);
     expect(r.nllExamples).toBe(n);
     expect(r.nllDecoded).toBe(n * 30);
     expect(r.elboMs).toBeGreaterThan(0);
