@@ -13,8 +13,8 @@ export const FINISHED_STATUSES: readonly RunStatus[] = ['completed', 'failed', '
  *  train/recon -E_q[log p(x|z)]      train/kl   KL(q(z|x)||p(z)) (unweighted; beta is applied in the objective only)
  *  val/loss    -ELBO on the validation split
  *  test/loss, test/recon, test/kl    the same on the test split
- *  test/nll    importance-sampled estimate of -log p(x) (exact for gmm): at the end with eval.iwSamples samples on up to
- *              1000 test examples; during training with k = min(eval.iwSamples, 50) on the first 100 (a cheap trend)
+ *  test/nll    importance-sampled estimate of -log p(x) (exact for gmm): at the end with eval.iwSamples samples on the first
+ *              eval.nllExamples test examples (0: all); during training with k = min(eval.iwSamples, 50) on the first 100 (a cheap trend)
  *  test/activeUnits   number of latent dimensions with KL_j > 0.01 nats
  *  test/activeUnitsCov  Burda et al. (2016) active units: dimensions with Cov_x(E_q[z_u|x]) > 0.01 (first 2,000 test examples)
  *  test/inferenceGap   -ELBO minus test/nll from the same k importance samples (mean log w against log mean w), in nats: how far q(z|x) is from p(z|x)

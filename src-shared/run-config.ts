@@ -111,6 +111,11 @@ export const evalSchema = z
      * 0.44 nats tighter (118.89 against 119.33) at 5 times the cost; Burda et al. report k = 5000 (the iwae presets).
      */
     iwSamples: positiveInt.max(5000).default(100),
+    /**
+     * Test examples (the first ones) the final -log p(x) is estimated on; 0 = the whole test split. Fewer when k is
+     * large: at most 500,000 decoder passes (k = 5000: 100 examples).
+     */
+    nllExamples: z.number().int().min(0).default(1000),
     /** Evaluate on the test split every N epochs (and always at the end). */
     everyEpochs: positiveInt.default(1),
     /** Compute the Frechet distance on classifier features (costs a classifier fit per dataset, cached). */

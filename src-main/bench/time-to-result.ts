@@ -65,7 +65,7 @@ export function presetExperiment(id: string): RunConfigInput {
 /** Evaluated as a plain PyTorch script does: test ELBO every epoch, IW NLL k = 200 on all test digits at the end, no FID. */
 export function pytorchLikeExperiment(): RunConfigInput {
   const ref = referenceExperiment();
-  return { ...ref, name: 'bench time to result (pytorch-like eval)', eval: { iwSamples: 200, fid: false } };
+  return { ...ref, name: 'bench time to result (pytorch-like eval)', eval: { iwSamples: 200, nllExamples: 0, fid: false } };
 }
 
 /** Multiply-accumulates of one decoder pass and of one training sample (forward + backward of encoder and decoder) of an MLP VAE. */

@@ -56,12 +56,11 @@ const YIELD_INTERVAL_MS = 20;
 export const NLL_SAMPLE_BUDGET_INTERMEDIATE = 5_000;
 export const NLL_K_INTERMEDIATE = 50;
 /**
- * ... and at the end of the run the full estimate: k = eval.iwSamples on the first NLL_FINAL_EXAMPLES test examples,
- * fewer when k is large (at most NLL_SAMPLE_BUDGET_FINAL decoder passes: k = 5000 on 100). At the default k = 100:
- * 1,000 examples, 100,000 decoder passes.
+ * ... and at the end of the run the full estimate: k = eval.iwSamples on the first eval.nllExamples test examples
+ * (0: all), fewer when k is large (at most NLL_SAMPLE_BUDGET_FINAL decoder passes: k = 5000 on 100). With the
+ * defaults (k = 100 on 1,000 examples): 100,000 decoder passes.
  */
 export const NLL_SAMPLE_BUDGET_FINAL = 500_000;
-export const NLL_FINAL_EXAMPLES = 1000;
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 /** Steps with the worker linked against the same 2 shards on this thread alone (bench: 1.09x / 0.72x and 1.2x / 0.85x of 1 shard). */
@@ -338,7 +337,7 @@ export class Trainer {
     return this.model!.stochastic && test.n > 0
       ? Math.min(
           test.n,
-          isFinal ? NLL_FINAL_EXAMPLES : test.n,
+          isFinal && this.config.eval.nllExamples > 0 ? this.config.eval.nllExamples : test.n,
           Math.max(1, Math.floor((isFinal ? NLL_SAMPLE_BUDGET_FINAL : NLL_SAMPLE_BUDGET_INTERMEDIATE) / this.nllKAt(isFinal))),
         )
       : 0;

@@ -7,13 +7,7 @@ import type { TrainingResult } from './run-steps';
 
 export { FID_EXAMPLES, PROGRESS_INTERVAL_MS, type TrainingResult } from './run-steps';
 export { prepareData, type PreparedData } from './prepare-data';
-export {
-  NLL_FINAL_EXAMPLES,
-  NLL_K_INTERMEDIATE,
-  NLL_SAMPLE_BUDGET_FINAL,
-  NLL_SAMPLE_BUDGET_INTERMEDIATE,
-  restoreFromCheckpoint,
-} from './trainer';
+export { NLL_K_INTERMEDIATE, NLL_SAMPLE_BUDGET_FINAL, NLL_SAMPLE_BUDGET_INTERMEDIATE, restoreFromCheckpoint } from './trainer';
 
 export async function runTraining(ctx: TrainingContext): Promise<TrainingResult> {
   return new Trainer(ctx).run();

@@ -178,6 +178,12 @@ export const FIELD_GROUPS: FieldGroup[] = [
     title: 'Evaluation',
     fields: [
       { path: 'eval.iwSamples', label: 'IW samples for log p(x)', type: 'int' },
+      {
+        path: 'eval.nllExamples',
+        label: 'Test examples for log p(x)',
+        type: 'int',
+        help: 'The first N test examples of the final estimate; 0 = all of them.',
+      },
       { path: 'eval.everyEpochs', label: 'Evaluate every N epochs', type: 'int' },
       { path: 'eval.fid', label: 'Fréchet distance', type: 'bool', help: 'Fits a small classifier once per dataset.' },
     ],
