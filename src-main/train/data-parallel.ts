@@ -38,8 +38,6 @@ export class DataParallelSteps {
   private job: Promise<void> | null = null;
   /** Steps in which the worker computed a shard. */
   stepsOnWorker = 0;
-  /** Whether the worker has been linked at least once. */
-  linkedOnce = false;
   /** Why the last link failed (for the log), if it did. */
   lastFailure: string | null = null;
 
@@ -92,7 +90,6 @@ export class DataParallelSteps {
       await yieldToEventLoop();
     }
     this.helper = helper;
-    this.linkedOnce = true;
     return true;
   }
 

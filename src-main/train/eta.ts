@@ -73,7 +73,8 @@ export function planRun(
 export class EtaModel {
   private readonly done = new Map<WorkItem, number>();
   private readonly spentMs = new Map<WorkItem, number>();
-  private running: { item: WorkItem; since: number; fraction: number } | null = null;
+  /** The item running now; `besideMs`/`besideSince`: time spent on other work inside it (not its own progress). */
+  private running: { item: WorkItem; since: number; fraction: number; besideMs: number; besideSince: number | null } | null = null;
   private elboMsPerExample: number | null = null;
   private nllMsPerDecoded: number | null = null;
   /** Threads the final -log p(x) runs on (2 with an evaluation worker), and whether test evaluations run off the critical path. */
@@ -88,7 +89,7 @@ export class EtaModel {
   /** Run fn as one work item, timed. An item inside another (a best checkpoint inside an evaluation) counts as part of it. */
   async item<T>(item: WorkItem, fn: () => T | Promise<T>): Promise<T> {
     if (this.running) return await fn();
-    this.running = { item, since: this.now(), fraction: 0 };
+    this.running = { item, since: this.now(), fraction: 0, besideMs: 0, besideSince: null };
     try {
       return await fn();
     } finally {
@@ -99,9 +100,22 @@ export class EtaModel {
     }
   }
 
-  /** An item done inside another one (the FID beside the final -log p(x)): no longer to come, its time counted there. */
-  doneInside(item: WorkItem): void {
-    this.done.set(item, (this.done.get(item) ?? 0) + 1);
+  /**
+   * An item done inside the running one (the FID beside the final -log p(x)): its time counts for the outer item,
+   * but not toward the outer item's own rate of progress; once done it is no longer to come.
+   */
+  async inside<T>(item: WorkItem, fn: () => Promise<T>): Promise<T> {
+    const outer = this.running;
+    if (outer) outer.besideSince = this.now();
+    try {
+      return await fn();
+    } finally {
+      if (outer && outer.besideSince !== null) {
+        outer.besideMs += this.now() - outer.besideSince;
+        outer.besideSince = null;
+      }
+      this.done.set(item, (this.done.get(item) ?? 0) + 1);
+    }
   }
 
   /** How much of the running item is done (an evaluation reports it batch by batch). */
@@ -158,8 +172,10 @@ export class EtaModel {
     }
     if (this.running) {
       // The running item: from its own progress once it has some (its rate so far), else from the estimate.
-      const { fraction } = this.running;
-      const elapsed = this.now() - this.running.since;
+      const { fraction, besideMs, besideSince } = this.running;
+      const now = this.now();
+      // its own time so far: without the work beside it (that item's estimate is counted above until it is done)
+      const elapsed = now - this.running.since - besideMs - (besideSince !== null ? now - besideSince : 0);
       const est = this.estimateMs(this.running.item, msPerSample);
       ms += fraction >= 0.05 && elapsed >= 200 ? (elapsed * (1 - fraction)) / fraction : Math.max(0.02 * est, est - elapsed);
     }

@@ -37,3 +37,52 @@ export class StepRate {
     return (last.ms - from.ms) / (last.steps - from.steps);
   }
 }
+
+/** Steps with the worker linked against the same shards on the trainer's thread alone (bench: 1.09x / 0.72x and 1.2x / 0.85x of 1 shard). */
+export const LINKED_SPEEDUP_PRIOR = 1.4;
+/** The share of steps a linked run computes alone (while its worker evaluates an epoch), before it is measured. */
+export const UNLINKED_SHARE_PRIOR = 0.1;
+/** Linked steps before their own pace is used (the first one carries the wait for the worker to take the state). */
+export const MIN_LINKED_STEPS = 5;
+
+/**
+ * The step rate of a data-parallel run whose worker comes and goes: the recent pace with the worker linked and
+ * without it, kept apart. The steps to come are expected at the linked pace (before any linked step: the pace alone,
+ * LINKED_SPEEDUP_PRIOR times faster), mixed with the pace alone in the share of steps that ran alone since the first
+ * link (its evaluations). A window over both would keep the slow unlinked start for seconds after the worker joined.
+ */
+export class SplitStepRate {
+  private readonly linked = new StepRate();
+  private readonly alone = new StepRate();
+  private readonly ms = { linked: 0, alone: 0 };
+  private readonly steps = { linked: 0, alone: 0 };
+  private last = { ms: 0, steps: 0 };
+  private sinceFirstLink = { steps: 0, alone: 0 };
+
+  /** The train phase's milliseconds and steps so far, after a step that ran with the worker linked or not. */
+  observe(trainMs: number, steps: number, linked: boolean): void {
+    const d = steps - this.last.steps;
+    const dMs = trainMs - this.last.ms;
+    this.last = { ms: trainMs, steps };
+    if (d <= 0) return;
+    const mode = linked ? 'linked' : 'alone';
+    this.ms[mode] += dMs;
+    this.steps[mode] += d;
+    (linked ? this.linked : this.alone).observe(this.ms[mode], this.steps[mode]);
+    if (this.steps.linked > 0) {
+      this.sinceFirstLink.steps += d;
+      if (!linked) this.sinceFirstLink.alone += d;
+    }
+  }
+
+  /** Milliseconds per step to come; workerExpected: the worker is there and will take part in the steps. */
+  msPerStep(workerExpected: boolean): number | null {
+    const alone = this.alone.msPerStep();
+    if (!workerExpected) return alone ?? this.linked.msPerStep();
+    const measured = this.steps.linked >= MIN_LINKED_STEPS ? this.linked.msPerStep() : null;
+    const linked = measured ?? (alone !== null ? alone / LINKED_SPEEDUP_PRIOR : null);
+    if (linked === null) return null;
+    const u = this.sinceFirstLink.steps > 0 ? this.sinceFirstLink.alone / this.sinceFirstLink.steps : UNLINKED_SHARE_PRIOR;
+    return linked * (1 - u) + (alone ?? linked * LINKED_SPEEDUP_PRIOR) * u;
+  }
+}

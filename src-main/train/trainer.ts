@@ -33,7 +33,7 @@ import { prepareData, type PreparedData } from './prepare-data';
 import { runGmm } from './gmm-run';
 import { DataParallelSteps, sharedCopy } from './data-parallel';
 import { resolveShards } from './shard-step';
-import { StepRate } from './step-rate';
+import { SplitStepRate } from './step-rate';
 import {
   Cancelled,
   Diverged,
@@ -63,8 +63,6 @@ export const NLL_K_INTERMEDIATE = 50;
 export const NLL_SAMPLE_BUDGET_FINAL = 500_000;
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
-/** Steps with the worker linked against the same 2 shards on this thread alone (bench: 1.09x / 0.72x and 1.2x / 0.85x of 1 shard). */
-const LINKED_SPEEDUP_PRIOR = 1.4;
 
 function finite(v: number): boolean {
   return Number.isFinite(v);
@@ -157,7 +155,7 @@ export class Trainer {
   private fidFit: 'none' | 'needed' | 'running' | 'done' = 'none';
   private pendingFidFit: Promise<void> | null = null;
   // The recent training speed the ETA extrapolates.
-  private readonly stepRate = new StepRate();
+  private readonly stepRate = new SplitStepRate();
 
   constructor(private readonly ctx: TrainingContext) {
     this.config = ctx.config;
@@ -343,16 +341,11 @@ export class Trainer {
       : 0;
   }
 
-  /**
-   * The step time the ETA extrapolates: the recent rate, except before the worker has first joined the steps
-   * while it is still expected to (its backend starting, the FID classifier fit): then the shards run on this
-   * thread alone, and the steps to come are expected LINKED_SPEEDUP_PRIOR times faster.
-   */
+  /** The step time the ETA extrapolates: at the pace with the worker linked while it is there to take part (step-rate.ts). */
   private etaMsPerStep(): number | null {
-    const ms = this.stepRate.msPerStep();
     const p = this.parallel;
-    const expected = p !== null && p.shards > 1 && !p.linkedOnce && this.linkFailures < 3 && this.helper !== null && this.helperUsable();
-    return ms !== null && expected ? ms / LINKED_SPEEDUP_PRIOR : ms;
+    const expected = p !== null && p.shards > 1 && this.linkFailures < 3 && this.helper !== null && this.helperUsable();
+    return this.stepRate.msPerStep(expected);
   }
 
   private progress(phase: string, force = false): void {
@@ -362,7 +355,6 @@ export class Trainer {
     const { step, totalSteps, stepsPerEpoch, totalEpochs } = this;
     const sps = this.trainTimeMs > 0 ? (this.trainSamples * 1000) / this.trainTimeMs : 0;
     // Everything still to come: steps at the measured wall time per step, evaluations, snapshots, checkpoints.
-    this.stepRate.observe(this.clock.ms('train'), this.stepsRun);
     const etaSeconds = this.etaModel.remainingSeconds(step, this.etaMsPerStep());
     // epoch: fractional epochs done (step / steps per epoch), e.g. 2.5 halfway through the third epoch.
     this.steps.emit({
@@ -412,6 +404,7 @@ export class Trainer {
       const end = Math.min(data.train.n, start + B);
       const rows = end - start;
       await this.syncLink();
+      const linked = this.parallel?.linked ?? false;
       const t0 = performance.now();
       const stepSeed = deriveSeed(config.seed, this.step);
       const warm = this.klWarmupSteps > 0 ? Math.min(1, (this.step + 1) / this.klWarmupSteps) : 1;
@@ -422,6 +415,7 @@ export class Trainer {
       if (this.pending >= config.training.logEverySteps) this.flushLog();
       const dt = performance.now() - t0;
       this.trainTimeMs += dt;
+      this.stepRate.observe(this.clock.ms('train'), this.stepsRun, linked);
       epochTime += dt;
       this.trainSamples += rows;
       epochSamples += rows;
@@ -578,9 +572,8 @@ export class Trainer {
   }
 
   private async fidBeside(): Promise<void> {
-    await this.clock.during('fid', () => this.computeFid(false));
+    await this.etaModel.inside('fid', () => this.clock.during('fid', () => this.computeFid(false)));
     this.fidDone = true;
-    this.etaModel.doneInside('fid');
   }
 
   /** Evaluate on validation (best checkpoint on improvement) and test; isFinal: the full -log p(x) estimate. */

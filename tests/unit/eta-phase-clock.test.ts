@@ -6,7 +6,7 @@ import { parseRunConfig } from '@shared/run-config';
 import { formatEpoch, runFraction } from '../../src-main/hosts/cli/progress-line';
 import { EtaModel, planRun } from '../../src-main/train/eta';
 import { PhaseClock } from '../../src-main/train/phase-clock';
-import { StepRate } from '../../src-main/train/step-rate';
+import { LINKED_SPEEDUP_PRIOR, SplitStepRate, StepRate, UNLINKED_SHARE_PRIOR } from '../../src-main/train/step-rate';
 
 const reference = parseRunConfig({
   model: { kind: 'vae', hidden: [400], latentDim: 20 },
@@ -54,6 +54,25 @@ describe('EtaModel', () => {
     });
     expect(eta.estimateMs('finalEval', 20 / 128)).toBeCloseTo(100 + 500_000 * 0.05, 5);
     expect(eta.estimateMs('eval', 20 / 128)).toBeCloseTo(350, 5);
+  });
+
+  it('work beside the running item (the FID beside the final -log p(x)) does not count as progress of the item itself', async () => {
+    let now = 0;
+    const eta = new EtaModel(plan(), () => now);
+    const fidMs = eta.estimateMs('fid', 20 / 128);
+    let before = NaN;
+    let after = NaN;
+    await eta.item('finalEval', async () => {
+      now += 300;
+      eta.itemFraction(0.1); // its own first 10 % in 300 ms: 2.7 s of it to come
+      before = eta.remainingSeconds(630, 20)! * 1000;
+      await eta.inside('fid', async () => {
+        now += 900;
+      });
+      after = eta.remainingSeconds(630, 20)! * 1000;
+    });
+    // the FID is done, and the evaluation's own pace is still 300 ms per 10 % (not 1,200 ms)
+    expect(after).toBeCloseTo(before - fidMs, 6);
   });
 
   it('a best checkpoint inside an evaluation is part of it, not an item of its own', async () => {
@@ -192,5 +211,33 @@ describe('the step rate the ETA extrapolates', () => {
     expect(r).toBeLessThan(25);
     run(600, 35); // the slower pace lasts: the window holds nothing else
     expect(rate.msPerStep()).toBeCloseTo(35, 6);
+  });
+});
+
+describe('the step rate of a data-parallel run whose worker comes and goes', () => {
+  it('expects the linked pace once the worker has joined, mixed with the pace alone in the share of steps alone', () => {
+    const rate = new SplitStepRate();
+    let ms = 0;
+    let steps = 0;
+    const run = (n: number, msPerStep: number, linked: boolean) => {
+      for (let i = 0; i < n; i++) {
+        ms += msPerStep;
+        steps++;
+        rate.observe(ms, steps, linked);
+      }
+    };
+    expect(rate.msPerStep(true)).toBeNull();
+    run(3, 400, false); // warm-up
+    run(100, 42, false); // the worker starting its backend (or fitting the FID classifier): both shards here
+    expect(rate.msPerStep(false)).toBeCloseTo(42, 6); // no worker to come: the pace alone
+    expect(rate.msPerStep(true)).toBeCloseTo((42 / LINKED_SPEEDUP_PRIOR) * (1 - UNLINKED_SHARE_PRIOR) + 42 * UNLINKED_SHARE_PRIOR, 6);
+    run(1, 600, true); // the first linked step waits for the worker to take the state: not a pace yet
+    expect(rate.msPerStep(true)).toBeCloseTo((42 / LINKED_SPEEDUP_PRIOR) * (1 - 0) + 42 * 0, 6);
+    run(59, 30, true); // linked: 1.8 s, less than a 3 s window over both paces would need to forget the start
+    expect(rate.msPerStep(true)).toBeCloseTo(30, 6); // no step alone since the first link yet
+    run(20, 42, false); // the worker evaluates an epoch
+    run(100, 30, true);
+    // 20 of the 180 steps since the first link ran alone
+    expect(rate.msPerStep(true)).toBeCloseTo(30 * (8 / 9) + 42 * (1 / 9), 6);
   });
 });
