@@ -213,11 +213,13 @@ export async function evaluateSplit(model: LatentModel, x: Float32Array, n: numb
   const nllN = plan.examples;
   // Progress in units of one ELBO example (an encoder and a decoder pass); one of the k decoder passes
   // per example of the -log p(x) costs about a third of that (NLL_PASS_WEIGHT).
-  const nllWeight = Math.max(1, opts.iwSamples * NLL_PASS_WEIGHT);
+  // (in wall time: a helper takes half the batches, while the ELBO pass runs on this thread alone)
+  const sharedNll = nllN > 0 && plan.batches > 1 && !!opts.nllHelper;
+  const nllWeight = Math.max(1, (opts.iwSamples * NLL_PASS_WEIGHT) / (sharedNll ? 2 : 1));
   const totalWork = n + nllN * nllWeight;
   // A helper starts on the -log p(x) batches at once, while this thread runs the ELBO, then joins it.
   const share = newShare(plan);
-  const helped = nllN > 0 && plan.batches > 1 && opts.nllHelper ? opts.nllHelper(share).catch(() => undefined) : null;
+  const helped = sharedNll ? opts.nllHelper!(share).catch(() => undefined) : null;
   let reconSum = tf.scalar(0);
   let klSum = tf.scalar(0);
   let klDimSum: tf.Tensor1D = tf.zeros([model.latentDim]);
