@@ -171,19 +171,24 @@ describe('the CLI progress label', () => {
   });
 });
 
+/** Feeds a rate n steps of msPerStep each (the train phase's total milliseconds and steps after every step). */
+function stepsOf(observe: (ms: number, steps: number, linked: boolean) => void) {
+  let ms = 0;
+  let steps = 0;
+  return (n: number, msPerStep: number, linked = false) => {
+    for (let i = 0; i < n; i++) {
+      ms += msPerStep;
+      steps++;
+      observe(ms, steps, linked);
+    }
+  };
+}
+
 describe('the step rate the ETA extrapolates', () => {
   it('leaves the slow warm-up steps out, then follows the recent pace, not the average since the start', () => {
     const rate = new StepRate();
     expect(rate.msPerStep()).toBeNull();
-    let ms = 0;
-    let steps = 0;
-    const run = (n: number, msPerStep: number) => {
-      for (let i = 0; i < n; i++) {
-        ms += msPerStep;
-        steps++;
-        rate.observe(ms, steps);
-      }
-    };
+    const run = stepsOf((ms, steps) => rate.observe(ms, steps));
     run(3, 400); // warm-up: tfjs compiling, a worker starting its backend
     run(20, 30);
     expect(rate.msPerStep()).toBeCloseTo(30, 6);
@@ -195,15 +200,7 @@ describe('the step rate the ETA extrapolates', () => {
 
   it('over a long run, a short slow stretch (a burst of load from a neighbour) moves the rate only by its share of the window', () => {
     const rate = new StepRate();
-    let ms = 0;
-    let steps = 0;
-    const run = (n: number, msPerStep: number) => {
-      for (let i = 0; i < n; i++) {
-        ms += msPerStep;
-        steps++;
-        rate.observe(ms, steps);
-      }
-    };
+    const run = stepsOf((ms, steps) => rate.observe(ms, steps));
     run(1000, 20); // 20 s
     run(60, 35); // 2.1 s slower: the window is a third of the 22.1 s so far (7.4 s), not the last 3 s
     const r = rate.msPerStep()!;
@@ -217,15 +214,7 @@ describe('the step rate the ETA extrapolates', () => {
 describe('the step rate of a data-parallel run whose worker comes and goes', () => {
   it('expects the linked pace once the worker has joined, mixed with the pace alone in the share of steps alone', () => {
     const rate = new SplitStepRate();
-    let ms = 0;
-    let steps = 0;
-    const run = (n: number, msPerStep: number, linked: boolean) => {
-      for (let i = 0; i < n; i++) {
-        ms += msPerStep;
-        steps++;
-        rate.observe(ms, steps, linked);
-      }
-    };
+    const run = stepsOf((ms, steps, linked) => rate.observe(ms, steps, linked));
     expect(rate.msPerStep(true)).toBeNull();
     run(3, 400, false); // warm-up
     run(100, 42, false); // the worker starting its backend (or fitting the FID classifier): both shards here
