@@ -32,8 +32,6 @@ export interface SnapshotOptions {
   manifoldSize: number;
   epoch: number;
   step: number;
-  /** KL per latent dimension from an evaluation at this point (else computed on the latent points, up to LATENT_POINTS). */
-  klPerDim?: number[];
   labelNames?: string[] | null;
 }
 
@@ -208,8 +206,8 @@ export function imageSnapshotArtifacts(model: LatentModel, test: Split, opts: Sn
 }
 
 /**
- * Every snapshot artifact of a neural model (vae, ae, dae, iwae), computing the latent means (and the KL per
- * dimension, unless opts.klPerDim has it) on the first LATENT_POINTS test examples.
+ * Every snapshot artifact of a neural model (vae, ae, dae, iwae), computing the latent means and the KL per
+ * dimension on the first LATENT_POINTS test examples (at an epoch without a test evaluation to take them from).
  */
 export function modelSnapshots(model: LatentModel, test: Split, opts: SnapshotOptions): ArtifactEvent[] {
   const out = imageSnapshotArtifacts(model, test, opts);
@@ -218,8 +216,7 @@ export function modelSnapshots(model: LatentModel, test: Split, opts: SnapshotOp
   const nPts = Math.min(LATENT_POINTS, test.n);
   if (nPts === 0) return out;
   const means = encodeMeans(model, rowsOf(test, d, nPts), nPts);
-  const fromEval = (opts.klPerDim?.length ?? 0) === D;
-  const klPerDim = !model.stochastic ? null : fromEval ? opts.klPerDim! : klPerDimension(model, rowsOf(test, d, nPts), nPts);
-  const view: LatentView = { means, n: nPts, dims: D, stochastic: model.stochastic, klPerDim, klExamples: fromEval ? null : nPts };
+  const klPerDim = model.stochastic ? klPerDimension(model, rowsOf(test, d, nPts), nPts) : null;
+  const view: LatentView = { means, n: nPts, dims: D, stochastic: model.stochastic, klPerDim, klExamples: nPts };
   return [...out, ...latentSnapshots(view, test.y, opts)];
 }

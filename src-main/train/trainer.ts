@@ -131,8 +131,6 @@ export class Trainer {
   private reachedMax = false;
   private bestVal = Infinity;
   private bestEpoch = -1;
-  private lastKlPerDim: number[] | undefined;
-  private lastKlEpoch = -1;
   /** The epoch whose test evaluation brings the snapshots' latent view (its encoder means and KL), -1 for none. */
   private latentsFromEval = -1;
   private stoppedEarly = false;
@@ -151,8 +149,8 @@ export class Trainer {
   private parallel: DataParallelSteps | null = null;
   private linkFailures = 0;
   private fidDone = false;
-  /** The FID's feature classifier: not needed (cached, or no FID), still to fit, being fitted on the worker, or fitted there. */
-  private fidFit: 'none' | 'needed' | 'running' | 'done' = 'none';
+  /** The FID's feature classifier: nothing to do before the FID (cached, fitted on the worker, or no FID), still to fit, or being fitted on the worker. */
+  private fidFit: 'none' | 'needed' | 'running' = 'none';
   private pendingFidFit: Promise<void> | null = null;
   // The recent training speed the ETA extrapolates.
   private readonly stepRate = new SplitStepRate();
@@ -496,7 +494,7 @@ export class Trainer {
       seed: config.seed,
     }).then(
       () => {
-        this.fidFit = 'done';
+        this.fidFit = 'none';
         this.log('info', 'FID: the feature classifier of this dataset was fitted on the worker while training ran (cached for later runs)');
       },
       (err: unknown) => {
@@ -647,14 +645,10 @@ export class Trainer {
     return testPoints(t, { model: this.model!, config, test: data.test, testSources: this.dataset.testSources, at });
   }
 
-  /** What a test evaluation leaves behind: the KL per dimension and latent view for the snapshots, the log line on the nll subset. */
+  /** What a test evaluation leaves behind: the snapshots' latent view and KL per dimension (when asked), the log line on the nll subset. */
   private afterTest(t: EvalResult, isFinal: boolean, epoch: number, at: { step: number; epoch: number }, latents: boolean): void {
     const { data } = this;
     const model = this.model!;
-    if (model.stochastic) {
-      this.lastKlPerDim = t.klPerDim;
-      this.lastKlEpoch = epoch;
-    }
     if (latents && t.latentMeans) {
       const n = Math.min(LATENT_POINTS, t.latentMeans.length / model.latentDim);
       const view = {
@@ -715,7 +709,6 @@ export class Trainer {
       manifoldSize: config.snapshots.manifoldSize,
       epoch: epoch + 1,
       step: this.step,
-      klPerDim: this.lastKlEpoch === epoch ? this.lastKlPerDim : undefined,
       labelNames: dataset.descriptor.labels,
     };
     // the latent view comes with this epoch's test evaluation when it encoded the test examples
