@@ -16,7 +16,8 @@ const NLL_PER_DECODED = 0.15;
  */
 const SNAPSHOT_SAMPLES = 300;
 const CHECKPOINT_SAMPLES = 100;
-const FID_SAMPLES = 3000;
+/** 0.38-0.45 s at 0.36 ms a training sample (reference run, wasm, 2 threads: 2026-12-03). */
+const FID_SAMPLES = 1200;
 const FID_FIT_SAMPLES = 6000;
 
 export interface EtaPlan {
@@ -75,8 +76,8 @@ export class EtaModel {
   private readonly spentMs = new Map<WorkItem, number>();
   /** The item running now; `besideMs`/`besideSince`: time spent on other work inside it (not its own progress). */
   private running: { item: WorkItem; since: number; fraction: number; besideMs: number; besideSince: number | null } | null = null;
-  private elboMsPerExample: number | null = null;
-  private nllMsPerDecoded: number | null = null;
+  /** What the evaluations so far measured, summed: their rates over all of them, not the last one (a short -log p(x) of a few thousand decoder passes beside training varies by 30 % from one epoch to the next). */
+  private readonly measured = { elboMs: 0, examples: 0, nllMs: 0, decoded: 0 };
   /** Threads the final -log p(x) runs on (2 with an evaluation worker), and whether test evaluations run off the critical path. */
   private nllThreads = 1;
   private evalOffloaded = false;
@@ -136,8 +137,15 @@ export class EtaModel {
 
   /** What an evaluation measured: the rates the final evaluation is predicted from. */
   observeEval(r: { n: number; elboMs: number; nllMs: number; nllDecoded: number }): void {
-    if (r.n > 0 && r.elboMs > 0) this.elboMsPerExample = r.elboMs / r.n;
-    if (r.nllDecoded >= 1000 && r.nllMs > 0) this.nllMsPerDecoded = r.nllMs / r.nllDecoded;
+    const m = this.measured;
+    if (r.n > 0 && r.elboMs > 0) {
+      m.elboMs += r.elboMs;
+      m.examples += r.n;
+    }
+    if (r.nllDecoded >= 1000 && r.nllMs > 0) {
+      m.nllMs += r.nllMs;
+      m.decoded += r.nllDecoded;
+    }
   }
 
   /** Milliseconds one item of this kind is expected to take, given the training time per sample. */
@@ -145,13 +153,13 @@ export class EtaModel {
     const n = this.done.get(item) ?? 0;
     if (n > 0 && item !== 'finalEval') return this.spentMs.get(item)! / n;
     if (item === 'eval' && this.evalOffloaded) return 0;
-    const elbo = this.plan.evalExamples * (this.elboMsPerExample ?? ELBO_PER_EXAMPLE * msPerSample);
-    const nll = (decoded: number) => decoded * (this.nllMsPerDecoded ?? NLL_PER_DECODED * msPerSample);
+    const m = this.measured;
+    const elbo = this.plan.evalExamples * (m.examples > 0 ? m.elboMs / m.examples : ELBO_PER_EXAMPLE * msPerSample);
     switch (item) {
       case 'eval':
-        return elbo + nll(this.plan.intermediateNllDecoded);
+        return elbo + this.nllMs(this.plan.intermediateNllDecoded, msPerSample);
       case 'finalEval':
-        return elbo + nll(this.plan.finalNllDecoded) / this.nllThreads;
+        return elbo + this.nllMs(this.plan.finalNllDecoded, msPerSample) / this.nllThreads;
       case 'fid':
         return (FID_SAMPLES + (this.plan.fidFit ? FID_FIT_SAMPLES : 0)) * msPerSample;
       case 'snapshots':
@@ -161,6 +169,25 @@ export class EtaModel {
     }
   }
 
+  /** One thread's milliseconds for `decoded` decoder passes of the -log p(x). */
+  private nllMs(decoded: number, msPerSample: number): number {
+    const m = this.measured;
+    return decoded * (m.decoded > 0 ? m.nllMs / m.decoded : NLL_PER_DECODED * msPerSample);
+  }
+
+  /**
+   * What the FID adds to the wall time. With a worker, the trainer computes it beside the final -log p(x) while the
+   * worker works through that estimate's batches, which both threads then finish: (nll + fid) / 2 instead of
+   * nll / 2 + fid, unless the FID outlasts the worker's whole share.
+   */
+  private fidWallMs(msPerSample: number): number {
+    const fid = this.estimateMs('fid', msPerSample);
+    const finalToCome = (this.done.get('finalEval') ?? 0) < this.plan.planned.finalEval;
+    if (this.nllThreads < 2 || !finalToCome) return fid;
+    const nllWall = this.nllMs(this.plan.finalNllDecoded, msPerSample) / this.nllThreads;
+    return Math.max(fid - nllWall, fid / 2);
+  }
+
   /** Seconds left, or null before the training speed is known. */
   remainingSeconds(step: number, msPerStep: number | null): number | null {
     if (msPerStep === null || !Number.isFinite(msPerStep) || msPerStep <= 0) return null;
@@ -168,7 +195,7 @@ export class EtaModel {
     let ms = Math.max(0, this.plan.totalSteps - step) * msPerStep;
     for (const item of ITEMS) {
       const left = this.plan.planned[item] - (this.done.get(item) ?? 0) - (this.running?.item === item ? 1 : 0);
-      if (left > 0) ms += left * this.estimateMs(item, msPerSample);
+      if (left > 0) ms += left * (item === 'fid' ? this.fidWallMs(msPerSample) : this.estimateMs(item, msPerSample));
     }
     if (this.running) {
       // The running item: from its own progress once it has some (its rate so far), else from the estimate.

@@ -2,12 +2,17 @@
 // stretch of training (the last third of the train phase so far, at least 3 s), not since the start: long
 // enough to smooth out a shared machine's ups and downs, short enough to follow a change of pace. The first steps (tfjs warm-up,
 // a worker starting its backend on the other core) and a change of pace (a worker joining or leaving the steps)
-// then weigh on the estimate only while they are recent.
+// then weigh on the estimate only while they are recent. Before a whole window has run, the rate is taken over the
+// more recent half of the steps: the first seconds of a run are slow and erratic (measured on the reference run:
+// 70-230 ms a step for its first ~30 steps, then a steady 60-67 ms), and an average since the start overstates the
+// time left for as long as they weigh on it.
 
 /** Train-phase milliseconds the rate is measured over (at least; or this share of the train phase so far), and the warm-up steps left out while there is no more. */
 export const RATE_WINDOW_MS = 3000;
 export const RATE_WINDOW_SHARE = 1 / 3;
 export const WARMUP_STEPS = 3;
+/** Less than a window so far: the share of the steps, the most recent, that the rate is taken over. */
+export const SHORT_HISTORY_SHARE = 0.5;
 
 export class StepRate {
   /** (train-phase ms, steps) at each observation, oldest first. */
@@ -29,8 +34,9 @@ export class StepRate {
     if (!last) return null;
     let from = this.samples[0]!;
     if (last.ms - from.ms < RATE_WINDOW_MS) {
-      // less than a window so far: leave the warm-up steps out when there is anything after them
-      const warm = this.samples.find((s) => s.steps >= WARMUP_STEPS && s.steps < last.steps);
+      // less than a window so far: the more recent half of the steps (never the warm-up) when there is anything after them
+      const skip = Math.max(WARMUP_STEPS, Math.floor((1 - SHORT_HISTORY_SHARE) * last.steps));
+      const warm = this.samples.find((s) => s.steps >= skip && s.steps < last.steps);
       if (warm) from = warm;
     }
     if (last.steps <= from.steps) return last.steps > 0 ? last.ms / last.steps : null;
@@ -44,11 +50,17 @@ export const LINKED_SPEEDUP_PRIOR = 1.4;
 export const UNLINKED_SHARE_PRIOR = 0.1;
 /** Linked steps before their own pace is used (the first one carries the wait for the worker to take the state). */
 export const MIN_LINKED_STEPS = 5;
+/**
+ * How many linked steps the prior (the pace alone over LINKED_SPEEDUP_PRIOR) counts for against the measured linked
+ * pace: the worker's first few dozen steps run slower than its later ones (reference run: 50-60 ms a step in its first
+ * linked epoch, 43-47 ms later), so the measured pace takes over as the linked steps add up, not at once.
+ */
+export const LINKED_PRIOR_STEPS = 30;
 
 /**
  * The step rate of a data-parallel run whose worker comes and goes: the recent pace with the worker linked and
  * without it, kept apart. The steps to come are expected at the linked pace (before any linked step: the pace alone,
- * LINKED_SPEEDUP_PRIOR times faster), mixed with the pace alone in the share of steps that ran alone since the first
+ * LINKED_SPEEDUP_PRIOR times faster; then that prior weighed against the measured pace as LINKED_PRIOR_STEPS steps), mixed with the pace alone in the share of steps that ran alone since the first
  * link (its evaluations). A window over both would keep the slow unlinked start for seconds after the worker joined.
  */
 export class SplitStepRate {
@@ -80,7 +92,10 @@ export class SplitStepRate {
     const alone = this.alone.msPerStep();
     if (!workerExpected) return alone ?? this.linked.msPerStep();
     const measured = this.steps.linked >= MIN_LINKED_STEPS ? this.linked.msPerStep() : null;
-    const linked = measured ?? (alone !== null ? alone / LINKED_SPEEDUP_PRIOR : null);
+    const prior = alone !== null ? alone / LINKED_SPEEDUP_PRIOR : null;
+    const n = this.steps.linked;
+    const linked =
+      measured !== null && prior !== null ? (n * measured + LINKED_PRIOR_STEPS * prior) / (n + LINKED_PRIOR_STEPS) : (measured ?? prior);
     if (linked === null) return null;
     const u = this.sinceFirstLink.steps > 0 ? this.sinceFirstLink.alone / this.sinceFirstLink.steps : UNLINKED_SHARE_PRIOR;
     return linked * (1 - u) + (alone ?? linked * LINKED_SPEEDUP_PRIOR) * u;

@@ -6,7 +6,7 @@ import { parseRunConfig } from '@shared/run-config';
 import { formatEpoch, runFraction } from '../../src-main/hosts/cli/progress-line';
 import { EtaModel, planRun } from '../../src-main/train/eta';
 import { PhaseClock } from '../../src-main/train/phase-clock';
-import { LINKED_SPEEDUP_PRIOR, SplitStepRate, StepRate, UNLINKED_SHARE_PRIOR } from '../../src-main/train/step-rate';
+import { LINKED_PRIOR_STEPS, LINKED_SPEEDUP_PRIOR, SplitStepRate, StepRate, UNLINKED_SHARE_PRIOR } from '../../src-main/train/step-rate';
 
 const reference = parseRunConfig({
   model: { kind: 'vae', hidden: [400], latentDim: 20 },
@@ -54,6 +54,12 @@ describe('EtaModel', () => {
     });
     expect(eta.estimateMs('finalEval', 20 / 128)).toBeCloseTo(100 + 500_000 * 0.05, 5);
     expect(eta.estimateMs('eval', 20 / 128)).toBeCloseTo(350, 5);
+    // a second one, slower (a burst of load): the rates are those of both together, not of the last one
+    await eta.item('eval', () => {
+      eta.observeEval({ n: 2000, elboMs: 140, nllMs: 350, nllDecoded: 5000 });
+      now += 490;
+    });
+    expect(eta.estimateMs('finalEval', 20 / 128)).toBeCloseTo(120 + 500_000 * 0.06, 5);
   });
 
   it('work beside the running item (the FID beside the final -log p(x)) does not count as progress of the item itself', async () => {
@@ -73,6 +79,29 @@ describe('EtaModel', () => {
     });
     // the FID is done, and the evaluation's own pace is still 300 ms per 10 % (not 1,200 ms)
     expect(after).toBeCloseTo(before - fidMs, 6);
+  });
+
+  it('with a worker, the FID beside the final -log p(x) adds half its time: the worker works through the estimate meanwhile', () => {
+    const msPerSample = 40 / 128;
+    // what the FID adds to the time left at the end of the training steps, with and without a worker
+    const fidShare = (worker: boolean, over: Partial<ReturnType<typeof plan>> = {}) => {
+      const make = (fid: boolean) => {
+        const p = { ...plan(), ...over };
+        const eta = new EtaModel({ ...p, planned: { ...p.planned, fid: fid ? 1 : 0 } });
+        eta.useWorker(worker);
+        return eta;
+      };
+      const fidMs = make(true).estimateMs('fid', msPerSample);
+      return { added: (make(true).remainingSeconds(630, 40)! - make(false).remainingSeconds(630, 40)!) * 1000, fidMs };
+    };
+    const alone = fidShare(false);
+    expect(alone.added).toBeCloseTo(alone.fidMs, 6);
+    const beside = fidShare(true);
+    expect(beside.added).toBeCloseTo(beside.fidMs / 2, 6);
+    // a FID that outlasts the worker's share of a small estimate (its classifier fitted at the end) counts in full beyond that share
+    const long = fidShare(true, { finalNllDecoded: 1000, fidFit: true });
+    expect(long.added).toBeGreaterThan(long.fidMs / 2 + 100);
+    expect(long.added).toBeLessThan(long.fidMs);
   });
 
   it('a best checkpoint inside an evaluation is part of it, not an item of its own', async () => {
@@ -198,6 +227,17 @@ describe('the step rate the ETA extrapolates', () => {
     expect(rate.msPerStep()).toBeCloseTo(35, 6);
   });
 
+  it('before a whole window has run, follows the more recent half of the steps, not the erratic first seconds', () => {
+    const rate = new StepRate();
+    const run = stepsOf((ms, steps) => rate.observe(ms, steps));
+    run(3, 400); // warm-up
+    run(10, 110); // the first erratic steps (a worker starting beside them, the first allocations)
+    run(10, 60); // 2.9 s in all: less than a window
+    // steps 12-23 (the recent half: two slow ones, ten at 60 ms), where an average since the warm-up would say
+    // (1,100 + 600) / 20 = 85 ms
+    expect(rate.msPerStep()).toBeCloseTo((2 * 110 + 10 * 60) / 12, 6);
+  });
+
   it('over a long run, a short slow stretch (a burst of load from a neighbour) moves the rate only by its share of the window', () => {
     const rate = new StepRate();
     const run = stepsOf((ms, steps) => rate.observe(ms, steps));
@@ -228,5 +268,19 @@ describe('the step rate of a data-parallel run whose worker comes and goes', () 
     run(100, 30, true);
     // 20 of the 180 steps since the first link ran alone
     expect(rate.msPerStep(true)).toBeCloseTo(30 * (8 / 9) + 42 * (1 / 9), 6);
+  });
+
+  it('weighs the prior against the measured linked pace as LINKED_PRIOR_STEPS steps, so a slow first linked stretch does not swing the ETA', () => {
+    const rate = new SplitStepRate();
+    const run = stepsOf((ms, steps, linked) => rate.observe(ms, steps, linked));
+    run(3, 400, false);
+    run(60, 56, false); // alone beside the worker's FID fit: prior 56 / 1.4 = 40 ms linked
+    const prior = 56 / LINKED_SPEEDUP_PRIOR;
+    run(LINKED_PRIOR_STEPS, 60, true); // the worker's first linked steps run slow
+    // as much evidence as the prior: half way between them, not the 60 ms of the slow start
+    expect(rate.msPerStep(true)).toBeCloseTo((60 + prior) / 2, 6);
+    run(400, 40, true); // 16 s later the window holds the steady pace only, and the prior weighs 30 of 430 steps
+    const n = LINKED_PRIOR_STEPS + 400;
+    expect(rate.msPerStep(true)).toBeCloseTo((n * 40 + LINKED_PRIOR_STEPS * prior) / (n + LINKED_PRIOR_STEPS), 6);
   });
 });
