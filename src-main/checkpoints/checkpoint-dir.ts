@@ -59,19 +59,21 @@ function product(shape: number[]): number {
 /** Write a checkpoint directory atomically; returns its size in bytes. Overwrites an existing one at `dir`. */
 export function writeCheckpointDir(dir: string, contents: CheckpointContents): number {
   const tensors: IndexEntry[] = [];
-  const chunks: Buffer[] = [];
-  let offset = 0;
-  const add = (t: NamedTensor, group: IndexEntry['group']) => {
+  const all = [
+    ...contents.weights.map((t) => ({ t, group: 'weights' as const })),
+    ...(contents.optimizer?.slots ?? []).map((t) => ({ t, group: 'optimizer' as const })),
+  ];
+  for (const { t } of all)
     if (t.data.length !== product(t.shape))
       throw new CheckpointError(`tensor ${t.name}: ${t.data.length} values do not fill shape [${t.shape.join(', ')}]`);
-    const buf = Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength);
-    chunks.push(Buffer.from(buf)); // copy: the source may be a view into wasm memory
+  // one copy of every tensor, into the file's bytes (a source may be a view into wasm memory)
+  const bin = Buffer.allocUnsafe(all.reduce((n, { t }) => n + t.data.byteLength, 0));
+  let offset = 0;
+  for (const { t, group } of all) {
+    bin.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), offset);
     tensors.push({ name: t.name, shape: t.shape, offset, length: t.data.length, group });
-    offset += buf.byteLength;
-  };
-  for (const t of contents.weights) add(t, 'weights');
-  for (const t of contents.optimizer?.slots ?? []) add(t, 'optimizer');
-  const bin = Buffer.concat(chunks);
+    offset += t.data.byteLength;
+  }
   const json: CheckpointJson = {
     format: CHECKPOINT_FORMAT,
     runId: contents.runId,

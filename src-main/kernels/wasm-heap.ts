@@ -22,6 +22,13 @@ export function copyTensorInto(t: tf.Tensor, dst: Float32Array, at: number): voi
   dst.set(t.dataSync() as Float32Array, at);
 }
 
+/** A float32 tensor's values in a new array of their own (one copy). */
+export function tensorValues(t: tf.Tensor): Float32Array {
+  const out = new Float32Array(t.size);
+  copyTensorInto(t, out, 0);
+  return out;
+}
+
 /** A tensor of `values` (a view that the caller may overwrite afterwards). */
 export function tensorFromView(values: Float32Array, shape: number[]): tf.Tensor {
   // the cpu backend keeps the array it is given: hand it a copy

@@ -27,6 +27,7 @@ import type { NamedTensor } from './named-tensor';
 import { conv2dSame, conv2dTransposeSame } from './conv-ops';
 import { deriveSeed, SEED_STREAM } from './seeds';
 import type { DecoderOutput, EncoderOutput, LatentModel, Likelihood } from './types';
+import { tensorValues } from '../kernels/wasm-heap';
 
 export const CONV_KERNEL_SIZE = 3;
 
@@ -270,7 +271,7 @@ export class VaeModel implements LatentModel {
     return [...this.weights.entries()].map(([name, v]) => ({
       name,
       shape: [...v.shape],
-      data: Float32Array.from(v.dataSync() as Float32Array),
+      data: tensorValues(v),
     }));
   }
 

@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { RunConfig } from '@shared/run-config';
 import type { NamedTensor, OptimizerState } from './named-tensor';
 import { WasmAdamOptimizer } from '../kernels/wasm-kernels';
+import { tensorValues } from '../kernels/wasm-heap';
 import type { VaeModel } from './model';
 
 export function createOptimizer(opt: RunConfig['optimizer']): tf.Optimizer {
@@ -74,7 +75,7 @@ export async function exportOptimizerState(optimizer: tf.Optimizer, model: VaeMo
       iterations = (await w.tensor.data())[0]!;
       continue;
     }
-    slots.push({ name: model.stableName(w.name), shape: [...w.tensor.shape], data: Float32Array.from(await w.tensor.data()) });
+    slots.push({ name: model.stableName(w.name), shape: [...w.tensor.shape], data: tensorValues(w.tensor) });
   }
   // Only the iteration counter is a fresh tensor; the slots are the optimizer's own variables.
   for (const w of weights) if (w.name === 'iter') w.tensor.dispose();
