@@ -60,8 +60,9 @@ export const LINKED_PRIOR_STEPS = 30;
 /**
  * The step rate of a data-parallel run whose worker comes and goes: the recent pace with the worker linked and
  * without it, kept apart. The steps to come are expected at the linked pace (before any linked step: the pace alone,
- * LINKED_SPEEDUP_PRIOR times faster; then that prior weighed against the measured pace as LINKED_PRIOR_STEPS steps), mixed with the pace alone in the share of steps that ran alone since the first
- * link (its evaluations). A window over both would keep the slow unlinked start for seconds after the worker joined.
+ * LINKED_SPEEDUP_PRIOR times faster; then that prior weighed against the measured pace as LINKED_PRIOR_STEPS steps),
+ * mixed with the pace alone in the share of steps that ran alone since the first link (its evaluations). A window
+ * over both would keep the slow unlinked start for seconds after the worker joined.
  */
 export class SplitStepRate {
   private readonly linked = new StepRate();
