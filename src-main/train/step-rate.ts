@@ -28,10 +28,10 @@ export class StepRate {
     while (this.samples.length > 2 && trainMs - this.samples[1]!.ms >= window) this.samples.shift();
   }
 
-  /** Milliseconds per step over the recent window, or null before two observations. */
+  /** Milliseconds per step over the recent window, or null until a step after the warm-up has run (no guess from those alone). */
   msPerStep(): number | null {
     const last = this.samples.at(-1);
-    if (!last) return null;
+    if (!last || last.steps <= WARMUP_STEPS) return null;
     let from = this.samples[0]!;
     if (last.ms - from.ms < RATE_WINDOW_MS) {
       // less than a window so far: the more recent half of the steps (never the warm-up) when there is anything after them

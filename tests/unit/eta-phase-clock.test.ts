@@ -219,6 +219,7 @@ describe('the step rate the ETA extrapolates', () => {
     expect(rate.msPerStep()).toBeNull();
     const run = stepsOf((ms, steps) => rate.observe(ms, steps));
     run(3, 400); // warm-up: tfjs compiling, a worker starting its backend
+    expect(rate.msPerStep()).toBeNull(); // no guess from the warm-up alone (a 10x too long ETA in a run's first second)
     run(20, 30);
     expect(rate.msPerStep()).toBeCloseTo(30, 6);
     run(200, 20); // a worker joined the steps: 6 s at the new pace
