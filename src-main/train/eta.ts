@@ -9,7 +9,8 @@ const ITEMS: WorkItem[] = ['eval', 'finalEval', 'fid', 'snapshots', 'checkpoint'
 
 /** Priors, in training-sample times (measured on the reference run): an ELBO forward pass per example, one decoder pass of the IW NLL, ... */
 const ELBO_PER_EXAMPLE = 0.35;
-const NLL_PER_DECODED = 0.15;
+/** One thread's decoder pass against a training sample at the run's pace: 0.106-0.121 in four benches (2026-12-03). */
+const NLL_PER_DECODED = 0.12;
 /**
  * ... one round of snapshots, one checkpoint, the Frechet distance (2 x 2,000 images through the feature classifier)
  * and, the first time on a dataset, the fit of that classifier.
