@@ -18,6 +18,8 @@ export default defineConfig({
           'eval-worker': resolve(__dirname, 'src-main/train/eval-worker.ts'),
           // Bundle import/export and exports off the host's event loop (src-main/api/heavy-work.ts).
           'heavy-worker': resolve(__dirname, 'src-main/api/heavy-worker.ts'),
+          // The bench's probe threads: how fast two cores could take one training step, cut either way (src-main/bench/split-ceiling.ts).
+          'split-probe-worker': resolve(__dirname, 'src-main/bench/split-probe-worker.ts'),
           // The command line and the web host (`vae-workbench ...`): the same build as the app.
           cli: resolve(__dirname, 'src-main/hosts/cli/main.ts'),
           // What the integration suites drive (tests/built.ts): the same modules, the same chunks.

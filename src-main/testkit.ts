@@ -5,6 +5,7 @@ export { exportRunBundle, importRunBundle } from './api/bundle-service';
 export { HeavyWork, heavyWorkerEntry } from './api/heavy-work';
 export { WorkbenchService } from './api/service';
 export { benchStore } from './bench/store-bench';
+export { measureSplitCeiling } from './bench/split-ceiling';
 export { expectedWeightShapes } from './checkpoints/architecture';
 export { BundleError, buildBundle, packBundle, parseBundle } from './checkpoints/bundle';
 export { checkBundleTotals } from './checkpoints/bundle-limits';

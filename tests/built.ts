@@ -31,6 +31,7 @@ export const {
   DataParallelSteps,
   EvalHelper,
   benchStore,
+  measureSplitCeiling,
   bucketCount,
   buildBundle,
   checkBundleTotals,

@@ -11,6 +11,7 @@ import type { RunConfigInput } from '@shared/run-config';
 import { probeTfjsNode } from '../train/backend';
 import { benchStore, type StoreBenchResult } from './store-bench';
 import { benchEvalThroughput, type EvalThroughput } from './eval-throughput';
+import { measureSplitCeiling, type SplitCeiling } from './split-ceiling';
 import { measureTimeToResult, presetExperiment, pytorchLikeExperiment, referenceExperiment, type TimeToResult } from './time-to-result';
 
 export interface BackendBench {
@@ -50,6 +51,8 @@ export interface DataParallelBench {
   /** twoShards / oneShard (the target is 1.6 on 2 cores), twoShardsOneCore / oneShard (the cost of cutting without a worker). */
   speedup: number;
   oneCoreRatio: number;
+  /** What two cores could give at most, cutting the step by rows or by hidden units (wasm only; split-ceiling.ts). */
+  splitCeiling: SplitCeiling | null;
 }
 
 export const REFERENCE_CONFIG: RunConfigInput = {
@@ -66,6 +69,8 @@ export const REFERENCE_CONFIG: RunConfigInput = {
 };
 
 const LAG_RESOLUTION_MS = 5;
+/** Steps per thread of a split-ceiling probe (the first 10 are left out). */
+const SPLIT_PROBE_STEPS = 70;
 
 function median(xs: number[]): number {
   if (!xs.length) return 0;
@@ -285,11 +290,13 @@ async function benchDataParallel(
     `  1 shard ${Math.round(oneShard)}, 2 shards on 2 cores ${Math.round(twoShards)} (${(twoShards / oneShard).toFixed(2)}x), ` +
       `2 shards on 1 core ${Math.round(twoShardsOneCore)} samples/s (${(twoShardsOneCore / oneShard).toFixed(2)}x)`,
   );
+  const splitCeiling = backend === 'wasm' ? await measureSplitCeiling(SPLIT_PROBE_STEPS, repeats, log) : null;
   return {
     backend,
     oneShard,
     twoShards,
     twoShardsOneCore,
+    splitCeiling,
     repeats: rows,
     speedup: oneShard > 0 ? twoShards / oneShard : 0,
     oneCoreRatio: oneShard > 0 ? twoShardsOneCore / oneShard : 0,

@@ -1,0 +1,91 @@
+// How much faster two cores could take one training step of the reference model, whichever way the step is cut:
+// the real step's compute on threads started together (split-probe-worker.ts), with no exchange at all between them,
+// so an upper bound for any implementation:
+//   one thread:   400 hidden units, 128 rows (the unsharded step);
+//   data split:   two threads, each 400 units on 64 rows (what training.dataParallel = 2 computes);
+//   tensor split: two threads, each 200 units (half of every layer's width) on all 128 rows (a model-parallel step,
+//                 not implemented: it would exchange activations three times a step instead of gradients once).
+// ceiling = one thread's step / the slower twin's step. Repeats interleaved, medians.
+import { Worker } from 'node:worker_threads';
+import { builtEntry } from '../os/built-entry';
+import type { SplitProbeJob } from './split-probe-worker';
+
+export interface SplitCeiling {
+  /** Median ms per step (after the first 10) of one thread, and of the slower of two threads together. */
+  oneThreadMs: number;
+  dataSplitMs: number;
+  tensorSplitMs: number;
+  dataSplitCeiling: number;
+  tensorSplitCeiling: number;
+  repeats: { oneThreadMs: number; dataSplitMs: number; tensorSplitMs: number }[];
+}
+
+const WARMUP = 10;
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] ?? NaN;
+}
+
+/** Threads of one probe, one per shape, started step by step together; the slowest thread's median step. */
+async function probe(entry: string, shapes: { hidden: number; rows: number }[], steps: number): Promise<number> {
+  const gate = shapes.length > 1 ? new SharedArrayBuffer(4) : null;
+  const medians = await Promise.all(
+    shapes.map(
+      (shape) =>
+        new Promise<number>((resolve, reject) => {
+          const job: SplitProbeJob = { ...shape, steps, gate, threads: shapes.length };
+          const worker = new Worker(entry, { workerData: job });
+          worker.once('message', (r: { ok: boolean; ms?: number[]; error?: string }) => {
+            void worker.terminate();
+            if (r.ok) resolve(median(r.ms!.slice(Math.min(WARMUP, r.ms!.length - 1))));
+            else reject(new Error(`split probe: ${r.error}`));
+          });
+          worker.once('error', reject);
+        }),
+    ),
+  );
+  return Math.max(...medians);
+}
+
+export async function measureSplitCeiling(steps: number, repeats: number, log: (message: string) => void): Promise<SplitCeiling> {
+  const entry = builtEntry('split-probe-worker.js');
+  if (!entry) throw new Error('split-probe-worker.js is not built (run `npm run build`)');
+  const rows: SplitCeiling['repeats'] = [];
+  for (let r = 0; r < repeats; r++) {
+    log(`split ceiling: one thread, data split, tensor split, ${steps} steps each (${r + 1}/${repeats})…`);
+    const oneThreadMs = await probe(entry, [{ hidden: 400, rows: 128 }], steps);
+    const dataSplitMs = await probe(
+      entry,
+      [
+        { hidden: 400, rows: 64 },
+        { hidden: 400, rows: 64 },
+      ],
+      steps,
+    );
+    const tensorSplitMs = await probe(
+      entry,
+      [
+        { hidden: 200, rows: 128 },
+        { hidden: 200, rows: 128 },
+      ],
+      steps,
+    );
+    rows.push({ oneThreadMs, dataSplitMs, tensorSplitMs });
+  }
+  const m = (k: keyof SplitCeiling['repeats'][number]) => median(rows.map((x) => x[k]));
+  const [oneThreadMs, dataSplitMs, tensorSplitMs] = [m('oneThreadMs'), m('dataSplitMs'), m('tensorSplitMs')];
+  const result = {
+    oneThreadMs,
+    dataSplitMs,
+    tensorSplitMs,
+    dataSplitCeiling: oneThreadMs / dataSplitMs,
+    tensorSplitCeiling: oneThreadMs / tensorSplitMs,
+    repeats: rows,
+  };
+  log(
+    `  one thread ${oneThreadMs.toFixed(1)} ms a step; two threads, data split ${dataSplitMs.toFixed(1)} ms ` +
+      `(ceiling ${result.dataSplitCeiling.toFixed(2)}x), tensor split ${tensorSplitMs.toFixed(1)} ms (ceiling ${result.tensorSplitCeiling.toFixed(2)}x)`,
+  );
+  return result;
+}
