@@ -19,6 +19,8 @@ export interface SplitProbeJob {
   threads: number;
 }
 
+const TWIN_WAIT_MS = 60_000;
+
 async function probe(job: SplitProbeJob): Promise<number[]> {
   await initBackend('wasm');
   const config = parseRunConfig({ seed: 1, model: { kind: 'vae', arch: 'mlp', hidden: [job.hidden], latentDim: 20 } });
@@ -32,7 +34,10 @@ async function probe(job: SplitProbeJob): Promise<number[]> {
   for (let s = 0; s < job.steps; s++) {
     if (gate) {
       Atomics.add(gate, 0, 1);
-      while (Atomics.load(gate, 0) < (s + 1) * job.threads); // spin: the twins start this step together
+      // spin: the twins start this step together (a twin that failed would leave this thread waiting: give up)
+      const deadline = Date.now() + TWIN_WAIT_MS;
+      while (Atomics.load(gate, 0) < (s + 1) * job.threads)
+        if (Date.now() > deadline) throw new Error(`its twin did not reach step ${s + 1} within ${TWIN_WAIT_MS / 1000} s`);
     }
     const t0 = performance.now();
     const g = shardGradients(model, vars, spec, x, {
