@@ -1,7 +1,10 @@
 // Export a run from the store as a bundle, and import a bundle as a new run. Import verifies the whole bundle
 // before writing anything; then the checkpoint directory is written (atomically) and every row is inserted in one
 // store transaction, so a failure leaves neither rows nor files behind.
+import { createHash } from 'node:crypto';
 import { existsSync, rmSync } from 'node:fs';
+import { ApiError } from '@shared/errors';
+import { BUNDLE_LOG_MAX_LINES } from '../checkpoints/bundle-manifest';
 import path from 'node:path';
 import type { MetricPoint } from '@shared/model-types';
 import { parseRunConfig, type RunConfig } from '@shared/run-config';
@@ -17,6 +20,8 @@ export interface ExportOptions {
 }
 
 export interface ImportOptions {
+  /** Import even when the bundle's run is already in the store (else AlreadyImportedError). */
+  again?: boolean;
   dataHome: string;
   /** Runs' directories live here: <runsDir>/<runId>/checkpoints/<tag>. */
   runsDir: string;
@@ -115,6 +120,8 @@ export function prepareRunBundle(store: RunStore, runId: number, opts: ExportOpt
 
   const metrics = exportMetrics(store, runId);
   const snapshots = exportSnapshots(store, runId);
+  const log = store.getLog(runId, BUNDLE_LOG_MAX_LINES).map((l) => ({ time: l.time, level: l.level, message: l.message }));
+  const uid = store.runUid(runId);
 
   const input: BundleInput = {
     appVersion: opts.appVersion,
@@ -132,6 +139,7 @@ export function prepareRunBundle(store: RunStore, runId: number, opts: ExportOpt
       startedAt: run.startedAt,
       finishedAt: run.finishedAt,
       sourceRunId: run.id,
+      ...(uid ? { uid } : {}),
     },
     finalMetrics: run.final,
     metrics,
@@ -146,6 +154,7 @@ export function prepareRunBundle(store: RunStore, runId: number, opts: ExportOpt
     weights: contents.weights,
     optimizer: contents.optimizer,
     snapshots,
+    log,
   };
   const epoch = Number.isInteger(chosen.epoch) ? String(chosen.epoch) : chosen.epoch.toFixed(2);
   return { filename: `${slug(run.name)}-${slug(chosen.tag)}-epoch${epoch}.vae-bundle.zip`, input };
@@ -160,6 +169,9 @@ export function importRunBundle(store: RunStore, bytes: Uint8Array | ParsedBundl
   // Parsed here, or already parsed and verified (off the event loop, by the heavy-work worker).
   const bundle = bytes instanceof Uint8Array ? parseBundle(bytes) : bytes; // throws before anything is written
   const { run, checkpoint } = bundle;
+  const uid = bundleIdentity(bundle);
+  const existing = store.findRunByUid(uid);
+  if (existing !== null && !opts.again) throw new AlreadyImportedError(existing);
   let runDir: string | null = null;
   let runDirExisted = false;
   let checkpointDir: string | null = null;
@@ -177,6 +189,7 @@ export function importRunBundle(store: RunStore, bytes: Uint8Array | ParsedBundl
       notes: run.notes,
       status: 'imported',
       createdAt: run.createdAt,
+      uid,
     });
     const runId = created.id;
     store.setStatus(runId, 'imported', { startedAt: run.startedAt, finishedAt: run.finishedAt ?? bundle.createdAt });
@@ -186,17 +199,7 @@ export function importRunBundle(store: RunStore, bytes: Uint8Array | ParsedBundl
       epoch: checkpoint.epoch,
     });
     store.updateProgress(runId, last.step, last.epoch);
-    for (const s of bundle.snapshots)
-      store.addArtifact(runId, {
-        kind: s.kind,
-        epoch: s.epoch,
-        step: s.step,
-        mime: s.mime,
-        width: s.width,
-        height: s.height,
-        meta: s.meta,
-        data: s.data,
-      });
+    for (const snapshot of bundle.snapshots) store.addArtifact(runId, snapshotArtifact(snapshot));
 
     runDir = path.join(opts.runsDir, String(runId));
     runDirExisted = existsSync(runDir);
@@ -220,6 +223,7 @@ export function importRunBundle(store: RunStore, bytes: Uint8Array | ParsedBundl
       bytes: size,
       metrics: checkpoint.metrics,
     });
+    for (const line of bundle.log ?? []) store.log(runId, line.level, line.message, line.time);
     store.log(
       runId,
       'info',
@@ -239,6 +243,29 @@ export function importRunBundle(store: RunStore, bytes: Uint8Array | ParsedBundl
   } catch (err) {
     removeFiles();
     throw err;
+  }
+}
+
+function snapshotArtifact(s: BundleSnapshot) {
+  return { kind: s.kind, epoch: s.epoch, step: s.step, mime: s.mime, width: s.width, height: s.height, meta: s.meta, data: s.data };
+}
+
+/** The run a bundle holds, as an identity: its uid (format 2), else a hash of its config and metrics (format 1). */
+export function bundleIdentity(bundle: ParsedBundle): string {
+  if (bundle.run.uid) return bundle.run.uid;
+  const metricsHash = bundle.manifest.entries['metrics.json']?.sha256 ?? '';
+  return `sha256:${createHash('sha256').update(bundle.run.configText).update('\n').update(metricsHash).digest('hex')}`;
+}
+
+/** bundles.import of a run that is already in the store (code already_imported; issue existingRunId). */
+export class AlreadyImportedError extends ApiError {
+  constructor(readonly existingRunId: number) {
+    super(
+      'already_imported',
+      `this bundle's run is already in the store as run ${existingRunId}; import it again anyway with --again (API: again: true)`,
+      [{ path: 'existingRunId', message: String(existingRunId) }],
+    );
+    this.name = 'AlreadyImportedError';
   }
 }
 

@@ -32,6 +32,7 @@ import type { RunSummary } from '@shared/model-types';
 import { ConfigError, describeIssues, parseRunConfig, setByPath, type RunConfig } from '@shared/run-config';
 import { expandSweep, type SweepAxis } from '@shared/sweep-expand';
 import { HeavyWork } from './heavy-work';
+import { StoreWatcher } from './store-watcher';
 import { checkLimit } from '@shared/limits';
 
 export const APP_NAME = 'VAE Workbench';
@@ -47,6 +48,11 @@ export interface ServiceOptions {
   concurrency?: number;
   /** Passed to better-sqlite3 under Electron, where the addon is built for Electron's ABI. */
   nativeBinding?: string;
+  /**
+   * Follow what other processes write to the same data home (store-watcher.ts) and emit it as events. Default: on
+   * for the hosts that serve views (electron, web), off for one-shot CLI commands.
+   */
+  live?: boolean;
 }
 
 type Handler<N extends CallName> = (input: CallParsedInput<N>) => Promise<CallOutput<N>> | CallOutput<N>;
@@ -64,6 +70,7 @@ export class WorkbenchService {
   private readonly handlers: Handlers;
   private clusterSweeps: ClusterSweeps | null = null;
   private readonly heavy = new HeavyWork();
+  private readonly watcher: StoreWatcher | null = null;
 
   constructor(readonly options: ServiceOptions) {
     this.layout = dataHomeLayout(options.dataHome ?? resolveDataHome());
@@ -89,6 +96,10 @@ export class WorkbenchService {
       options.concurrency,
     );
     this.handlers = this.makeHandlers();
+    if (options.live ?? options.host !== 'cli') {
+      this.watcher = new StoreWatcher(this.store.changeFeed(), (e) => this.broadcast(e));
+      this.watcher.start();
+    }
   }
 
   /** Call by name with unvalidated input; validates input and output against the contract. */
@@ -124,9 +135,14 @@ export class WorkbenchService {
   }
 
   private emit<E extends EventName>(event: E, payload: EventPayload<E>): void {
+    if (event === 'run.created') this.watcher?.noteLocalRun((payload as EventPayload<'run.created'>).id);
+    this.broadcast({ event, payload } as unknown as WorkbenchEvent);
+  }
+
+  private broadcast(event: WorkbenchEvent): void {
     for (const listener of this.listeners) {
       try {
-        listener({ event, payload } as unknown as WorkbenchEvent);
+        listener(event);
       } catch {
         // a broken listener must not stop the others
       }
@@ -135,6 +151,7 @@ export class WorkbenchService {
 
   /** Stop the scheduler (running trainers are killed and recorded as cancelled), flush, close the database. */
   async close(): Promise<void> {
+    this.watcher?.stop();
     await this.scheduler.close();
     await this.heavy.close();
     this.flushMetrics();
@@ -511,6 +528,7 @@ export class WorkbenchService {
         const bytes = new Uint8Array(Buffer.from(input.dataBase64, 'base64'));
         const parsed = await this.heavy.parseBundle(bytes); // verified off the event loop; only the writes happen here
         const result = importRunBundle(this.store, parsed, {
+          again: input.again,
           dataHome: this.layout.root,
           runsDir: this.layout.runsDir,
         });

@@ -10,7 +10,13 @@ import type { NamedTensor, OptimizerState } from './checkpoint-dir';
 import { BundleError } from './bundle-error';
 
 export const BUNDLE_FORMAT = 'vae-workbench-bundle';
-export const BUNDLE_FORMAT_VERSION = 1;
+/** Version 2 added the run's log (log.json) and the run's uid; version 1 bundles are read as they are. */
+export const BUNDLE_FORMAT_VERSION = 2;
+/** The oldest format version this app reads. */
+export const BUNDLE_MIN_FORMAT_VERSION = 1;
+/** At most this many log lines travel in a bundle (the newest), each at most BUNDLE_LOG_MAX_CHARS characters. */
+export const BUNDLE_LOG_MAX_LINES = 100_000;
+export const BUNDLE_LOG_MAX_CHARS = 20_000;
 
 export interface BundleDataset {
   id: string;
@@ -36,6 +42,15 @@ export interface BundleRun {
   finishedAt: number | null;
   /** The run's id in the database it was exported from (informational). */
   sourceRunId: number | null;
+  /** The run's stable identity (runs.uid); absent in version 1 bundles. */
+  uid?: string;
+}
+
+/** One line of the run's log (log.json). */
+export interface BundleLogLine {
+  time: number;
+  level: 'info' | 'warn' | 'error';
+  message: string;
 }
 
 export interface BundleCheckpoint {
@@ -63,6 +78,8 @@ export interface BundleInput {
   weights: NamedTensor[];
   optimizer: OptimizerState | null;
   snapshots: BundleSnapshot[];
+  /** The run's log, oldest first (version 2; empty for a version 1 bundle). */
+  log?: BundleLogLine[];
 }
 
 /** What a verified bundle holds: everything it was built from, plus its manifest. */
@@ -78,7 +95,7 @@ const entrySchema = z.object({ sha256: z.string().regex(/^[0-9a-f]{64}$/), bytes
 export const manifestSchema = z
   .object({
     format: z.literal(BUNDLE_FORMAT),
-    formatVersion: z.literal(BUNDLE_FORMAT_VERSION),
+    formatVersion: z.number().int().min(BUNDLE_MIN_FORMAT_VERSION).max(BUNDLE_FORMAT_VERSION),
     appVersion: z.string(),
     createdAt: z.number(),
     run: z
@@ -98,6 +115,7 @@ export const manifestSchema = z
         startedAt: z.number().nullable(),
         finishedAt: z.number().nullable(),
         sourceRunId: z.number().int().nullable(),
+        uid: z.string().min(1).max(200).optional(),
       })
       .strict(),
     finalMetrics: finiteRecord,
@@ -146,8 +164,25 @@ export const manifestSchema = z
         .strict(),
     ),
     entries: z.record(z.string(), entrySchema),
+    /** Version 2: the run's log. */
+    log: z
+      .object({ path: z.literal('log.json'), lines: z.number().int().min(0).max(BUNDLE_LOG_MAX_LINES) })
+      .strict()
+      .optional(),
   })
   .strict();
+
+export const bundleLogSchema = z
+  .array(
+    z
+      .object({
+        time: z.number(),
+        level: z.enum(['info', 'warn', 'error']),
+        message: z.string().max(BUNDLE_LOG_MAX_CHARS, `at most ${BUNDLE_LOG_MAX_CHARS} characters`),
+      })
+      .strict(),
+  )
+  .max(BUNDLE_LOG_MAX_LINES);
 
 export type BundleManifest = z.infer<typeof manifestSchema>;
 

@@ -27,6 +27,9 @@ import {
 import {
   BUNDLE_FORMAT,
   BUNDLE_FORMAT_VERSION,
+  BUNDLE_MIN_FORMAT_VERSION,
+  bundleLogSchema,
+  type BundleLogLine,
   checkWeightShapes,
   manifestSchema,
   type BundleManifest,
@@ -108,7 +111,8 @@ function checkFormat(raw: unknown, notOurs: Fail): void {
   const head = raw as { format?: unknown; formatVersion?: unknown } | null;
   if (typeof head !== 'object' || head === null || head.format !== BUNDLE_FORMAT)
     notOurs(`manifest.json has format ${JSON.stringify(head?.format ?? null)}, expected "${BUNDLE_FORMAT}"`);
-  if (head!.formatVersion !== BUNDLE_FORMAT_VERSION)
+  const version = head!.formatVersion;
+  if (typeof version !== 'number' || !Number.isInteger(version) || version < BUNDLE_MIN_FORMAT_VERSION || version > BUNDLE_FORMAT_VERSION)
     throw new BundleError(
       typeof head!.formatVersion === 'number' && head!.formatVersion > BUNDLE_FORMAT_VERSION
         ? `bundle format version ${head!.formatVersion} is newer than this VAE Workbench reads (${BUNDLE_FORMAT_VERSION}); update the app`
@@ -127,6 +131,7 @@ function checkDirectory(a: Archive, manifest: BundleManifest): Set<string> {
   checkBundleTotals([...infos.values()]); // the total inflated size, before any entry but the manifest is inflated
   const required = new Set(['README.txt', manifest.metrics.path, manifest.weights.path]);
   if (manifest.checkpoint.optimizer) required.add(manifest.checkpoint.optimizer.path);
+  if (manifest.log) required.add(manifest.log.path);
   if (manifest.model)
     for (const part of ['encoder', 'decoder']) required.add(`model/${part}/model.json`).add(`model/${part}/${WEIGHTS_FILE}`);
   for (const s of manifest.snapshots) required.add(s.path);
@@ -173,6 +178,7 @@ function readContent(manifest: BundleManifest, data: Map<string, Uint8Array>): P
   if (expectModel !== (manifest.model !== null))
     damaged(expectModel ? 'the tfjs model (model/) is missing' : 'a gmm bundle must not hold a tfjs model');
   if (manifest.model) for (const part of ['encoder', 'decoder'] as const) checkLayersModel(need, `model/${part}`, damaged);
+  const log = manifest.log ? parseLog(need(manifest.log.path), manifest.log.lines) : [];
 
   const snapshots: BundleSnapshot[] = manifest.snapshots.map((s) => {
     const bytesOf = need(s.path);
@@ -199,7 +205,24 @@ function readContent(manifest: BundleManifest, data: Map<string, Uint8Array>): P
     weights,
     optimizer,
     snapshots,
+    log,
   };
+}
+
+function parseLog(bytes: Uint8Array, lines: number): BundleLogLine[] {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+  } catch (err) {
+    return damaged(`log.json is not valid JSON (${(err as Error).message})`);
+  }
+  const parsed = bundleLogSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    return damaged(`log.json: ${issue.path.map(String).join('.')}: ${issue.message}`);
+  }
+  if (parsed.data.length !== lines) damaged(`log.json has ${parsed.data.length} lines, the manifest says ${lines}`);
+  return parsed.data;
 }
 
 /** weights.safetensors: the tensors the config implies, finite and bounded, as the manifest lists them. */

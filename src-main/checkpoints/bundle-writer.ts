@@ -34,6 +34,7 @@ function readme(manifest: BundleManifest): string {
     ...WEIGHT_NAMING_NOTES.split('\n').map((l) => `                          ${l}`),
     manifest.checkpoint.optimizer ? 'optimizer.safetensors   optimizer slots "<weight>/<slot>", to resume training' : '',
     manifest.model ? `model/encoder, model/decoder   ${MODEL_NOTES}` : '',
+    manifest.log ? "log.json                the run's log [{time, level, message}], oldest first" : '',
     manifest.snapshots.length ? 'snapshots/              sample images the run produced (metadata in manifest.json)' : '',
     '',
     'Import it in VAE Workbench (Runs > Import bundle, or `vae-workbench import <file>`); the file is verified first.',
@@ -86,6 +87,7 @@ function contentEntries(input: BundleInput, config: RunConfig): { files: BundleE
     add('model/decoder/model.json', utf8(models.decoder.modelJson), true);
     add('model/decoder/weights.bin', models.decoder.weightsBin, false);
   }
+  if (input.log) add('log.json', utf8(JSON.stringify(input.log.map((l) => ({ time: l.time, level: l.level, message: l.message })))), true);
   const snapshots = input.snapshots.map((s, i) => {
     const path = `snapshots/${String(i + 1).padStart(4, '0')}-${s.kind}-e${String(s.epoch).replace(/[^0-9]/g, '_')}.${extensionFor(s.mime)}`;
     add(path, s.data, s.mime !== 'image/png');
@@ -122,6 +124,7 @@ function buildManifest(
       startedAt: run.startedAt,
       finishedAt: run.finishedAt,
       sourceRunId: run.sourceRunId,
+      ...(run.uid ? { uid: run.uid } : {}),
     },
     finalMetrics: finiteOnly(input.finalMetrics),
     metrics: { path: 'metrics.json', points: input.metrics.length, names: [...new Set(input.metrics.map((p) => p.name))].sort() },
@@ -144,6 +147,7 @@ function buildManifest(
     model: models ? { encoder: 'model/encoder/model.json', decoder: 'model/decoder/model.json', notes: MODEL_NOTES } : null,
     snapshots,
     entries: {},
+    ...(input.log ? { log: { path: 'log.json' as const, lines: input.log.length } } : {}),
   };
 }
 

@@ -27,6 +27,7 @@ export {
   type BundleCheckpoint,
   type BundleDataset,
   type BundleInput,
+  type BundleLogLine,
   type BundleManifest,
   type BundleRun,
   type BundleSnapshot,

@@ -204,6 +204,27 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 7,
+    description:
+      'runs.uid (a stable identity a bundle carries, to know a run already imported) and run_deletions (filled by a trigger, so a ' +
+      'process that watches the file learns which runs another process deleted without listing every run)',
+    up(db) {
+      db.exec(`
+        ALTER TABLE runs ADD COLUMN uid TEXT;
+        UPDATE runs SET uid = lower(hex(randomblob(16))) WHERE uid IS NULL;
+        CREATE INDEX runs_uid ON runs(uid);
+        CREATE TABLE run_deletions (
+          seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+          run_id     INTEGER NOT NULL,
+          deleted_at INTEGER NOT NULL
+        );
+        CREATE TRIGGER runs_deleted AFTER DELETE ON runs BEGIN
+          INSERT INTO run_deletions (run_id, deleted_at) VALUES (OLD.id, CAST(unixepoch('subsec') * 1000 AS INTEGER));
+        END;
+      `);
+    },
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

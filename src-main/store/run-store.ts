@@ -13,6 +13,7 @@ import { RunExporter } from './export';
 import { LogsRepo } from './logs-repo';
 import { MetricsRepo } from './metrics-repo';
 import { RunsRepo } from './runs-repo';
+import { ChangeFeed } from './change-feed';
 import { listRuns } from './runs-query';
 import type { CreateRunInput, NewArtifact, NewCheckpoint, ParamDiffRow, RunBatch, RunQuery, SeriesOptions, StatusUpdate } from './types';
 
@@ -114,6 +115,21 @@ export class RunStore {
   }
 
   /** The run, or null when there is no such run. */
+  /** A run's stable identity (a bundle carries it), or null for no such run. */
+  runUid(id: number): string | null {
+    return this.runs.runUid(id);
+  }
+
+  /** The (oldest) run with this identity, or null: how an import knows the run is already here. */
+  findRunByUid(uid: string): number | null {
+    return this.runs.findByUid(uid);
+  }
+
+  /** What changed in the file since the last look, as events (see change-feed.ts); for a process watching other writers. */
+  changeFeed(): ChangeFeed {
+    return new ChangeFeed(this.sql, this.artifacts, this.checkpoints);
+  }
+
   getRun(id: number): RunSummary | null {
     return this.runs.getRun(id);
   }

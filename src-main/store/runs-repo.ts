@@ -3,6 +3,7 @@
 import type { RunStatus, RunSummary } from '@shared/model-types';
 import { RUN_STATUSES } from '@shared/model-types';
 import { flattenConfig } from '@shared/run-config';
+import { randomBytes } from 'node:crypto';
 import { ownerAlive, processStartToken } from '../os/process-identity';
 import type { StoreDb } from './db';
 import { hydrate, type RunRow } from './run-rows';
@@ -45,8 +46,8 @@ export class RunsRepo {
       const now = input.createdAt ?? Date.now();
       const info = this.sql
         .stmt(
-          `INSERT INTO runs (name, status, created_at, config_text, config_json, dataset, backend, app_version, seed, notes, parent_id, imported, owner_pid, owner_start)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO runs (name, status, created_at, config_text, config_json, dataset, backend, app_version, seed, notes, parent_id, imported, owner_pid, owner_start, uid)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(
           input.name,
@@ -63,6 +64,7 @@ export class RunsRepo {
           status === 'imported' ? 1 : 0,
           status === 'queued' ? process.pid : null,
           status === 'queued' ? OWNER_TOKEN : null,
+          input.uid ?? randomBytes(16).toString('hex'),
         );
       const runId = Number(info.lastInsertRowid);
       if (!input.name.trim()) this.sql.stmt('UPDATE runs SET name = ? WHERE id = ?').run(`run-${runId}`, runId);
@@ -155,6 +157,18 @@ export class RunsRepo {
   }
 
   /** The run, or null when there is no such run. */
+  /** A run's stable identity (runs.uid), or null for no such run. */
+  runUid(id: number): string | null {
+    const row = this.sql.stmt('SELECT uid FROM runs WHERE id = ?').get(id) as { uid: string | null } | undefined;
+    return row?.uid ?? null;
+  }
+
+  /** The oldest run with this identity, or null. */
+  findByUid(uid: string): number | null {
+    const row = this.sql.stmt('SELECT min(id) AS id FROM runs WHERE uid = ?').get(uid) as { id: number | null } | undefined;
+    return row?.id ?? null;
+  }
+
   getRun(id: number): RunSummary | null {
     if (!Number.isInteger(id)) return null;
     const row = this.sql.stmt('SELECT * FROM runs WHERE id = ?').get(id) as RunRow | undefined;

@@ -23,6 +23,8 @@ export interface CreateRunInput {
   status?: 'queued' | 'imported';
   /** Default Date.now(); imports keep their original creation time. */
   createdAt?: number;
+  /** The run's stable identity (bundles carry it); default a new random one. */
+  uid?: string;
 }
 
 export interface StatusUpdate {

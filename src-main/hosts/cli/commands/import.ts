@@ -1,4 +1,5 @@
-// `vae-workbench import FILE [--json]`: import a bundle (the service verifies it before anything is written).
+// `vae-workbench import FILE [--again] [--json]`: import a bundle (the service verifies it before anything is written); a
+// bundle whose run is already in the store is refused naming that run (exit 1) unless --again.
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { LIMITS } from '@shared/limits';
@@ -24,12 +25,12 @@ function readBundleFile(file: string): Buffer {
 }
 
 export async function importCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseFlags(args, {});
+  const { values, positionals } = parseFlags(args, { again: { type: 'boolean' } });
   const file = positionals[0];
   if (!file) throw new UsageError('import needs a bundle file');
   const data = readBundleFile(file);
   const { runId } = await withService((s) =>
-    call(s, 'bundles.import', { filename: path.basename(file), dataBase64: data.toString('base64') }),
+    call(s, 'bundles.import', { filename: path.basename(file), dataBase64: data.toString('base64'), again: values.again === true }),
   );
   if (values.json) out(JSON.stringify({ runId }));
   else out(`imported ${file} as run ${runId}`);
