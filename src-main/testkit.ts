@@ -1,7 +1,7 @@
 // The built entry the integration suites load (out/main/testkit.js): exactly the modules they drive, taken
 // from the same build (and the same shared chunks) as the app, the CLI and the web host. Tests import it
 // through tests/built.ts; they never run these modules from the TypeScript sources.
-export { exportRunBundle, importRunBundle } from './api/bundle-service';
+export { exportRunBundle, importRunBundle, prepareRunBundle } from './api/bundle-service';
 export { HeavyWork, heavyWorkerEntry } from './api/heavy-work';
 export { WorkbenchService } from './api/service';
 export { benchStore } from './bench/store-bench';

@@ -49,6 +49,7 @@ export const {
   findPreset,
   heavyWorkerEntry,
   importRunBundle,
+  prepareRunBundle,
   initBackend,
   knnAccuracy,
   loadDataset,

@@ -12,6 +12,8 @@ import {
   expectedWeightShapes,
   BundleError,
   parseBundle,
+  buildBundle,
+  prepareRunBundle,
   exportRunBundle,
   importRunBundle,
   readCheckpointDir,
@@ -226,6 +228,58 @@ describe('bundle service: export from a store, import into another', () => {
     const again = parseBundle(exportRunBundle(target.store, runId, { appVersion: '0.1.0' }).bytes);
     sameTensors(seeded.weights, again.weights);
     expect(again.run.status).toBe('imported');
+  });
+
+  it("carries the run's log and identity: a second import is refused naming the run, `again` imports a copy", () => {
+    source.store.log(seeded.runId, 'info', 'data: mnist, 1000 train');
+    source.store.log(seeded.runId, 'warn', 'health: Loss diverging: train loss 900 against its best 140', 1_700_000_000_000);
+    const { bytes } = exportRunBundle(source.store, seeded.runId, { appVersion: '0.1.0' });
+    const parsed = parseBundle(bytes);
+    expect(parsed.manifest.formatVersion).toBe(2);
+    expect(parsed.run.uid).toBe(source.store.runUid(seeded.runId));
+    expect(parsed.log!.map((l) => l.message)).toEqual(source.store.getLog(seeded.runId, 1000).map((l) => l.message));
+    const fresh = openHome(path.join(tmp, 'log-target'));
+    try {
+      const opts = { dataHome: fresh.root, runsDir: fresh.runsDir };
+      const { runId } = importRunBundle(fresh.store, bytes, opts);
+      const log = fresh.store.getLog(runId, 1000);
+      expect(log.map((l) => l.message).slice(0, -1)).toEqual(parsed.log!.map((l) => l.message));
+      expect(log.find((l) => l.level === 'warn')!.time).toBe(1_700_000_000_000);
+      expect(log[log.length - 1]!.message).toMatch(/^imported from a bundle/);
+      const before = fingerprint(fresh);
+      let refused: unknown;
+      try {
+        importRunBundle(fresh.store, bytes, opts);
+      } catch (err) {
+        refused = err;
+      }
+      expect((refused as { code: string }).code).toBe('already_imported');
+      expect((refused as Error).message).toContain(`as run ${runId}`);
+      expect((refused as { issues: unknown }).issues).toEqual([{ path: 'existingRunId', message: String(runId) }]);
+      expect(fingerprint(fresh)).toEqual(before);
+      const copy = importRunBundle(fresh.store, bytes, { ...opts, again: true });
+      expect(copy.runId).not.toBe(runId);
+      // a re-export of the imported run keeps the identity: importing it here is refused too
+      const reexported = exportRunBundle(fresh.store, runId, { appVersion: '0.1.0' }).bytes;
+      expect(() => importRunBundle(fresh.store, reexported, opts)).toThrow(`as run ${runId}`);
+    } finally {
+      fresh.store.close();
+    }
+  });
+
+  it('a version 1 bundle (no uid, no log) imports, and is known again by the hash of its config and metrics', () => {
+    const input = prepareRunBundle(source.store, seeded.runId, { appVersion: '0.1.0' }).input;
+    const v1 = buildBundle({ ...input, run: { ...input.run, uid: undefined }, log: undefined });
+    const fresh = openHome(path.join(tmp, 'v1-target'));
+    try {
+      const opts = { dataHome: fresh.root, runsDir: fresh.runsDir };
+      const { runId } = importRunBundle(fresh.store, v1, opts);
+      expect(fresh.store.getLog(runId, 10).map((l) => l.message)).toEqual([expect.stringMatching(/^imported from a bundle/)]);
+      expect(fresh.store.runUid(runId)).toMatch(/^sha256:[0-9a-f]{64}$/);
+      expect(() => importRunBundle(fresh.store, v1, opts)).toThrow(`as run ${runId}`);
+    } finally {
+      fresh.store.close();
+    }
   });
 
   it('refuses damaged or foreign files and leaves the store and the files unchanged', () => {

@@ -172,7 +172,7 @@ describe('bundle format', () => {
     );
     const manifest = JSON.parse(Buffer.from(files['manifest.json']!).toString()) as Record<string, any>;
     expect(manifest.format).toBe('vae-workbench-bundle');
-    expect(manifest.formatVersion).toBe(1);
+    expect(manifest.formatVersion).toBe(2);
     expect(Object.keys(manifest.entries).sort()).toEqual(names.filter((n) => n !== 'manifest.json').sort());
     expect(manifest.entries['weights.safetensors'].bytes).toBe(files['weights.safetensors']!.byteLength);
     expect(manifest.weights.tensors[0]).toEqual({ name: 'encoder/dense_0/kernel', shape: [784, 400] });
@@ -346,7 +346,9 @@ print(json.dumps({'bad': bad, 'names': z.namelist(), 'comment': z.comment.decode
       /run config does not validate: .*model\.activation/,
     );
     // a newer format version
-    expect(refusal(repack(bytes, (_f, m) => (m.formatVersion = 2)))).toMatch(/format version 2 is newer/);
+    expect(refusal(repack(bytes, (_f, m) => (m.formatVersion = 3)))).toMatch(/format version 3 is newer/);
+    // version 1 (before the log and the uid) is still read
+    expect(parseBundle(repack(bytes, (_f, m) => (m.formatVersion = 1))).manifest.formatVersion).toBe(1);
     // an entry not in the manifest, and one missing
     expect(
       refusal(

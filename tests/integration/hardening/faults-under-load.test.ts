@@ -101,7 +101,7 @@ describe('faults under load', () => {
       const load = (async () => {
         let n = 0;
         while (traffic) {
-          const imported = await api('bundles.import', { filename: 'b.zip', dataBase64: bundle });
+          const imported = await api('bundles.import', { filename: 'b.zip', dataBase64: bundle, again: true });
           expect(imported.ok, imported.error?.message).toBe(true);
           const exported = await api('bundles.export', { runId: imported.result.runId });
           expect(exported.ok, exported.error?.message).toBe(true);
@@ -173,7 +173,7 @@ describe('faults under load', () => {
     const bundle = Buffer.from(smallBundle()).toString('base64');
     const deadline = Date.now() + 60_000;
     while (Date.now() < deadline && !trainers(child.pid!).length) await new Promise((r) => setTimeout(r, 100));
-    const imports = Array.from({ length: 4 }, () => api('bundles.import', { filename: 'b.zip', dataBase64: bundle }));
+    const imports = Array.from({ length: 4 }, () => api('bundles.import', { filename: 'b.zip', dataBase64: bundle, again: true }));
     await new Promise((r) => setTimeout(r, 150));
     const trainerPids = trainers(child.pid!);
     child.kill('SIGKILL');
