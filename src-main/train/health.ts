@@ -16,6 +16,11 @@ export const PLATEAU_REL = 1e-3;
 /** The training loss diverges when it exceeds its best by this much (nats) and by this fraction. */
 export const DIVERGE_ABS = 5;
 export const DIVERGE_REL = 0.5;
+/**
+ * A run DIVERGED (it ends with status `diverged`) when its training loss stays above that threshold for this many
+ * consecutive log points (training.logEverySteps apart), or becomes NaN or infinite (trainer.ts).
+ */
+export const DIVERGE_WINDOW = 10;
 
 export interface HealthSubject {
   latentDim: number;
@@ -42,6 +47,12 @@ export class HealthMonitor {
   private readonly evalLosses: number[] = [];
   private bestTrain = Infinity;
   private trainPoints = 0;
+  /** The training loss of the model as it started (its first step), when known. */
+  private initialLoss: number | null = null;
+  /** Consecutive training-loss points above the divergence threshold, the step of the first, the latest value. */
+  private above = 0;
+  private aboveFrom = 0;
+  private aboveValue = 0;
 
   constructor(private readonly subject: HealthSubject) {}
 
@@ -75,7 +86,7 @@ export class HealthMonitor {
           this.checkPlateau(changes);
           break;
         case 'train/loss':
-          this.checkDivergence(changes, p.value);
+          this.checkDivergence(changes, p.value, p.step);
           break;
       }
     }
@@ -115,13 +126,43 @@ export class HealthMonitor {
     );
   }
 
-  private checkDivergence(changes: HealthChange[], value: number): void {
+  /** The training loss of the model before its first update: the loss must not stay far above this either. */
+  setInitialLoss(value: number): void {
+    if (Number.isFinite(value)) this.initialLoss = value;
+  }
+
+  /** The reference of the divergence rule: the best training loss so far, or the starting loss when that is lower. */
+  private divergenceReference(): number {
+    return this.initialLoss !== null ? Math.min(this.bestTrain, this.initialLoss) : this.bestTrain;
+  }
+
+  private checkDivergence(changes: HealthChange[], value: number, step: number): void {
     this.trainPoints++;
     if (value < this.bestTrain) this.bestTrain = value;
-    if (this.trainPoints < 5) return;
-    const best = this.bestTrain;
+    // without the starting loss, the first points are too noisy to judge
+    if (this.initialLoss === null && this.trainPoints < 5) return;
+    const best = this.divergenceReference();
     const up = value > best + DIVERGE_ABS && value > best + DIVERGE_REL * Math.abs(best);
+    if (up) {
+      if (this.above === 0) this.aboveFrom = step;
+      this.above++;
+      this.aboveValue = value;
+    } else this.above = 0;
     this.set(changes, 'divergence', up, `train loss ${value.toFixed(2)} against its best ${best.toFixed(2)}`);
+  }
+
+  /**
+   * Why the run has diverged (the training loss stayed far above its best for DIVERGE_WINDOW log points), or null.
+   * The trainer ends the run as `diverged` with this text.
+   */
+  divergedWhy(): string | null {
+    if (this.above < DIVERGE_WINDOW) return null;
+    const best = this.divergenceReference();
+    return (
+      `training diverged: the training loss stayed more than ${DIVERGE_ABS} nats and ${100 * DIVERGE_REL}% above the lower of its best and its starting value ` +
+      `(${best.toFixed(2)}) for ${this.above} log points in a row (from step ${this.aboveFrom}; now ${this.aboveValue.toPrecision(4)}). ` +
+      HEALTH_WARNINGS.divergence.advice
+    );
   }
 
   private set(changes: HealthChange[], code: HealthCode, on: boolean, detail: string): void {

@@ -455,6 +455,8 @@ export class Trainer {
   /** One optimizer step on the train rows `index`; adds the batch's loss, recon and KL to the device-side running sums. */
   private async trainStep(index: Int32Array, stepSeed: number, klWeight: number): Promise<void> {
     const v = await this.parallel!.step(index, stepSeed, klWeight);
+    // the loss of the model as it starts (the first step's, computed before its update): the divergence rule's reference
+    if (this.stepsRun === 0) this.steps.health?.setInitialLoss(v.loss.dataSync()[0]!);
     const [sumLoss, sumRecon, sumKl] = [this.sumLoss!, this.sumRecon!, this.sumKl!];
     const next = tf.tidy(() => [tf.add(sumLoss, v.loss), tf.add(sumRecon, v.recon), tf.add(sumKl, v.kl)]);
     tf.dispose([sumLoss, sumRecon, sumKl, v.loss, v.recon, v.kl]);
@@ -531,6 +533,8 @@ export class Trainer {
       { name: 'train/recon', step, epoch: at, time, value: r / n },
       { name: 'train/kl', step, epoch: at, time, value: k / n },
     ]);
+    const diverged = this.steps.health?.divergedWhy();
+    if (diverged) throw new Diverged(diverged);
   }
 
   /** The options of one evaluation (what the trainer and its worker both run). */

@@ -141,6 +141,29 @@ describe('health warnings', () => {
     expect(listed.final[metric]).toBe(1);
   }, 120_000);
 
+  it('Adam at lr 0.05 (issue 24) ends `diverged` by the window rule, with the warning and the reason in its log', async () => {
+    // The default MLP VAE at lr 0.05: the training loss is ~1e22-1e26 nats from the first log point on, yet finite (it
+    // used to end "completed" with a test loss of 1e24). Its starting loss (~549 nats) is the reference: ten log points
+    // in a row far above it end the run, long before its 60 steps.
+    const runId = await runToEnd({
+      name: 'lr 0.05',
+      seed: 1,
+      data: { dataset: 'mnist', trainLimit: 2000, testLimit: 200 },
+      optimizer: { name: 'adam', learningRate: 0.05 },
+      training: { batchSize: 100, epochs: 3, logEverySteps: 2 },
+      eval: { iwSamples: 5, fid: false },
+    });
+    const run = await service.call('runs.get', { runId });
+    expect(run.status).toBe('diverged');
+    expect(run.error).toMatch(/^training diverged: the training loss stayed more than 5 nats and 50% above .* for 10 log points in a row/);
+    const status = events.filter((e) => e.event === 'run.status' && e.payload.runId === runId).at(-1);
+    expect(status?.payload).toMatchObject({ status: 'diverged' });
+    const log = await service.call('runs.log', { runId, limit: 500 });
+    expect(log.some((l) => l.level === 'warn' && l.message.startsWith('health: Loss diverging:'))).toBe(true);
+    expect(log.some((l) => l.level === 'error' && l.message === run.error)).toBe(true);
+    expect((await service.call('runs.list', { status: ['diverged'] })).runs.map((r) => r.id)).toContain(runId);
+  }, 120_000);
+
   it('a run whose test loss stops improving gets the plateau warning: live event, run log, store', async () => {
     // Adam at lr 1e-6: ten steps an epoch barely move the weights, so the test loss improves by ~0.04 of ~544 nats
     // per evaluation, far below the 0.1% the monitor asks for. With an evaluation every epoch the warning comes with

@@ -1,6 +1,6 @@
 // The health monitor: which metric sequences raise (and clear) which warning.
 import { describe, expect, it } from 'vitest';
-import { HealthMonitor, healthLogLine } from '../../src-main/train/health';
+import { DIVERGE_WINDOW, HealthMonitor, healthLogLine } from '../../src-main/train/health';
 import { raisedWarnings } from '@shared/health-warnings';
 
 const pt = (name: string, value: number, epoch = 1, step = 0) => ({ name, value, epoch, step, time: 0 });
@@ -51,6 +51,30 @@ describe('HealthMonitor', () => {
     const all = [];
     for (const v of [300, 200, 150, 120, 110, 108, 400]) all.push(...h.observe([pt('train/loss', v)]));
     expect(all.map((c) => [c.code, c.active])).toEqual([['divergence', true]]);
+  });
+  it('calls a run diverged when the training loss stays far above its best for DIVERGE_WINDOW log points in a row', () => {
+    const h = new HealthMonitor({ latentDim: 2, stochastic: true });
+    for (const v of [300, 200, 150, 120, 110]) h.observe([pt('train/loss', v)]);
+    // above for DIVERGE_WINDOW - 1 points, then back near the best: not diverged, the count starts again
+    for (let i = 0; i < DIVERGE_WINDOW - 1; i++) h.observe([pt('train/loss', 400)]);
+    expect(h.divergedWhy()).toBeNull();
+    h.observe([pt('train/loss', 112)]);
+    for (let i = 0; i < DIVERGE_WINDOW - 1; i++) h.observe([pt('train/loss', 5000)]);
+    expect(h.divergedWhy()).toBeNull();
+    h.observe([pt('train/loss', 5000)]);
+    expect(h.divergedWhy()).toMatch(/^training diverged: .* \(110\.00\) for 10 log points in a row .*lower optimizer\.learningRate/);
+  });
+  it('judges against the starting loss when the loss was never good (lr 0.05: astronomically large from the first log point)', () => {
+    const h = new HealthMonitor({ latentDim: 20, stochastic: true });
+    h.setInitialLoss(549);
+    const changes = [];
+    for (let i = 0; i < DIVERGE_WINDOW; i++) changes.push(...h.observe([pt('train/loss', 1e24 * (1 + (i % 3)))]));
+    expect(changes.map((c) => [c.code, c.active])).toEqual([['divergence', true]]);
+    expect(h.divergedWhy()).toMatch(/\(549\.00\) for 10 log points/);
+    // without the starting loss the same points are each other's best: never diverged
+    const blind = new HealthMonitor({ latentDim: 20, stochastic: true });
+    for (let i = 0; i < 3 * DIVERGE_WINDOW; i++) blind.observe([pt('train/loss', 1e24 * (1 + (i % 3)))]);
+    expect(blind.divergedWhy()).toBeNull();
   });
   it('raises sigma-at-floor for a learned variance mostly at its floor', () => {
     const h = new HealthMonitor({ latentDim: 2, stochastic: true });
