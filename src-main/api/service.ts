@@ -66,6 +66,9 @@ export class WorkbenchService {
   /** Trainers' metric points, written behind in one transaction per 100 ms (or per 2,000 points). */
   private readonly metrics: MetricWriter;
   private lastProgressWrite = new Map<number, number>();
+  /** The latest progress of each running run (its step and epoch when it ends), and who cancelled which run. */
+  private readonly lastProgress = new Map<number, EventPayload<'run.progress'>>();
+  private readonly cancelledBy = new Map<number, string>();
   private backend: Promise<BackendReport> | null = null;
   private readonly handlers: Handlers;
   private clusterSweeps: ClusterSweeps | null = null;
@@ -358,6 +361,7 @@ export class WorkbenchService {
         this.emit('run.status', { runId, status: 'running', error: null });
         break;
       case 'progress': {
+        this.lastProgress.set(runId, { runId, ...event.progress });
         const now = Date.now();
         if (now - (this.lastProgressWrite.get(runId) ?? 0) > 1000) {
           this.lastProgressWrite.set(runId, now);
@@ -426,9 +430,32 @@ export class WorkbenchService {
       status = 'failed';
       error = `the trainer process ended unexpectedly (${outcome.exit})`;
     }
+    const progress = this.lastProgress.get(runId);
+    this.lastProgress.delete(runId);
+    if (progress) this.store.updateProgress(runId, progress.step, progress.epoch);
     this.store.setStatus(runId, status, { error, finishedAt: Date.now() });
     if (error) this.store.log(runId, 'error', error);
+    if (status === 'cancelled') this.logCancel(runId, progress);
+    this.cancelledBy.delete(runId);
     this.emit('run.status', { runId, status, error });
+  }
+
+  /**
+   * Cancel a queued or running run; `by` says who, for its log ("cancelled by the user at epoch 2 of 10, step 130 ...").
+   * False when the run is neither queued nor running.
+   */
+  cancelRun(runId: number, by = 'the user'): boolean {
+    if (!this.scheduler.isActive(runId)) return false;
+    if (!this.cancelledBy.has(runId)) this.cancelledBy.set(runId, by);
+    return this.scheduler.cancel(runId);
+  }
+
+  /** The log line of a cancelled run: who, where it stopped, and what was completed (epochs, evaluation, checkpoint). */
+  private logCancel(runId: number, progress: EventPayload<'run.progress'> | undefined): void {
+    const by = this.cancelledBy.get(runId) ?? 'the host shutting down';
+    const message = cancelLine(by, progress, this.store.listCheckpoints(runId), this.store.getRun(runId)?.final ?? {});
+    this.store.log(runId, 'warn', message);
+    this.emit('run.log', { runId, time: Date.now(), level: 'warn', message });
   }
 
   private flushMetrics(): void {
@@ -465,7 +492,7 @@ export class WorkbenchService {
       'sweeps.cancel': (input) => this.cluster.cancel(input.sweepId, input.tasks),
       'sweeps.series': (input) => this.cluster.series(input.sweepId, input.metric, input.maxPoints),
       'sweeps.k8s': (input) => this.k8sSweep(input),
-      'runs.cancel': (input) => ({ cancelled: this.scheduler.cancel(input.runId) }),
+      'runs.cancel': (input) => ({ cancelled: this.cancelRun(input.runId) }),
       'runs.resume': (input) => this.resume(input),
       'runs.list': (input) => this.store.listRuns(input),
       'runs.get': (input) => this.mustGetRun(input.runId),
@@ -555,6 +582,25 @@ export class WorkbenchService {
       },
     };
   }
+}
+
+/** "cancelled by the user at epoch 2 of 10, step 130 of 630: 1 epoch completed; ..." (see logCancel). */
+function cancelLine(
+  by: string,
+  p: EventPayload<'run.progress'> | undefined,
+  checkpoints: { epoch: number; tag: string }[],
+  final: Record<string, number>,
+): string {
+  if (!p) return `cancelled by ${by} before training started: nothing was trained`;
+  const stepsPerEpoch = p.totalEpochs > 0 && p.totalSteps > 0 ? p.totalSteps / p.totalEpochs : 0;
+  const done = stepsPerEpoch > 0 ? Math.floor(p.step / stepsPerEpoch + 1e-9) : Math.floor(p.epoch);
+  const current = Math.min(done + 1, Math.max(1, p.totalEpochs));
+  const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
+  const parts = [`${plural(done, 'epoch')} of ${p.totalEpochs} completed`];
+  const last = [...checkpoints].sort((a, b) => b.epoch - a.epoch)[0];
+  parts.push(last ? `the last checkpoint is at epoch ${last.epoch} (${last.tag})` : 'no checkpoint was written');
+  if (final['test/loss'] === undefined) parts.push('no test evaluation');
+  return `cancelled by ${by} at epoch ${current} of ${p.totalEpochs}, step ${p.step} of ${p.totalSteps}: ${parts.join('; ')}`;
 }
 
 function defaultRunName(config: RunConfig): string {

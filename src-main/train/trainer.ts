@@ -190,7 +190,10 @@ export class Trainer {
   private failed(err: unknown): TrainingResult {
     const { final } = this;
     const samplesPerSec = this.trainTimeMs > 0 ? (this.trainSamples * 1000) / this.trainTimeMs : 0;
-    if (err instanceof Cancelled || this.ctx.signal.aborted) return { status: 'cancelled', final, samplesPerSec };
+    if (err instanceof Cancelled || this.ctx.signal.aborted) {
+      if (this.stepsPerEpoch > 0) this.progress('cancelled', true); // where it stopped, exactly: the host's cancel line says it
+      return { status: 'cancelled', final, samplesPerSec };
+    }
     if (err instanceof Diverged) {
       this.log('error', err.message);
       return { status: 'diverged', error: err.message, final, samplesPerSec };

@@ -60,7 +60,7 @@ export async function follow(service: WorkbenchService, runId: number, json: boo
   const onSignal = () => {
     interrupted++;
     progress.message(interrupted > 1 ? 'cancelling…' : 'cancelling the run (Ctrl-C again to force)…');
-    service.scheduler.cancel(runId);
+    service.cancelRun(runId, 'the user (Ctrl-C)');
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
@@ -73,6 +73,10 @@ export async function follow(service: WorkbenchService, runId: number, json: boo
   if (json) out(JSON.stringify(summary));
   else {
     out(`run ${run.id} "${run.name}": ${run.status}${run.error ? ` — ${run.error}` : ''}`);
+    if (run.status === 'cancelled') {
+      const line = service.store.getLog(run.id, 20).findLast((l) => l.message.startsWith('cancelled by'));
+      if (line) out(line.message);
+    }
     const t = summary.final.test;
     out(
       `test loss ${fmt(t.loss ?? undefined)} nats (recon ${fmt(t.recon ?? undefined)}, KL ${fmt(t.kl ?? undefined)}), ` +
