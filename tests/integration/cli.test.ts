@@ -42,6 +42,52 @@ beforeAll(() => {
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 describe('vae-workbench CLI', () => {
+  it('answers --help and -h for every command from the command table (exit 0), and names the valid flags of an unknown one (exit 2)', () => {
+    const main = cli(['--help']);
+    const commands = [...main.stdout.matchAll(/^ {2}([a-z]+)\b/gm)].map((m) => m[1]!);
+    expect(new Set(commands)).toEqual(
+      new Set([
+        'info',
+        'serve',
+        'train',
+        'resume',
+        'runs',
+        'export',
+        'import',
+        'generate',
+        'datasets',
+        'presets',
+        'bench',
+        'sweep',
+        'help',
+      ]),
+    );
+    for (const command of new Set(commands))
+      for (const flag of ['--help', '-h']) {
+        const r = cli([command, flag]);
+        expect(r.code, `${command} ${flag}: ${r.stderr}`).toBe(0);
+        expect(r.stdout).toMatch(new RegExp(`^vae-workbench ${command} — `));
+        expect(r.stdout).toMatch(/Options:\n/);
+      }
+    expect(cli(['runs', 'show', '--help']).stdout).toMatch(/--metric EXPR/);
+    const unknown = cli(['train', '--bogus']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain("train: unknown option '--bogus'; its options are --config, --set, --preset, --json, --help");
+    const sweep = cli(['sweep', '--nope']);
+    expect(sweep.code).toBe(2);
+    expect(sweep.stderr).toMatch(/sweep: unknown option '--nope'; its options are --config, --on, .*--task, --help/);
+    expect(cli(['train', '--config']).stderr).toMatch(/train: .*--config.*its options are/);
+  });
+
+  it("README's command list is the command table's", () => {
+    const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
+    const block = /<!-- cli-commands:[^\n]*-->\n```sh\n([\s\S]*?)\n```/.exec(readme);
+    expect(block, 'the generated block in README.md').not.toBeNull();
+    const generated = cli(['help', '--readme']);
+    expect(generated.code).toBe(0);
+    expect(block![1]).toBe(generated.stdout.trimEnd());
+  });
+
   it('prints help and info --json with dataHome and backend', () => {
     const help = cli(['--help']);
     expect(help.code).toBe(0);
@@ -131,6 +177,43 @@ describe('vae-workbench CLI', () => {
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toMatch(/bundle|checksum|corrupt|sha256/i);
     expect(JSON.parse(cli(['runs', '--json'], { VAE_WORKBENCH_HOME: fresh }).stdout)).toHaveLength(1);
+  });
+
+  it('refuses importing the same bundle twice naming the run (exit 1), imports a copy with --again, with the log', () => {
+    const bundle = path.join(work, 'run.vaewb.zip');
+    const fresh = path.join(work, 'fresh-home');
+    const [first] = JSON.parse(cli(['runs', '--json'], { VAE_WORKBENCH_HOME: fresh }).stdout) as { id: number }[];
+    const twice = cli(['import', bundle], { VAE_WORKBENCH_HOME: fresh });
+    expect(twice.code).toBe(1);
+    expect(twice.stderr).toContain(`already in the store as run ${first!.id}`);
+    expect(JSON.parse(cli(['runs', '--json'], { VAE_WORKBENCH_HOME: fresh }).stdout)).toHaveLength(1);
+    const again = cli(['import', bundle, '--again', '--json'], { VAE_WORKBENCH_HOME: fresh });
+    expect(again.code, again.stderr).toBe(0);
+    expect(JSON.parse(cli(['runs', '--json'], { VAE_WORKBENCH_HOME: fresh }).stdout)).toHaveLength(2);
+    // the imported run carries the training log (epochs, evaluation), not only "imported from a bundle"
+    const db = new Database(path.join(fresh, 'workbench.sqlite'), { readonly: true });
+    const messages = (db.prepare('SELECT message FROM run_log WHERE run_id = ? ORDER BY id').all(first!.id) as { message: string }[]).map(
+      (r) => r.message,
+    );
+    db.close();
+    expect(messages.some((m) => /^epoch 1: /.test(m))).toBe(true);
+    expect(messages.at(-1)).toMatch(/^imported from a bundle/);
+  });
+
+  it('filters runs by final metrics (--metric) in the same query as the API', () => {
+    const runs = JSON.parse(cli(['runs', '--json']).stdout) as { id: number; final: Record<string, number> }[];
+    const withLoss = runs.filter((r) => r.final['test/loss'] !== undefined);
+    expect(withLoss.length).toBeGreaterThan(0);
+    const cut = Math.max(...withLoss.map((r) => r.final['test/loss']!));
+    const below = JSON.parse(cli(['runs', '--json', '--metric', `test/loss<${cut}`]).stdout) as { id: number }[];
+    expect(below.map((r) => r.id)).toEqual(withLoss.filter((r) => r.final['test/loss']! < cut).map((r) => r.id));
+    const atMost = JSON.parse(cli(['runs', '--json', '--metric', `test/loss <= ${cut}`, '--metric', 'test/activeUnits>=0']).stdout) as {
+      id: number;
+    }[];
+    expect(atMost.map((r) => r.id)).toEqual(withLoss.map((r) => r.id));
+    const bad = cli(['runs', '--metric', 'test/loss~3']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--metric "test\/loss~3": expected <metric><op><number>/);
   });
 
   it('refuses a negative latent size naming model.latentDim, writing nothing', () => {

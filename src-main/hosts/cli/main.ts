@@ -1,9 +1,11 @@
 // The command line host: `vae-workbench <command>`. It binds the same service as the app and the web host,
 // on the same data home, so runs trained here show up in the app and vice versa.
-// This file is the help text, the dispatch to one module per command (commands/), and the exit codes.
+// This file is the dispatch to one module per command (commands/), `--help` for each from the command table
+// (command-table.ts), and the exit codes.
 import { ConfigError } from '@shared/run-config';
 import { APP_VERSION, toApiError } from '../../api/service';
-import { UsageError } from './args';
+import { parseFlags, UsageError } from './args';
+import { COMMAND_TABLE, commandHelp, findCommand, mainHelp, readmeCommandList, type CommandSpec } from './command-table';
 import { out } from './output';
 import { benchCommand } from './commands/bench';
 import { datasetsCommand } from './commands/datasets';
@@ -18,43 +20,6 @@ import { serveCommand } from './commands/serve';
 import { sweepMain } from './commands/sweep';
 import { trainCommand } from './commands/train';
 
-const HELP = `VAE Workbench ${APP_VERSION} — train, compare and export variational autoencoders
-
-Usage: vae-workbench <command> [options]
-
-Commands:
-  info [--json]                         version, data home, tfjs backend, host
-  serve [--port N] [--json]             serve the workbench UI to a browser on 127.0.0.1 (prints the URL with its token)
-  train --config run.json [--set key.path=value ...] [--preset ID] [--json]
-                                        train one run with a progress bar; exit code 0 only when it completes
-  resume <runId> [--epochs N] [--set key.path=value ...] [--json]
-                                        continue a run from its last checkpoint (with --set: a fork)
-  runs [--json] [--status S] [--tag T]  list runs with their final metrics
-  runs show <id> [--json]               one run with its metric series
-  runs export --format csv|json [--series] [--out FILE]
-  runs delete <id> [<id> ...]
-  export <runId> --out FILE [--checkpoint ID]   write the run as a portable bundle (.zip)
-  import FILE [--json]                  import a bundle (verified before anything is written)
-  generate <runId> --out FILE.png [--kind prior|reconstruct|traversal|interpolate] [--n N] [--seed S] [--indices 1,2]
-                                        images from a run's checkpoint, without training
-  datasets [--json]                     the datasets the registry knows
-  datasets download <id>                fetch mnist-full, fashion-mnist or cifar10 into the data home (SHA-256 checked)
-  presets [--json]                      the built-in configurations (use with train --preset)
-  bench [--json] [--steps N] [--quick] [--time-to-result [--preset ID] | --data-parallel]
-                                        time to result of the reference experiment, training speed on every
-                                        available backend, data-parallel steps on 1 and 2 cores, and the store
-                                        benchmark (--time-to-result / --data-parallel: only that part;
-                                        --preset: the time to result and ETA error of that preset instead)
-  sweep --config sweep.json --on slurm [--partition P] [--time T] [--cpus N] [--mem M] [--gpus G] [--dir SHARED_DIR] [--wait]
-                                        submit a grid ({config, axes}) as one Slurm job array; results come home by sync
-  sweep --config sweep.json --on k8s --dry-run [--image I] [--namespace NS]   the same sweep as a Kubernetes Indexed Job (YAML)
-  sweep list | status ID | sync ID [--wait] | cancel ID [--task I]   follow, import, cancel a cluster sweep
-
-Environment:
-  VAE_WORKBENCH_HOME   the data home (database, run files, dataset cache); default: the platform's app-data directory
-  VAE_WORKBENCH_BACKEND  force a tfjs backend (tensorflow, wasm or cpu)
-`;
-
 const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   info: infoCommand,
   serve: serveCommand,
@@ -68,12 +33,28 @@ const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   datasets: datasetsCommand,
   presets: presetsCommand,
   bench: benchCommand,
+  help: helpCommand,
 };
+
+/** `help`, `help <command>`, `help --readme` (the README's command list). */
+async function helpCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseFlags('help', args);
+  if (values.readme) out(readmeCommandList());
+  else if (positionals[0]) out(commandHelp(mustFind(positionals[0]), APP_VERSION));
+  else out(mainHelp(APP_VERSION));
+  return 0;
+}
+
+function mustFind(name: string): CommandSpec {
+  const spec = findCommand(name);
+  if (!spec) throw new UsageError(`unknown command "${name}"; the commands: ${COMMAND_TABLE.map((c) => c.name).join(', ')}`);
+  return spec;
+}
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  if (!command || command === '--help' || command === '-h' || command === 'help') {
-    out(HELP);
+  if (!command || command === '--help' || command === '-h') {
+    out(mainHelp(APP_VERSION));
     return 0;
   }
   if (command === '--version' || command === '-v') {
@@ -81,7 +62,15 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const run = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
-  if (!run) throw new UsageError(`unknown command "${command}"; see vae-workbench --help`);
+  if (!run)
+    throw new UsageError(
+      `unknown command "${command}"; the commands: ${COMMAND_TABLE.map((c) => c.name).join(', ')} (see vae-workbench --help)`,
+    );
+  // every command answers --help / -h from the command table (before its own parsing, so nothing runs)
+  if (rest.includes('--help') || rest.includes('-h')) {
+    out(commandHelp(mustFind(command), APP_VERSION));
+    return 0;
+  }
   return run(rest);
 }
 

@@ -3,9 +3,9 @@
 //   sweep --config sweep.json --on k8s --dry-run [--image I] [--namespace NS] [--cpus N] [--mem 2Gi] [--gpus G] [--storage 20Gi] [--json]
 //   sweep list | status ID | sync ID [--wait] | cancel ID [--task I ...]
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import type { SweepDetail } from '@shared/cluster-types';
 import type { WorkbenchService } from '../../api/service';
+import { parseFlags } from './args';
 
 export class SweepUsageError extends Error {
   override name = 'SweepUsageError';
@@ -141,29 +141,7 @@ async function submitCommand(
 export async function sweepCommand(args: string[], service: () => Promise<WorkbenchService>, out: Out): Promise<number> {
   const sub = args[0] && !args[0].startsWith('-') ? args[0] : 'submit';
   const rest = sub === 'submit' && args[0] !== 'submit' ? args : args.slice(1);
-  const { values, positionals } = parseArgs({
-    args: rest,
-    options: {
-      config: { type: 'string', short: 'c' },
-      on: { type: 'string' },
-      partition: { type: 'string' },
-      time: { type: 'string' },
-      cpus: { type: 'string' },
-      mem: { type: 'string' },
-      gpus: { type: 'string' },
-      'max-parallel': { type: 'string' },
-      dir: { type: 'string' },
-      wait: { type: 'boolean' },
-      json: { type: 'boolean' },
-      'dry-run': { type: 'boolean' },
-      image: { type: 'string' },
-      namespace: { type: 'string' },
-      storage: { type: 'string' },
-      task: { type: 'string', multiple: true },
-    },
-    allowPositionals: true,
-    strict: true,
-  });
+  const { values, positionals } = parseFlags('sweep', rest) as { values: Values & { task?: string[] }; positionals: string[] };
   const json = !!values.json;
   const s = await service();
   const show = (d: SweepDetail) => out(json ? JSON.stringify(d) : formatSweep(d));

@@ -3,13 +3,7 @@ import { parseFlags } from '../args';
 import { out } from '../output';
 
 export async function benchCommand(args: string[]): Promise<number> {
-  const { values } = parseFlags(args, {
-    steps: { type: 'string' },
-    quick: { type: 'boolean' },
-    'time-to-result': { type: 'boolean' },
-    'data-parallel': { type: 'boolean' },
-    preset: { type: 'string' },
-  });
+  const { values } = parseFlags('bench', args);
   const { runBench } = await import('../../../bench/bench');
   const result = await runBench({
     steps: values.steps ? Number(values.steps) : undefined,

@@ -24,7 +24,7 @@ async function download(id: string | undefined): Promise<number> {
 
 export async function datasetsCommand(args: string[]): Promise<number> {
   if (args[0] === 'download') return download(args[1]);
-  const { values } = parseFlags(args, {});
+  const { values } = parseFlags('datasets', args);
   const list = await withService((s) => call(s, 'datasets.list', {}));
   if (values.json) out(JSON.stringify(list));
   else

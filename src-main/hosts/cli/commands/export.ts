@@ -6,7 +6,7 @@ import { out } from '../output';
 import { call, withService } from '../service';
 
 export async function exportCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseFlags(args, { out: { type: 'string', short: 'o' }, checkpoint: { type: 'string' } });
+  const { values, positionals } = parseFlags('export', args);
   const id = runIdArg(positionals[0], 'export');
   if (!values.out) throw new UsageError('export needs --out FILE');
   const result = await withService((s) =>

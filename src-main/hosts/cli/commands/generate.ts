@@ -6,14 +6,7 @@ import { out } from '../output';
 import { call, withService } from '../service';
 
 export async function generateCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseFlags(args, {
-    kind: { type: 'string' },
-    n: { type: 'string' },
-    seed: { type: 'string' },
-    indices: { type: 'string' },
-    out: { type: 'string', short: 'o' },
-    checkpoint: { type: 'string' },
-  });
+  const { values, positionals } = parseFlags('generate', args);
   const id = runIdArg(positionals[0], 'generate');
   if (!values.out) throw new UsageError('generate needs --out FILE.png');
   const kind = (values.kind as string | undefined) ?? 'prior';

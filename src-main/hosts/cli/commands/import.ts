@@ -25,7 +25,7 @@ function readBundleFile(file: string): Buffer {
 }
 
 export async function importCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseFlags(args, { again: { type: 'boolean' } });
+  const { values, positionals } = parseFlags('import', args);
   const file = positionals[0];
   if (!file) throw new UsageError('import needs a bundle file');
   const data = readBundleFile(file);

@@ -5,7 +5,7 @@ import { out } from '../output';
 import { call, withService } from '../service';
 
 export async function infoCommand(args: string[]): Promise<number> {
-  const { values } = parseFlags(args, {});
+  const { values } = parseFlags('info', args);
   const info = await withService((s) => call(s, 'app.info', {}));
   if (values.json) out(JSON.stringify(info));
   else

@@ -5,7 +5,7 @@ import { call, withService } from '../service';
 import { setOverrides } from '../set-flags';
 
 export async function resumeCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseFlags(args, { epochs: { type: 'string' }, set: { type: 'string', multiple: true } });
+  const { values, positionals } = parseFlags('resume', args);
   const id = runIdArg(positionals[0], 'resume');
   const overrides = setOverrides(values.set as string[] | undefined);
   return withService(async (s) => {

@@ -1,9 +1,10 @@
-// `vae-workbench runs [list] | show <id> | export --format csv|json | delete <id> ...`: the runs in the data home.
+// `vae-workbench runs [list] [--metric 'test/loss<130'] | show <id> | export --format csv|json | delete <id> ...`: the runs in
+// the data home.
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import type { WorkbenchService } from '../../../api/service';
 import { writeFileAtomic } from '../../../os/atomic-file';
-import { runIdArg, UsageError } from '../args';
+import { parseFlags, runIdArg, UsageError } from '../args';
+import { parseMetricFilter } from '../metric-filter';
 import { fmt, table } from '../format';
 import { out } from '../output';
 import { call, withService } from '../service';
@@ -16,12 +17,14 @@ type RunsFlags = {
   out?: string;
   series?: boolean;
   points?: string;
+  metric?: string[];
 };
 
 async function list(s: WorkbenchService, values: RunsFlags): Promise<number> {
   const { runs } = await call(s, 'runs.list', {
     ...(values.status ? { status: values.status } : {}),
     ...(values.tag ? { tag: values.tag } : {}),
+    ...(values.metric?.length ? { metrics: values.metric.map(parseMetricFilter) } : {}),
     sort: { key: 'id', dir: 'asc' },
   });
   if (values.json) {
@@ -95,20 +98,7 @@ async function remove(s: WorkbenchService, positionals: string[]): Promise<numbe
 export async function runsCommand(args: string[]): Promise<number> {
   const sub = args[0] && !args[0].startsWith('-') ? args[0] : 'list';
   const rest = sub === 'list' && !(args[0] === 'list') ? args : args.slice(1);
-  const { values, positionals } = parseArgs({
-    args: rest,
-    options: {
-      json: { type: 'boolean' },
-      status: { type: 'string', multiple: true },
-      tag: { type: 'string' },
-      format: { type: 'string' },
-      out: { type: 'string', short: 'o' },
-      series: { type: 'boolean' },
-      points: { type: 'string' },
-    },
-    allowPositionals: true,
-    strict: true,
-  });
+  const { values, positionals } = parseFlags('runs', rest) as { values: RunsFlags; positionals: string[] };
   return withService(async (s) => {
     if (sub === 'list') return list(s, values);
     if (sub === 'show') return show(s, values, positionals);

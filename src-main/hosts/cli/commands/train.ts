@@ -23,11 +23,7 @@ function readConfigFile(file: string): Record<string, unknown> {
 }
 
 export async function trainCommand(args: string[]): Promise<number> {
-  const { values } = parseFlags(args, {
-    config: { type: 'string', short: 'c' },
-    set: { type: 'string', multiple: true },
-    preset: { type: 'string' },
-  });
+  const { values } = parseFlags('train', args);
   let config: Record<string, unknown> = {};
   if (values.preset) {
     const preset = PRESETS.find((p) => p.id === values.preset);
