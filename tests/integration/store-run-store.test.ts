@@ -261,6 +261,30 @@ describe('RunStore: listing, filtering and sorting', () => {
     expect(store.listRuns({ params: [{ key: 'eval.fid', equals: false }] }).total).toBe(0);
   });
 
+  it('filters by final metrics ({key, op, value}), in SQL, ANDed with the other filters', () => {
+    const m = (metrics: { key: string; op: '<' | '<=' | '>' | '>=' | '=' | '!='; value: number }[], extra = {}) =>
+      names(store.listRuns({ metrics, sort: { key: 'name', dir: 'asc' }, ...extra }));
+    expect(m([{ key: 'test/loss', op: '<', value: 130 }])).toEqual(['beta', 'delta', 'epsilon']);
+    expect(m([{ key: 'test/loss', op: '<=', value: 130 }])).toEqual(['beta', 'delta', 'epsilon', 'gamma']);
+    // the final value (largest step) counts, not an earlier point: alpha went through 145 and ended at 150
+    expect(m([{ key: 'test/loss', op: '<=', value: 145 }])).not.toContain('alpha');
+    expect(m([{ key: 'test/loss', op: '>', value: 130 }])).toEqual(['alpha']);
+    expect(m([{ key: 'test/loss', op: '=', value: 98 }])).toEqual(['delta']);
+    // a run without the metric (zeta) is left out, even by !=
+    expect(m([{ key: 'test/loss', op: '!=', value: 98 }])).toEqual(['alpha', 'beta', 'epsilon', 'gamma']);
+    expect(
+      m(
+        [
+          { key: 'test/loss', op: '>=', value: 100 },
+          { key: 'test/loss', op: '<', value: 140 },
+        ],
+        { params: [{ key: 'model.latentDim', max: 10 }], tag: 'sweep' },
+      ),
+    ).toEqual(['beta']);
+    expect(m([{ key: 'test/activeUnits', op: '>=', value: 0 }])).toEqual([]);
+    expect(() => store.listRuns({ metrics: [{ key: 'test/loss', op: 'LIKE' as never, value: 1 }] })).toThrow(/unknown operator "LIKE"/);
+  });
+
   it('sorts by a param and by a final metric, missing values last', () => {
     expect(names(store.listRuns({ sort: { key: 'params.optimizer.learningRate', dir: 'desc' } }))).toEqual([
       'beta',
