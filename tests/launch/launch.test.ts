@@ -286,8 +286,29 @@ describe.skipIf(!HAVE_CHROMIUM)('the desktop app, launched from its build with a
     await go('#/runs');
     await page.locator('.runs-table').waitFor();
     await page.setInputFiles('input[type=file]', file);
+    // the run is already here: the import is refused naming it, and "Import a copy" imports it again
+    await expect.poll(() => page.locator('.duplicate').textContent()).toContain(`already here as run #${runId}`);
+    await page.getByRole('button', { name: 'Import a copy' }).click();
     await page.waitForURL((u) => /#\/run\/\d+$/.test(u.hash) && !u.hash.endsWith(`/${runId}`), { timeout: 60_000 });
     await expect.poll(statusOf).toBe('imported');
+  });
+
+  it('live from any process: a run another process (the CLI) imports into this data home appears in the open window', async () => {
+    await go('#/runs');
+    await page.locator('.runs-table').waitFor();
+    const before = await page.locator('.runs-table a[href^="#/run/"]').count();
+    const file = path.join(home, 'exported.vaewb.zip');
+    const r = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'vae-workbench.js'), 'import', file, '--again', '--json'], {
+      cwd: ROOT,
+      env: { ...process.env, VAE_WORKBENCH_HOME: home },
+      encoding: 'utf8',
+    });
+    expect(r.status, r.stderr).toBe(0);
+    const done = Date.now();
+    const { runId: imported } = JSON.parse(r.stdout.trim().split('\n').pop()!) as { runId: number };
+    await page.locator(`.runs-table a[href="#/run/${imported}"]`).waitFor({ timeout: 5000 });
+    expect(Date.now() - done).toBeLessThan(2000);
+    expect(await page.locator('.runs-table a[href^="#/run/"]').count()).toBe(before + 1);
   });
 
   it('closing the window while a run trains asks first; quitting ends its trainer and records it as cancelled', async () => {
