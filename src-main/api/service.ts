@@ -87,6 +87,7 @@ export class WorkbenchService {
       },
     });
     this.store.markInterrupted();
+    this.store.pruneDeletions(Date.now() - 24 * 3600 * 1000);
     // At every start (not only after an interruption): temporaries whose writer died are removed.
     const active = new Set(this.store.listRuns({ status: ['running', 'queued'] }).runs.map((r) => r.id));
     removeDeadTemporaries(this.layout, active);

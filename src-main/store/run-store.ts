@@ -125,6 +125,11 @@ export class RunStore {
     return this.runs.findByUid(uid);
   }
 
+  /** Forget deletions older than `before` (ms): watchers look every 250 ms, so a day's worth is plenty. */
+  pruneDeletions(before: number): number {
+    return this.sql.stmt('DELETE FROM run_deletions WHERE deleted_at < ?').run(before).changes;
+  }
+
   /** What changed in the file since the last look, as events (see change-feed.ts); for a process watching other writers. */
   changeFeed(): ChangeFeed {
     return new ChangeFeed(this.sql, this.artifacts, this.checkpoints);
