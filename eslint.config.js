@@ -44,46 +44,63 @@ const nodeFree = (where) => ({
 });
 const allowedText = (folder) => [...LAYERS[folder].map((f) => `${f}/`), '@shared'].join(', ');
 
-/** The import restrictions of one folder of src-main/: every folder it may not import, by relative path. */
-function layerRule(folder, depth, extra = []) {
-  const forbidden = FOLDERS.filter((f) => f !== folder && !LAYERS[folder].includes(f));
-  const up = depth === 1 ? '\\.\\./' : '(\\.\\./){1,2}';
+// The restrictions every file of src-main/ carries, whatever its folder: ESLint flat config REPLACES a rule's
+// options when a later block matches the same file, so each block below states all of them for its files
+// (one block per file: the globs do not overlap), never a part that an earlier block would have to supply.
+const RENDERER_BAN = { regex: '(^|/)src-(renderer)(/|$)', message: 'src-main/ never imports the renderer.' };
+const SHARED_BY_ALIAS = {
+  regex: '^(\\.\\./)+src-shared(/|$)',
+  message: 'import the shared module as @shared/... (tsconfig paths).',
+};
+const ONLY_ELECTRON_HOST = {
+  regex: '^(\\.\\./)+hosts/(web|cli)(/|$)',
+  message: 'src-main/app/ (the Electron shell) may import hosts/electron/ and hosts/*.ts, not the web host or the CLI.',
+};
+const INDEPENDENT_HOSTS = {
+  regex: '^\\.\\./(cli|web|electron)(/|$)',
+  message: 'hosts/electron/ and hosts/web/ are independent of each other and of hosts/cli/ (only cli/ may start the web host).',
+};
+
+/** The same pattern for `await import('...')`, which no-restricted-imports does not see (esquery regex syntax). */
+const dynamicImportBan = ({ regex, message }) => ({
+  selector: `ImportExpression > Literal[value=/${regex.replaceAll('/', '\\/')}/]`,
+  message,
+});
+
+/** The import restrictions of one group of files of src-main/: the folders its layer may not import (by relative
+ *  path), the renderer, src-shared by relative path, plus the group's own `extra` patterns; static and dynamic. */
+function layerRule(files, folder, extra = []) {
+  const forbidden = folder ? FOLDERS.filter((f) => f !== folder && !LAYERS[folder].includes(f)) : [];
+  const patterns = [
+    ...(forbidden.length
+      ? [
+          {
+            regex: `^(\\.\\./)+(src-main/)?(${forbidden.join('|')})(/|$)`,
+            message: `src-main/${folder}/ may import only ${allowedText(folder)} (imports go down the layers; README, "Layers").`,
+          },
+        ]
+      : []),
+    RENDERER_BAN,
+    SHARED_BY_ALIAS,
+    ...extra,
+  ];
   return {
-    files: [depth === 1 ? `src-main/${folder}/**/*.ts` : `src-main/${folder}/*/**/*.ts`],
+    files,
     rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            ...(forbidden.length
-              ? [
-                  {
-                    regex: `^(\\.\\./)+(src-main/)?(${forbidden.join('|')})(/|$)`,
-                    message: `src-main/${folder}/ may import only ${allowedText(folder)} (imports go down the layers; README, "Layers").`,
-                  },
-                ]
-              : []),
-            { regex: '(^|/)src-(renderer)(/|$)', message: 'src-main/ never imports the renderer.' },
-            { regex: `^${up}(\\.\\./)*src-shared(/|$)`, message: 'import the shared module as @shared/... (tsconfig paths).' },
-            ...extra,
-          ],
-        },
-      ],
-      // The same rule for `await import('...')`, which no-restricted-imports does not see.
-      ...(forbidden.length
-        ? {
-            'no-restricted-syntax': [
-              'error',
-              {
-                selector: `ImportExpression > Literal[value=/^(\\.\\.\\/)+(src-main\\/)?(${forbidden.join('|')})(\\/|$)/]`,
-                message: `src-main/${folder}/ may import only ${allowedText(folder)} (imports go down the layers; README, "Layers").`,
-              },
-            ],
-          }
-        : {}),
+      'no-restricted-imports': ['error', { patterns }],
+      'no-restricted-syntax': ['error', ...patterns.map(dynamicImportBan)],
     },
   };
 }
+
+/** One block per file of src-main/: each layer folder, hosts/ split by sub-folder, and the entry files at the top. */
+const SRC_MAIN_RULES = [
+  ...FOLDERS.filter((f) => f !== 'hosts').map((f) => layerRule([`src-main/${f}/**/*.ts`], f, f === 'app' ? [ONLY_ELECTRON_HOST] : [])),
+  // hosts/: cli/ may start the web host (serve); the Electron host and the web host never import each other or the CLI.
+  layerRule(['src-main/hosts/*.ts', 'src-main/hosts/cli/**/*.ts'], 'hosts'),
+  layerRule(['src-main/hosts/electron/**/*.ts', 'src-main/hosts/web/**/*.ts'], 'hosts', [INDEPENDENT_HOSTS]),
+  layerRule(['src-main/*.ts'], null), // testkit.ts: the build entry of the integration suites, above every layer
+];
 
 export default tseslint.config(
   { ignores: ['out/**', 'node_modules/**', 'dist/**', 'release/**', '.scratch/**', '**/*.d.ts'] },
@@ -147,48 +164,5 @@ export default tseslint.config(
       ],
     },
   },
-  ...FOLDERS.filter((f) => f !== 'hosts' && f !== 'app').map((f) => layerRule(f, 1)),
-  // hosts/: cli/ may start the web host (serve); the Electron host and the web host never import each other or the CLI.
-  layerRule('hosts', 1),
-  layerRule('hosts', 2),
-  {
-    files: ['src-main/hosts/electron/**/*.ts', 'src-main/hosts/web/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            {
-              regex: `^(\\.\\./)+(src-main/)?(${FOLDERS.filter((f) => !LAYERS.hosts.includes(f) && f !== 'hosts').join('|')})(/|$)`,
-              message: `src-main/hosts/ may import only ${allowedText('hosts')} (imports go down the layers; README, "Layers").`,
-            },
-            {
-              regex: '^\\.\\./(cli|web|electron)(/|$)',
-              message: 'hosts/electron/ and hosts/web/ are independent of each other and of hosts/cli/ (only cli/ may start the web host).',
-            },
-          ],
-        },
-      ],
-    },
-  },
-  {
-    files: ['src-main/app/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            {
-              regex: `^(\\.\\./)+(src-main/)?(${FOLDERS.filter((f) => !LAYERS.app.includes(f) && f !== 'app').join('|')})(/|$)`,
-              message: `src-main/app/ may import only hosts/electron/, hosts/*.ts, api/, @shared (README, "Layers").`,
-            },
-            {
-              regex: '^\\.\\./hosts/(web|cli)(/|$)',
-              message: 'src-main/app/ (the Electron shell) may import hosts/electron/ and hosts/*.ts, not the web host or the CLI.',
-            },
-          ],
-        },
-      ],
-    },
-  },
+  ...SRC_MAIN_RULES,
 );
