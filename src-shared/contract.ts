@@ -168,18 +168,7 @@ export const calls = {
     z
       .object({
         config: z.unknown(),
-        axes: z
-          .array(
-            z.object({
-              key: z.string().min(1),
-              values: z
-                .array(z.union([scalar, z.array(z.number())]))
-                .min(1)
-                .max(50),
-            }),
-          )
-          .min(1)
-          .max(3),
+        axes: sweepAxesSchema,
       })
       .strict(),
     z.object({ runIds: z.array(runId) }),

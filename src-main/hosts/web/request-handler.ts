@@ -8,22 +8,10 @@ import { ApiError, CALL_NAMES, type CallName } from '@shared/contract';
 import type { Reply } from '@shared/reply';
 import { LIMITS } from '@shared/limits';
 import type { WorkbenchService } from '../../api/service';
+import { contentTypeOf } from '../content-type';
 import { CONTENT_SECURITY_POLICY } from '../renderer-csp';
 import { HEAVY_CALLS, type HeavyGate } from './heavy-calls';
 import { parseTarget, type RequestTarget } from './request-target';
-
-const MIME: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.woff2': 'font/woff2',
-  '.wasm': 'application/wasm',
-};
 
 export function sendJson(res: ServerResponse, status: number, body: Reply): void {
   const text = JSON.stringify(body);
@@ -46,7 +34,7 @@ export function serveStatic(res: ServerResponse, rendererDir: string, pathname: 
     return;
   }
   res.writeHead(200, {
-    'content-type': MIME[path.extname(file)] ?? 'application/octet-stream',
+    'content-type': contentTypeOf(file),
     'content-security-policy': CONTENT_SECURITY_POLICY,
     'x-content-type-options': 'nosniff',
     'x-frame-options': 'DENY',
