@@ -8,6 +8,7 @@ import { parseRunConfig, type RunConfig } from '@shared/run-config';
 import type { RunStore } from '../store/run-store';
 import { BundleError, buildBundle, parseBundle, type BundleInput, type BundleSnapshot, type ParsedBundle } from '../checkpoints/bundle';
 import { CheckpointError, readCheckpointDir, writeCheckpointDir, type CheckpointContents } from '../checkpoints/checkpoint-dir';
+import { pickCheckpoint } from '../checkpoints/checkpoint-rules';
 import { resolveDataset } from '../checkpoints/dataset-shape';
 
 export interface ExportOptions {
@@ -40,13 +41,9 @@ export function exportRunBundle(store: RunStore, runId: number, opts: ExportOpti
   return { filename, bytes: buildBundle(input) };
 }
 
-/** The checkpoint to export: the one asked for, else the run's 'best', else its 'last', else the latest one. */
+/** The checkpoint to export: the one asked for, else pickCheckpoint's rule for 'export' (best, last, newest). */
 function chooseCheckpoint(store: RunStore, runId: number, opts: ExportOptions) {
-  const checkpoints = store.listCheckpoints(runId);
-  const chosen =
-    opts.checkpointId !== undefined
-      ? checkpoints.find((c) => c.id === opts.checkpointId)
-      : (checkpoints.find((c) => c.tag === 'best') ?? checkpoints.find((c) => c.tag === 'last') ?? checkpoints[checkpoints.length - 1]);
+  const chosen = pickCheckpoint('export', store.listCheckpoints(runId), opts.checkpointId);
   if (!chosen)
     throw new BundleError(
       opts.checkpointId !== undefined

@@ -5,6 +5,7 @@ import path from 'node:path';
 import pkg from '../../package.json';
 import { listDatasets } from '../data/registry';
 import { MetricWriter } from '../store/metric-writer';
+import { pickCheckpoint, supersededCheckpoints } from '../checkpoints/checkpoint-rules';
 import { checkModelSize } from '../checkpoints/model-size';
 import { checkDataPath } from '../data/path-check';
 import { RunStore } from '../store/run-store';
@@ -240,10 +241,7 @@ export class WorkbenchService {
 
   private resume(input: CallParsedInput<'runs.resume'>): { runId: number } {
     const parent = this.mustGetRun(input.runId);
-    const checkpoints = this.store.listCheckpoints(parent.id);
-    const checkpoint = input.checkpointId
-      ? checkpoints.find((c) => c.id === input.checkpointId)
-      : (checkpoints.find((c) => c.tag === 'last') ?? [...checkpoints].sort((a, b) => b.step - a.step)[0]);
+    const checkpoint = pickCheckpoint('resume', this.store.listCheckpoints(parent.id), input.checkpointId);
     if (!checkpoint) throw new ApiError('not_found', `run ${parent.id} has no checkpoint to resume from`);
     if (!existsSync(checkpoint.path)) throw new ApiError('not_found', `checkpoint file ${checkpoint.path} is missing`);
     const config = structuredClone(JSON.parse(parent.configText || '{}')) as Record<string, unknown>;
@@ -369,8 +367,7 @@ export class WorkbenchService {
         break;
       }
       case 'checkpoint': {
-        for (const old of this.store.listCheckpoints(runId))
-          if (old.path === event.dir || !existsSync(old.path)) this.store.removeCheckpoint(old.id);
+        for (const old of supersededCheckpoints(this.store.listCheckpoints(runId), event.dir)) this.store.removeCheckpoint(old.id);
         const meta = this.store.addCheckpoint(runId, {
           epoch: event.epoch,
           step: event.step,
@@ -520,10 +517,7 @@ export class WorkbenchService {
       },
       'runs.generate': async (input) => {
         const run = this.mustGetRun(input.runId);
-        const checkpoints = this.store.listCheckpoints(run.id);
-        const checkpoint = input.checkpointId
-          ? checkpoints.find((c) => c.id === input.checkpointId)
-          : (checkpoints.find((c) => c.tag === 'best') ?? checkpoints.find((c) => c.tag === 'last') ?? checkpoints[0]);
+        const checkpoint = pickCheckpoint('generate', this.store.listCheckpoints(run.id), input.checkpointId);
         if (!checkpoint) throw new ApiError('not_found', `run ${run.id} has no checkpoint to generate from`);
         await this.backendReport();
         const { generateFromCheckpoint } = await import('./generate');

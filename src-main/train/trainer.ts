@@ -6,12 +6,13 @@
 // summed on the device and read every training.logEverySteps steps), noise made in-graph from seeds
 // derived from the run seed and the step, every tensor disposed.
 import path from 'node:path';
-import { readdirSync, rmSync, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import type { MetricPoint } from '@shared/model-types';
 import type { RunConfig } from '@shared/run-config';
 import { describeGaussianDecoder } from '@shared/gaussian-decoder';
 import { readCheckpointDir, type CheckpointContents } from '../checkpoints/checkpoint-dir';
+import { pruneIntervalCheckpoints } from '../checkpoints/checkpoint-rules';
 import { loadDataset } from '../data/registry';
 import type { LoadedDataset, Split } from '../data/types';
 import { evaluateSplit, type EvalResult } from '../vae/evaluate';
@@ -78,16 +79,6 @@ export async function restoreFromCheckpoint(
   model.loadNamedWeights(contents.weights);
   if (optimizer && contents.optimizer) await importOptimizerState(optimizer, model, contents.optimizer);
   return { step: contents.step, epoch: contents.epoch, contents };
-}
-
-/** Interval checkpoints on disk, oldest first. */
-function intervalCheckpoints(root: string): { dir: string; epoch: number }[] {
-  if (!existsSync(root)) return [];
-  return readdirSync(root)
-    .map((name) => /^epoch-(\d+)$/.exec(name))
-    .filter((m): m is RegExpExecArray => m !== null)
-    .map((m) => ({ dir: path.join(root, m[0]), epoch: Number(m[1]) }))
-    .sort((a, b) => a.epoch - b.epoch);
 }
 
 /** Where the run's time went (perf/time/<phase>, seconds) and the final -log p(x)'s decoder passes per second. */
@@ -683,9 +674,7 @@ export class Trainer {
     this.steps.writeCheckpoint(tag, tag === 'interval' ? `epoch-${epoch + 1}` : tag, at, weights, optimizer, metrics);
     if (tag === 'interval') {
       this.lastIntervalEpoch = epoch;
-      const all = intervalCheckpoints(path.join(this.ctx.runDir, 'checkpoints'));
-      for (const old of all.slice(0, Math.max(0, all.length - config.checkpoints.keepLast)))
-        rmSync(old.dir, { recursive: true, force: true });
+      pruneIntervalCheckpoints(path.join(this.ctx.runDir, 'checkpoints'), config.checkpoints.keepLast);
     }
   }
 
