@@ -351,6 +351,8 @@ export const events = {
   'run.checkpoint': checkpointMetaSchema,
   'run.log': logEntrySchema,
   'run.deleted': z.object({ runId: z.number() }),
+  /** A cluster sweep the service follows, just synced (every few seconds while any sweep is unfinished). */
+  'sweep.updated': sweepDetailSchema,
 } as const;
 
 export type EventName = keyof typeof events;

@@ -15,6 +15,7 @@ import { fullSeries } from '../store/smoothed-series';
 import type { TrainerEvent } from '../train/messages';
 import type { ResumeFrom } from '../train/messages';
 import { Scheduler } from '../train/scheduler';
+import { SweepFollower } from '../cluster/sweep-follower';
 import { ClusterSweeps } from '../cluster/sweep-service';
 import {
   ApiError,
@@ -65,6 +66,13 @@ export class WorkbenchService {
   private readonly handlers: Handlers;
   private clusterSweeps: ClusterSweeps | null = null;
   private readonly heavy = new HeavyWork();
+  /** Syncs unfinished cluster sweeps on a timer and pushes `sweep.updated` (the desktop and web hosts; the CLI
+   *  follows a sweep itself with `sweep sync --wait`). */
+  private readonly sweepFollower = new SweepFollower(
+    () => this.cluster,
+    (detail) => this.emit('sweep.updated', detail),
+    { onError: (id, err) => console.error(`sweep ${id}: sync failed: ${(err as Error)?.message ?? err}`) },
+  );
 
   constructor(readonly options: ServiceOptions) {
     this.layout = dataHomeLayout(options.dataHome ?? resolveDataHome());
@@ -90,6 +98,12 @@ export class WorkbenchService {
       options.concurrency,
     );
     this.handlers = this.makeHandlers();
+    this.followSweeps();
+  }
+
+  /** Follow the unfinished cluster sweeps (hosts with a window; the CLI follows one with `sweep sync --wait`). */
+  private followSweeps(): void {
+    if (this.options.host !== 'cli') this.sweepFollower.wake();
   }
 
   /** Call by name with unvalidated input; validates input and output against the contract. */
@@ -136,6 +150,7 @@ export class WorkbenchService {
 
   /** Stop the scheduler (running trainers are killed and recorded as cancelled), flush, close the database. */
   async close(): Promise<void> {
+    await this.sweepFollower.close();
     await this.scheduler.close();
     await this.heavy.close();
     this.flushMetrics();
@@ -293,7 +308,15 @@ export class WorkbenchService {
     const configs = this.validateSweep(input.config, input.axes);
     const base = (input.config ?? {}) as Record<string, unknown>;
     const name = input.name || (typeof base.name === 'string' && base.name) || 'sweep';
-    return this.cluster.submit({ name, spec: { config: input.config, axes: input.axes }, configs, slurm: input.slurm, dir: input.dir });
+    const detail = await this.cluster.submit({
+      name,
+      spec: { config: input.config, axes: input.axes },
+      configs,
+      slurm: input.slurm,
+      dir: input.dir,
+    });
+    this.followSweeps();
+    return detail;
   }
 
   private async k8sSweep(input: CallParsedInput<'sweeps.k8s'>) {
