@@ -356,7 +356,6 @@ export const events = {
 } as const;
 
 export type EventName = keyof typeof events;
-export const EVENT_NAMES = Object.keys(events) as EventName[];
 export type EventPayload<E extends EventName> = z.output<(typeof events)[E]>;
 export type WorkbenchEvent = { [E in EventName]: { event: E; payload: EventPayload<E> } }[EventName];
 

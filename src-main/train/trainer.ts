@@ -264,7 +264,7 @@ export class Trainer {
   /** training.dataParallel resolved (auto: 2 shards when this run has an idle core now), and the steps that use it. */
   private setupShards(): void {
     const { config, data } = this;
-    const shards = resolveShards(config.training.dataParallel, this.ctx.helpers?.() ?? 0, this.B);
+    const shards = resolveShards(config.training.dataParallel, this.ctx.idleCores?.() ?? 0, this.B);
     // the worker reads its shards' rows from the trainer's own copy of the training split, in shared memory
     if (shards > 1) {
       const own = data.train.x;
@@ -283,7 +283,7 @@ export class Trainer {
   /** The evaluation worker, when the scheduler gives this run an idle core and there is a test split. */
   private startHelper(): void {
     const { ctx, config, data, dataset } = this;
-    if (this.helper || this.helperStarted || (ctx.helpers?.() ?? 0) < 1 || data.test.n === 0) return;
+    if (this.helper || this.helperStarted || (ctx.idleCores?.() ?? 0) < 1 || data.test.n === 0) return;
     this.helperStarted = true; // one worker per run: after a failure it evaluates on its own thread
     try {
       this.helper = EvalHelper.start(
@@ -311,7 +311,7 @@ export class Trainer {
   /** Whether the evaluation worker may work now (its backend is up, and the scheduler still gives this run a core). */
   private helperUsable(): boolean {
     this.startHelper(); // a core may have become idle since the run started
-    return this.helper !== null && this.helper.ready && (this.ctx.helpers?.() ?? 0) >= 1;
+    return this.helper !== null && this.helper.ready && (this.ctx.idleCores?.() ?? 0) >= 1;
   }
 
   private nllKAt(isFinal: boolean): number {

@@ -6,14 +6,14 @@
 import { contextBridge, ipcRenderer } from 'electron';
 import { CALL_NAMES, type WorkbenchEvent } from '@shared/contract';
 import type { DesktopHost, SaveFileResult } from '@shared/desktop-save';
-import type { Reply } from '@shared/reply';
+import { errorReply, type Reply } from '@shared/reply';
 import { CALL_CHANNEL_PREFIX, EVENT_CHANNEL, SAVE_CHANNEL, type IpcReply } from './channels';
 
 async function invoke(channel: string, input: unknown): Promise<IpcReply> {
   try {
     return (await ipcRenderer.invoke(channel, input)) as IpcReply;
   } catch (err) {
-    return { ok: false, error: { code: 'internal', message: String((err as Error)?.message ?? err) } };
+    return errorReply({ code: 'internal', message: String((err as Error)?.message ?? err) });
   }
 }
 
