@@ -28,7 +28,7 @@ import { DIAGNOSTIC_EXAMPLES } from './eval-diagnostics';
 import { imageSnapshotArtifacts, LATENT_POINTS, latentSnapshots, modelSnapshots } from './snapshots';
 import { EvalHelper } from './eval-helper';
 import type { EvalJobOptions } from './eval-messages';
-import { testPoints } from './test-points';
+import { testPoints } from './test-split-points';
 import { HealthMonitor } from './health';
 import { prepareData, type PreparedData } from './prepare-data';
 import { runGmm } from './gmm-run';
