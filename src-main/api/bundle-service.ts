@@ -68,20 +68,8 @@ function exportMetrics(store: RunStore, runId: number): MetricPoint[] {
 /** The run's sample artifacts that still have their data. */
 function exportSnapshots(store: RunStore, runId: number): BundleSnapshot[] {
   const snapshots: BundleSnapshot[] = [];
-  for (const a of store.listArtifacts(runId)) {
-    const blob = store.getArtifactData(a.id);
-    if (!blob) continue;
-    snapshots.push({
-      kind: a.kind,
-      epoch: a.epoch,
-      step: a.step,
-      mime: a.mime,
-      width: a.width,
-      height: a.height,
-      meta: a.meta,
-      data: new Uint8Array(blob.data.buffer, blob.data.byteOffset, blob.data.byteLength),
-    });
-  }
+  for (const { data, ...fields } of store.artifactsWithData(runId))
+    snapshots.push({ ...fields, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) });
   return snapshots;
 }
 
