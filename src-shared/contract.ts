@@ -188,18 +188,7 @@ export const calls = {
     z
       .object({
         config: z.unknown(),
-        axes: z
-          .array(
-            z.object({
-              key: z.string().min(1),
-              values: z
-                .array(z.union([scalar, z.array(z.number())]))
-                .min(1)
-                .max(50),
-            }),
-          )
-          .min(1)
-          .max(3),
+        axes: sweepAxesSchema,
       })
       .strict(),
     z.object({ runIds: z.array(runId) }),
@@ -389,10 +378,11 @@ export const events = {
   'run.checkpoint': checkpointMetaSchema,
   'run.log': logEntrySchema,
   'run.deleted': z.object({ runId: z.number() }),
+  /** A cluster sweep the service follows, just synced (every few seconds while any sweep is unfinished). */
+  'sweep.updated': sweepDetailSchema,
 } as const;
 
 export type EventName = keyof typeof events;
-export const EVENT_NAMES = Object.keys(events) as EventName[];
 export type EventPayload<E extends EventName> = z.output<(typeof events)[E]>;
 export type WorkbenchEvent = { [E in EventName]: { event: E; payload: EventPayload<E> } }[EventName];
 

@@ -55,8 +55,3 @@ export class ApiError extends Error implements ApiErrorShape {
 export function httpStatusOf(code: ApiErrorCode): number {
   return ERROR_HTTP_STATUS[code];
 }
-
-/** True when `code` is one of the contract's error codes (for values that crossed IPC or HTTP). */
-export function isApiErrorCode(code: unknown): code is ApiErrorCode {
-  return typeof code === 'string' && Object.hasOwn(ERROR_HTTP_STATUS, code);
-}

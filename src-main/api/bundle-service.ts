@@ -11,6 +11,7 @@ import { parseRunConfig, type RunConfig } from '@shared/run-config';
 import type { RunStore } from '../store/run-store';
 import { BundleError, buildBundle, parseBundle, type BundleInput, type BundleSnapshot, type ParsedBundle } from '../checkpoints/bundle';
 import { CheckpointError, readCheckpointDir, writeCheckpointDir, type CheckpointContents } from '../checkpoints/checkpoint-dir';
+import { pickCheckpoint } from '../checkpoints/checkpoint-rules';
 import { resolveDataset } from '../checkpoints/dataset-shape';
 
 export interface ExportOptions {
@@ -45,13 +46,9 @@ export function exportRunBundle(store: RunStore, runId: number, opts: ExportOpti
   return { filename, bytes: buildBundle(input) };
 }
 
-/** The checkpoint to export: the one asked for, else the run's 'best', else its 'last', else the latest one. */
+/** The checkpoint to export: the one asked for, else pickCheckpoint's rule for 'export' (best, last, newest). */
 function chooseCheckpoint(store: RunStore, runId: number, opts: ExportOptions) {
-  const checkpoints = store.listCheckpoints(runId);
-  const chosen =
-    opts.checkpointId !== undefined
-      ? checkpoints.find((c) => c.id === opts.checkpointId)
-      : (checkpoints.find((c) => c.tag === 'best') ?? checkpoints.find((c) => c.tag === 'last') ?? checkpoints[checkpoints.length - 1]);
+  const chosen = pickCheckpoint('export', store.listCheckpoints(runId), opts.checkpointId);
   if (!chosen)
     throw new BundleError(
       opts.checkpointId !== undefined
@@ -76,20 +73,8 @@ function exportMetrics(store: RunStore, runId: number): MetricPoint[] {
 /** The run's sample artifacts that still have their data. */
 function exportSnapshots(store: RunStore, runId: number): BundleSnapshot[] {
   const snapshots: BundleSnapshot[] = [];
-  for (const a of store.listArtifacts(runId)) {
-    const blob = store.getArtifactData(a.id);
-    if (!blob) continue;
-    snapshots.push({
-      kind: a.kind,
-      epoch: a.epoch,
-      step: a.step,
-      mime: a.mime,
-      width: a.width,
-      height: a.height,
-      meta: a.meta,
-      data: new Uint8Array(blob.data.buffer, blob.data.byteOffset, blob.data.byteLength),
-    });
-  }
+  for (const { data, ...fields } of store.artifactsWithData(runId))
+    snapshots.push({ ...fields, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) });
   return snapshots;
 }
 

@@ -14,7 +14,7 @@ export function heavyWorkerEntry(): string | null {
 }
 
 /** An error the worker threw: an ApiError again with its code (BundleError, LimitError, ...), else internal. */
-class RemoteError extends ApiError {
+class HeavyWorkerError extends ApiError {
   constructor(name: string, message: string, code: ApiErrorCode = 'internal') {
     super(code, message);
     this.name = name;
@@ -75,7 +75,7 @@ export class HeavyWork {
       this.pending.delete(m.id);
       if (!this.pending.size) worker.unref();
       if (m.ok) p.resolve(m.result);
-      else p.reject(new RemoteError(m.error.name, m.error.message, m.error.code));
+      else p.reject(new HeavyWorkerError(m.error.name, m.error.message, m.error.code));
     });
     const fail = (err: Error) => {
       if (this.worker === worker) this.worker = null;

@@ -5,6 +5,7 @@ import path from 'node:path';
 import pkg from '../../package.json';
 import { listDatasets } from '../data/registry';
 import { MetricWriter } from '../store/metric-writer';
+import { pickCheckpoint, supersededCheckpoints } from '../checkpoints/checkpoint-rules';
 import { checkModelSize } from '../checkpoints/model-size';
 import { checkDataPath } from '../data/path-check';
 import { RunStore } from '../store/run-store';
@@ -14,6 +15,7 @@ import { fullSeries } from '../store/smoothed-series';
 import type { TrainerEvent } from '../train/messages';
 import type { ResumeFrom } from '../train/messages';
 import { Scheduler } from '../train/scheduler';
+import { SweepFollower } from '../cluster/sweep-follower';
 import { ClusterSweeps } from '../cluster/sweep-service';
 import {
   ApiError,
@@ -74,6 +76,13 @@ export class WorkbenchService {
   private clusterSweeps: ClusterSweeps | null = null;
   private readonly heavy = new HeavyWork();
   private readonly watcher: StoreWatcher | null = null;
+  /** Syncs unfinished cluster sweeps on a timer and pushes `sweep.updated` (the desktop and web hosts; the CLI
+   *  follows a sweep itself with `sweep sync --wait`). */
+  private readonly sweepFollower = new SweepFollower(
+    () => this.cluster,
+    (detail) => this.emit('sweep.updated', detail),
+    { onError: (id, err) => console.error(`sweep ${id}: sync failed: ${(err as Error)?.message ?? err}`) },
+  );
 
   constructor(readonly options: ServiceOptions) {
     this.layout = dataHomeLayout(options.dataHome ?? resolveDataHome());
@@ -104,6 +113,12 @@ export class WorkbenchService {
       this.watcher = new StoreWatcher(this.store.changeFeed(), (e) => this.broadcast(e));
       this.watcher.start();
     }
+    this.followSweeps();
+  }
+
+  /** Follow the unfinished cluster sweeps (hosts with a window; the CLI follows one with `sweep sync --wait`). */
+  private followSweeps(): void {
+    if (this.options.host !== 'cli') this.sweepFollower.wake();
   }
 
   /** Call by name with unvalidated input; validates input and output against the contract. */
@@ -156,6 +171,7 @@ export class WorkbenchService {
   /** Stop the scheduler (running trainers are killed and recorded as cancelled), flush, close the database. */
   async close(): Promise<void> {
     this.watcher?.stop();
+    await this.sweepFollower.close();
     await this.scheduler.close();
     await this.heavy.close();
     this.flushMetrics();
@@ -261,10 +277,7 @@ export class WorkbenchService {
 
   private resume(input: CallParsedInput<'runs.resume'>): { runId: number } {
     const parent = this.mustGetRun(input.runId);
-    const checkpoints = this.store.listCheckpoints(parent.id);
-    const checkpoint = input.checkpointId
-      ? checkpoints.find((c) => c.id === input.checkpointId)
-      : (checkpoints.find((c) => c.tag === 'last') ?? [...checkpoints].sort((a, b) => b.step - a.step)[0]);
+    const checkpoint = pickCheckpoint('resume', this.store.listCheckpoints(parent.id), input.checkpointId);
     if (!checkpoint) throw new ApiError('not_found', `run ${parent.id} has no checkpoint to resume from`);
     if (!existsSync(checkpoint.path)) throw new ApiError('not_found', `checkpoint file ${checkpoint.path} is missing`);
     const config = structuredClone(JSON.parse(parent.configText || '{}')) as Record<string, unknown>;
@@ -316,7 +329,15 @@ export class WorkbenchService {
     const configs = this.validateSweep(input.config, input.axes);
     const base = (input.config ?? {}) as Record<string, unknown>;
     const name = input.name || (typeof base.name === 'string' && base.name) || 'sweep';
-    return this.cluster.submit({ name, spec: { config: input.config, axes: input.axes }, configs, slurm: input.slurm, dir: input.dir });
+    const detail = await this.cluster.submit({
+      name,
+      spec: { config: input.config, axes: input.axes },
+      configs,
+      slurm: input.slurm,
+      dir: input.dir,
+    });
+    this.followSweeps();
+    return detail;
   }
 
   private async k8sSweep(input: CallParsedInput<'sweeps.k8s'>) {
@@ -391,8 +412,7 @@ export class WorkbenchService {
         break;
       }
       case 'checkpoint': {
-        for (const old of this.store.listCheckpoints(runId))
-          if (old.path === event.dir || !existsSync(old.path)) this.store.removeCheckpoint(old.id);
+        for (const old of supersededCheckpoints(this.store.listCheckpoints(runId), event.dir)) this.store.removeCheckpoint(old.id);
         const meta = this.store.addCheckpoint(runId, {
           epoch: event.epoch,
           step: event.step,
@@ -566,10 +586,7 @@ export class WorkbenchService {
       },
       'runs.generate': async (input) => {
         const run = this.mustGetRun(input.runId);
-        const checkpoints = this.store.listCheckpoints(run.id);
-        const checkpoint = input.checkpointId
-          ? checkpoints.find((c) => c.id === input.checkpointId)
-          : (checkpoints.find((c) => c.tag === 'best') ?? checkpoints.find((c) => c.tag === 'last') ?? checkpoints[0]);
+        const checkpoint = pickCheckpoint('generate', this.store.listCheckpoints(run.id), input.checkpointId);
         if (!checkpoint) throw new ApiError('not_found', `run ${run.id} has no checkpoint to generate from`);
         await this.backendReport();
         const { generateFromCheckpoint } = await import('./generate');

@@ -3,22 +3,9 @@
 // Windows, and every file:// page shares one origin), the app's CSP on every response, and no access to
 // anything outside out/renderer.
 import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import { protocol } from 'electron';
+import { contentTypeOf } from '../hosts/content-type';
 import { APP_SCHEME, rendererFile } from '../hosts/electron/origins';
-
-const MIME: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.wasm': 'application/wasm',
-  '.woff2': 'font/woff2',
-};
 
 /** Must run before the app is ready. */
 export function registerAppScheme(): void {
@@ -34,7 +21,7 @@ export function serveRenderer(rendererDir: string, csp: string): void {
     try {
       const body = await readFile(file);
       return new Response(new Uint8Array(body), {
-        headers: { 'Content-Type': MIME[path.extname(file).toLowerCase()] ?? 'application/octet-stream', 'Content-Security-Policy': csp },
+        headers: { 'Content-Type': contentTypeOf(file), 'Content-Security-Policy': csp },
       });
     } catch {
       return new Response('not found', { status: 404 });

@@ -6,7 +6,7 @@
 //                                 of every other entry
 //   README.txt                    the same in words, for a person who unzips the file
 //   metrics.json                  every metric point of the run: [{name, step, epoch, time, value}, ...]
-//   weights.safetensors           all model weights under the model's documented names (see architecture.ts)
+//   weights.safetensors           all model weights under the model's documented names (vae/model.ts, vae/weight-layout.ts)
 //   optimizer.safetensors         optimizer slot variables ("<weight name>/<slot>"); name and iterations in its
 //                                 __metadata__ (absent when the checkpoint has no optimizer state, e.g. gmm)
 //   model/encoder/model.json, model/encoder/weights.bin   tfjs LayersModel (see layers-model.ts; not for gmm)
@@ -14,6 +14,7 @@
 //   snapshots/NNNN-<kind>-e<epoch>.<png|json|bin>          the run's sample artifacts
 // The zip's archive comment is "vae-workbench-bundle sha256:<hex>", the sha256 of every byte before the
 // end-of-central-directory record; with exact checks of that record's fields, a change of any byte of the file
+// is refused before any entry is trusted (BundleError naming the check; BUNDLE-FORMAT.md lists every refusal).
 //
 // The format lives in four files, re-exported here so importers need one path:
 //   bundle-manifest.ts   the manifest's zod schema and the types of what a bundle holds

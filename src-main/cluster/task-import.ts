@@ -80,20 +80,7 @@ function writeRun(
     local.id,
     rows.map((r) => ({ name: r.metric, step: r.step, epoch: r.epoch, time: r.time, value: r.value })),
   );
-  for (const a of src.listArtifacts(run.id)) {
-    const blob = src.getArtifactData(a.id);
-    if (blob)
-      dst.addArtifact(local.id, {
-        kind: a.kind,
-        epoch: a.epoch,
-        step: a.step,
-        mime: a.mime,
-        width: a.width,
-        height: a.height,
-        meta: a.meta,
-        data: blob.data,
-      });
-  }
+  for (const artifact of src.artifactsWithData(run.id)) dst.addArtifact(local.id, artifact);
   for (const entry of src.getLog(run.id, 100_000)) dst.log(local.id, entry.level, entry.message, entry.time);
   dst.log(local.id, 'info', `imported from task ${t.index} of sweep ${t.sweepId}`);
   const runDir = path.join(t.runsDir, String(local.id));

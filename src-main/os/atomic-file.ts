@@ -8,11 +8,6 @@ import { ownerAlive } from './process-identity';
 
 const TMP_RE = /\.tmp-(\d+)-[0-9a-f]+$/;
 
-/** Whether `name` is one of our temporaries (".x.tmp-<pid>-<hex>", or a checkpoint's ".tmp-*"). */
-export function isTemporaryName(name: string): boolean {
-  return name.startsWith('.tmp-') || (name.startsWith('.') && TMP_RE.test(name));
-}
-
 /** The pid recorded in a temporary's name, or null. */
 export function temporaryOwner(name: string): number | null {
   const m = TMP_RE.exec(name);

@@ -5,7 +5,17 @@
 // per concern (runs-repo.ts, runs-query.ts, metrics-repo.ts, artifacts-repo.ts, checkpoints-repo.ts, logs-repo.ts,
 // export.ts). See README.md.
 import type Database from 'better-sqlite3';
-import type { ArtifactKind, ArtifactMeta, CheckpointMeta, LogEntry, MetricPoint, RunStatus, RunSummary, Series } from '@shared/model-types';
+import type {
+  ArtifactFields,
+  ArtifactKind,
+  ArtifactMeta,
+  CheckpointMeta,
+  LogEntry,
+  MetricPoint,
+  RunStatus,
+  RunSummary,
+  Series,
+} from '@shared/model-types';
 import { ArtifactsRepo } from './artifacts-repo';
 import { CheckpointsRepo } from './checkpoints-repo';
 import { StoreDb, type OpenOptions } from './db';
@@ -229,6 +239,16 @@ export class RunStore {
 
   getArtifactData(id: number): { mime: string; data: Buffer } | null {
     return this.artifacts.getArtifactData(id);
+  }
+
+  /** The run's artifacts that still have their bytes, one at a time with them (by epoch, then insertion): what an
+   *  export or an import copies. */
+  *artifactsWithData(runId: number): Generator<ArtifactFields & { data: Buffer }> {
+    for (const a of this.listArtifacts(runId)) {
+      const blob = this.getArtifactData(a.id);
+      if (blob)
+        yield { kind: a.kind, epoch: a.epoch, step: a.step, mime: a.mime, width: a.width, height: a.height, meta: a.meta, data: blob.data };
+    }
   }
 
   /** The epochs (sorted, distinct) at which any of the runs has an artifact of this kind. */

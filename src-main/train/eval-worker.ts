@@ -10,7 +10,7 @@ import { VaeModel, modelSpecFromConfig } from '../vae/model';
 import { initBackend } from './backend';
 import { serveShardSteps } from './shard-replica';
 import type { EvalJob, EvalReply, EvalWorkerInit } from './eval-messages';
-import { testPoints } from './test-points';
+import { testPoints } from './test-split-points';
 
 const init = workerData as EvalWorkerInit;
 const port = parentPort!;

@@ -1,5 +1,5 @@
 // The health monitor of one run: fed every metric point the trainer reports, it raises (and clears) the
-// warnings of src-main/api/health-warnings.ts. Pure: no tfjs, no I/O; the training loop turns its changes
+// warnings of src-shared/health-warnings.ts. Pure: no tfjs, no I/O; the training loop turns its changes
 // into a log line and a `health/*` metric point.
 import { HEALTH_WARNINGS, type HealthCode } from '@shared/health-warnings';
 import type { MetricPoint } from '@shared/model-types';

@@ -23,10 +23,10 @@ export type TrainerCommand =
       runDir: string;
       /** Resume or fork from this checkpoint directory. */
       resumeFrom?: ResumeFrom;
-      /** Idle cores this run may use beside its own (an evaluation worker); updated by 'helpers'. */
-      helpers?: number;
+      /** Idle cores this run may use beside its own (an evaluation worker); updated by 'idle-cores'. */
+      idleCores?: number;
     }
-  | { type: 'helpers'; count: number }
+  | { type: 'idle-cores'; count: number }
   | { type: 'cancel' };
 
 /** Child -> parent. */
@@ -71,7 +71,7 @@ export interface TrainingContext {
   /** Wall time the host process spent before the run began (process start, tfjs init), ms; reported as perf/time/startup. */
   startupMs?: number;
   /** Idle cores the run may use beside its own, now (the scheduler changes it as runs start and end); none when absent. */
-  helpers?: () => number;
+  idleCores?: () => number;
   /** Set when the parent asked to cancel; the loop checks it between steps. */
   signal: AbortSignal;
 }

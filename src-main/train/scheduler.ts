@@ -23,7 +23,7 @@ export interface SchedulerHandlers {
 interface Active {
   child: ChildProcess;
   /** Idle cores this run may use beside its own (its evaluation worker), as last told. */
-  helpers: number;
+  idleCores: number;
   cancelled: boolean;
   done: Extract<TrainerEvent, { type: 'done' }> | null;
   killTimer: NodeJS.Timeout | null;
@@ -100,7 +100,7 @@ export class Scheduler {
    * Cores no run trains on go to the oldest runs, one each (their evaluation workers); told to the trainers
    * whenever a run starts or ends, so that two runs on two cores never also run workers.
    */
-  private helperCounts(): Map<number, number> {
+  private idleCoreCounts(): Map<number, number> {
     let spare = Math.max(0, this.concurrency - this.active.size);
     const counts = new Map<number, number>();
     for (const runId of this.active.keys()) counts.set(runId, spare-- > 0 ? 1 : 0);
@@ -108,19 +108,19 @@ export class Scheduler {
   }
 
   private rebalance(except?: number): void {
-    for (const [runId, count] of this.helperCounts()) {
+    for (const [runId, count] of this.idleCoreCounts()) {
       const run = this.active.get(runId)!;
-      if (runId === except || run.helpers === count) continue;
-      run.helpers = count;
-      if (run.child.connected) run.child.send({ type: 'helpers', count } satisfies TrainerCommand);
+      if (runId === except || run.idleCores === count) continue;
+      run.idleCores = count;
+      if (run.child.connected) run.child.send({ type: 'idle-cores', count } satisfies TrainerCommand);
     }
   }
 
   private launch(command: StartCommand): void {
     const child = this.spawn();
-    const run: Active = { child, helpers: 0, cancelled: false, done: null, killTimer: null };
+    const run: Active = { child, idleCores: 0, cancelled: false, done: null, killTimer: null };
     this.active.set(command.runId, run);
-    run.helpers = this.helperCounts().get(command.runId) ?? 0;
+    run.idleCores = this.idleCoreCounts().get(command.runId) ?? 0;
     this.rebalance(command.runId);
     this.handlers.onStart(command.runId);
     child.on('message', (raw: unknown) => {
@@ -143,6 +143,6 @@ export class Scheduler {
       finish(`could not start trainer: ${err.message}`);
       child.kill('SIGKILL');
     });
-    child.send({ ...command, helpers: run.helpers } satisfies TrainerCommand);
+    child.send({ ...command, idleCores: run.idleCores } satisfies TrainerCommand);
   }
 }

@@ -5,7 +5,7 @@ import type { TrainerCommand, TrainerEvent } from './messages';
 
 const abort = new AbortController();
 let started = false;
-let helpers = 0;
+let idleCores = 0;
 
 function send(event: TrainerEvent): void {
   if (process.connected) process.send?.(event);
@@ -22,13 +22,13 @@ process.on('message', (raw: unknown) => {
     abort.abort();
     return;
   }
-  if (command.type === 'helpers') {
-    helpers = Math.max(0, command.count);
+  if (command.type === 'idle-cores') {
+    idleCores = Math.max(0, command.count);
     return;
   }
   if (command.type === 'start' && !started) {
     started = true;
-    helpers = Math.max(0, command.helpers ?? 0);
+    idleCores = Math.max(0, command.idleCores ?? 0);
     void run(command);
   }
 });
@@ -47,7 +47,7 @@ async function run(command: Extract<TrainerCommand, { type: 'start' }>): Promise
       resumeFrom: command.resumeFrom,
       emit: send,
       signal: abort.signal,
-      helpers: () => helpers,
+      idleCores: () => idleCores,
       startupMs: process.uptime() * 1000,
     });
     // Peak resident memory of this trainer process (maxRSS is in kilobytes), recorded with the run.

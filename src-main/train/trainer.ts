@@ -6,12 +6,13 @@
 // summed on the device and read every training.logEverySteps steps), noise made in-graph from seeds
 // derived from the run seed and the step, every tensor disposed.
 import path from 'node:path';
-import { readdirSync, rmSync, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import type { MetricPoint } from '@shared/model-types';
 import type { RunConfig } from '@shared/run-config';
 import { describeGaussianDecoder } from '@shared/gaussian-decoder';
 import { readCheckpointDir, type CheckpointContents } from '../checkpoints/checkpoint-dir';
+import { pruneIntervalCheckpoints } from '../checkpoints/checkpoint-rules';
 import { loadDataset } from '../data/registry';
 import type { LoadedDataset, Split } from '../data/types';
 import { evaluateSplit, type EvalResult } from '../vae/evaluate';
@@ -27,7 +28,7 @@ import { DIAGNOSTIC_EXAMPLES } from './eval-diagnostics';
 import { imageSnapshotArtifacts, LATENT_POINTS, latentSnapshots, modelSnapshots } from './snapshots';
 import { EvalHelper } from './eval-helper';
 import type { EvalJobOptions } from './eval-messages';
-import { testPoints } from './test-points';
+import { testPoints } from './test-split-points';
 import { HealthMonitor } from './health';
 import { prepareData, type PreparedData } from './prepare-data';
 import { runGmm } from './gmm-run';
@@ -78,16 +79,6 @@ export async function restoreFromCheckpoint(
   model.loadNamedWeights(contents.weights);
   if (optimizer && contents.optimizer) await importOptimizerState(optimizer, model, contents.optimizer);
   return { step: contents.step, epoch: contents.epoch, contents };
-}
-
-/** Interval checkpoints on disk, oldest first. */
-function intervalCheckpoints(root: string): { dir: string; epoch: number }[] {
-  if (!existsSync(root)) return [];
-  return readdirSync(root)
-    .map((name) => /^epoch-(\d+)$/.exec(name))
-    .filter((m): m is RegExpExecArray => m !== null)
-    .map((m) => ({ dir: path.join(root, m[0]), epoch: Number(m[1]) }))
-    .sort((a, b) => a.epoch - b.epoch);
 }
 
 /** Where the run's time went (perf/time/<phase>, seconds) and the final -log p(x)'s decoder passes per second. */
@@ -276,7 +267,7 @@ export class Trainer {
   /** training.dataParallel resolved (auto: 2 shards when this run has an idle core now), and the steps that use it. */
   private setupShards(): void {
     const { config, data } = this;
-    const shards = resolveShards(config.training.dataParallel, this.ctx.helpers?.() ?? 0, this.B);
+    const shards = resolveShards(config.training.dataParallel, this.ctx.idleCores?.() ?? 0, this.B);
     // the worker reads its shards' rows from the trainer's own copy of the training split, in shared memory
     if (shards > 1) {
       const own = data.train.x;
@@ -295,7 +286,7 @@ export class Trainer {
   /** The evaluation worker, when the scheduler gives this run an idle core and there is a test split. */
   private startHelper(): void {
     const { ctx, config, data, dataset } = this;
-    if (this.helper || this.helperStarted || (ctx.helpers?.() ?? 0) < 1 || data.test.n === 0) return;
+    if (this.helper || this.helperStarted || (ctx.idleCores?.() ?? 0) < 1 || data.test.n === 0) return;
     this.helperStarted = true; // one worker per run: after a failure it evaluates on its own thread
     try {
       this.helper = EvalHelper.start(
@@ -323,7 +314,7 @@ export class Trainer {
   /** Whether the evaluation worker may work now (its backend is up, and the scheduler still gives this run a core). */
   private helperUsable(): boolean {
     this.startHelper(); // a core may have become idle since the run started
-    return this.helper !== null && this.helper.ready && (this.ctx.helpers?.() ?? 0) >= 1;
+    return this.helper !== null && this.helper.ready && (this.ctx.idleCores?.() ?? 0) >= 1;
   }
 
   private nllKAt(isFinal: boolean): number {
@@ -690,9 +681,7 @@ export class Trainer {
     this.steps.writeCheckpoint(tag, tag === 'interval' ? `epoch-${epoch + 1}` : tag, at, weights, optimizer, metrics);
     if (tag === 'interval') {
       this.lastIntervalEpoch = epoch;
-      const all = intervalCheckpoints(path.join(this.ctx.runDir, 'checkpoints'));
-      for (const old of all.slice(0, Math.max(0, all.length - config.checkpoints.keepLast)))
-        rmSync(old.dir, { recursive: true, force: true });
+      pruneIntervalCheckpoints(path.join(this.ctx.runDir, 'checkpoints'), config.checkpoints.keepLast);
     }
   }
 

@@ -3,7 +3,8 @@
 // WEIGHT NAMES (used by checkpoints and by the exporters to safetensors / tfjs LayersModel):
 //   Dense kernels are [in, out] (y = x @ kernel + bias); conv kernels are [kh, kw, inC, outC] (tf.conv2d,
 //   stride 2, padding 'same'); transposed-conv kernels are [kh, kw, outC, inC] (tf.conv2dTranspose, stride 2,
-//   padding 'same'); kernel size CONV_KERNEL_SIZE. Images are flattened row-major in [h, w, c] order.
+//   padding 'same'); kernel size CONV_KERNEL_SIZE (weight-layout.ts, which lists
+//   these weights in creation order). Images are flattened row-major in [h, w, c] order.
 //   MLP (arch 'mlp', hidden = [h0, h1, ...]):
 //     encoder/dense_{i}/kernel [in_i, h_i], encoder/dense_{i}/bias [h_i]       activation = model.activation
 //     encoder/mu/kernel [h_last, D], encoder/mu/bias [D]                          linear (the code for ae/dae)
@@ -28,8 +29,7 @@ import { conv2dSame, conv2dTransposeSame } from './conv-ops';
 import { deriveSeed, SEED_STREAM } from './seeds';
 import type { DecoderOutput, EncoderOutput, LatentModel, Likelihood } from './types';
 import { tensorValues } from '../kernels/wasm-heap';
-
-export const CONV_KERNEL_SIZE = 3;
+import { convSpatialSizes, isStochastic, weightLayout } from './weight-layout';
 
 export type Activation = RunConfig['model']['activation'];
 
@@ -111,7 +111,7 @@ export class VaeModel implements LatentModel {
   constructor(readonly spec: ModelSpec) {
     this.latentDim = spec.latentDim;
     this.d = spec.shape[0] * spec.shape[1] * spec.shape[2];
-    this.stochastic = spec.kind === 'vae' || spec.kind === 'iwae';
+    this.stochastic = isStochastic(spec.kind);
     this.prefix = `vae${++modelCounter}_${Date.now().toString(36)}/`;
     this.logSigmaFloor = Math.log(spec.sigmaFloor);
     this.build();
@@ -129,61 +129,10 @@ export class VaeModel implements LatentModel {
     value.dispose();
   }
 
-  private addDense(name: string, nIn: number, nOut: number): void {
-    this.add(`${name}/kernel`, [nIn, nOut], 'weight', nIn, nOut);
-    this.add(`${name}/bias`, [nOut], 'zeros');
-  }
-
+  /** Creates every weight of the layout (weight-layout.ts) in its order; conv models also keep their map sizes. */
   private build(): void {
-    const { spec, d } = this;
-    const D = spec.latentDim;
-    let features: number;
-    if (spec.arch === 'mlp') {
-      let nIn = d;
-      spec.hidden.forEach((h, i) => {
-        this.addDense(`encoder/dense_${i}`, nIn, h);
-        nIn = h;
-      });
-      features = nIn;
-    } else {
-      const k = CONV_KERNEL_SIZE;
-      let [h, w, c] = spec.shape;
-      this.spatial.push([h, w]);
-      spec.convChannels.forEach((ch, i) => {
-        this.add(`encoder/conv_${i}/kernel`, [k, k, c, ch], 'weight', k * k * c, k * k * ch);
-        this.add(`encoder/conv_${i}/bias`, [ch], 'zeros');
-        h = Math.ceil(h / 2);
-        w = Math.ceil(w / 2);
-        c = ch;
-        this.spatial.push([h, w]);
-      });
-      features = h * w * c;
-    }
-    this.addDense('encoder/mu', features, D);
-    if (this.stochastic) this.addDense('encoder/logvar', features, D);
-    if (spec.arch === 'mlp') {
-      const rev = [...spec.hidden].reverse();
-      let nIn = D;
-      rev.forEach((h, i) => {
-        this.addDense(`decoder/dense_${i}`, nIn, h);
-        nIn = h;
-      });
-      this.addDense('decoder/out', nIn, d);
-    } else {
-      const k = CONV_KERNEL_SIZE;
-      const chans = spec.convChannels;
-      this.addDense('decoder/dense_0', D, features);
-      for (let j = 0; j < chans.length - 1; j++) {
-        const cin = chans[chans.length - 1 - j]!;
-        const cout = chans[chans.length - 2 - j]!;
-        this.add(`decoder/deconv_${j}/kernel`, [k, k, cout, cin], 'weight', k * k * cin, k * k * cout);
-        this.add(`decoder/deconv_${j}/bias`, [cout], 'zeros');
-      }
-      const c = spec.shape[2];
-      this.add('decoder/out/kernel', [k, k, c, chans[0]!], 'weight', k * k * chans[0]!, k * k * c);
-      this.add('decoder/out/bias', [c], 'zeros');
-    }
-    if (spec.likelihood === 'gaussian-learned') this.add('decoder/logsigma', [d], 'zeros');
+    for (const slot of weightLayout(this.spec)) this.add(slot.name, slot.shape, slot.init, slot.fanIn, slot.fanOut);
+    if (this.spec.arch === 'conv') this.spatial.push(...convSpatialSizes(this.spec.shape, this.spec.convChannels.length));
   }
 
   private w<R extends tf.Rank>(name: string): tf.Tensor<R> {

@@ -1,5 +1,6 @@
 // The layers are kept by the linter (eslint.config.js, drawn in README "Layers"): a deliberate break fails
 // with a message naming the allowed direction, and a legal import passes.
+import fs from 'node:fs';
 import path from 'node:path';
 import { ESLint } from 'eslint';
 import { describe, expect, it } from 'vitest';
@@ -44,5 +45,63 @@ describe('layer rules', () => {
         "import { VaeModel } from '../vae/model';\nimport { writeCheckpointDir } from '../checkpoints/checkpoint-dir';\nimport { calls } from '@shared/contract';\nexport const x = [VaeModel, writeCheckpointDir, calls];\n",
       ),
     ).toEqual([]);
+  });
+});
+
+/** Every folder below `top` (itself included), relative to the root: the places a probe import must fail in. */
+function foldersUnder(top: string): string[] {
+  const found = [top];
+  for (const entry of fs.readdirSync(path.join(root, top), { withFileTypes: true })) {
+    if (entry.isDirectory()) found.push(...foldersUnder(`${top}/${entry.name}`));
+  }
+  return found;
+}
+
+// A later flat-config block REPLACES the options of a rule an earlier block set for the same file, so a rule
+// written once for src-main/ could silently vanish in one sub-folder: probe every folder that exists.
+describe('layer rules in every folder', () => {
+  const LAYER_OF: Record<string, string | undefined> = { app: 'train', hosts: 'store', bench: 'cluster', api: 'hosts' };
+  it.each(foldersUnder('src-main'))('%s never imports the renderer, src-shared by path or a layer above', async (dir) => {
+    const up = '../'.repeat(dir.split('/').length);
+    const probes = [
+      `import { api } from '${up}src-renderer/src/lib/api';\nexport const x = api;\n`,
+      `export const x = () => import('${up}src-renderer/src/lib/api');\n`,
+      `import { calls } from '${up}src-shared/contract';\nexport const x = calls;\n`,
+      `export const x = () => import('${up}src-shared/contract');\n`,
+    ];
+    const layer = dir.split('/')[1];
+    const above = layer ? (LAYER_OF[layer] ?? 'api') : undefined;
+    if (above) {
+      const toLayer = '../'.repeat(dir.split('/').length - 1);
+      probes.push(`import * as m from '${toLayer}${above}/x';\nexport const x = m;\n`);
+      probes.push(`export const x = () => import('${toLayer}${above}/x');\n`);
+    }
+    for (const code of probes) {
+      const messages = await lint(`${dir}/probe-file.ts`, code);
+      expect(messages, `${dir}: ${code}`).toHaveLength(1);
+      expect(messages[0]).toMatch(/never imports the renderer|as @shared|may import only/);
+    }
+  });
+
+  it.each(['src-main/hosts/electron', 'src-main/hosts/web'])('%s imports neither the other host nor the CLI', async (dir) => {
+    for (const other of ['cli/main', 'web/server', 'electron/channels'].filter((o) => !dir.endsWith(o.split('/')[0]))) {
+      expect(await lint(`${dir}/probe-file.ts`, `import * as m from '../${other}';\nexport const x = m;\n`)).toHaveLength(1);
+      expect(await lint(`${dir}/probe-file.ts`, `export const x = () => import('../${other}');\n`)).toHaveLength(1);
+    }
+  });
+
+  it('src-main/app imports neither the web host nor the CLI, also dynamically', async () => {
+    for (const code of [
+      "import * as m from '../hosts/cli/main';\nexport const x = m;\n",
+      "export const x = () => import('../hosts/web/server');\n",
+    ]) {
+      expect(await lint('src-main/app/probe-file.ts', code)).toEqual([expect.stringMatching(/not the web host/)]);
+    }
+  });
+
+  it.each(foldersUnder('src-renderer/src'))('%s imports neither src-main nor Node', async (dir) => {
+    const up = '../'.repeat(dir.split('/').length);
+    const code = `import { calls } from '${up}src-main/api/service';\nimport fs from 'node:fs';\nexport const x = [calls, fs];\n`;
+    expect(await lint(`${dir}/probe-file.ts`, code)).toHaveLength(2);
   });
 });

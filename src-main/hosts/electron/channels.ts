@@ -3,14 +3,8 @@
 export const CALL_CHANNEL_PREFIX = 'api:';
 /** Service events pushed to the window. */
 export const EVENT_CHANNEL = 'api-event';
-/** The desktop save path: the main process asks where (a save dialog) and writes the file. */
-export const SAVE_CHANNEL = 'host:save-file';
+/** The desktop save path (its channel and types live in @shared/desktop-save, where the renderer reads them). */
+export { SAVE_CHANNEL, type SaveFileInput, type SaveFileResult } from '@shared/desktop-save';
 
 /** What every invoke answers: errors travel as data, because an Error crossing contextBridge keeps only its message. */
 export type { Reply as IpcReply } from '@shared/reply';
-
-export interface SaveFileInput {
-  filename: string;
-  base64: string;
-}
-export type SaveFileResult = { saved: true; path: string } | { saved: false };

@@ -3,6 +3,7 @@
 // Replies are envelopes ({ok, result} | {ok:false, error}); the renderer rethrows them with code and issues.
 import { ipcMain, type BrowserWindow, type IpcMainInvokeEvent } from 'electron';
 import { CALL_NAMES, type CallName } from '@shared/contract';
+import { errorReply, okReply } from '@shared/reply';
 import { toApiError, type WorkbenchService } from '../../api/service';
 import { CALL_CHANNEL_PREFIX, EVENT_CHANNEL, type IpcReply } from './channels';
 import { REFUSED, type SenderCheck } from './sender-check';
@@ -13,9 +14,9 @@ export function bindIpcHost(service: WorkbenchService, window: BrowserWindow, al
     async (event: IpcMainInvokeEvent, input: unknown): Promise<IpcReply> => {
       if (!allowed(event)) return REFUSED;
       try {
-        return { ok: true, result: await service.call(name, input) };
+        return okReply(await service.call(name, input));
       } catch (err) {
-        return { ok: false, error: toApiError(err).toJSON() };
+        return errorReply(toApiError(err).toJSON());
       }
     };
   for (const name of CALL_NAMES) ipcMain.handle(CALL_CHANNEL_PREFIX + name, handle(name));

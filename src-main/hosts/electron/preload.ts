@@ -5,13 +5,15 @@
 // the renderer (src-renderer/src/lib/api.ts) rethrows them.
 import { contextBridge, ipcRenderer } from 'electron';
 import { CALL_NAMES, type WorkbenchEvent } from '@shared/contract';
-import { CALL_CHANNEL_PREFIX, EVENT_CHANNEL, SAVE_CHANNEL, type IpcReply, type SaveFileInput } from './channels';
+import type { DesktopHost, SaveFileResult } from '@shared/desktop-save';
+import { errorReply, type Reply } from '@shared/reply';
+import { CALL_CHANNEL_PREFIX, EVENT_CHANNEL, SAVE_CHANNEL, type IpcReply } from './channels';
 
 async function invoke(channel: string, input: unknown): Promise<IpcReply> {
   try {
     return (await ipcRenderer.invoke(channel, input)) as IpcReply;
   } catch (err) {
-    return { ok: false, error: { code: 'internal', message: String((err as Error)?.message ?? err) } };
+    return errorReply({ code: 'internal', message: String((err as Error)?.message ?? err) });
   }
 }
 
@@ -36,4 +38,5 @@ api.onEvent = (listener: (event: WorkbenchEvent) => void) => {
 };
 
 contextBridge.exposeInMainWorld('vaeApi', api);
-contextBridge.exposeInMainWorld('vaeHost', { saveFile: (input: SaveFileInput) => invoke(SAVE_CHANNEL, input) });
+const host: DesktopHost = { saveFile: async (input) => (await invoke(SAVE_CHANNEL, input)) as Reply<SaveFileResult> };
+contextBridge.exposeInMainWorld('vaeHost', host);

@@ -3,6 +3,7 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { app, dialog, ipcMain, type BrowserWindow } from 'electron';
+import { errorReply, okReply } from '@shared/reply';
 import { SAVE_CHANNEL, type IpcReply, type SaveFileResult } from './channels';
 import { REFUSED, type SenderCheck } from './sender-check';
 
@@ -20,17 +21,17 @@ export function bindSaveHost(window: BrowserWindow, allowed: SenderCheck): () =>
   ipcMain.handle(SAVE_CHANNEL, async (event, input: unknown): Promise<IpcReply<SaveFileResult>> => {
     if (!allowed(event)) return REFUSED;
     const parsed = parseSaveInput(input);
-    if (typeof parsed === 'string') return { ok: false, error: { code: 'invalid_input', message: parsed } };
+    if (typeof parsed === 'string') return errorReply({ code: 'invalid_input', message: parsed });
     try {
       const choice = await dialog.showSaveDialog(window, {
         title: 'Save',
         defaultPath: path.join(app.getPath('downloads'), parsed.filename),
       });
-      if (choice.canceled || !choice.filePath) return { ok: true, result: { saved: false } };
+      if (choice.canceled || !choice.filePath) return okReply({ saved: false });
       await writeFile(choice.filePath, parsed.bytes);
-      return { ok: true, result: { saved: true, path: choice.filePath } };
+      return okReply({ saved: true, path: choice.filePath });
     } catch (err) {
-      return { ok: false, error: { code: 'internal', message: `could not save ${parsed.filename}: ${(err as Error).message}` } };
+      return errorReply({ code: 'internal', message: `could not save ${parsed.filename}: ${(err as Error).message}` });
     }
   });
   return () => ipcMain.removeHandler(SAVE_CHANNEL);

@@ -2,6 +2,7 @@
 // (app://workbench, or the dev server in development). Compared by origin, never by URL string.
 import type { BrowserWindow, IpcMainInvokeEvent } from 'electron';
 import { sameOrigin } from './origins';
+import { errorReply } from '@shared/reply';
 import type { IpcReply } from './channels';
 
 export type SenderCheck = (event: IpcMainInvokeEvent) => boolean;
@@ -13,4 +14,4 @@ export function senderCheck(window: BrowserWindow, origin: string): SenderCheck 
   };
 }
 
-export const REFUSED: IpcReply<never> = { ok: false, error: { code: 'unauthorized', message: 'IPC from a foreign frame refused' } };
+export const REFUSED: IpcReply<never> = errorReply({ code: 'unauthorized', message: 'IPC from a foreign frame refused' });

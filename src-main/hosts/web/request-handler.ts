@@ -5,25 +5,13 @@ import { createReadStream, existsSync, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 import { ApiError, CALL_NAMES, type CallName } from '@shared/contract';
-import type { Reply } from '@shared/reply';
+import { errorReply, okReply, type Reply } from '@shared/reply';
 import { LIMITS } from '@shared/limits';
 import type { WorkbenchService } from '../../api/service';
+import { contentTypeOf } from '../content-type';
 import { CONTENT_SECURITY_POLICY } from '../renderer-csp';
 import { HEAVY_CALLS, type HeavyGate } from './heavy-calls';
 import { parseTarget, type RequestTarget } from './request-target';
-
-const MIME: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.woff2': 'font/woff2',
-  '.wasm': 'application/wasm',
-};
 
 export function sendJson(res: ServerResponse, status: number, body: Reply): void {
   const text = JSON.stringify(body);
@@ -46,7 +34,7 @@ export function serveStatic(res: ServerResponse, rendererDir: string, pathname: 
     return;
   }
   res.writeHead(200, {
-    'content-type': MIME[path.extname(file)] ?? 'application/octet-stream',
+    'content-type': contentTypeOf(file),
     'content-security-policy': CONTENT_SECURITY_POLICY,
     'x-content-type-options': 'nosniff',
     'x-frame-options': 'DENY',
@@ -128,16 +116,15 @@ export class WebRequestHandler {
 
   private async handleApi(req: IncomingMessage, res: ServerResponse, target: RequestTarget): Promise<void> {
     if (!this.tokenOk(req, target.query))
-      return sendJson(res, 401, { ok: false, error: { code: 'unauthorized', message: 'missing or wrong token' } });
-    if (req.method !== 'POST') return sendJson(res, 405, { ok: false, error: { code: 'invalid_input', message: 'use POST' } });
+      return sendJson(res, 401, errorReply({ code: 'unauthorized', message: 'missing or wrong token' }));
+    if (req.method !== 'POST') return sendJson(res, 405, errorReply({ code: 'invalid_input', message: 'use POST' }));
     const name = target.pathname.slice('/api/'.length);
-    if (!this.callNames.has(name))
-      return sendJson(res, 404, { ok: false, error: { code: 'not_found', message: `unknown call "${name}"` } });
+    if (!this.callNames.has(name)) return sendJson(res, 404, errorReply({ code: 'not_found', message: `unknown call "${name}"` }));
     const release = HEAVY_CALLS.has(name) ? await this.heavy.acquire(name) : null;
     try {
       const input = await this.readBody(req, this.bodyLimit(name), name);
       const result = await this.service.call(name as CallName, input);
-      sendJson(res, 200, { ok: true, result });
+      sendJson(res, 200, okReply(result));
     } finally {
       release?.();
     }
@@ -145,9 +132,9 @@ export class WebRequestHandler {
 
   async handleRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const target = parseTarget(req.url);
-    if (typeof target === 'string') return sendJson(res, 400, { ok: false, error: { code: 'invalid_input', message: target } });
+    if (typeof target === 'string') return sendJson(res, 400, errorReply({ code: 'invalid_input', message: target }));
     const bad = this.headerOk(req);
-    if (bad) return sendJson(res, 403, { ok: false, error: { code: 'unauthorized', message: bad } });
+    if (bad) return sendJson(res, 403, errorReply({ code: 'unauthorized', message: bad }));
     if (target.pathname.startsWith('/api/') || target.pathname === '/api') return this.handleApi(req, res, target);
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405);

@@ -6,7 +6,8 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { ERROR_HTTP_STATUS, type ApiError } from '@shared/contract';
+import { httpStatusOf } from '@shared/errors';
+import { errorReply } from '@shared/reply';
 import { LIMITS } from '@shared/limits';
 import { toApiError, type WorkbenchService } from '../../api/service';
 import { CONTENT_SECURITY_POLICY } from '../renderer-csp';
@@ -29,12 +30,6 @@ export interface WebHostOptions {
   maxWsBufferedBytes?: number;
   /** Heavy calls at once (default LIMITS.WEB_MAX_HEAVY_CALLS). */
   maxHeavyCalls?: number;
-}
-
-/** The HTTP status for an error answer. */
-/** The HTTP status of an error: the contract's table (src-shared/errors.ts), the one place that decides it. */
-export function httpStatus(e: ApiError): number {
-  return ERROR_HTTP_STATUS[e.code];
 }
 
 export interface WebHost {
@@ -64,7 +59,7 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
       const e = toApiError(err);
       // A body left unread (too large, say) is not drained: answer, then close the connection.
       if (!req.readableEnded) res.setHeader('connection', 'close');
-      sendJson(res, httpStatus(e), { ok: false, error: e.toJSON() });
+      sendJson(res, httpStatusOf(e.code), errorReply(e.toJSON()));
     });
   });
   server.on('clientError', (_err, socket) => {

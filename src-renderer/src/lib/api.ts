@@ -1,27 +1,13 @@
 // Transport: the renderer reaches the service only through the contract's WorkbenchApi.
 // In Electron the preload exposes window.vaeApi; in a browser we talk HTTP + WebSocket to the web host.
 import { CALL_NAMES } from '@shared/contract';
-import type {
-  ApiErrorCode,
-  ApiErrorShape,
-  CallName,
-  EventName,
-  EventPayload,
-  FieldIssue,
-  Reply,
-  WorkbenchApi,
-  WorkbenchEvent,
-} from '@shared/contract';
+import type { DesktopHost } from '@shared/desktop-save';
+import type { ApiErrorCode, CallName, EventName, EventPayload, FieldIssue, Reply, WorkbenchApi, WorkbenchEvent } from '@shared/contract';
 
 declare global {
   interface Window {
     vaeApi?: ElectronBridge;
-    vaeHost?: {
-      saveFile(input: {
-        filename: string;
-        base64: string;
-      }): Promise<{ ok: true; result: { saved: boolean; path?: string } } | { ok: false; error: ApiErrorShape }>;
-    };
+    vaeHost?: DesktopHost;
   }
 }
 
