@@ -15,6 +15,7 @@ import type { TrainerEvent } from '../train/messages';
 import type { ResumeFrom } from '../train/messages';
 import { Scheduler } from '../train/scheduler';
 import { ClusterSweeps } from '../cluster/sweep-service';
+import { WatchedSources } from '../sources/sources-service';
 import {
   ApiError,
   calls,
@@ -64,6 +65,8 @@ export class WorkbenchService {
   private readonly handlers: Handlers;
   private clusterSweeps: ClusterSweeps | null = null;
   private readonly heavy = new HeavyWork();
+  /** Folders of run folders logged by the vaewb Python client, followed live (src-main/sources/). */
+  readonly sources: WatchedSources;
 
   constructor(readonly options: ServiceOptions) {
     this.layout = dataHomeLayout(options.dataHome ?? resolveDataHome());
@@ -89,6 +92,14 @@ export class WorkbenchService {
       options.concurrency,
     );
     this.handlers = this.makeHandlers();
+    this.sources = new WatchedSources({
+      store: this.store,
+      runsDir: this.layout.runsDir,
+      dataHome: this.layout.root,
+      appVersion: APP_VERSION,
+      emit: (e) => this.emit(e.event, e.payload),
+    });
+    if (options.host !== 'cli') this.sources.start();
   }
 
   /** Call by name with unvalidated input; validates input and output against the contract. */
@@ -135,6 +146,7 @@ export class WorkbenchService {
 
   /** Stop the scheduler (running trainers are killed and recorded as cancelled), flush, close the database. */
   async close(): Promise<void> {
+    this.sources.stop();
     await this.scheduler.close();
     await this.heavy.close();
     this.flushMetrics();
@@ -448,6 +460,10 @@ export class WorkbenchService {
       'sweeps.cancel': (input) => this.cluster.cancel(input.sweepId, input.tasks),
       'sweeps.series': (input) => this.cluster.series(input.sweepId, input.metric, input.maxPoints),
       'sweeps.k8s': (input) => this.k8sSweep(input),
+      'sources.add': (input) => this.sources.add(input.path),
+      'sources.list': () => this.sources.list(),
+      'sources.remove': (input) => this.sources.remove(input.sourceId),
+      'sources.scan': (input) => this.sources.scan(input.sourceId),
       'runs.cancel': (input) => ({ cancelled: this.scheduler.cancel(input.runId) }),
       'runs.resume': (input) => this.resume(input),
       'runs.list': (input) => this.store.listRuns(input),
