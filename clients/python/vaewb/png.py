@@ -32,7 +32,7 @@ def _shape(nested):
     return shape
 
 
-def _grid(batch, channels_last):
+def _grid(batch):
     """Lay out N images (each [H, W, C]) as a near-square grid with 1-pixel gaps; returns [H, W, C]."""
     n = len(batch)
     cols = 1
@@ -65,12 +65,9 @@ def to_hwc(array):
     elif len(shape) == 3 and shape[2] in (1, 3, 4):
         img = nested
     elif len(shape) == 3:  # [N, H, W]
-        img = _grid([[[[v] for v in row] for row in im] for im in nested], True)
+        img = _grid([[[[v] for v in row] for row in im] for im in nested])
     elif len(shape) == 4:
-        ims = []
-        for im in nested:
-            ims.append(to_hwc_list(im))
-        img = _grid(ims, True)
+        img = _grid([to_hwc_list(im) for im in nested])
     else:
         raise ValueError("log_images: expected an image [H, W], [H, W, C], [C, H, W] or a batch, got shape %r" % (shape,))
     return _scale(img, is_uint8)

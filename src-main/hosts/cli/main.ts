@@ -15,6 +15,7 @@ import { presetsCommand } from './commands/presets';
 import { resumeCommand } from './commands/resume';
 import { runsCommand } from './commands/runs';
 import { serveCommand } from './commands/serve';
+import { sourcesCommand } from './commands/sources';
 import { sweepMain } from './commands/sweep';
 import { trainCommand } from './commands/train';
 
@@ -49,6 +50,8 @@ Commands:
                                         submit a grid ({config, axes}) as one Slurm job array; results come home by sync
   sweep --config sweep.json --on k8s --dry-run [--image I] [--namespace NS]   the same sweep as a Kubernetes Indexed Job (YAML)
   sweep list | status ID | sync ID [--wait] | cancel ID [--task I]   follow, import, cancel a cluster sweep
+  sources [list] | add DIR | remove ID | sync [ID] [--json]
+                                        folders of runs logged from Python (vaewb client), followed live by the app
 
 Environment:
   VAE_WORKBENCH_HOME   the data home (database, run files, dataset cache); default: the platform's app-data directory
@@ -68,6 +71,7 @@ const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   datasets: datasetsCommand,
   presets: presetsCommand,
   bench: benchCommand,
+  sources: sourcesCommand,
 };
 
 async function main(argv: string[]): Promise<number> {
