@@ -14,7 +14,14 @@ import { writeCheckpointDir } from '../checkpoints/checkpoint-dir';
 import { checkWeightShapes } from '../checkpoints/bundle-manifest';
 import { checkWeightValues } from '../checkpoints/bundle-limits';
 import { readWhole, subFolder, SourceFolderError } from './folder-reader';
-import { FILES, IMAGE_KINDS, type checkpointLineSchema, type imageLineSchema, type logLineSchema, type metricLineSchema } from './run-folder-format';
+import {
+  FILES,
+  IMAGE_KINDS,
+  type checkpointLineSchema,
+  type imageLineSchema,
+  type logLineSchema,
+  type metricLineSchema,
+} from './run-folder-format';
 import type { z } from 'zod';
 
 export type Op = () => WorkbenchEvent[];
@@ -33,7 +40,11 @@ export interface FolderContext {
 const KL_PER_DIM = /(^|\/)klPerDim$/;
 const ACTIVE_UNIT_THRESHOLD = 0.01;
 
-export function metricOps(lines: z.infer<typeof metricLineSchema>[], ctx: FolderContext, lastEpoch: number): { ops: Op[]; epoch: number; step: number } {
+export function metricOps(
+  lines: z.infer<typeof metricLineSchema>[],
+  ctx: FolderContext,
+  lastEpoch: number,
+): { ops: Op[]; epoch: number; step: number } {
   const points: MetricPoint[] = [];
   const ops: Op[] = [];
   let epoch = lastEpoch;
@@ -168,7 +179,8 @@ export function checkpointOp(line: z.infer<typeof checkpointLineSchema>, ctx: Fo
       for (const old of ctx.store.listCheckpoints(ctx.runId))
         if (old.path === target || (old.tag === tag && tag !== 'interval')) {
           ctx.store.removeCheckpoint(old.id);
-          if (old.path !== target && old.path.startsWith(path.join(ctx.runDir, 'checkpoints', 'py-'))) rmSync(old.path, { recursive: true, force: true });
+          if (old.path !== target && old.path.startsWith(path.join(ctx.runDir, 'checkpoints', 'py-')))
+            rmSync(old.path, { recursive: true, force: true });
         }
       const meta = ctx.store.addCheckpoint(ctx.runId, { epoch, step: line.step, tag, path: target, bytes });
       return [{ event: 'run.checkpoint', payload: meta }];

@@ -40,7 +40,10 @@ export function listFolders(dir: string): string[] {
     let n = 0;
     for (let e = d.readSync(); e; e = d.readSync()) {
       if (++n > SOURCE_LIMITS.SOURCE_MAX_ENTRIES)
-        throw new SourceFolderError(`${dir} holds more than ${SOURCE_LIMITS.SOURCE_MAX_ENTRIES} entries (SOURCE_MAX_ENTRIES)`, 'SOURCE_MAX_ENTRIES');
+        throw new SourceFolderError(
+          `${dir} holds more than ${SOURCE_LIMITS.SOURCE_MAX_ENTRIES} entries (SOURCE_MAX_ENTRIES)`,
+          'SOURCE_MAX_ENTRIES',
+        );
       if (e.isDirectory() && isSafeName(e.name)) out.push(e.name);
     }
   } finally {

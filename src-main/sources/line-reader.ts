@@ -45,11 +45,18 @@ export function readNewLines(dir: string, name: string, offset: number): Line[] 
   return lines;
 }
 
-/** JSON.parse of one line, or null (a line that is not JSON is skipped, never half-used). */
+const PROTOTYPE_KEYS = new Set(['__proto__', 'prototype', 'constructor']);
+
+function refusePrototypeKeys(key: string, value: unknown): unknown {
+  if (PROTOTYPE_KEYS.has(key)) throw new SyntaxError(`prototype key "${key}"`);
+  return value;
+}
+
+/** JSON.parse of one line, or null: a line that is not JSON, or holds a prototype key anywhere, is skipped whole. */
 export function parseLine(text: string): unknown {
   if (!text.trim()) return null;
   try {
-    return JSON.parse(text) as unknown;
+    return JSON.parse(text, refusePrototypeKeys) as unknown;
   } catch {
     return null;
   }

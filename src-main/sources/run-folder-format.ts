@@ -22,7 +22,13 @@ export const FILES = {
 export const LINE_FILES = ['metrics', 'log', 'images', 'checkpoints'] as const;
 export type LineFile = (typeof LINE_FILES)[number];
 
-const key = z.string().min(1).max(SOURCE_LIMITS.SOURCE_MAX_KEY_CHARS);
+/** Names that would reach objects keyed by metric name: prototype keys are refused. */
+const FORBIDDEN_KEYS = new Set(['__proto__', 'prototype', 'constructor']);
+const key = z
+  .string()
+  .min(1)
+  .max(SOURCE_LIMITS.SOURCE_MAX_KEY_CHARS)
+  .refine((k) => !FORBIDDEN_KEYS.has(k), 'a prototype key is not a metric name');
 const time = z.number().int().min(0).max(8.64e15);
 const step = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 
@@ -55,7 +61,10 @@ export const metricLineSchema = z.object({
   step,
   time,
   epoch: z.number().min(0).optional(),
-  values: z.record(key, value).refine((v) => Object.keys(v).length <= 1000, 'at most 1000 values per line'),
+  values: z
+    .record(z.string(), value)
+    .refine((v) => Object.keys(v).length <= 1000, 'at most 1000 values per line')
+    .refine((v) => Object.keys(v).every((k) => key.safeParse(k).success), 'a metric name that is empty, too long or a prototype key'),
 });
 
 export const imageLineSchema = z.object({

@@ -10,7 +10,16 @@ import type { SourceOffsets, SourceRunRow, SourcesRepo } from '../store/sources-
 import { readWhole } from './folder-reader';
 import { readNewLines, parseLine } from './line-reader';
 import { checkpointOp, imageOps, logOps, metricOps, type FolderContext, type Op } from './folder-lines';
-import { FILES, LINE_FILES, LINE_SCHEMAS, runJsonSchema, statusJsonSchema, type LineFile, type RunJson, type StatusJson } from './run-folder-format';
+import {
+  FILES,
+  LINE_FILES,
+  LINE_SCHEMAS,
+  runJsonSchema,
+  statusJsonSchema,
+  type LineFile,
+  type RunJson,
+  type StatusJson,
+} from './run-folder-format';
 import { effectiveStatus } from './run-status';
 import { SOURCE_LIMITS } from './source-limits';
 
@@ -26,7 +35,13 @@ export interface ImportTarget {
 /** The tag every run from a watched source carries (the UI shows it as "logged from Python"). */
 export const PYTHON_TAG = 'python';
 
-function readJson<T>(dir: string, file: string, schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: { path: PropertyKey[]; message: string }[] } } }): T {
+function readJson<T>(
+  dir: string,
+  file: string,
+  schema: {
+    safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: { path: PropertyKey[]; message: string }[] } };
+  },
+): T {
   const text = readWhole(dir, file, 'SOURCE_MAX_SMALL_FILE_BYTES').toString('utf8');
   const parsed = schema.safeParse(parseLine(text));
   if (!parsed.success) {
@@ -100,17 +115,19 @@ function collect(file: LineFile, ctx: FolderContext, offset: number, epoch: { va
     if (m.step > 0 || taken.length) ops.push(progressOp(ctx, m.step, m.epoch));
   } else if (file === 'images') ops = imageOps(valid as Parameters<typeof imageOps>[0], ctx, epoch.value);
   else if (file === 'log') ops = logOps(valid as Parameters<typeof logOps>[0], ctx);
-  else for (const c of valid as Parameters<typeof checkpointOp>[0][]) {
-    const op = checkpointOp(c, ctx, epoch.value);
-    if (op) ops.push(op);
-  }
+  else
+    for (const c of valid as Parameters<typeof checkpointOp>[0][]) {
+      const op = checkpointOp(c, ctx, epoch.value);
+      if (op) ops.push(op);
+    }
   return { ops, offset: end };
 }
 
 function progressOp(ctx: FolderContext, step: number, epoch: number): Op {
   return () => {
     const run = ctx.store.getRun(ctx.runId);
-    if (run && (step > run.step || epoch > run.epoch)) ctx.store.updateProgress(ctx.runId, Math.max(step, run.step), Math.max(epoch, run.epoch));
+    if (run && (step > run.step || epoch > run.epoch))
+      ctx.store.updateProgress(ctx.runId, Math.max(step, run.step), Math.max(epoch, run.epoch));
     return [];
   };
 }
@@ -122,7 +139,10 @@ function statusOp(ctx: FolderContext, status: StatusJson | null): { op: Op; stat
     const run = ctx.store.getRun(ctx.runId);
     if (!run || run.status === next.status) return [];
     const final = next.status !== 'running';
-    ctx.store.setStatus(ctx.runId, next.status as RunStatus, { error: next.error, finishedAt: final ? (status.finishedAt ?? Date.now()) : null });
+    ctx.store.setStatus(ctx.runId, next.status as RunStatus, {
+      error: next.error,
+      finishedAt: final ? (status.finishedAt ?? Date.now()) : null,
+    });
     if (next.error && final) ctx.store.log(ctx.runId, next.status === 'failed' ? 'error' : 'warn', next.error.slice(0, 20_000));
     return [{ event: 'run.status', payload: { runId: ctx.runId, status: next.status, error: next.error } }];
   };

@@ -21,7 +21,10 @@ export function runFolders(root: string): string[] {
     if (existsSync(path.join(dir, FILES.run))) out.push(name);
     else for (const inner of listFolders(dir)) if (existsSync(path.join(dir, inner, FILES.run))) out.push(`${name}/${inner}`);
     if (out.length > SOURCE_LIMITS.SOURCE_MAX_RUNS)
-      throw new SourceFolderError(`${root} holds more than ${SOURCE_LIMITS.SOURCE_MAX_RUNS} run folders (SOURCE_MAX_RUNS)`, 'SOURCE_MAX_RUNS');
+      throw new SourceFolderError(
+        `${root} holds more than ${SOURCE_LIMITS.SOURCE_MAX_RUNS} run folders (SOURCE_MAX_RUNS)`,
+        'SOURCE_MAX_RUNS',
+      );
   }
   return out;
 }

@@ -56,8 +56,7 @@ export class SourcesRepo {
 
   get(id: number): SourceRow | null {
     const r = this.db.prepare('SELECT id, path, kind, added_at, last_error FROM sources WHERE id = ?').get(id) as
-      | { id: number; path: string; kind: string; added_at: number; last_error: string | null }
-      | undefined;
+      { id: number; path: string; kind: string; added_at: number; last_error: string | null } | undefined;
     return r ? { id: r.id, path: r.path, kind: 'python', addedAt: r.added_at, lastError: r.last_error } : null;
   }
 
@@ -88,8 +87,7 @@ export class SourcesRepo {
   /** The source a run came from (its folder and source path), or null for runs the workbench trained itself. */
   sourceOfRun(runId: number): { sourceId: number; folder: string } | null {
     const r = this.db.prepare('SELECT source_id, folder FROM source_runs WHERE run_id = ?').get(runId) as
-      | { source_id: number; folder: string }
-      | undefined;
+      { source_id: number; folder: string } | undefined;
     return r ? { sourceId: r.source_id, folder: r.folder } : null;
   }
 
@@ -109,7 +107,9 @@ export class SourcesRepo {
         if (row) return null;
         const runId = write();
         this.db
-          .prepare("INSERT INTO source_runs (source_id, folder, run_id, offsets_json, state, updated_at) VALUES (?, ?, ?, '{}', 'running', ?)")
+          .prepare(
+            "INSERT INTO source_runs (source_id, folder, run_id, offsets_json, state, updated_at) VALUES (?, ?, ?, '{}', 'running', ?)",
+          )
           .run(sourceId, folder, runId, Date.now());
         return runId;
       })
@@ -124,8 +124,7 @@ export class SourcesRepo {
     return this.db
       .transaction(() => {
         const row = this.db.prepare('SELECT offsets_json FROM source_runs WHERE source_id = ? AND folder = ?').get(sourceId, folder) as
-          | { offsets_json: string }
-          | undefined;
+          { offsets_json: string } | undefined;
         if (!row || row.offsets_json !== JSON.stringify(from)) return false;
         write();
         this.db

@@ -37,7 +37,10 @@ describe.skipIf(!havePython)('vaewb Python client', () => {
       );
       expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(0);
       expect(readdirSync(path.join(target, 'vaewb')).sort()).toEqual(expect.arrayContaining(['__init__.py', 'run.py', 'torch.py']));
-      const v = spawnSync(PYTHON, ['-c', 'import vaewb; print(vaewb.__version__)'], { encoding: 'utf8', env: { ...process.env, PYTHONPATH: target } });
+      const v = spawnSync(PYTHON, ['-c', 'import vaewb; print(vaewb.__version__)'], {
+        encoding: 'utf8',
+        env: { ...process.env, PYTHONPATH: target },
+      });
       expect(v.stdout.trim()).toBe('0.1.0');
     } finally {
       rmSync(target, { recursive: true, force: true });
