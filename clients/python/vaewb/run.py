@@ -51,7 +51,7 @@ class Run:
     """One run folder. Use vaewb.init() to make one."""
 
     def __init__(self, project, name, config, dir):
-        root = os.path.abspath(dir or os.environ.get("VAEWB_DIR") or "vaewb-runs")
+        root = os.path.abspath(os.path.expanduser(dir or os.environ.get("VAEWB_DIR") or "vaewb-runs"))
         self.project = folder.safe_name(project or "default")
         self.name = str(name or "run")[:200]
         self.config = dict(config or {})
