@@ -206,7 +206,8 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 7,
-    description: 'watched sources (folders of run folders logged by the vaewb Python client) and the run each folder became, with read offsets',
+    description:
+      'watched sources (folders of run folders logged by the vaewb Python client) and the run each folder became, with read offsets',
     up(db) {
       db.exec(`
         CREATE TABLE sources (

@@ -92,10 +92,7 @@ describe.skipIf(!enabled)('a PyTorch run logged with vaewb, live in the browser'
       { stdio: ['ignore', 'inherit', 'inherit'] },
     );
     const row = page.locator('tr', { hasText: 'pytorch live' });
-    const [created, shown] = await Promise.all([
-      folderAppears(),
-      row.waitFor({ timeout: 60_000 }).then(() => Date.now()),
-    ]);
+    const [created, shown] = await Promise.all([folderAppears(), row.waitFor({ timeout: 60_000 }).then(() => Date.now())]);
     console.log(`run folder -> row in the runs table: ${shown - created} ms`);
     expect(shown - created).toBeLessThan(2000);
     expect(await row.locator('.source-badge').innerText()).toBe('logged from Python');
@@ -142,17 +139,21 @@ with vaewb.init(project='other', name='second point', dir=${JSON.stringify(sourc
     await shot(p, 'rate-distortion');
   });
 
-  it('generates prior samples and reconstructions in the workbench from the checkpoint saved in PyTorch', { timeout: 120_000 }, async () => {
-    await go(`#/samples/${runId}`);
-    const gen = page.locator('section.panel.generate');
-    await gen.getByRole('button', { name: 'Generate' }).waitFor({ timeout: 30_000 });
-    await gen.getByRole('button', { name: 'Generate' }).click();
-    await gen.locator('img[alt="generated prior"]').waitFor({ timeout: 60_000 });
-    await gen.locator('select').nth(1).selectOption('reconstruct');
-    await gen.getByRole('button', { name: 'Generate' }).click();
-    await gen.locator('img[alt="generated reconstruct"]').waitFor({ timeout: 60_000 });
-    await page.locator('.gallery img').first().waitFor();
-    await shot(page.locator('section.view'), 'samples');
-    expect(pageErrors).toEqual([]);
-  });
+  it(
+    'generates prior samples and reconstructions in the workbench from the checkpoint saved in PyTorch',
+    { timeout: 120_000 },
+    async () => {
+      await go(`#/samples/${runId}`);
+      const gen = page.locator('section.panel.generate');
+      await gen.getByRole('button', { name: 'Generate' }).waitFor({ timeout: 30_000 });
+      await gen.getByRole('button', { name: 'Generate' }).click();
+      await gen.locator('img[alt="generated prior"]').waitFor({ timeout: 60_000 });
+      await gen.locator('select').nth(1).selectOption('reconstruct');
+      await gen.getByRole('button', { name: 'Generate' }).click();
+      await gen.locator('img[alt="generated reconstruct"]').waitFor({ timeout: 60_000 });
+      await page.locator('.gallery img').first().waitFor();
+      await shot(page.locator('section.view'), 'samples');
+      expect(pageErrors).toEqual([]);
+    },
+  );
 });
