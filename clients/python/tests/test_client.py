@@ -171,6 +171,22 @@ class RunFolderTest(unittest.TestCase):
         self.assertEqual(status["state"], "running")  # the workbench calls it interrupted: its pid is gone
         self.assertEqual(len(read_lines(os.path.join(d, "metrics.jsonl"))), 50)
 
+    def test_forked_child_does_not_end_the_run(self):
+        p = self._child(
+            "import os, signal\n"
+            "run = vaewb.init(project='k', name='t', dir=%r)\n"
+            "pid = os.fork()\n"
+            "if pid == 0:\n"
+            "    os.kill(os.getpid(), signal.SIGTERM)\n"
+            "os.waitpid(pid, 0)\n"
+            "print(open(os.path.join(run.path, 'status.json')).read(), flush=True)\n"
+            "run.finish()\n" % self.dir
+        )
+        out = p.stdout.readline()
+        self.assertEqual(p.wait(10), 0)
+        self.assertEqual(json.loads(out)["state"], "running")  # a worker killed by SIGTERM left the run alone
+        self.assertEqual(json.load(open(os.path.join(self._run_dir(), "status.json")))["state"], "completed")
+
     def test_normal_exit_without_finish_completes(self):
         p = self._child("run = vaewb.init(project='k', name='t', dir=%r)\nrun.log({'a': 1})\n" % self.dir)
         self.assertEqual(p.wait(10), 0)

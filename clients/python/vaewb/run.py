@@ -65,6 +65,7 @@ class Run:
         self._images = 0
         self._state = None
         self._started = _now()
+        self._pid = os.getpid()
         json.dumps(self.config, allow_nan=False)  # fail early, naming nothing half-written
         folder.write_json_atomic(
             os.path.join(self.path, folder.RUN_JSON),
@@ -239,6 +240,8 @@ _hooks = {"installed": False}
 
 def _finish_all(state, error=None, exit_code=None):
     for run in list(_active):
+        if run._pid != os.getpid():
+            continue  # a forked child (a DataLoader worker) inherited the hooks: the run is not its to end
         try:
             run.finish(state, error=error, exit_code=exit_code)
         except Exception:  # noqa: BLE001 - ending one run must not stop ending the others
