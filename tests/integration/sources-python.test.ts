@@ -112,6 +112,11 @@ time.sleep(60)`,
     );
     await line(child, 'ready');
     const run = await until('the run', () => runNamed(service!, 'killed run'));
+    await until('running', () => service!.store.getRun(run.id)?.status === 'running');
+    // another process opening the same data home (the CLI) leaves a followed run's status to its status.json
+    const other = new WorkbenchService({ host: 'cli', dataHome: path.join(home, 'data') });
+    await other.close();
+    expect(service!.store.getRun(run.id)!.status).toBe('running');
     child.kill('SIGKILL');
     await until('interrupted', () => service!.store.getRun(run.id)?.status === 'interrupted', 5000);
     const [series] = service!.store.series([run.id], 'train/loss', { x: 'step', maxPoints: 1000 });
