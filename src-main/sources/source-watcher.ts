@@ -83,7 +83,7 @@ export class SourceWatcher {
         try {
           if (!known.has(rel) && claimRunFolder(this.target, source.id, rel, dir) !== null) changed++;
         } catch (err) {
-          this.repo.setError(source.id, `${rel}: ${(err as Error).message}`.slice(0, 2000));
+          this.setError(source, `${rel}: ${(err as Error).message}`);
         }
       }
       for (const row of this.repo.runs(source.id)) {
@@ -95,11 +95,19 @@ export class SourceWatcher {
           this.refuse(row.sourceId, row.folder, row.runId!, err as Error);
         }
       }
-      if (source.lastError && changed) this.repo.setError(source.id, null);
+      if (source.lastError && changed) this.setError(source, null);
     } catch (err) {
-      this.repo.setError(source.id, (err as Error).message.slice(0, 2000));
+      this.setError(source, (err as Error).message);
     }
     return changed;
+  }
+
+  /** Record a source's last problem, writing only when it changed (a broken folder is seen at every scan). */
+  private setError(source: SourceRow, message: string | null): void {
+    const text = message === null ? null : message.slice(0, 2000);
+    if (source.lastError === text) return;
+    this.repo.setError(source.id, text);
+    source.lastError = text;
   }
 
   private refuse(sourceId: number, folder: string, runId: number, err: Error): void {
