@@ -135,7 +135,7 @@ with vaewb.init(project='other', name='second point', dir=${JSON.stringify(sourc
     await go(`#/compare?ids=${runId},${other}`);
     const p = page.locator('section.panel[aria-label="Rate–distortion plane"]');
     await expect.poll(() => p.locator('svg').getAttribute('data-dots'), { timeout: 30_000 }).toBe('2');
-    expect(await p.locator('polyline.path').count()).toBe(2);
+    await expect.poll(() => p.locator('polyline.path').count(), { timeout: 10_000 }).toBe(2); // the paths over epochs load after the dots
     await shot(p, 'rate-distortion');
   });
 
