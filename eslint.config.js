@@ -11,8 +11,9 @@ const LAYERS = {
   app: ['hosts', 'api', 'os'], // the Electron shell; of hosts/ only electron/ and the files at its top
   hosts: ['bench', 'api', 'data', 'os'],
   bench: ['api', 'train', 'store', 'vae', 'data', 'kernels', 'os'],
-  api: ['cluster', 'checkpoints', 'train', 'store', 'data', 'vae', 'kernels', 'os'],
+  api: ['sources', 'cluster', 'checkpoints', 'train', 'store', 'data', 'vae', 'kernels', 'os'],
   cluster: ['checkpoints', 'train', 'store', 'data', 'os'], // sweeps on Slurm / Kubernetes: submit, follow, import
+  sources: ['checkpoints', 'store', 'data', 'os'], // watched folders of runs logged by the vaewb Python client
   train: ['checkpoints', 'vae', 'data', 'kernels', 'os'],
   store: ['os'],
   checkpoints: ['vae', 'data', 'os'],

@@ -172,6 +172,16 @@ const imageResult = z.object({
   meta: z.record(z.string(), z.unknown()),
 });
 
+export const sourceSummarySchema = z.object({
+  id: z.number(),
+  path: z.string(),
+  kind: z.literal('python'),
+  addedAt: z.number(),
+  /** Run folders found in it so far. */
+  runs: z.number(),
+  lastError: z.string().nullable(),
+});
+
 function call<I extends z.ZodType, O extends z.ZodType>(input: I, output: O, doc: string) {
   return { input, output, doc };
 }
@@ -357,6 +367,22 @@ export const calls = {
       .strict(),
     z.object({ yaml: z.string(), manifests: z.array(z.record(z.string(), z.unknown())) }),
     'The same sweep as a Kubernetes Indexed Job plus a PersistentVolumeClaim for the shared folder (not applied).',
+  ),
+  'sources.add': call(
+    z.object({ path: z.string().min(1).max(4096) }).strict(),
+    sourceSummarySchema,
+    'Watch a folder of run folders written by the vaewb Python client (clients/python); scanned at once, then followed live.',
+  ),
+  'sources.list': call(empty, z.array(sourceSummarySchema), 'The watched sources with their run counts and last error.'),
+  'sources.remove': call(
+    z.object({ sourceId: runId }).strict(),
+    z.object({ removed: z.boolean() }),
+    'Stop following a source; the runs imported from it stay.',
+  ),
+  'sources.scan': call(
+    z.object({ sourceId: runId.optional() }).strict(),
+    z.object({ changed: z.number() }),
+    'Import what is new in every watched source (or one) now.',
   ),
 } as const;
 

@@ -44,6 +44,8 @@ export const {
   downloadDataset,
   encodeMeans,
   expectedWeightShapes,
+  evaluateSplit,
+  activeUnitsCov,
   exportRunBundle,
   extractTarGz,
   findPreset,

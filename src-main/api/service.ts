@@ -17,6 +17,7 @@ import type { ResumeFrom } from '../train/messages';
 import { Scheduler } from '../train/scheduler';
 import { SweepFollower } from '../cluster/sweep-follower';
 import { ClusterSweeps } from '../cluster/sweep-service';
+import { WatchedSources } from '../sources/sources-service';
 import {
   ApiError,
   calls,
@@ -83,6 +84,8 @@ export class WorkbenchService {
     (detail) => this.emit('sweep.updated', detail),
     { onError: (id, err) => console.error(`sweep ${id}: sync failed: ${(err as Error)?.message ?? err}`) },
   );
+  /** Folders of run folders logged by the vaewb Python client, followed live (src-main/sources/). */
+  readonly sources: WatchedSources;
 
   constructor(readonly options: ServiceOptions) {
     this.layout = dataHomeLayout(options.dataHome ?? resolveDataHome());
@@ -113,6 +116,11 @@ export class WorkbenchService {
       this.watcher = new StoreWatcher(this.store.changeFeed(), (e) => this.broadcast(e));
       this.watcher.start();
     }
+    const { runsDir, root: dataHome } = this.layout;
+    const emit = (e: WorkbenchEvent) => this.emit(e.event, e.payload);
+    this.sources = new WatchedSources({ store: this.store, runsDir, dataHome, appVersion: APP_VERSION, emit });
+    // Hosts with a window follow sources live; the CLI imports them with `sources sync`.
+    if (options.host !== 'cli') this.sources.start();
     this.followSweeps();
   }
 
@@ -172,6 +180,7 @@ export class WorkbenchService {
   async close(): Promise<void> {
     this.watcher?.stop();
     await this.sweepFollower.close();
+    this.sources.stop();
     await this.scheduler.close();
     await this.heavy.close();
     this.flushMetrics();
@@ -513,6 +522,10 @@ export class WorkbenchService {
       'sweeps.cancel': (input) => this.cluster.cancel(input.sweepId, input.tasks),
       'sweeps.series': (input) => this.cluster.series(input.sweepId, input.metric, input.maxPoints),
       'sweeps.k8s': (input) => this.k8sSweep(input),
+      'sources.add': (input) => this.sources.add(input.path),
+      'sources.list': () => this.sources.list(),
+      'sources.remove': (input) => this.sources.remove(input.sourceId),
+      'sources.scan': (input) => this.sources.scan(input.sourceId),
       'runs.cancel': (input) => ({ cancelled: this.cancelRun(input.runId) }),
       'runs.resume': (input) => this.resume(input),
       'runs.list': (input) => this.store.listRuns(input),

@@ -225,6 +225,33 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 8,
+    description:
+      'watched sources (folders of run folders logged by the vaewb Python client) and the run each folder became, with read offsets',
+    up(db) {
+      db.exec(`
+        CREATE TABLE sources (
+          id         INTEGER PRIMARY KEY AUTOINCREMENT,
+          path       TEXT    NOT NULL UNIQUE,
+          kind       TEXT    NOT NULL DEFAULT 'python',
+          added_at   INTEGER NOT NULL,
+          last_error TEXT
+        );
+        CREATE TABLE source_runs (
+          source_id   INTEGER NOT NULL REFERENCES sources(id) ON DELETE CASCADE,
+          folder      TEXT    NOT NULL,
+          run_id      INTEGER REFERENCES runs(id) ON DELETE SET NULL,
+          offsets_json TEXT   NOT NULL DEFAULT '{}',
+          state       TEXT    NOT NULL DEFAULT 'running',
+          refused     TEXT,
+          updated_at  INTEGER NOT NULL,
+          PRIMARY KEY (source_id, folder)
+        );
+        CREATE INDEX source_runs_run ON source_runs(run_id);
+      `);
+    },
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

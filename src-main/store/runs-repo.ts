@@ -134,7 +134,13 @@ export class RunsRepo {
    * `all: true` marks every running or queued run regardless of owner. Returns how many runs were marked.
    */
   markInterrupted(opts: { all?: boolean; now?: number } = {}): number {
-    const candidates = this.sql.stmt("SELECT id, owner_pid, owner_start FROM runs WHERE status IN ('running', 'queued')").all() as {
+    // Runs followed from a watched source (migration 7) have no owner here: their status.json decides (src-main/sources/).
+    const candidates = this.sql
+      .stmt(
+        `SELECT id, owner_pid, owner_start FROM runs WHERE status IN ('running', 'queued')
+           AND id NOT IN (SELECT run_id FROM source_runs WHERE run_id IS NOT NULL)`,
+      )
+      .all() as {
       id: number;
       owner_pid: number | null;
       owner_start: string | null;

@@ -197,6 +197,17 @@ export const COMMAND_TABLE: readonly CommandSpec[] = [
     ],
   },
   {
+    name: 'sources',
+    summary: 'folders of runs logged from Python (vaewb client), followed live by the app',
+    forms: [
+      { usage: 'sources [list] [--json]', help: 'the watched folders with their run counts' },
+      { usage: 'sources add DIR', help: 'watch a folder of run folders written by the vaewb Python client' },
+      { usage: 'sources remove ID', help: 'stop watching a folder (its runs stay)' },
+      { usage: 'sources sync [ID]', help: 'import what is new now (the app and the web host follow sources live)' },
+    ],
+    flags: [json],
+  },
+  {
     name: 'help',
     summary: "this help, or one command's",
     forms: [{ usage: 'help [<command>]', help: 'the commands, or one command with its flags' }],

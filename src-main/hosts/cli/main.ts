@@ -17,6 +17,7 @@ import { presetsCommand } from './commands/presets';
 import { resumeCommand } from './commands/resume';
 import { runsCommand } from './commands/runs';
 import { serveCommand } from './commands/serve';
+import { sourcesCommand } from './commands/sources';
 import { sweepMain } from './commands/sweep';
 import { trainCommand } from './commands/train';
 
@@ -34,6 +35,7 @@ const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   presets: presetsCommand,
   bench: benchCommand,
   help: helpCommand,
+  sources: sourcesCommand,
 };
 
 /** `help`, `help <command>`, `help --readme` (the README's command list). */
