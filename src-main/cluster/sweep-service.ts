@@ -12,8 +12,9 @@ import { SweepRepo, type SweepRow, type SweepTaskRow } from '../store/sweep-repo
 import { sweepFolderName, sweepLayout } from './layout';
 import { Slurm, type SlurmView } from './slurm';
 import { renderSlurmScript, sbatchArgs, type TaskCommand } from './slurm-script';
-import { isFinishedRun, readMarker, readTaskProgress, readTaskSeries, tailFile } from './task-home';
+import { isFinishedRun, probeTaskHome, readMarker, readTaskProgress, readTaskSeries, tailFile } from './task-home';
 import { importTask, TaskImportError } from './task-import';
+import { UntrustedError } from '../os/untrusted';
 import { resolveTaskState } from './task-state';
 import {
   FINAL_TASK_STATES,
@@ -44,6 +45,9 @@ export interface SubmitInput {
   /** How tasks start the workbench; default: this node binary and this install's bin/vae-workbench.js. */
   command?: TaskCommand;
 }
+
+/** The start of a task's reason when its home broke the rule of untrusted sources and its run was refused. */
+const NOT_IMPORTED = 'not imported: ';
 
 /** A task that has left the queue without any trace is only called failed after this long (ms). */
 const SETTLE_MS = 30_000;
@@ -125,8 +129,8 @@ export class ClusterSweeps {
     const settled = Date.now() - sweep.createdAt > SETTLE_MS;
     const importedNow: number[] = [];
     for (const task of this.repo.tasks(id)) {
-      const log = tailFile(layout.log(task.index), 40);
-      const marker = readMarker(layout.exitMarker(task.index));
+      const log = tailFile(layout.root, layout.log(task.index), 40);
+      const marker = readMarker(layout.root, layout.exitMarker(task.index));
       const r = resolveTaskState({
         previous: task.state,
         queued: view.queue?.get(task.index),
@@ -139,14 +143,22 @@ export class ClusterSweeps {
       });
       let reason = r.reason;
       if (marker !== null && task.importedAt === null) {
-        const progress = readTaskProgress(layout.taskHome(task.index), this.deps.nativeBinding);
-        if (isFinishedRun(progress)) {
-          const runId = this.importOne(sweep, task.index, layout.taskHome(task.index));
-          if (runId !== null) importedNow.push(runId);
+        const home = layout.taskHome(task.index);
+        const { progress, problem } = probeTaskHome(home, `sweep ${sweep.id} task ${task.index}`, this.deps.nativeBinding);
+        if (problem) reason = `${NOT_IMPORTED}${problem}`;
+        else if (isFinishedRun(progress)) {
+          const imported = this.importOne(sweep, task.index, home);
+          if (imported.runId !== null) importedNow.push(imported.runId);
+          if (imported.problem) reason = `${NOT_IMPORTED}${imported.problem}`;
         } else if (!progress) reason = reason ?? 'the task ended before its run was created (see the log)';
         else reason = reason ?? `the task ended while its run was still ${progress.status}: not imported`;
       }
-      this.repo.updateTask(id, task.index, { state: r.state, exitCode: r.exitCode, reason, logTail: tailFile(layout.log(task.index), 20) });
+      this.repo.updateTask(id, task.index, {
+        state: r.state,
+        exitCode: r.exitCode,
+        reason,
+        logTail: tailFile(layout.root, layout.log(task.index), 20),
+      });
     }
     return { ...this.detail(sweep, view.warning), importedNow };
   }
@@ -180,7 +192,8 @@ export class ClusterSweeps {
     }
   }
 
-  private importOne(sweep: SweepRow, index: number, home: string): number | null {
+  /** Import one task; a task home that breaks the rule is not imported, and says why (the sync goes on). */
+  private importOne(sweep: SweepRow, index: number, home: string): { runId: number | null; problem: string | null } {
     try {
       const runId = importTask(home, {
         store: this.deps.store,
@@ -191,9 +204,10 @@ export class ClusterSweeps {
         nativeBinding: this.deps.nativeBinding,
       });
       if (runId !== null) this.deps.onImported?.(runId);
-      return runId;
+      return { runId, problem: null };
     } catch (err) {
-      if (err instanceof TaskImportError) return null;
+      if (err instanceof TaskImportError) return { runId: null, problem: null };
+      if (err instanceof UntrustedError) return { runId: null, problem: err.message };
       throw err;
     }
   }
@@ -226,9 +240,11 @@ export class ClusterSweeps {
 
   /** A final task whose marker exists and whose run reached a final status can (and will) be imported. */
   private canStillImport(s: SweepRow, t: SweepTaskRow): boolean {
+    if (t.reason?.startsWith(NOT_IMPORTED)) return false; // refused: it will not come home by syncing again
     const layout = sweepLayout(s.dir);
     return (
-      readMarker(layout.exitMarker(t.index)) !== null && isFinishedRun(readTaskProgress(layout.taskHome(t.index), this.deps.nativeBinding))
+      readMarker(layout.root, layout.exitMarker(t.index)) !== null &&
+      isFinishedRun(readTaskProgress(layout.taskHome(t.index), this.deps.nativeBinding))
     );
   }
 
