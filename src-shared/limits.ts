@@ -59,10 +59,13 @@ export const LIMITS = {
   // ---- run listing
   /** `params` filters in one runs.list query. */
   LIST_MAX_PARAM_FILTERS: 32,
-  /** Runs in one runs.list page (the runs view pages through more). */
-  LIST_MAX_PAGE_RUNS: 1_000,
+  /** Runs in one runs.list page when the query gives no limit (the contract's largest limit). */
+  LIST_MAX_PAGE_RUNS: 10_000,
   /** Serialized size of one runs.list page: runs past it are left to the next page (at least one run is sent). */
-  LIST_MAX_RESPONSE_BYTES: 8 * MiB,
+  LIST_MAX_RESPONSE_BYTES: 16 * MiB,
+
+  /** Text of one runs or series export (V8 strings stop near 512 MiB; export fewer runs or metrics past it). */
+  EXPORT_MAX_BYTES: 256 * MiB,
 
   // ---- what one run may hold when it comes from outside (bundle import, a Slurm task coming home)
   /** Distinct metric names of one run (a real run logs ~30). */

@@ -32,6 +32,7 @@ import type { RunSummary } from '@shared/model-types';
 import { ConfigError, describeIssues, parseRunConfig, setByPath, type RunConfig } from '@shared/run-config';
 import { expandSweep, type SweepAxis } from '@shared/sweep-expand';
 import { HeavyWork } from './heavy-work';
+import { capPageBytes, pageQuery } from './list-page';
 import { checkLimit } from '@shared/limits';
 
 export const APP_NAME = 'VAE Workbench';
@@ -450,7 +451,7 @@ export class WorkbenchService {
       'sweeps.k8s': (input) => this.k8sSweep(input),
       'runs.cancel': (input) => ({ cancelled: this.scheduler.cancel(input.runId) }),
       'runs.resume': (input) => this.resume(input),
-      'runs.list': (input) => this.store.listRuns(input),
+      'runs.list': (input) => capPageBytes(this.store.listRuns(pageQuery(input))),
       'runs.get': (input) => this.mustGetRun(input.runId),
       'runs.update': (input) => {
         this.mustGetRun(input.runId);

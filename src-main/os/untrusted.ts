@@ -342,3 +342,23 @@ export function checkWritableTarget(file: string, what: string): void {
   }
   if (!st.isFile()) throw new UntrustedError(`${what}: ${file} is ${kindOf(st)}; only a regular file is replaced`);
 }
+
+/** Metric rows from outside: names bounded in length and in number (also used for bundles). */
+export function checkMetricRows(rows: readonly { name: string }[], what: string): void {
+  if (rows.length > LIMITS.RUN_MAX_METRIC_POINTS)
+    throw new UntrustedError(
+      `${what}: ${rows.length.toLocaleString('en-US')} metric points, more than the limit of ${LIMITS.RUN_MAX_METRIC_POINTS.toLocaleString('en-US')} (RUN_MAX_METRIC_POINTS)`,
+      'RUN_MAX_METRIC_POINTS',
+    );
+  const names = new Set<string>();
+  for (const r of rows) {
+    if (names.has(r.name)) continue;
+    checkName(`${what}: a metric name`, r.name);
+    names.add(r.name);
+    if (names.size > LIMITS.RUN_MAX_METRIC_NAMES)
+      throw new UntrustedError(
+        `${what}: more than ${LIMITS.RUN_MAX_METRIC_NAMES.toLocaleString('en-US')} metric names, more than the limit (RUN_MAX_METRIC_NAMES)`,
+        'RUN_MAX_METRIC_NAMES',
+      );
+  }
+}

@@ -9,7 +9,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { LIMITS } from '@shared/limits';
 import { ARTIFACT_KINDS, RUN_STATUSES, type ArtifactKind, type LogEntry, type RunStatus } from '@shared/model-types';
-import { checkName, kindOf, parseUntrustedJson, pathInside, UntrustedError } from '../os/untrusted';
+import { checkMetricRows, checkName, kindOf, parseUntrustedJson, pathInside, UntrustedError } from '../os/untrusted';
 import { dataHomeLayout } from './data-home';
 import { minMaxIndices } from './downsample';
 
@@ -304,24 +304,4 @@ export class TaskHomeStore {
 function oneOf<T extends string>(allowed: readonly T[], v: unknown, what: string): T {
   if (!allowed.includes(v as T)) throw new UntrustedError(`${what} is not one of ${allowed.join(', ')}`);
   return v as T;
-}
-
-/** Metric rows from outside: names bounded in length and in number (also used for bundles). */
-export function checkMetricRows(rows: readonly { name: string }[], what: string): void {
-  if (rows.length > LIMITS.RUN_MAX_METRIC_POINTS)
-    throw new UntrustedError(
-      `${what}: ${rows.length.toLocaleString('en-US')} metric points, more than the limit of ${LIMITS.RUN_MAX_METRIC_POINTS.toLocaleString('en-US')} (RUN_MAX_METRIC_POINTS)`,
-      'RUN_MAX_METRIC_POINTS',
-    );
-  const names = new Set<string>();
-  for (const r of rows) {
-    if (names.has(r.name)) continue;
-    checkName(`${what}: a metric name`, r.name);
-    names.add(r.name);
-    if (names.size > LIMITS.RUN_MAX_METRIC_NAMES)
-      throw new UntrustedError(
-        `${what}: more than ${LIMITS.RUN_MAX_METRIC_NAMES.toLocaleString('en-US')} metric names, more than the limit (RUN_MAX_METRIC_NAMES)`,
-        'RUN_MAX_METRIC_NAMES',
-      );
-  }
 }

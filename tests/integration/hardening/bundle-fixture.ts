@@ -53,6 +53,7 @@ export function repack(
   bytes: Uint8Array,
   edit: (files: Record<string, Uint8Array>, manifest: Record<string, any>) => void,
   compress: (path: string) => boolean = () => false,
+  editManifestText: (json: string) => string = (json) => json,
 ): Uint8Array {
   const files = unzipSync(bytes);
   const manifest = JSON.parse(Buffer.from(files['manifest.json']!).toString()) as Record<string, any>;
@@ -62,7 +63,7 @@ export function repack(
     Object.entries(files).map(([p, d]) => [p, { sha256: createHash('sha256').update(d).digest('hex'), bytes: d.byteLength }]),
   );
   return packBundle([
-    { path: 'manifest.json', data: new Uint8Array(Buffer.from(JSON.stringify(manifest))), compress: true },
+    { path: 'manifest.json', data: new Uint8Array(Buffer.from(editManifestText(JSON.stringify(manifest)))), compress: true },
     ...Object.entries(files).map(([path, data]) => ({ path, data, compress: compress(path) })),
   ]);
 }
