@@ -88,8 +88,10 @@ export const LIMITS = {
   UNTRUSTED_MAX_COPY_BYTES: 2 * GiB,
   /** A task's SQLite database (read-only; every query also has a LIMIT). */
   TASK_DB_MAX_BYTES: 4 * GiB,
-  /** Values in one CSV dataset (rows x columns; Fashion-MNIST as CSV is 55 M). Parsing needs ~4 bytes a value. */
+  /** Values in one CSV dataset (rows x columns; Fashion-MNIST as CSV is 55 M), counted on the bytes before parsing. */
   CSV_MAX_VALUES: 64 * 1024 * 1024,
+  /** Lines of one CSV dataset (each line becomes a string while parsing), counted on the bytes before parsing. */
+  CSV_MAX_ROWS: 2_000_000,
 
   // ---- heavy calls
   /** A heavy call (bundle import/export, exports, generate) that has not answered by then fails and frees its slot. */

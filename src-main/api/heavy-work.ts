@@ -10,6 +10,7 @@ import { ApiError, type ApiErrorCode } from '@shared/errors';
 import { LIMITS } from '@shared/limits';
 import { builtEntry } from '../os/built-entry';
 import { runHeavyOp, type HeavyOp, type HeavyResponse } from './heavy-ops';
+import type { GeneratedImage, GenerateOptions } from './generate';
 
 /** `<build>/heavy-worker.js` beside the bundle this code is in, or `<root>/out/main/heavy-worker.js` from the sources. */
 export function heavyWorkerEntry(): string | null {
@@ -43,6 +44,11 @@ export class HeavyWork {
 
   buildBundle(input: BundleInput): Promise<Uint8Array> {
     return this.run({ op: 'buildBundle', input }) as Promise<Uint8Array>;
+  }
+
+  /** Images from a checkpoint (the dataset, for reconstructions, is loaded on the worker). */
+  generate(dir: string, options: GenerateOptions): Promise<GeneratedImage> {
+    return this.run({ op: 'generate', dir, options }) as Promise<GeneratedImage>;
   }
 
   exportText(request: Omit<Extract<HeavyOp, { op: 'exportText' }>, 'op'>): Promise<string> {

@@ -32,6 +32,7 @@ import type { RunSummary } from '@shared/model-types';
 import { ConfigError, describeIssues, parseRunConfig, setByPath, type RunConfig } from '@shared/run-config';
 import { expandSweep, type SweepAxis } from '@shared/sweep-expand';
 import { HeavyWork } from './heavy-work';
+import { peekImportShape } from '../data/import-file';
 import { capPageBytes, pageQuery } from './list-page';
 import { checkLimit } from '@shared/limits';
 
@@ -214,12 +215,13 @@ export class WorkbenchService {
         { path: 'data.dataset', message: `unknown dataset "${config.data.dataset}"` },
       ]);
     checkDataPath(config.data.path);
+    // The real example shape: an imported file's is read from its header (never the whole file, on this thread).
     const shape: [number, number, number] =
       config.data.dataset === 'ica-synthetic'
         ? [1, config.data.observedDim, 1]
         : descriptor.shape.every((n) => n > 0)
           ? descriptor.shape
-          : [1, 1, 1];
+          : (peekImportShape(config.data)?.shape ?? [1, 1, 1]);
     checkModelSize(config, shape, `the model (${config.model.kind} ${config.model.arch})`);
     if (!config.data.path && descriptor.needsPath && !descriptor.available)
       throw new ConfigError(`dataset "${descriptor.id}" needs data.path: ${descriptor.unavailableReason ?? 'no local copy found'}`, [
@@ -526,9 +528,8 @@ export class WorkbenchService {
           ? checkpoints.find((c) => c.id === input.checkpointId)
           : (checkpoints.find((c) => c.tag === 'best') ?? checkpoints.find((c) => c.tag === 'last') ?? checkpoints[0]);
         if (!checkpoint) throw new ApiError('not_found', `run ${run.id} has no checkpoint to generate from`);
-        await this.backendReport();
-        const { generateFromCheckpoint } = await import('./generate');
-        return generateFromCheckpoint(checkpoint.path, {
+        // On the heavy worker: a reconstruction loads the dataset, which must never be parsed on this thread.
+        return this.heavy.generate(checkpoint.path, {
           kind: input.kind,
           n: input.n,
           seed: input.seed,

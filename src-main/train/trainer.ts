@@ -13,6 +13,7 @@ import type { RunConfig } from '@shared/run-config';
 import { describeGaussianDecoder } from '@shared/gaussian-decoder';
 import { readCheckpointDir, type CheckpointContents } from '../checkpoints/checkpoint-dir';
 import { loadDataset } from '../data/registry';
+import { checkModelSize } from '../checkpoints/model-size';
 import type { LoadedDataset, Split } from '../data/types';
 import { evaluateSplit, type EvalResult } from '../vae/evaluate';
 import { VaeModel, modelSpecFromConfig } from '../vae/model';
@@ -215,6 +216,8 @@ export class Trainer {
     this.dataset = dataset;
     this.data = data;
     this.shape = dataset.descriptor.shape;
+    // The model against the data's real shape (the service could only check a header or a placeholder).
+    checkModelSize(config, this.shape, `the model (${config.model.kind} ${config.model.arch})`);
     return data;
   }
 

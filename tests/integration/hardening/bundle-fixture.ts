@@ -6,13 +6,15 @@ import type { InputShape } from '../../../src-main/checkpoints/architecture';
 import type { NamedTensor } from '../../../src-main/checkpoints/checkpoint-dir';
 import { parseRunConfig, expectedWeightShapes, buildBundle, packBundle } from '../../built';
 
-export function smallBundle(opts: { name?: string; tag?: string; poison?: number; dataset?: string; shape?: InputShape } = {}): Uint8Array {
+export function smallBundle(
+  opts: { name?: string; tag?: string; poison?: number; dataset?: string; shape?: InputShape; dataPath?: string; format?: 'csv' } = {},
+): Uint8Array {
   const shape: InputShape = opts.shape ?? [4, 4, 1];
   const dataset = opts.dataset ?? 'import';
   const configInput: RunConfigInput = {
     name: 'small',
     model: { hidden: [8], latentDim: 2 },
-    data: dataset === 'import' ? { dataset, path: 'x.npy' } : { dataset },
+    data: dataset === 'import' ? { dataset, path: opts.dataPath ?? 'x.npy', ...(opts.format ? { format: opts.format } : {}) } : { dataset },
     training: { epochs: 2 },
   };
   const config = parseRunConfig(configInput);
