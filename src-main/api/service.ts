@@ -1,6 +1,7 @@
 // The one service behind the contract. Every host (Electron IPC, web, CLI) calls `service.call(name, input)`
 // and subscribes with `service.onEvent(listener)`. Inputs and outputs are validated against the contract.
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import pkg from '../../package.json';
 import { listDatasets } from '../data/registry';
@@ -316,14 +317,31 @@ export class WorkbenchService {
     return run;
   }
 
+  /** Rename a run's folder to a temporary sibling; null when it has none. Throws, naming the folder, when it cannot. */
+  private moveRunDirAside(id: number): string | null {
+    const dir = this.runDir(id);
+    if (!existsSync(dir)) return null;
+    const trash = path.join(path.dirname(dir), `.${id}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+    try {
+      renameSync(dir, trash);
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      throw new ApiError('internal', `run ${id} was not deleted: its folder ${dir} cannot be removed (${e.code ?? e.message})`);
+    }
+    return trash;
+  }
+
   private deleteRuns(runIds: number[]): { deleted: number } {
     let deleted = 0;
     for (const id of runIds) {
       if (!this.store.getRun(id)) continue;
       this.scheduler.cancel(id);
       this.metrics.discard(id);
+      // Files first, out of the way by a rename (fails whole on a read-only runs/), then the row: never a row gone
+      // with its files left, nor files gone with the row kept. The moved folder is a temporary (removed at start).
+      const trash = this.moveRunDirAside(id);
       this.store.deleteRun(id);
-      rmSync(this.runDir(id), { recursive: true, force: true });
+      if (trash) rmSync(trash, { recursive: true, force: true });
       this.emit('run.deleted', { runId: id });
       deleted++;
     }
