@@ -34,8 +34,9 @@ import { ConfigError, describeIssues, parseRunConfig, setByPath, type RunConfig 
 import { expandSweep, type SweepAxis } from '@shared/sweep-expand';
 import { HeavyWork } from './heavy-work';
 import { peekImportShape } from '../data/import-file';
+import { checkJsonValue } from '../os/untrusted';
 import { capPageBytes, pageQuery } from './list-page';
-import { checkLimit } from '@shared/limits';
+import { checkLimit, LIMITS } from '@shared/limits';
 
 export const APP_NAME = 'VAE Workbench';
 export const APP_VERSION: string = pkg.version;
@@ -98,6 +99,8 @@ export class WorkbenchService {
   async call<N extends CallName>(name: N, input: CallInput<N> | unknown): Promise<CallOutput<N>> {
     const spec = calls[name];
     if (!spec) throw new ApiError('invalid_input', `unknown call "${String(name)}"`);
+    // Depth first: a body nested thousands deep must not reach recursive validators (the one rule, os/untrusted.ts).
+    checkJsonValue(input, name, { maxDepth: LIMITS.UNTRUSTED_MAX_DEPTH, maxValues: 10_000_000, maxKeyChars: 100_000 });
     const parsed = spec.input.safeParse(input ?? {});
     if (!parsed.success) {
       const issues = describeIssues(parsed.error);
@@ -237,6 +240,11 @@ export class WorkbenchService {
 
   /** Expand a sweep's grid and validate every combination (as a run would be), before anything is queued or submitted. */
   validateSweep(config: unknown, axes: readonly SweepAxis[]): Record<string, unknown>[] {
+    if (config !== undefined && config !== null && (typeof config !== 'object' || Array.isArray(config)))
+      throw new ConfigError(
+        `config: the sweep's base config must be a JSON object, not ${Array.isArray(config) ? 'an array' : typeof config}`,
+        [{ path: 'config', message: 'expected an object' }],
+      );
     const configs = expandSweep(config, axes);
     for (const c of configs) this.checkDataset(parseRunConfig(c));
     return configs;

@@ -71,6 +71,25 @@ export function defaultTaskCommand(): TaskCommand {
   return { node, cli: process.env.VAE_WORKBENCH_CLI || installedCli(), env };
 }
 
+/** A sweep's shared base folder: an absolute path (tasks on other nodes see no working directory), no NUL. */
+function checkSweepDir(dir: string | undefined): void {
+  if (dir === undefined) return;
+  const bad = (why: string) => new ApiError('invalid_input', `dir: ${why}`, [{ path: 'dir', message: why }]);
+  if (dir.includes('\0')) throw bad('the path holds a NUL character');
+  if (!path.isAbsolute(dir)) throw bad(`"${dir}" is relative; give an absolute path on the shared file system`);
+}
+
+/** mkdir -p that says what it created first (or undefined), with a message naming the folder when it cannot. */
+function makeDir(dir: string): string | undefined {
+  try {
+    return mkdirSync(dir, { recursive: true });
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    const why = e.code === 'ENOTDIR' || e.code === 'EEXIST' ? 'a part of it is a file, not a folder' : (e.code ?? e.message);
+    throw new ApiError('invalid_input', `dir: cannot create the sweep folder ${dir} (${why})`, [{ path: 'dir', message: why }]);
+  }
+}
+
 export class ClusterSweeps {
   readonly repo: SweepRepo;
   private readonly slurm: Slurm;
@@ -82,12 +101,15 @@ export class ClusterSweeps {
 
   /** Write the sweep folder and submit one job array; on any failure nothing is left (no row, no folder). */
   async submit(input: SubmitInput): Promise<SweepDetail> {
+    checkSweepDir(input.dir);
     const options = { ...input.slurm, ...(input.dir ? { dir: input.dir } : {}) };
     const id = this.repo.create({ name: input.name, target: 'slurm', options, spec: input.spec, configs: input.configs });
-    const base = path.resolve(input.dir ?? path.join(this.deps.layout.root, 'sweeps'));
+    const base = input.dir ?? path.join(this.deps.layout.root, 'sweeps');
     const root = path.join(base, sweepFolderName(id, input.name));
+    let created: string | undefined; // the first folder this submit created (base folders included), removed on failure
     try {
       const layout = sweepLayout(root);
+      created = makeDir(root);
       for (const d of [layout.configsDir, layout.logsDir, layout.tasksDir]) mkdirSync(d, { recursive: true });
       input.configs.forEach((c, i) => writeFileSync(layout.config(i), JSON.stringify(c, null, 2)));
       const manifest = {
@@ -106,7 +128,7 @@ export class ClusterSweeps {
       this.repo.setJobId(id, jobId);
     } catch (err) {
       this.repo.remove(id);
-      rmSync(root, { recursive: true, force: true });
+      if (created) rmSync(created, { recursive: true, force: true });
       throw err;
     }
     return this.detail(this.mustGet(id), null);
