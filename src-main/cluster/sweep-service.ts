@@ -229,8 +229,8 @@ export class ClusterSweeps {
       return { runId, problem: null };
     } catch (err) {
       if (err instanceof TaskImportError) return { runId: null, problem: null };
-      if (err instanceof UntrustedError) return { runId: null, problem: err.message };
-      throw err;
+      // Anything else a hostile task home causes (it rolled back): recorded on the task, the sync goes on.
+      return { runId: null, problem: err instanceof UntrustedError ? err.message : `import failed (${(err as Error).message})` };
     }
   }
 

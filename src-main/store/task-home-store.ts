@@ -129,6 +129,16 @@ export class TaskHomeStore {
     this.db.close();
   }
 
+  /** Any SQLite error a hostile database causes (a missing column, a corrupt page) is an UntrustedError naming it. */
+  private guard<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (err) {
+      if (err instanceof UntrustedError) throw err;
+      throw new UntrustedError(`${this.what}: the task's database cannot be read (${(err as Error).message.slice(0, 200)})`);
+    }
+  }
+
   private checkTables(): void {
     const rows = this.db
       .prepare(`SELECT name, type FROM sqlite_master WHERE name IN (${TABLES.map(() => '?').join(',')}) LIMIT 64`)
@@ -155,6 +165,10 @@ export class TaskHomeStore {
   }
 
   progress(): TaskRunProgress | null {
+    return this.guard(() => this.progressUnguarded());
+  }
+
+  private progressUnguarded(): TaskRunProgress | null {
     const r = this.latestRow();
     if (!r) return null;
     return { runId: Number(r.id), status: String(r.status) as RunStatus, step: Number(r.last_step), epoch: Number(r.last_epoch) };
@@ -162,6 +176,10 @@ export class TaskHomeStore {
 
   /** One metric of the task's run, at most maxPoints points, downsampled like the store's own series (min/max buckets). */
   series(metric: string, maxPoints: number): { step: number; epoch: number; value: number }[] {
+    return this.guard(() => this.seriesUnguarded(metric, maxPoints));
+  }
+
+  private seriesUnguarded(metric: string, maxPoints: number): { step: number; epoch: number; value: number }[] {
     const p = this.progress();
     if (!p) return [];
     const sql = 'SELECT step, epoch, value FROM metrics WHERE run_id = ? AND name = ? ORDER BY step LIMIT ?';
@@ -178,6 +196,10 @@ export class TaskHomeStore {
 
   /** The whole run for import, every part bounded (names, counts, sizes, JSON depth); throws UntrustedError. */
   run(): TaskRunRecord | null {
+    return this.guard(() => this.runUnguarded());
+  }
+
+  private runUnguarded(): TaskRunRecord | null {
     const r = this.latestRow();
     if (!r) return null;
     const w = this.what;
@@ -197,20 +219,20 @@ export class TaskHomeStore {
       id,
       name: text(r.name, 'name', LIMITS.RUN_NAME_MAX_CHARS, 'RUN_NAME_MAX_CHARS'),
       status: oneOf(RUN_STATUSES, r.status, `${w}: the run's status`),
-      createdAt: Number(r.created_at),
-      startedAt: r.started_at == null ? null : Number(r.started_at),
-      finishedAt: r.finished_at == null ? null : Number(r.finished_at),
+      createdAt: num(r.created_at, `${w}: the run's created_at`),
+      startedAt: r.started_at == null ? null : num(r.started_at, `${w}: the run's started_at`),
+      finishedAt: r.finished_at == null ? null : num(r.finished_at, `${w}: the run's finished_at`),
       configText,
       config: parseUntrustedJson(text(r.config_json, 'config', MAX_CONFIG_CHARS, 'WEB_MAX_SMALL_BODY_BYTES'), `${w}: the run's config`),
       dataset: text(r.dataset, 'dataset', LIMITS.NAME_MAX_CHARS),
       backend: r.backend == null ? null : text(r.backend, 'backend', LIMITS.NAME_MAX_CHARS),
       appVersion: text(r.app_version, 'app version', LIMITS.NAME_MAX_CHARS),
-      seed: Number(r.seed),
+      seed: num(r.seed, `${w}: the run's seed`),
       error: r.error == null ? null : text(r.error, 'error', MAX_TEXT_CHARS).slice(0, MAX_TEXT_CHARS),
       notes: text(r.notes, 'notes', LIMITS.RUN_NOTES_MAX_CHARS, 'RUN_NOTES_MAX_CHARS'),
       tags: tags.map((t) => checkName(`${w}: a tag`, t, LIMITS.TAG_MAX_CHARS, 'TAG_MAX_CHARS')),
-      step: Number(r.last_step),
-      epoch: Number(r.last_epoch),
+      step: num(r.last_step, `${w}: the run's step`),
+      epoch: num(r.last_epoch, `${w}: the run's epoch`),
     };
   }
 
@@ -220,6 +242,10 @@ export class TaskHomeStore {
 
   /** Every metric point of the run: at most RUN_MAX_METRIC_NAMES names of NAME_MAX_CHARS, RUN_MAX_METRIC_POINTS points. */
   metrics(runId: number): TaskMetricRow[] {
+    return this.guard(() => this.metricsUnguarded(runId));
+  }
+
+  private metricsUnguarded(runId: number): TaskMetricRow[] {
     const sql = 'SELECT name, step, epoch, time, value FROM metrics WHERE run_id = ? ORDER BY name, step LIMIT ?';
     this.requireIndexed(sql, runId, 1);
     const rows = this.db.prepare(sql).all(runId, LIMITS.RUN_MAX_METRIC_POINTS + 1) as TaskMetricRow[];
@@ -229,10 +255,21 @@ export class TaskHomeStore {
         'RUN_MAX_METRIC_POINTS',
       );
     checkMetricRows(rows, this.what);
+    for (const m of rows) {
+      if (typeof m.name !== 'string') throw new UntrustedError(`${this.what}: a metric name is not text`);
+      m.step = num(m.step, `${this.what}: a metric step`);
+      m.epoch = num(m.epoch, `${this.what}: a metric epoch`);
+      m.time = num(m.time, `${this.what}: a metric time`);
+      m.value = num(m.value, `${this.what}: a metric value`);
+    }
     return rows;
   }
 
   artifacts(runId: number): TaskArtifactRow[] {
+    return this.guard(() => this.artifactsUnguarded(runId));
+  }
+
+  private artifactsUnguarded(runId: number): TaskArtifactRow[] {
     if (!this.has('artifacts')) return [];
     const rows = this.db
       .prepare(
@@ -262,6 +299,10 @@ export class TaskHomeStore {
   }
 
   log(runId: number): Omit<LogEntry, 'runId'>[] {
+    return this.guard(() => this.logUnguarded(runId));
+  }
+
+  private logUnguarded(runId: number): Omit<LogEntry, 'runId'>[] {
     if (!this.has('run_log')) return [];
     return this.db
       .prepare(`SELECT time, level, substr(message, 1, ${MAX_TEXT_CHARS}) AS message FROM run_log WHERE run_id = ? ORDER BY rowid LIMIT ?`)
@@ -275,6 +316,10 @@ export class TaskHomeStore {
 
   /** The run's checkpoints whose folder exists inside the task home; a path anywhere else is refused. */
   checkpoints(runId: number): TaskCheckpointRow[] {
+    return this.guard(() => this.checkpointsUnguarded(runId));
+  }
+
+  private checkpointsUnguarded(runId: number): TaskCheckpointRow[] {
     if (!this.has('checkpoints')) return [];
     const rows = this.db
       .prepare('SELECT epoch, step, tag, path, bytes, metrics FROM checkpoints WHERE run_id = ? ORDER BY rowid LIMIT ?')
@@ -299,6 +344,11 @@ export class TaskHomeStore {
     }
     return out;
   }
+}
+
+function num(v: unknown, what: string): number {
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new UntrustedError(`${what} is not a finite number`);
+  return v;
 }
 
 function oneOf<T extends string>(allowed: readonly T[], v: unknown, what: string): T {
