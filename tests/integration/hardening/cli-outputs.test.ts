@@ -1,7 +1,8 @@
 // Issue 23 cases 8, 9 and 12 (delete): the CLI's output reaches a slow pipe whole; an output path that is not a
 // regular file (FIFO, directory, symbolic link) is refused and left as it was; `runs delete` on a read-only runs/
 // (as a user who cannot write it) fails naming the folder and keeps both the row and the files.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { connect } from 'node:net';
 import {
   chmodSync,
   existsSync,
@@ -97,4 +98,31 @@ describe('CLI outputs', () => {
     expect(cli(['runs', 'delete', String(runId)]).status).toBe(0); // as root it goes, row and files
     expect(existsSync(runDir)).toBe(false);
   });
+
+  it('serve stops on the first SIGTERM even while an upload holds a connection open', async () => {
+    const child = spawn(process.execPath, ['bin/vae-workbench.js', 'serve', '--port', '0', '--json'], { cwd: ROOT, env });
+    const info = await new Promise<{ port: number; token: string }>((resolve, reject) => {
+      let text = '';
+      child.stdout.on('data', (c: Buffer) => {
+        text += c.toString();
+        if (text.includes('\n')) resolve(JSON.parse(text.split('\n')[0]!) as { port: number; token: string });
+      });
+      child.on('exit', () => reject(new Error('serve exited early')));
+    });
+    const socket = connect({ host: '127.0.0.1', port: info.port });
+    socket.on('error', () => {});
+    socket.write(
+      `POST /api/bundles.import HTTP/1.1\r\nHost: 127.0.0.1:${info.port}\r\nAuthorization: Bearer ${info.token}\r\nContent-Length: 100000\r\n\r\n{"filename":"x.zip",`,
+    );
+    await new Promise((r) => setTimeout(r, 300));
+    const t0 = performance.now();
+    child.kill('SIGTERM');
+    const code = await new Promise<number | null>((resolve) => {
+      const timer = setTimeout(() => (child.kill('SIGKILL'), resolve(-1)), 15_000);
+      child.on('exit', (c) => (clearTimeout(timer), resolve(c)));
+    });
+    socket.destroy();
+    expect(code, 'exit code (-1: still running 15 s after one SIGTERM)').toBe(0);
+    expect(performance.now() - t0).toBeLessThan(7000);
+  }, 60_000);
 });
