@@ -166,7 +166,7 @@ export class ClusterSweeps {
       let reason = r.reason;
       if (marker !== null && task.importedAt === null) {
         const home = layout.taskHome(task.index);
-        const { progress, problem } = probeTaskHome(home, `sweep ${sweep.id} task ${task.index}`, this.deps.nativeBinding);
+        const { progress, problem } = probeTaskHome(home, `sweep ${sweep.id} task ${task.index}`, this.deps.nativeBinding, layout.root);
         if (problem) reason = `${NOT_IMPORTED}${problem}`;
         else if (isFinishedRun(progress)) {
           const imported = this.importOne(sweep, task.index, home);
@@ -196,9 +196,10 @@ export class ClusterSweeps {
   /** A metric of every task of the sweep, read from the task homes (live for running tasks). */
   series(id: number, metric: string, maxPoints: number): { index: number; points: { step: number; epoch: number; value: number }[] }[] {
     const layout = sweepLayout(this.mustGet(id).dir);
-    return this.repo
-      .tasks(id)
-      .map((t) => ({ index: t.index, points: readTaskSeries(layout.taskHome(t.index), metric, maxPoints, this.deps.nativeBinding) }));
+    return this.repo.tasks(id).map((t) => ({
+      index: t.index,
+      points: readTaskSeries(layout.taskHome(t.index), metric, maxPoints, this.deps.nativeBinding, layout.root),
+    }));
   }
 
   /** Sync until every task has ended and every result that can come home is home. */
@@ -224,6 +225,7 @@ export class ClusterSweeps {
         sweepId: sweep.id,
         index,
         nativeBinding: this.deps.nativeBinding,
+        within: sweep.dir,
       });
       if (runId !== null) this.deps.onImported?.(runId);
       return { runId, problem: null };
@@ -266,7 +268,7 @@ export class ClusterSweeps {
     const layout = sweepLayout(s.dir);
     return (
       readMarker(layout.root, layout.exitMarker(t.index)) !== null &&
-      isFinishedRun(readTaskProgress(layout.taskHome(t.index), this.deps.nativeBinding))
+      isFinishedRun(readTaskProgress(layout.taskHome(t.index), this.deps.nativeBinding, layout.root))
     );
   }
 
@@ -274,7 +276,7 @@ export class ClusterSweeps {
     const rows = this.repo.tasks(s.id);
     const layout = sweepLayout(s.dir);
     const tasks: SweepTask[] = rows.map((t) => {
-      const p = t.state === 'running' ? readTaskProgress(layout.taskHome(t.index), this.deps.nativeBinding) : null;
+      const p = t.state === 'running' ? readTaskProgress(layout.taskHome(t.index), this.deps.nativeBinding, layout.root) : null;
       return {
         index: t.index,
         name: t.name,

@@ -14,10 +14,11 @@ export function probeTaskHome(
   home: string,
   what: string,
   nativeBinding?: string,
+  within?: string,
 ): { progress: TaskRunProgress | null; problem: string | null } {
   let store: TaskHomeStore | null = null;
   try {
-    store = TaskHomeStore.open(home, what, nativeBinding);
+    store = TaskHomeStore.open(home, what, nativeBinding, within);
     return { progress: store?.progress() ?? null, problem: null };
   } catch (err) {
     return { progress: null, problem: (err as Error).message };
@@ -27,8 +28,8 @@ export function probeTaskHome(
 }
 
 /** The run in a task's home (a task trains exactly one), or null while there is none (or it cannot be read). */
-export function readTaskProgress(home: string, nativeBinding?: string): TaskRunProgress | null {
-  return probeTaskHome(home, 'task home', nativeBinding).progress;
+export function readTaskProgress(home: string, nativeBinding?: string, within?: string): TaskRunProgress | null {
+  return probeTaskHome(home, 'task home', nativeBinding, within).progress;
 }
 
 export function isFinishedRun(p: TaskRunProgress | null): boolean {
@@ -41,10 +42,11 @@ export function readTaskSeries(
   metric: string,
   maxPoints: number,
   nativeBinding?: string,
+  within?: string,
 ): { step: number; epoch: number; value: number }[] {
   let store: TaskHomeStore | null = null;
   try {
-    store = TaskHomeStore.open(home, 'task home', nativeBinding);
+    store = TaskHomeStore.open(home, 'task home', nativeBinding, within);
     return store?.series(metric, maxPoints) ?? [];
   } catch {
     return [];

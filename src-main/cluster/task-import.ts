@@ -26,12 +26,14 @@ export interface TaskImportTarget {
   sweepId: number;
   index: number;
   nativeBinding?: string;
+  /** The sweep folder the home must resolve inside. */
+  within?: string;
 }
 
 /** Import task `index` from its home; returns the new local run id, or null when it was imported already. */
 export function importTask(home: string, t: TaskImportTarget): number | null {
   const what = `sweep ${t.sweepId} task ${t.index}`;
-  const src = TaskHomeStore.open(home, what, t.nativeBinding);
+  const src = TaskHomeStore.open(home, what, t.nativeBinding, t.within);
   if (!src) throw new TaskImportError(`task ${t.index} has no database in ${home}`);
   const staging = path.join(t.runsDir, `.import-sweep-${t.sweepId}-task-${t.index}-${process.pid}`);
   try {

@@ -100,10 +100,14 @@ export class TaskHomeStore {
     readonly what: string,
   ) {}
 
-  /** The task's database, or null while it does not exist yet. Throws UntrustedError when it breaks the rule. */
-  static open(home: string, what: string, nativeBinding?: string): TaskHomeStore | null {
+  /**
+   * The task's database, or null while it does not exist yet. Throws UntrustedError when it breaks the rule.
+   * `within` (the sweep folder): the home must resolve inside it (no symbolic link to a data home elsewhere).
+   */
+  static open(home: string, what: string, nativeBinding?: string, within?: string): TaskHomeStore | null {
     const file = dataHomeLayout(home).database;
     if (!existsSync(file)) return null;
+    if (within !== undefined) pathInside(within, home, what);
     checkDatabaseFiles(home, file, what);
     let db: Database.Database;
     try {

@@ -3,7 +3,7 @@
 // nested artifact meta must each be refused with a reason on the task, quickly, with nothing copied into the data
 // home, and the web host (a real socket) keeps answering.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -155,6 +155,21 @@ describe('a hostile sweep folder', () => {
     expect(t2.runId).toBeGreaterThan(0);
     expect(s.json.result.importedNow).toEqual([t2.runId]);
     expect((await api('runs.list', {})).json.result.runs.map((r: { name: string }) => r.name.length)).toEqual([6]);
+    await stillServing();
+  });
+
+  it('a task home that is a symbolic link to a data home outside the sweep folder is refused', async () => {
+    const elsewhere = makeSweep('elsewhere', 1); // a completed run in some other folder
+    const outsideHome = completedTask(elsewhere.root, 0);
+    const { id, root } = makeSweep('linked', 1);
+    mkdirSync(path.join(root, 'tasks', '0'), { recursive: true });
+    symlinkSync(outsideHome, taskHome(root, 0));
+    finished(root, 0);
+    const before = importedRuns();
+    const s = await api('sweeps.sync', { sweepId: id });
+    expect(s.status).toBe(200);
+    expect(s.json.result.tasks[0].reason).toMatch(/not imported: .*leads outside/);
+    expect(importedRuns()).toBe(before);
     await stillServing();
   });
 });
