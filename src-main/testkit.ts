@@ -20,6 +20,8 @@ export { DatasetError } from './data/types';
 export { startWebHost } from './hosts/web/server';
 export { writeFileAtomic } from './os/atomic-file';
 export { ownerAlive, processStartToken } from './os/process-identity';
+export { parseUntrustedJson, readRegularFile, UntrustedError } from './os/untrusted';
+export { TaskHomeStore } from './store/task-home-store';
 export { bucketCount, minMaxIndices, stepBuckets } from './store/downsample';
 export { MetricWriter } from './store/metric-writer';
 export { MIGRATIONS, SCHEMA_VERSION, SchemaVersionError, migrate } from './store/migrations';

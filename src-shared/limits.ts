@@ -61,6 +61,45 @@ export const LIMITS = {
   LIST_MAX_PARAM_FILTERS: 32,
   /** `metrics` filters in one runs.list query. */
   LIST_MAX_METRIC_FILTERS: 32,
+  /** Runs in one runs.list page when the query gives no limit (the contract's largest limit). */
+  LIST_MAX_PAGE_RUNS: 10_000,
+  /** Serialized size of one runs.list page: runs past it are left to the next page (at least one run is sent). */
+  LIST_MAX_RESPONSE_BYTES: 16 * MiB,
+
+  /** Text of one runs or series export (V8 strings stop near 512 MiB; export fewer runs or metrics past it). */
+  EXPORT_MAX_BYTES: 256 * MiB,
+
+  // ---- what one run may hold when it comes from outside (bundle import, a Slurm task coming home)
+  /** Distinct metric names of one run (a real run logs ~30). */
+  RUN_MAX_METRIC_NAMES: 1_000,
+  /** Metric points of one run (a 1,000-epoch run of 500 steps logging every 10th step x 10 metrics is 500k). */
+  RUN_MAX_METRIC_POINTS: 1_000_000,
+  /** A metric name, an artifact kind, a checkpoint tag, any key of untrusted JSON. */
+  NAME_MAX_CHARS: 200,
+
+  // ---- every untrusted source (bundles, Slurm task homes, Python run folders, datasets): src-main/os/untrusted.ts
+  /** Nesting depth of JSON from outside (configs and meta are < 10 deep; structured clone and recursion die past ~5,000). */
+  UNTRUSTED_MAX_DEPTH: 64,
+  /** Values (objects, arrays, scalars) in one JSON document from outside, checked on its text before parsing. */
+  UNTRUSTED_MAX_JSON_VALUES: 200_000,
+  /** One small file read whole from an untrusted folder (a JSON document, a completion marker). */
+  UNTRUSTED_MAX_SMALL_FILE_BYTES: 16 * MiB,
+  /** Files copied out of one untrusted folder (a checkpoint directory holds 2). */
+  UNTRUSTED_MAX_COPY_FILES: 64,
+  /** Bytes copied out of one untrusted folder (a checkpoint is at most MODEL_MAX_PARAMETERS float32s and Adam slots). */
+  UNTRUSTED_MAX_COPY_BYTES: 2 * GiB,
+  /** A task's SQLite database (read-only; every query also has a LIMIT). */
+  TASK_DB_MAX_BYTES: 4 * GiB,
+  /** Values in one CSV dataset (rows x columns; Fashion-MNIST as CSV is 55 M), counted on the bytes before parsing. */
+  CSV_MAX_VALUES: 64 * 1024 * 1024,
+  /** Lines of one CSV dataset (each line becomes a string while parsing), counted on the bytes before parsing. */
+  CSV_MAX_ROWS: 2_000_000,
+
+  // ---- heavy calls
+  /** A heavy call (bundle import/export, exports, generate) that has not answered by then fails and frees its slot. */
+  HEAVY_CALL_DEADLINE_MS: 10 * 60_000,
+  /** A heavy call's upload that stalls this long is dropped (it must not hold the single heavy slot). */
+  WEB_BODY_IDLE_MS: 30_000,
 } as const;
 
 export type LimitName = keyof typeof LIMITS;

@@ -1,7 +1,10 @@
 // The heavy operations themselves, the same code in the worker thread and (where the worker is not built) inline.
+// `generate` loads the checkpoint and (for reconstructions) the dataset, which may be large and hostile: it runs
+// here, off the host's main thread, with its own tfjs backend.
 import type { ApiErrorCode } from '@shared/errors';
 import { buildBundle, parseBundle, type BundleInput, type ParsedBundle } from '../checkpoints/bundle';
 import { RunStore } from '../store/run-store';
+import type { GenerateOptions } from './generate';
 
 export type HeavyOp =
   | { op: 'parseBundle'; bytes: Uint8Array }
@@ -14,7 +17,8 @@ export type HeavyOp =
       format: 'csv' | 'json';
       runIds?: number[];
       metrics?: string[];
-    };
+    }
+  | { op: 'generate'; dir: string; options: GenerateOptions };
 
 export type HeavyRequest = HeavyOp & { id: number };
 /** An error crosses back with its name, message and, for an ApiError, its code (so the caller re-throws an ApiError). */
@@ -35,9 +39,18 @@ function collectBuffers(value: ParsedBundle, transfer: ArrayBuffer[]): void {
   for (const s of value.snapshots) s.data = own(s.data);
 }
 
+async function generate(dir: string, options: GenerateOptions): Promise<unknown> {
+  const { initBackend } = await import('../train/backend');
+  await initBackend();
+  const { generateFromCheckpoint } = await import('./generate');
+  return generateFromCheckpoint(dir, options);
+}
+
 /** Run one operation; buffers that may be moved (not copied) to the caller are pushed onto `transfer`. */
 export function runHeavyOp(request: HeavyOp, transfer: ArrayBuffer[] = []): unknown {
   switch (request.op) {
+    case 'generate':
+      return generate(request.dir, request.options);
     case 'parseBundle': {
       const parsed = parseBundle(request.bytes);
       collectBuffers(parsed, transfer);

@@ -6,11 +6,11 @@ import { ApiError } from '@shared/errors';
 import { parentPort } from 'node:worker_threads';
 import { runHeavyOp, type HeavyRequest, type HeavyResponse } from './heavy-ops';
 
-parentPort?.on('message', (request: HeavyRequest) => {
+parentPort?.on('message', async (request: HeavyRequest) => {
   let response: HeavyResponse;
   const transfer: ArrayBuffer[] = [];
   try {
-    const result = runHeavyOp(request, transfer);
+    const result = await runHeavyOp(request, transfer);
     response = { id: request.id, ok: true, result };
   } catch (err) {
     const e = err as Error;

@@ -1,6 +1,7 @@
 // The one service behind the contract. Every host (Electron IPC, web, CLI) calls `service.call(name, input)`
 // and subscribes with `service.onEvent(listener)`. Inputs and outputs are validated against the contract.
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import pkg from '../../package.json';
 import { listDatasets } from '../data/registry';
@@ -36,7 +37,10 @@ import { ConfigError, describeIssues, parseRunConfig, setByPath, type RunConfig 
 import { expandSweep, type SweepAxis } from '@shared/sweep-expand';
 import { HeavyWork } from './heavy-work';
 import { StoreWatcher } from './store-watcher';
-import { checkLimit } from '@shared/limits';
+import { peekImportShape } from '../data/import-file';
+import { checkJsonValue } from '../os/untrusted';
+import { capPageBytes, pageQuery } from './list-page';
+import { checkLimit, LIMITS } from '@shared/limits';
 
 export const APP_NAME = 'VAE Workbench';
 export const APP_VERSION: string = pkg.version;
@@ -133,6 +137,8 @@ export class WorkbenchService {
   async call<N extends CallName>(name: N, input: CallInput<N> | unknown): Promise<CallOutput<N>> {
     const spec = calls[name];
     if (!spec) throw new ApiError('invalid_input', `unknown call "${String(name)}"`);
+    // Depth first: a body nested thousands deep must not reach recursive validators (the one rule, os/untrusted.ts).
+    checkJsonValue(input, name, { maxDepth: LIMITS.UNTRUSTED_MAX_DEPTH, maxValues: 10_000_000, maxKeyChars: 100_000 });
     const parsed = spec.input.safeParse(input ?? {});
     if (!parsed.success) {
       const issues = describeIssues(parsed.error);
@@ -259,12 +265,13 @@ export class WorkbenchService {
         { path: 'data.dataset', message: `unknown dataset "${config.data.dataset}"` },
       ]);
     checkDataPath(config.data.path);
+    // The real example shape: an imported file's is read from its header (never the whole file, on this thread).
     const shape: [number, number, number] =
       config.data.dataset === 'ica-synthetic'
         ? [1, config.data.observedDim, 1]
         : descriptor.shape.every((n) => n > 0)
           ? descriptor.shape
-          : [1, 1, 1];
+          : (peekImportShape(config.data)?.shape ?? [1, 1, 1]);
     checkModelSize(config, shape, `the model (${config.model.kind} ${config.model.arch})`);
     if (!config.data.path && descriptor.needsPath && !descriptor.available)
       throw new ConfigError(`dataset "${descriptor.id}" needs data.path: ${descriptor.unavailableReason ?? 'no local copy found'}`, [
@@ -279,6 +286,11 @@ export class WorkbenchService {
 
   /** Expand a sweep's grid and validate every combination (as a run would be), before anything is queued or submitted. */
   validateSweep(config: unknown, axes: readonly SweepAxis[]): Record<string, unknown>[] {
+    if (config !== undefined && config !== null && (typeof config !== 'object' || Array.isArray(config)))
+      throw new ConfigError(
+        `config: the sweep's base config must be a JSON object, not ${Array.isArray(config) ? 'an array' : typeof config}`,
+        [{ path: 'config', message: 'expected an object' }],
+      );
     const configs = expandSweep(config, axes);
     for (const c of configs) this.checkDataset(parseRunConfig(c));
     return configs;
@@ -364,14 +376,31 @@ export class WorkbenchService {
     return run;
   }
 
+  /** Rename a run's folder to a temporary sibling; null when it has none. Throws, naming the folder, when it cannot. */
+  private moveRunDirAside(id: number): string | null {
+    const dir = this.runDir(id);
+    if (!existsSync(dir)) return null;
+    const trash = path.join(path.dirname(dir), `.${id}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+    try {
+      renameSync(dir, trash);
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      throw new ApiError('internal', `run ${id} was not deleted: its folder ${dir} cannot be removed (${e.code ?? e.message})`);
+    }
+    return trash;
+  }
+
   private deleteRuns(runIds: number[]): { deleted: number } {
     let deleted = 0;
     for (const id of runIds) {
       if (!this.store.getRun(id)) continue;
       this.scheduler.cancel(id);
       this.metrics.discard(id);
+      // Files first, out of the way by a rename (fails whole on a read-only runs/), then the row: never a row gone
+      // with its files left, nor files gone with the row kept. The moved folder is a temporary (removed at start).
+      const trash = this.moveRunDirAside(id);
       this.store.deleteRun(id);
-      rmSync(this.runDir(id), { recursive: true, force: true });
+      if (trash) rmSync(trash, { recursive: true, force: true });
       this.emit('run.deleted', { runId: id });
       deleted++;
     }
@@ -528,7 +557,7 @@ export class WorkbenchService {
       'sources.scan': (input) => this.sources.scan(input.sourceId),
       'runs.cancel': (input) => ({ cancelled: this.cancelRun(input.runId) }),
       'runs.resume': (input) => this.resume(input),
-      'runs.list': (input) => this.store.listRuns(input),
+      'runs.list': (input) => capPageBytes(this.store.listRuns(pageQuery(input))),
       'runs.get': (input) => this.mustGetRun(input.runId),
       'runs.update': (input) => {
         this.mustGetRun(input.runId);
@@ -601,9 +630,8 @@ export class WorkbenchService {
         const run = this.mustGetRun(input.runId);
         const checkpoint = pickCheckpoint('generate', this.store.listCheckpoints(run.id), input.checkpointId);
         if (!checkpoint) throw new ApiError('not_found', `run ${run.id} has no checkpoint to generate from`);
-        await this.backendReport();
-        const { generateFromCheckpoint } = await import('./generate');
-        return generateFromCheckpoint(checkpoint.path, {
+        // On the heavy worker: a reconstruction loads the dataset, which must never be parsed on this thread.
+        return this.heavy.generate(checkpoint.path, {
           kind: input.kind,
           n: input.n,
           seed: input.seed,

@@ -12,6 +12,7 @@ import { WEIGHTS_FILE, type LayersModelJson } from './layers-model';
 import { checkBundleDataset, checkBundleTotals, checkWeightValues } from './bundle-limits';
 import { readSafetensors, SafetensorsError } from './safetensors';
 import { BundleError } from './bundle-error';
+import { checkJsonText, checkJsonValue, checkMetricRows, JSON_BOUNDS, UntrustedError } from '../os/untrusted';
 import {
   archiveChecksumMatches,
   checkEntryInfo,
@@ -93,12 +94,15 @@ function readManifest(a: Archive): BundleManifest {
     checkEntryInfo(a.bytes, a.dir, 'manifest.json', a.notOurs);
     const size = infos.get('manifest.json')!.originalSize;
     if (size > MAX_MANIFEST_BYTES) a.notOurs(`manifest.json is ${size} bytes, more than a manifest can be`);
-    raw = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(readEntry(a.bytes, a.dir, 'manifest.json', size, damaged)));
+    const text = new TextDecoder('utf-8', { fatal: true }).decode(readEntry(a.bytes, a.dir, 'manifest.json', size, damaged));
+    checkJsonText(text, 'manifest.json'); // depth and size checked on the text, before JSON.parse
+    raw = JSON.parse(text);
   } catch (err) {
-    if (err instanceof BundleError) throw err;
+    if (err instanceof BundleError || err instanceof UntrustedError) throw err;
     return a.notOurs(`manifest.json is not valid JSON (${(err as Error).message})`);
   }
   checkFormat(raw, a.notOurs);
+  checkJsonValue(raw, 'manifest.json');
   const parsed = manifestSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
@@ -274,8 +278,18 @@ function readTensors(bytes: Uint8Array, path: string, fail: (why: string) => nev
 function parseMetrics(bytes: Uint8Array, fail: (why: string) => never): MetricPoint[] {
   let raw: unknown;
   try {
-    raw = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+    // A point is 6 JSON values; more than RUN_MAX_METRIC_POINTS points is refused on the text, before parsing.
+    const bounds = { ...JSON_BOUNDS, maxValues: LIMITS.RUN_MAX_METRIC_POINTS * 6 + 1 };
+    const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    checkJsonText(text, 'metrics.json', bounds);
+    raw = JSON.parse(text);
   } catch (err) {
+    if (err instanceof UntrustedError && err.limit === 'UNTRUSTED_MAX_JSON_VALUES')
+      throw new UntrustedError(
+        `metrics.json holds more than ${LIMITS.RUN_MAX_METRIC_POINTS.toLocaleString('en-US')} metric points, more than the limit (RUN_MAX_METRIC_POINTS)`,
+        'RUN_MAX_METRIC_POINTS',
+      );
+    if (err instanceof UntrustedError) throw err;
     return fail(`metrics.json is not valid JSON (${(err as Error).message})`);
   }
   const parsed = z.array(metricPointSchema).safeParse(raw);
@@ -283,6 +297,7 @@ function parseMetrics(bytes: Uint8Array, fail: (why: string) => never): MetricPo
     const issue = parsed.error.issues[0]!;
     return fail(`metrics.json: ${issue.path.map(String).join('.')}: ${issue.message}`);
   }
+  checkMetricRows(parsed.data, 'metrics.json');
   return parsed.data;
 }
 

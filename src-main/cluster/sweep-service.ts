@@ -12,8 +12,9 @@ import { SweepRepo, type SweepRow, type SweepTaskRow } from '../store/sweep-repo
 import { sweepFolderName, sweepLayout } from './layout';
 import { Slurm, type SlurmView } from './slurm';
 import { renderSlurmScript, sbatchArgs, type TaskCommand } from './slurm-script';
-import { isFinishedRun, readMarker, readTaskProgress, readTaskSeries, tailFile } from './task-home';
+import { isFinishedRun, probeTaskHome, readMarker, readTaskProgress, readTaskSeries, tailFile } from './task-home';
 import { importTask, TaskImportError } from './task-import';
+import { UntrustedError } from '../os/untrusted';
 import { resolveTaskState } from './task-state';
 import {
   FINAL_TASK_STATES,
@@ -45,6 +46,9 @@ export interface SubmitInput {
   command?: TaskCommand;
 }
 
+/** The start of a task's reason when its home broke the rule of untrusted sources and its run was refused. */
+const NOT_IMPORTED = 'not imported: ';
+
 /** A task that has left the queue without any trace is only called failed after this long (ms). */
 const SETTLE_MS = 30_000;
 
@@ -67,6 +71,25 @@ export function defaultTaskCommand(): TaskCommand {
   return { node, cli: process.env.VAE_WORKBENCH_CLI || installedCli(), env };
 }
 
+/** A sweep's shared base folder: an absolute path (tasks on other nodes see no working directory), no NUL. */
+function checkSweepDir(dir: string | undefined): void {
+  if (dir === undefined) return;
+  const bad = (why: string) => new ApiError('invalid_input', `dir: ${why}`, [{ path: 'dir', message: why }]);
+  if (dir.includes('\0')) throw bad('the path holds a NUL character');
+  if (!path.isAbsolute(dir)) throw bad(`"${dir}" is relative; give an absolute path on the shared file system`);
+}
+
+/** mkdir -p that says what it created first (or undefined), with a message naming the folder when it cannot. */
+function makeDir(dir: string): string | undefined {
+  try {
+    return mkdirSync(dir, { recursive: true });
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    const why = e.code === 'ENOTDIR' || e.code === 'EEXIST' ? 'a part of it is a file, not a folder' : (e.code ?? e.message);
+    throw new ApiError('invalid_input', `dir: cannot create the sweep folder ${dir} (${why})`, [{ path: 'dir', message: why }]);
+  }
+}
+
 export class ClusterSweeps {
   readonly repo: SweepRepo;
   private readonly slurm: Slurm;
@@ -78,12 +101,15 @@ export class ClusterSweeps {
 
   /** Write the sweep folder and submit one job array; on any failure nothing is left (no row, no folder). */
   async submit(input: SubmitInput): Promise<SweepDetail> {
+    checkSweepDir(input.dir);
     const options = { ...input.slurm, ...(input.dir ? { dir: input.dir } : {}) };
     const id = this.repo.create({ name: input.name, target: 'slurm', options, spec: input.spec, configs: input.configs });
-    const base = path.resolve(input.dir ?? path.join(this.deps.layout.root, 'sweeps'));
+    const base = input.dir ?? path.join(this.deps.layout.root, 'sweeps');
     const root = path.join(base, sweepFolderName(id, input.name));
+    let created: string | undefined; // the first folder this submit created (base folders included), removed on failure
     try {
       const layout = sweepLayout(root);
+      created = makeDir(root);
       for (const d of [layout.configsDir, layout.logsDir, layout.tasksDir]) mkdirSync(d, { recursive: true });
       input.configs.forEach((c, i) => writeFileSync(layout.config(i), JSON.stringify(c, null, 2)));
       const manifest = {
@@ -102,7 +128,7 @@ export class ClusterSweeps {
       this.repo.setJobId(id, jobId);
     } catch (err) {
       this.repo.remove(id);
-      rmSync(root, { recursive: true, force: true });
+      if (created) rmSync(created, { recursive: true, force: true });
       throw err;
     }
     return this.detail(this.mustGet(id), null);
@@ -125,8 +151,8 @@ export class ClusterSweeps {
     const settled = Date.now() - sweep.createdAt > SETTLE_MS;
     const importedNow: number[] = [];
     for (const task of this.repo.tasks(id)) {
-      const log = tailFile(layout.log(task.index), 40);
-      const marker = readMarker(layout.exitMarker(task.index));
+      const log = tailFile(layout.root, layout.log(task.index), 40);
+      const marker = readMarker(layout.root, layout.exitMarker(task.index));
       const r = resolveTaskState({
         previous: task.state,
         queued: view.queue?.get(task.index),
@@ -139,14 +165,22 @@ export class ClusterSweeps {
       });
       let reason = r.reason;
       if (marker !== null && task.importedAt === null) {
-        const progress = readTaskProgress(layout.taskHome(task.index), this.deps.nativeBinding);
-        if (isFinishedRun(progress)) {
-          const runId = this.importOne(sweep, task.index, layout.taskHome(task.index));
-          if (runId !== null) importedNow.push(runId);
+        const home = layout.taskHome(task.index);
+        const { progress, problem } = probeTaskHome(home, `sweep ${sweep.id} task ${task.index}`, this.deps.nativeBinding, layout.root);
+        if (problem) reason = `${NOT_IMPORTED}${problem}`;
+        else if (isFinishedRun(progress)) {
+          const imported = this.importOne(sweep, task.index, home);
+          if (imported.runId !== null) importedNow.push(imported.runId);
+          if (imported.problem) reason = `${NOT_IMPORTED}${imported.problem}`;
         } else if (!progress) reason = reason ?? 'the task ended before its run was created (see the log)';
         else reason = reason ?? `the task ended while its run was still ${progress.status}: not imported`;
       }
-      this.repo.updateTask(id, task.index, { state: r.state, exitCode: r.exitCode, reason, logTail: tailFile(layout.log(task.index), 20) });
+      this.repo.updateTask(id, task.index, {
+        state: r.state,
+        exitCode: r.exitCode,
+        reason,
+        logTail: tailFile(layout.root, layout.log(task.index), 20),
+      });
     }
     return { ...this.detail(sweep, view.warning), importedNow };
   }
@@ -162,9 +196,10 @@ export class ClusterSweeps {
   /** A metric of every task of the sweep, read from the task homes (live for running tasks). */
   series(id: number, metric: string, maxPoints: number): { index: number; points: { step: number; epoch: number; value: number }[] }[] {
     const layout = sweepLayout(this.mustGet(id).dir);
-    return this.repo
-      .tasks(id)
-      .map((t) => ({ index: t.index, points: readTaskSeries(layout.taskHome(t.index), metric, maxPoints, this.deps.nativeBinding) }));
+    return this.repo.tasks(id).map((t) => ({
+      index: t.index,
+      points: readTaskSeries(layout.taskHome(t.index), metric, maxPoints, this.deps.nativeBinding, layout.root),
+    }));
   }
 
   /** Sync until every task has ended and every result that can come home is home. */
@@ -180,7 +215,8 @@ export class ClusterSweeps {
     }
   }
 
-  private importOne(sweep: SweepRow, index: number, home: string): number | null {
+  /** Import one task; a task home that breaks the rule is not imported, and says why (the sync goes on). */
+  private importOne(sweep: SweepRow, index: number, home: string): { runId: number | null; problem: string | null } {
     try {
       const runId = importTask(home, {
         store: this.deps.store,
@@ -189,12 +225,14 @@ export class ClusterSweeps {
         sweepId: sweep.id,
         index,
         nativeBinding: this.deps.nativeBinding,
+        within: sweep.dir,
       });
       if (runId !== null) this.deps.onImported?.(runId);
-      return runId;
+      return { runId, problem: null };
     } catch (err) {
-      if (err instanceof TaskImportError) return null;
-      throw err;
+      if (err instanceof TaskImportError) return { runId: null, problem: null };
+      // Anything else a hostile task home causes (it rolled back): recorded on the task, the sync goes on.
+      return { runId: null, problem: err instanceof UntrustedError ? err.message : `import failed (${(err as Error).message})` };
     }
   }
 
@@ -226,9 +264,11 @@ export class ClusterSweeps {
 
   /** A final task whose marker exists and whose run reached a final status can (and will) be imported. */
   private canStillImport(s: SweepRow, t: SweepTaskRow): boolean {
+    if (t.reason?.startsWith(NOT_IMPORTED)) return false; // refused: it will not come home by syncing again
     const layout = sweepLayout(s.dir);
     return (
-      readMarker(layout.exitMarker(t.index)) !== null && isFinishedRun(readTaskProgress(layout.taskHome(t.index), this.deps.nativeBinding))
+      readMarker(layout.root, layout.exitMarker(t.index)) !== null &&
+      isFinishedRun(readTaskProgress(layout.taskHome(t.index), this.deps.nativeBinding, layout.root))
     );
   }
 
@@ -236,7 +276,7 @@ export class ClusterSweeps {
     const rows = this.repo.tasks(s.id);
     const layout = sweepLayout(s.dir);
     const tasks: SweepTask[] = rows.map((t) => {
-      const p = t.state === 'running' ? readTaskProgress(layout.taskHome(t.index), this.deps.nativeBinding) : null;
+      const p = t.state === 'running' ? readTaskProgress(layout.taskHome(t.index), this.deps.nativeBinding, layout.root) : null;
       return {
         index: t.index,
         name: t.name,

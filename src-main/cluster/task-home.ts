@@ -1,97 +1,79 @@
-// Reading a task's own data home on the shared folder: its live progress and curves while it runs (read-only, never
-// migrating or locking the task's database), and the completion marker and log the task script writes.
-import { existsSync, openSync, readFileSync, readSync, closeSync, statSync } from 'node:fs';
-import Database from 'better-sqlite3';
-import { dataHomeLayout } from '../store/data-home';
-import { FINISHED_STATUSES, type RunStatus } from '@shared/model-types';
+// Reading a task's own data home on the shared folder: its live progress and curves while it runs (through the
+// read-only TaskHomeStore, never migrating or locking the task's database), and the completion marker and log the
+// task script writes. Everything here is untrusted (any co-user of the shared file system can write it): files
+// are read under the one rule of src-main/os/untrusted.ts, so a FIFO, a device or a link out is refused at once.
+import { existsSync } from 'node:fs';
+import { FINISHED_STATUSES } from '@shared/model-types';
+import { readRegularFile, tailRegularFile } from '../os/untrusted';
+import { TaskHomeStore, type TaskRunProgress } from '../store/task-home-store';
 
-export interface TaskRunProgress {
-  runId: number;
-  status: RunStatus;
-  step: number;
-  epoch: number;
-}
+export type { TaskRunProgress };
 
-function openReadOnly(home: string, nativeBinding?: string): Database.Database | null {
-  const file = dataHomeLayout(home).database;
-  if (!existsSync(file)) return null;
+/** The run in a task's home and, when the home breaks the rule, why it cannot be read (never throws). */
+export function probeTaskHome(
+  home: string,
+  what: string,
+  nativeBinding?: string,
+  within?: string,
+): { progress: TaskRunProgress | null; problem: string | null } {
+  let store: TaskHomeStore | null = null;
   try {
-    const db = new Database(file, { readonly: true, fileMustExist: true, ...(nativeBinding ? { nativeBinding } : {}) });
-    db.pragma('busy_timeout = 2000');
-    return db;
-  } catch {
-    return null; // not created far enough yet
-  }
-}
-
-/** The run in a task's home (a task trains exactly one), or null while there is none. */
-export function readTaskProgress(home: string, nativeBinding?: string): TaskRunProgress | null {
-  const db = openReadOnly(home, nativeBinding);
-  if (!db) return null;
-  try {
-    const r = db.prepare('SELECT id, status, last_step, last_epoch FROM runs ORDER BY id DESC LIMIT 1').get() as
-      { id: number; status: RunStatus; last_step: number; last_epoch: number } | undefined;
-    return r ? { runId: r.id, status: r.status, step: r.last_step, epoch: r.last_epoch } : null;
-  } catch {
-    return null;
+    store = TaskHomeStore.open(home, what, nativeBinding, within);
+    return { progress: store?.progress() ?? null, problem: null };
+  } catch (err) {
+    return { progress: null, problem: (err as Error).message };
   } finally {
-    db.close();
+    store?.close();
   }
+}
+
+/** The run in a task's home (a task trains exactly one), or null while there is none (or it cannot be read). */
+export function readTaskProgress(home: string, nativeBinding?: string, within?: string): TaskRunProgress | null {
+  return probeTaskHome(home, 'task home', nativeBinding, within).progress;
 }
 
 export function isFinishedRun(p: TaskRunProgress | null): boolean {
   return !!p && FINISHED_STATUSES.includes(p.status);
 }
 
-/** A metric of the task's run, at most maxPoints points (evenly thinned, last point kept). */
+/** A metric of the task's run, at most maxPoints points (min/max downsampling, as the store's own series). */
 export function readTaskSeries(
   home: string,
   metric: string,
   maxPoints: number,
   nativeBinding?: string,
+  within?: string,
 ): { step: number; epoch: number; value: number }[] {
-  const db = openReadOnly(home, nativeBinding);
-  if (!db) return [];
+  let store: TaskHomeStore | null = null;
   try {
-    const rows = db
-      .prepare('SELECT step, epoch, value FROM metrics WHERE run_id = (SELECT max(id) FROM runs) AND name = ? ORDER BY step')
-      .all(metric) as { step: number; epoch: number; value: number }[];
-    if (rows.length <= maxPoints) return rows;
-    const every = Math.ceil(rows.length / maxPoints);
-    return rows.filter((_, i) => i % every === 0 || i === rows.length - 1);
+    store = TaskHomeStore.open(home, 'task home', nativeBinding, within);
+    return store?.series(metric, maxPoints) ?? [];
   } catch {
     return [];
   } finally {
-    db.close();
+    store?.close();
   }
 }
 
-/** The exit code in the completion marker, or null while it does not exist (or is not a number yet). */
-export function readMarker(file: string): number | null {
+/** The exit code in the completion marker (a regular file inside the sweep folder), or null while there is none. */
+export function readMarker(root: string, file: string): number | null {
   try {
-    const text = readFileSync(file, 'utf8').trim();
+    if (!existsSync(file)) return null;
+    const text = readRegularFile(file, { what: 'completion marker', root, maxBytes: 64, limit: 'UNTRUSTED_MAX_SMALL_FILE_BYTES' })
+      .toString('utf8')
+      .trim();
     return /^\d+$/.test(text) ? Number(text) : null;
   } catch {
     return null;
   }
 }
 
-/** The last `lines` lines of a log file (reading at most its last 64 KiB). */
-export function tailFile(file: string, lines = 20): string {
+/** The last `lines` lines of a log file inside the sweep folder (at most its last 64 KiB); a note when it breaks the rule. */
+export function tailFile(root: string, file: string, lines = 20): string {
   if (!existsSync(file)) return '';
-  const size = statSync(file).size;
-  const len = Math.min(size, 64 * 1024);
-  const buf = Buffer.alloc(len);
-  const fd = openSync(file, 'r');
   try {
-    readSync(fd, buf, 0, len, size - len);
-  } finally {
-    closeSync(fd);
+    return tailRegularFile(file, { what: 'task log', root }, lines);
+  } catch (err) {
+    return `(${(err as Error).message})`;
   }
-  return buf
-    .toString('utf8')
-    .split(/\r?\n/)
-    .filter((l, i, all) => l || i < all.length - 1)
-    .slice(-lines)
-    .join('\n');
 }

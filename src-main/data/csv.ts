@@ -44,7 +44,7 @@ function toNumber(field: string): number {
   return Number(t);
 }
 
-function columnOf(values: Float64Array, n: number, cols: number, c: number): Float64Array {
+function columnOf(values: Float32Array, n: number, cols: number, c: number): Float64Array {
   const out = new Float64Array(n);
   for (let i = 0; i < n; i++) out[i] = values[i * cols + c]!;
   return out;
@@ -64,7 +64,7 @@ function chooseLabelColumn(
   mode: 'auto' | 'last' | 'none',
   name: string,
   header: string[] | null,
-  values: Float64Array,
+  values: Float32Array,
   n: number,
   cols: number,
 ): number {
@@ -89,6 +89,28 @@ function chooseLabelColumn(
   return labelColumn;
 }
 
+/**
+ * Bound a CSV file on its bytes, before it becomes a string: at most CSV_MAX_ROWS lines and CSV_MAX_VALUES values
+ * (lines x the first line's fields). A file of 500 MiB of "0\n" lines is refused here in a linear scan, instead
+ * of becoming 262 M strings.
+ */
+export function checkCsvBytes(buf: Uint8Array, name: string): void {
+  let lines = 0;
+  for (let i = buf.indexOf(10); i >= 0; i = buf.indexOf(10, i + 1)) lines++;
+  if (buf.length && buf[buf.length - 1] !== 10) lines++;
+  if (lines > LIMITS.CSV_MAX_ROWS)
+    throw new DatasetError(
+      `${name}: ${lines.toLocaleString('en-US')} lines, more than the limit of ${LIMITS.CSV_MAX_ROWS.toLocaleString('en-US')} (CSV_MAX_ROWS)`,
+    );
+  const end = buf.indexOf(10);
+  const first = Buffer.from(buf.buffer, buf.byteOffset, end < 0 ? buf.length : end).toString('utf8');
+  const cols = first.trim() === '' ? 1 : splitter(first)(first).length;
+  if (lines * cols > LIMITS.CSV_MAX_VALUES)
+    throw new DatasetError(
+      `${name}: ${lines.toLocaleString('en-US')} lines of ${cols.toLocaleString('en-US')} values, more than the limit of ${LIMITS.CSV_MAX_VALUES.toLocaleString('en-US')} values (CSV_MAX_VALUES)`,
+    );
+}
+
 export function parseCsv(text: string, name: string, opts: { labelColumn?: 'auto' | 'last' | 'none' } = {}): CsvTable {
   const mode = opts.labelColumn ?? 'auto';
   const lines = text.split('\n');
@@ -104,7 +126,9 @@ export function parseCsv(text: string, name: string, opts: { labelColumn?: 'auto
   const cols = header ? header.length : firstFields.length;
   if (cols > LIMITS.CSV_MAX_COLUMNS)
     throw new DatasetError(`${name}: rows of ${cols} values, more than the limit of ${LIMITS.CSV_MAX_COLUMNS} (CSV_MAX_COLUMNS)`);
-  const values = new Float64Array(Math.max(0, lines.length - first) * cols);
+  if ((lines.length - first) * cols > LIMITS.CSV_MAX_VALUES)
+    throw new DatasetError(`${name}: more than ${LIMITS.CSV_MAX_VALUES.toLocaleString('en-US')} values (CSV_MAX_VALUES)`);
+  const values = new Float32Array(Math.max(0, lines.length - first) * cols); // float32: x is float32 anyway
   let n = 0;
   for (let li = first; li < lines.length; li++) {
     const line = lines[li]!.replace(/\r$/, '');
@@ -117,7 +141,7 @@ export function parseCsv(text: string, name: string, opts: { labelColumn?: 'auto
     const base = n * cols;
     for (let c = 0; c < cols; c++) {
       const v = toNumber(fields[c]!);
-      if (!Number.isFinite(v))
+      if (!Number.isFinite(v) || Math.abs(v) > 3.4028234663852886e38)
         // The value is not quoted: data.path may name any file, and its contents must not leak into messages.
         throw new DatasetError(`${name}: line ${li + 1}, column ${c + 1} is not a finite number`);
       values[base + c] = v;

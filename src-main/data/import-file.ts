@@ -11,9 +11,11 @@ import { LIMITS } from '@shared/limits';
 import { checkDatasetFile } from './path-check';
 import fs from 'node:fs';
 import path from 'node:path';
+import zlib from 'node:zlib';
+import { openRegularFile } from '../os/untrusted';
 import { DatasetError, type DatasetDescriptor, type LoadedDataset } from './types';
 import { idxLabels, parseIdx, readIdx, readMaybeGzip } from './idx';
-import { parseCsv } from './csv';
+import { checkCsvBytes, parseCsv } from './csv';
 import { parseNpy } from './npy';
 import { inferShape, normaliseInPlace, sliceSplit, type Normalisation } from './split-utils';
 export { inferShape };
@@ -128,7 +130,9 @@ export function parseImportFile(
       labelSource = path.basename(labelFile);
     }
   } else {
-    const table = parseCsv(readMaybeGzip(file).toString('utf8'), file, { labelColumn: opts.csvLabelColumn ?? 'auto' });
+    const bytes = readMaybeGzip(file);
+    checkCsvBytes(bytes, file); // rows and values bounded before the bytes become one string and its lines
+    const table = parseCsv(bytes.toString('utf8'), file, { labelColumn: opts.csvLabelColumn ?? 'auto' });
     ({ shape, kind } = inferShape(table.d));
     n = table.n;
     x = table.x;
@@ -255,3 +259,65 @@ export const importLoader: DatasetLoader = {
     return { descriptor: importDescriptor(file, format, parsed, { train: train.n, test: test.n }), d: parsed.d, train, test };
   },
 };
+
+/** The first bytes of a file (gzip inflated from a short prefix, at most 8 MiB): enough for a header or a CSV line. */
+function readHead(file: string, bytes: number): Buffer {
+  const { fd, size } = openRegularFile(file, {
+    what: 'data.path',
+    maxBytes: LIMITS.DATASET_MAX_FILE_BYTES,
+    limit: 'DATASET_MAX_FILE_BYTES',
+    follow: true,
+  });
+  try {
+    const head = Buffer.alloc(Math.min(size, bytes));
+    fs.readSync(fd, head, 0, head.length, 0);
+    if (head.length < 2 || head[0] !== 0x1f || head[1] !== 0x8b) return head;
+    let out = Buffer.alloc(0);
+    for (const prefix of [4096, 65536, 1 << 20]) {
+      try {
+        out = zlib.gunzipSync(head.subarray(0, prefix), { finishFlush: zlib.constants.Z_SYNC_FLUSH, maxOutputLength: 8 << 20 });
+      } catch {
+        break; // inflates past 8 MiB: keep the last head
+      }
+      if (out.length >= bytes || prefix >= head.length) break;
+    }
+    return out;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/**
+ * The example shape of an import file from its header alone (IDX dims, the .npy header, a CSV's first line), so
+ * the service can check the model against the real shape before queueing a run without parsing the file on its
+ * thread. CSV: the first line's width less a possible label column (the trainer checks the exact shape again).
+ * Null when the head does not tell (the trainer's check still applies).
+ */
+export function peekImportShape(data: DataConfig): { shape: [number, number, number]; kind: 'image' | 'series' } | null {
+  if (!data.path) return null;
+  const file = path.resolve(data.path);
+  try {
+    const format = resolveFormat(data, file);
+    const head = readHead(file, format === 'csv' ? 8 << 20 : 64 * 1024);
+    if (format === 'idx') {
+      const ndims = head[3]!;
+      if (head[0] !== 0 || head[1] !== 0 || ndims < 2 || head.length < 4 + 4 * ndims) return null;
+      return shapeOfDims(
+        Array.from({ length: ndims }, (_, i) => head.readUInt32BE(4 + 4 * i)),
+        file,
+      );
+    }
+    if (format === 'npy') {
+      const shapeText = /'shape'\s*:\s*\(([^)]*)\)/.exec(head.toString('latin1', 0, Math.min(head.length, 4096)))?.[1];
+      if (!shapeText) return null;
+      return shapeOfDims(shapeText.split(',').map(Number).filter(Number.isFinite), file);
+    }
+    const text = head.toString('utf8');
+    const first = text.split('\n').find((l) => l.trim() !== '');
+    if (!first || first.length === text.length) return null; // the first line is longer than the head
+    const cols = first.split(/[,;\t]|\s+/).filter((f) => f.trim() !== '').length;
+    return inferShape(Math.max(1, cols - 1));
+  } catch {
+    return null; // unreadable here: loading the dataset reports it with its own message
+  }
+}

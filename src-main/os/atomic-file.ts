@@ -1,10 +1,13 @@
 // Write a file so that a reader (or a crash) only ever sees the old file or the complete new one: the bytes go to
 // a temporary sibling ".<name>.tmp-<pid>-<random>", are flushed, then renamed over the final name. Temporaries
 // left by dead processes are removed on the next write to the same directory and at every service start.
+// Only a regular file is ever replaced: a device (/dev/full), FIFO, socket, directory or symbolic link at the
+// path is refused before any byte is written (and checked again just before the rename).
 import { randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { ownerAlive } from './process-identity';
+import { checkWritableTarget } from './untrusted';
 
 const TMP_RE = /\.tmp-(\d+)-[0-9a-f]+$/;
 
@@ -14,7 +17,8 @@ export function temporaryOwner(name: string): number | null {
   return m ? Number(m[1]) : null;
 }
 
-export function writeFileAtomic(file: string, data: string | Uint8Array): void {
+export function writeFileAtomic(file: string, data: string | Uint8Array, what = 'output file'): void {
+  checkWritableTarget(file, what);
   const dir = path.dirname(file);
   removeDeadTemporaries(dir, path.basename(file));
   const tmp = path.join(dir, `.${path.basename(file)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
@@ -25,6 +29,7 @@ export function writeFileAtomic(file: string, data: string | Uint8Array): void {
     fsyncSync(fd);
     closeSync(fd);
     fd = null;
+    checkWritableTarget(file, what);
     renameSync(tmp, file);
   } catch (err) {
     if (fd !== null) closeSync(fd);

@@ -1,5 +1,6 @@
 // Export of runs (the runs table with flattened params and final metrics) and of raw metric points, as CSV
 // (RFC 4180, csv.ts) or JSON.
+import { limitError, LIMITS } from '@shared/limits';
 import type { RunSummary } from '@shared/model-types';
 import { toCsv, type CsvCell } from './csv';
 import type { StoreDb } from './db';
@@ -64,6 +65,10 @@ export class RunExporter {
       : listRuns(this.sql, { sort: { key: 'id', dir: 'asc' } }).runs;
     const paramKeys = [...new Set(runs.flatMap((r) => Object.keys(r.params)))].sort();
     const finalKeys = [...new Set(runs.flatMap((r) => Object.keys(r.final)))].sort();
+    // Bounded before it is built: every run has a cell per key of every run (~16 bytes each, more for names and notes).
+    let estimate = runs.length * (BASE.length + 1 + paramKeys.length + finalKeys.length) * 16;
+    for (const r of runs) estimate += r.name.length + r.notes.length + (r.error?.length ?? 0);
+    if (estimate > LIMITS.EXPORT_MAX_BYTES) throw limitError('the runs export', estimate, 'EXPORT_MAX_BYTES', { unit: 'bytes' });
     return format === 'json' ? runsJson(runs, paramKeys, finalKeys) : runsCsv(runs, paramKeys, finalKeys);
   }
 
@@ -81,8 +86,15 @@ export class RunExporter {
       )
       .raw(true);
     const filter = metrics ? JSON.stringify(metrics) : null;
+    let bytes = 0; // counted while reading (~80 bytes a row besides the names), refused before the text is built
     this.sql.db.transaction(() => {
-      for (const id of runIds) for (const row of read.iterate(id, filter, filter)) rows.push(row as (typeof rows)[number]);
+      for (const id of runIds)
+        for (const row of read.iterate(id, filter, filter)) {
+          const r = row as (typeof rows)[number];
+          bytes += 80 + r[1].length + r[2].length;
+          if (bytes > LIMITS.EXPORT_MAX_BYTES) throw limitError('the series export', bytes, 'EXPORT_MAX_BYTES', { unit: 'bytes' });
+          rows.push(r);
+        }
     })();
     if (format === 'json') {
       return JSON.stringify(rows.map((r) => Object.fromEntries(header.map((h, i) => [h, r[i]]))));

@@ -1,5 +1,6 @@
 // The runs table and its tags: create, read, status and ownership, progress, rename, tags, notes, delete, and the
 // hyperparameter diff of several runs. Listing with filters lives in runs-query.ts; both hydrate rows through run-rows.ts.
+import { ApiError } from '@shared/errors';
 import type { RunStatus, RunSummary } from '@shared/model-types';
 import { RUN_STATUSES } from '@shared/model-types';
 import { flattenConfig } from '@shared/run-config';
@@ -184,7 +185,7 @@ export class RunsRepo {
 
   rename(id: number, name: string): void {
     const n = name.trim();
-    if (!n) throw new Error('a run name cannot be empty');
+    if (!n) throw new ApiError('invalid_input', 'name: a run name cannot be empty');
     if (this.sql.stmt('UPDATE runs SET name = ? WHERE id = ?').run(n, id).changes === 0) throw new RunNotFoundError(id);
   }
 

@@ -61,6 +61,10 @@ export function removeDeadTemporaries(
     }
   };
   walk(layout.cacheDir, 3);
+  // A deleted run's folder moved aside (".<id>.tmp-<pid>-<hex>") by a process that died before removing it.
+  for (const entry of list(layout.runsDir))
+    if (entry.startsWith('.') && temporaryOwner(entry) !== null && writerGone(temporaryOwner(entry)))
+      remove(path.join(layout.runsDir, entry));
   for (const entry of list(layout.root))
     if (entry.startsWith('.') && writerGone(temporaryOwner(entry))) remove(path.join(layout.root, entry));
   return removed;

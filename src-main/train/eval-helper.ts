@@ -53,6 +53,11 @@ export class EvalHelper {
     });
     this.worker.on('error', (err) => die(`the evaluation worker failed: ${err.message}`));
     this.worker.on('exit', (code) => die(`the evaluation worker exited (code ${code})`));
+    // A reply that cannot be deserialized names no job: everything pending fails and the worker is ended.
+    this.worker.on('messageerror', (err) => {
+      die(`the evaluation worker's reply could not be read: ${err.message}`);
+      void this.worker.terminate();
+    });
   }
 
   /** True once the worker's backend is up, false again once it has failed or was closed (work then stays on the caller's thread). */

@@ -14,6 +14,7 @@ import { describeGaussianDecoder } from '@shared/gaussian-decoder';
 import { readCheckpointDir, type CheckpointContents } from '../checkpoints/checkpoint-dir';
 import { pruneIntervalCheckpoints } from '../checkpoints/checkpoint-rules';
 import { loadDataset } from '../data/registry';
+import { checkModelSize } from '../checkpoints/model-size';
 import type { LoadedDataset, Split } from '../data/types';
 import { evaluateSplit, type EvalResult } from '../vae/evaluate';
 import { VaeModel, modelSpecFromConfig } from '../vae/model';
@@ -209,6 +210,8 @@ export class Trainer {
     this.dataset = dataset;
     this.data = data;
     this.shape = dataset.descriptor.shape;
+    // The model against the data's real shape (the service could only check a header or a placeholder).
+    checkModelSize(config, this.shape, `the model (${config.model.kind} ${config.model.arch})`);
     return data;
   }
 

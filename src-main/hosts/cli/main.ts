@@ -76,8 +76,19 @@ async function main(argv: string[]): Promise<number> {
   return run(rest);
 }
 
+/** Exit once everything written to stdout and stderr has left the process (a pipe may not be read yet). */
+function exitDrained(code: number): void {
+  process.exitCode = code;
+  let pending = 2;
+  const done = () => {
+    if (--pending === 0) process.exit(code);
+  };
+  process.stdout.write('', done);
+  process.stderr.write('', done);
+}
+
 main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
+  (code) => exitDrained(code),
   (err: unknown) => {
     if (
       err instanceof UsageError ||
@@ -85,14 +96,14 @@ main(process.argv.slice(2)).then(
       (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION'
     ) {
       process.stderr.write(`vae-workbench: ${(err as Error).message}\n`);
-      process.exit(2);
+      return exitDrained(2);
     }
     if (err instanceof ConfigError) {
       process.stderr.write(`vae-workbench: ${err.message}\n`);
-      process.exit(2);
+      return exitDrained(2);
     }
     const e = toApiError(err);
     process.stderr.write(`vae-workbench: ${e.message}\n`);
-    process.exit(e.code === 'invalid_config' || e.code === 'invalid_input' ? 2 : 1);
+    exitDrained(e.code === 'invalid_config' || e.code === 'invalid_input' ? 2 : 1);
   },
 );

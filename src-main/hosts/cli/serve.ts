@@ -27,6 +27,7 @@ export async function serve(opts: { port: number; json: boolean; reason?: string
   const stop = () => {
     if (stopping) process.exit(1);
     stopping = true;
+    setTimeout(() => process.exit(0), 5000).unref(); // the first signal stops the host, whatever is still running
     void host
       .close()
       .then(() => service.close())

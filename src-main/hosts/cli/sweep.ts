@@ -3,6 +3,7 @@
 //   sweep --config sweep.json --on k8s --dry-run [--image I] [--namespace NS] [--cpus N] [--mem 2Gi] [--gpus G] [--storage 20Gi] [--json]
 //   sweep list | status ID | sync ID [--wait] | cancel ID [--task I ...]
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { SweepDetail } from '@shared/cluster-types';
 import type { WorkbenchService } from '../../api/service';
 import { parseFlags } from './args';
@@ -126,7 +127,7 @@ async function submitCommand(
     ...(spec.name ? { name: spec.name } : {}),
     on: 'slurm',
     slurm,
-    ...(values.dir ? { dir: String(values.dir) } : {}),
+    ...(values.dir ? { dir: path.resolve(String(values.dir)) } : {}), // relative to where the command runs
   });
   if (!json) process.stderr.write(`sweep ${d.id}: ${d.total} tasks submitted as Slurm job ${d.jobId}; folder ${d.dir}\n`);
   if (!values.wait) {

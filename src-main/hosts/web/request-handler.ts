@@ -57,6 +57,7 @@ export class WebRequestHandler {
     private readonly maxBody: number,
     private readonly heavy: HeavyGate,
     private readonly rendererDir: string,
+    private readonly bodyIdleMs: number = LIMITS.WEB_BODY_IDLE_MS,
   ) {}
 
   private allowedHosts(): Set<string> {
@@ -96,22 +97,48 @@ export class WebRequestHandler {
     );
   }
 
-  private async readBody(req: IncomingMessage, limit: number, name: string): Promise<unknown> {
+  /** The JSON body, at most `limit` bytes; an upload silent for bodyIdleMs is refused (answered, then closed). */
+  private readBody(req: IncomingMessage, limit: number, name: string): Promise<unknown> {
     const declared = Number(req.headers['content-length'] ?? 0);
-    if (Number.isFinite(declared) && declared > limit) throw this.bodyTooLarge(name, declared, limit);
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of req) {
-      size += (chunk as Buffer).length;
-      if (size > limit) throw this.bodyTooLarge(name, size, limit);
-      chunks.push(chunk as Buffer);
-    }
-    if (!size) return {};
-    try {
-      return JSON.parse(Buffer.concat(chunks).toString('utf8'));
-    } catch {
-      throw new ApiError('invalid_input', 'request body is not valid JSON');
-    }
+    if (Number.isFinite(declared) && declared > limit) return Promise.reject(this.bodyTooLarge(name, declared, limit));
+    return new Promise((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      let idle: NodeJS.Timeout | undefined;
+      const finish = (err: Error | null, value?: unknown) => {
+        clearTimeout(idle);
+        req.off('data', onData).off('end', onEnd).off('error', finish);
+        if (err) {
+          req.pause();
+          reject(err);
+        } else resolve(value);
+      };
+      // An upload that stalls must not hold a heavy slot: no data for bodyIdleMs ends it with a 400.
+      const arm = () => {
+        clearTimeout(idle);
+        idle = setTimeout(
+          () =>
+            finish(new ApiError('invalid_input', `${name}: the request body stalled for ${this.bodyIdleMs / 1000} s (WEB_BODY_IDLE_MS)`)),
+          this.bodyIdleMs,
+        );
+      };
+      const onData = (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > limit) return finish(this.bodyTooLarge(name, size, limit));
+        chunks.push(chunk);
+        arm();
+      };
+      const onEnd = () => {
+        if (!size) return finish(null, {});
+        try {
+          finish(null, JSON.parse(Buffer.concat(chunks).toString('utf8')));
+        } catch {
+          finish(new ApiError('invalid_input', 'request body is not valid JSON'));
+        }
+      };
+      req.on('data', onData).on('end', onEnd).on('error', finish);
+      arm();
+    });
   }
 
   private async handleApi(req: IncomingMessage, res: ServerResponse, target: RequestTarget): Promise<void> {

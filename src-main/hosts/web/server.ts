@@ -28,6 +28,8 @@ export interface WebHostOptions {
   maxBodyBytes?: number;
   /** Close a WebSocket client whose unsent events exceed this many bytes (default LIMITS.WS_MAX_BUFFERED_BYTES). */
   maxWsBufferedBytes?: number;
+  /** An upload silent this long is dropped (default LIMITS.WEB_BODY_IDLE_MS; tests shorten it). */
+  bodyIdleMs?: number;
   /** Heavy calls at once (default LIMITS.WEB_MAX_HEAVY_CALLS). */
   maxHeavyCalls?: number;
 }
@@ -48,7 +50,7 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
   const maxWsBuffered = options.maxWsBufferedBytes ?? LIMITS.WS_MAX_BUFFERED_BYTES;
   const heavy = new HeavyGate(options.maxHeavyCalls);
   const rendererDir = path.resolve(options.rendererDir);
-  const handler = new WebRequestHandler(options.service, token, maxBody, heavy, rendererDir);
+  const handler = new WebRequestHandler(options.service, token, maxBody, heavy, rendererDir, options.bodyIdleMs);
 
   // One error boundary for every request: whatever throws becomes a 4xx/5xx answer and the server keeps serving.
   const server = createServer((req, res) => {
@@ -87,7 +89,12 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
     async close() {
       unsubscribe();
       events.close();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      // A request still running (a heavy call, an upload) must not hold shutdown: its connection is cut.
+      const cut = setTimeout(() => server.closeAllConnections(), 1000);
+      await closed;
+      clearTimeout(cut);
     },
   };
 }

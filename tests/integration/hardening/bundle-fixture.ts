@@ -6,13 +6,15 @@ import type { InputShape } from '../../../src-main/checkpoints/architecture';
 import type { NamedTensor } from '../../../src-main/checkpoints/checkpoint-dir';
 import { parseRunConfig, expectedWeightShapes, buildBundle, packBundle } from '../../built';
 
-export function smallBundle(opts: { name?: string; tag?: string; poison?: number; dataset?: string; shape?: InputShape } = {}): Uint8Array {
+export function smallBundle(
+  opts: { name?: string; tag?: string; poison?: number; dataset?: string; shape?: InputShape; dataPath?: string; format?: 'csv' } = {},
+): Uint8Array {
   const shape: InputShape = opts.shape ?? [4, 4, 1];
   const dataset = opts.dataset ?? 'import';
   const configInput: RunConfigInput = {
     name: 'small',
     model: { hidden: [8], latentDim: 2 },
-    data: dataset === 'import' ? { dataset, path: 'x.npy' } : { dataset },
+    data: dataset === 'import' ? { dataset, path: opts.dataPath ?? 'x.npy', ...(opts.format ? { format: opts.format } : {}) } : { dataset },
     training: { epochs: 2 },
   };
   const config = parseRunConfig(configInput);
@@ -53,6 +55,7 @@ export function repack(
   bytes: Uint8Array,
   edit: (files: Record<string, Uint8Array>, manifest: Record<string, any>) => void,
   compress: (path: string) => boolean = () => false,
+  editManifestText: (json: string) => string = (json) => json,
 ): Uint8Array {
   const files = unzipSync(bytes);
   const manifest = JSON.parse(Buffer.from(files['manifest.json']!).toString()) as Record<string, any>;
@@ -62,7 +65,7 @@ export function repack(
     Object.entries(files).map(([p, d]) => [p, { sha256: createHash('sha256').update(d).digest('hex'), bytes: d.byteLength }]),
   );
   return packBundle([
-    { path: 'manifest.json', data: new Uint8Array(Buffer.from(JSON.stringify(manifest))), compress: true },
+    { path: 'manifest.json', data: new Uint8Array(Buffer.from(editManifestText(JSON.stringify(manifest)))), compress: true },
     ...Object.entries(files).map(([path, data]) => ({ path, data, compress: compress(path) })),
   ]);
 }
