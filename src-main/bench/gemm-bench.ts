@@ -85,12 +85,20 @@ function kernelOnly(s: Shape, fma: boolean, reps: number): number {
 }
 
 /**
- * GFLOP/s of the reference products, stock vs ours vs the kernel alone, `rounds` interleaved rounds of `reps`
- * calls each (medians). Turns relaxed SIMD on in this process first, as the trainers get it (trainer-launcher.ts).
+ * Relaxed SIMD in this (bench) process as the trainers get it through their execArgv (trainer-launcher.ts), so that
+ * in-process figures run the same GEMM variant; call before anything compiles the GEMM (the variant is fixed then).
  */
-export async function benchGemm(opts: { rounds?: number; reps?: number } = {}): Promise<GemmBench> {
+export function enableRelaxedSimdLikeTrainers(): void {
   if (!WebAssembly.validate(gemmModuleBytes(true)) && process.env.VAE_WORKBENCH_WASM_GEMM !== 'simd')
     v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+}
+
+/**
+ * GFLOP/s of the reference products, stock vs ours vs the kernel alone, `rounds` interleaved rounds of `reps`
+ * calls each (medians).
+ */
+export async function benchGemm(opts: { rounds?: number; reps?: number } = {}): Promise<GemmBench> {
+  enableRelaxedSimdLikeTrainers();
   await initBackend('wasm');
   const rounds = opts.rounds ?? 5;
   const reps = opts.reps ?? 10;
