@@ -325,6 +325,10 @@ async function runGemmBench(quick: boolean, log: (message: string) => void): Pro
   try {
     const g = await benchGemm({ rounds: quick ? 3 : 7 });
     log(`  variant ${g.variant ?? 'none'}, load ${g.loadavg.map((x) => x.toFixed(1)).join(' ')}`);
+    log(
+      `  core clock ${g.peak.clockGHz.toFixed(2)} GHz: wasm SIMD limit ${g.peak.wasmLimitGflops.toFixed(0)} GFLOP/s (16 flops a cycle; ` +
+        `mul/add chains alone reach ${g.peak.simdGflops.toFixed(1)}), native AVX-512 limit ${g.peak.nativeLimitGflops.toFixed(0)}`,
+    );
     for (const s of g.shapes)
       log(
         `  ${s.name}: stock ${s.stockGflops.toFixed(1)}, ours ${s.ownGflops.toFixed(1)} (${(s.ownGflops / s.stockGflops).toFixed(2)}x), ` +

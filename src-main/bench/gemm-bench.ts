@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../train/backend';
 import { activeGemmVariant, ownGemmCalls, setOwnGemm, type GemmVariant } from '../kernels/wasm-gemm';
 import { gemmModuleBytes, type GemmFn, type PackFn } from '../kernels/wasm-gemm-module';
+import { measureSimdPeak, type SimdPeak } from './simd-peak';
 
 export interface GemmShapeBench {
   /** e.g. "128x784 · 784x400 (forward)". */
@@ -23,6 +24,8 @@ export interface GemmShapeBench {
 export interface GemmBench {
   variant: GemmVariant | null;
   shapes: GemmShapeBench[];
+  /** The clock and the SIMD limits measured in the same process (simd-peak.ts). */
+  peak: SimdPeak;
   loadavg: number[];
 }
 
@@ -124,10 +127,12 @@ export async function benchGemm(opts: { rounds?: number; reps?: number } = {}): 
     setOwnGemm(process.env.VAE_WORKBENCH_WASM_GEMM !== '0');
     tf.dispose(operands.flat());
   }
+  const peak = measureSimdPeak();
   const gflops = (s: Shape, ms: number) => (2 * s.m * s.k * s.n) / (ms * 1e6);
   return {
     variant: activeGemmVariant(),
     loadavg: os.loadavg(),
+    peak,
     shapes: REFERENCE_PRODUCTS.map((s, i) => ({
       name: s.name,
       stockGflops: gflops(s, median(rows[i]!.stock)),
