@@ -329,6 +329,9 @@ async function runGemmBench(quick: boolean, log: (message: string) => void): Pro
       `  core clock ${g.peak.clockGHz.toFixed(2)} GHz: wasm SIMD limit ${g.peak.wasmLimitGflops.toFixed(0)} GFLOP/s (16 flops a cycle; ` +
         `mul/add chains alone reach ${g.peak.simdGflops.toFixed(1)}), native AVX-512 limit ${g.peak.nativeLimitGflops.toFixed(0)}`,
     );
+    log(
+      `  training steps (reference model, CPU time): ours ${Math.round(g.step.ownSamplesPerSec)}, stock route ${Math.round(g.step.stockSamplesPerSec)} samples/s (${g.step.ratio.toFixed(2)}x)`,
+    );
     for (const s of g.shapes)
       log(
         `  ${s.name}: stock ${s.stockGflops.toFixed(1)}, ours ${s.ownGflops.toFixed(1)} (${(s.ownGflops / s.stockGflops).toFixed(2)}x), ` +

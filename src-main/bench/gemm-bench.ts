@@ -11,6 +11,10 @@ import { initBackend } from '../train/backend';
 import { activeGemmVariant, ownGemmCalls, setOwnGemm, type GemmVariant } from '../kernels/wasm-gemm';
 import { gemmModuleBytes, type GemmFn, type PackFn } from '../kernels/wasm-gemm-module';
 import { measureSimdPeak, type SimdPeak } from './simd-peak';
+import { parseRunConfig } from '@shared/run-config';
+import { trainingObjective } from '../vae/estimators';
+import { VaeModel, modelSpecFromConfig } from '../vae/model';
+import { createOptimizer, optimizerStep } from '../vae/optimizer';
 
 export interface GemmShapeBench {
   /** e.g. "128x784 · 784x400 (forward)". */
@@ -24,6 +28,8 @@ export interface GemmShapeBench {
 export interface GemmBench {
   variant: GemmVariant | null;
   shapes: GemmShapeBench[];
+  /** Whole training steps of the reference model (engine's model, objective and Adam, batch 128), samples per CPU second. */
+  step: { ownSamplesPerSec: number; stockSamplesPerSec: number; ratio: number };
   /** The clock and the SIMD limits measured in the same process (simd-peak.ts). */
   peak: SimdPeak;
   loadavg: number[];
@@ -127,11 +133,13 @@ export async function benchGemm(opts: { rounds?: number; reps?: number } = {}): 
     setOwnGemm(process.env.VAE_WORKBENCH_WASM_GEMM !== '0');
     tf.dispose(operands.flat());
   }
+  const step = benchSteps(rounds);
   const peak = measureSimdPeak();
   const gflops = (s: Shape, ms: number) => (2 * s.m * s.k * s.n) / (ms * 1e6);
   return {
     variant: activeGemmVariant(),
     loadavg: os.loadavg(),
+    step,
     peak,
     shapes: REFERENCE_PRODUCTS.map((s, i) => ({
       name: s.name,
@@ -140,4 +148,43 @@ export async function benchGemm(opts: { rounds?: number; reps?: number } = {}): 
       kernelGflops: gflops(s, median(rows[i]!.kernel)),
     })),
   };
+}
+
+/** Training steps of the reference model with our GEMM and with the stock route, `rounds` interleaved rounds of 20 steps. */
+function benchSteps(rounds: number): GemmBench['step'] {
+  const config = parseRunConfig({
+    model: { kind: 'vae', hidden: [400], latentDim: 20, likelihood: 'bernoulli' },
+    optimizer: { name: 'adam', learningRate: 1e-3 },
+  });
+  const model = new VaeModel(modelSpecFromConfig(config, [28, 28, 1], 'image'));
+  const optimizer = createOptimizer(config.optimizer);
+  const vars = model.variables();
+  const batch = tf.tidy(() => tf.cast(tf.greater(tf.randomUniform([128, 784], 0, 1, 'float32', 1), 0.8), 'float32')) as tf.Tensor2D;
+  let seed = 1000;
+  const objective = { kind: 'vae', estimator: 'analytic', samples: 1, iwSamples: 1, klWeight: 1 } as const;
+  const steps = (n: number): number => {
+    const t0 = process.cpuUsage();
+    for (let i = 0; i < n; i++)
+      optimizerStep(optimizer, vars, () => trainingObjective(model, batch, batch, { ...objective, seed: seed++ }).loss, 0);
+    const d = process.cpuUsage(t0);
+    return (n * 128) / ((d.user + d.system) / 1e6);
+  };
+  const own: number[] = [];
+  const stock: number[] = [];
+  try {
+    steps(5);
+    for (let r = 0; r < rounds; r++) {
+      setOwnGemm(true);
+      own.push(steps(20));
+      setOwnGemm(false);
+      stock.push(steps(20));
+    }
+  } finally {
+    setOwnGemm(process.env.VAE_WORKBENCH_WASM_GEMM !== '0');
+    batch.dispose();
+    model.dispose();
+    optimizer.dispose();
+  }
+  const [o, s] = [median(own), median(stock)];
+  return { ownSamplesPerSec: o, stockSamplesPerSec: s, ratio: o / s };
 }
