@@ -46,6 +46,7 @@ export class PytorchSide {
   readonly skipped: string | null;
   private data: ReferenceData | null = null;
   private readonly samples = new Map<number, number[]>();
+  private readonly cpuSamples = new Map<number, number[]>();
   private readonly ours: number[] = [];
   private ttr: PytorchBench['timeToResult'] = null;
 
@@ -72,9 +73,10 @@ export class PytorchSide {
     const data = await this.referenceData();
     for (const t of THREADS) {
       const sps = await pytorchThroughput(data, t, steps);
-      this.samples.set(t, [...(this.samples.get(t) ?? []), sps]);
+      this.samples.set(t, [...(this.samples.get(t) ?? []), sps.wall]);
+      this.cpuSamples.set(t, [...(this.cpuSamples.get(t) ?? []), sps.cpu]);
       this.log(
-        `  PyTorch ${this.torch}, ${t} thread${t > 1 ? 's' : ''}: ${Math.round(sps)} samples/s (workbench ${Math.round(ours)} just before)`,
+        `  PyTorch ${this.torch}, ${t} thread${t > 1 ? 's' : ''}: ${Math.round(sps.wall)} samples/s, ${Math.round(sps.cpu)} per CPU second (workbench ${Math.round(ours)} samples/s just before)`,
       );
     }
   }
@@ -87,7 +89,7 @@ export class PytorchSide {
     let threads = 1;
     let best = 0;
     for (const t of THREADS) {
-      const sps = await pytorchThroughput(data, t, 40);
+      const sps = (await pytorchThroughput(data, t, 40)).wall;
       if (sps > best) [best, threads] = [sps, t];
     }
     this.log(

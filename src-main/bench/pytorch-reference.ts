@@ -110,10 +110,10 @@ function runScript(args: string[], data: ReferenceData): Promise<{ json: Record<
   });
 }
 
-/** PyTorch's training samples/s of the reference model with `threads` threads over `steps` steps (after 10 warm-up steps). */
-export async function pytorchThroughput(data: ReferenceData, threads: number, steps: number): Promise<number> {
+/** PyTorch's training samples per second (wall) and per CPU second of the reference model with `threads` threads over `steps` steps (after 10 warm-up steps). */
+export async function pytorchThroughput(data: ReferenceData, threads: number, steps: number): Promise<{ wall: number; cpu: number }> {
   const r = await runScript(['throughput', '--threads', String(threads), '--steps', String(steps)], data);
-  return r.json.samplesPerSec ?? 0;
+  return { wall: r.json.samplesPerSec ?? 0, cpu: r.json.samplesPerCpuSec ?? 0 };
 }
 
 /** The whole reference experiment in PyTorch (10 epochs, test ELBO each, IW NLL k = 200 on every test digit). */
