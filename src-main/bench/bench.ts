@@ -12,6 +12,8 @@ import { probeTfjsNode } from '../train/backend';
 import { benchStore, type StoreBenchResult } from './store-bench';
 import { benchEvalThroughput, type EvalThroughput } from './eval-throughput';
 import { measureSplitCeiling, type SplitCeiling } from './split-ceiling';
+import { benchGemm, enableRelaxedSimdLikeTrainers, type GemmBench } from './gemm-bench';
+import { PytorchSide, type PytorchBench } from './pytorch-bench';
 import { measureTimeToResult, presetExperiment, pytorchLikeExperiment, referenceExperiment, type TimeToResult } from './time-to-result';
 
 export interface BackendBench {
@@ -39,6 +41,10 @@ export interface BenchResult {
   timeToResult: TimeToResult[];
   /** IW NLL decoded samples/s beside training samples/s, interleaved in one process (robust to background load). */
   evalThroughput: EvalThroughput | null;
+  /** The matrix products: stock route vs our wasm GEMM vs the GEMM module alone, GFLOP/s (gemm-bench.ts). */
+  gemm: GemmBench | null;
+  /** The same model in PyTorch, right after the workbench's figures (pytorch-bench.ts); skipped where torch is missing. */
+  pytorch: PytorchBench | null;
 }
 
 export interface DataParallelBench {
@@ -113,6 +119,7 @@ async function benchTimeToResult(
   quick: boolean,
   log: (message: string) => void,
   preset?: string,
+  pytorch?: PytorchSide,
 ): Promise<TimeToResult[]> {
   const variants: [string, RunConfigInput][] = preset ? [[preset, presetExperiment(preset)]] : [['defaults', referenceExperiment()]];
   if (!quick && !preset) variants.push(['pytorch-like-eval', pytorchLikeExperiment()]);
@@ -132,6 +139,7 @@ async function benchTimeToResult(
         `IW NLL ${Math.round(r.nllDecodedPerSec ?? 0)} decoded/s beside ${Math.round(r.trainSamplesPerSec)} training samples/s`,
     );
     out.push(r);
+    if (variant === 'pytorch-like-eval') await pytorch?.afterWorkbenchTimeToResult(r.wallSeconds, r.final);
   }
   return out;
 }
@@ -149,6 +157,7 @@ export async function runBench(
   } = {},
 ): Promise<BenchResult> {
   const log = opts.log ?? (() => {});
+  enableRelaxedSimdLikeTrainers();
   const quick = !!opts.quick;
   const steps = opts.steps ?? (quick ? 60 : 300);
   const repeats = quick ? 1 : 3;
@@ -174,17 +183,21 @@ export async function runBench(
       store: null,
       timeToResult: [],
       evalThroughput: null,
+      gemm: null,
+      pytorch: null,
       ...part,
     });
     if (opts.onlyDataParallel) return partial({ dataParallel: await benchDataParallel(service, home, 'wasm', steps, repeats, log) });
-    const timeToResult = await benchTimeToResult(service, quick, log, opts.preset);
+    const pytorch = new PytorchSide(home, home, log);
+    const timeToResult = await benchTimeToResult(service, quick, log, opts.preset, pytorch);
     log('evaluation beside training, interleaved in this process…');
     const evalThroughput = await benchEvalThroughput({ rounds: quick ? 3 : 5 });
     log(
       `  IW NLL ${Math.round(evalThroughput.nllDecodedPerSec)} decoded/s (stock kernels ${Math.round(evalThroughput.nllDecodedPerSecStock)}) beside ` +
         `${Math.round(evalThroughput.trainSamplesPerSec)} training samples/s: ${evalThroughput.nllWorkRatio.toFixed(2)}x training's matrix work per second`,
     );
-    if (opts.onlyTimeToResult) return partial({ timeToResult, evalThroughput });
+    if (opts.onlyTimeToResult) return partial({ timeToResult, evalThroughput, pytorch: pytorch.result() });
+    const gemm = await runGemmBench(quick, log);
     const backends: string[] = ['wasm', 'cpu'];
     if (probeTfjsNode().available) backends.unshift('tensorflow');
     const results: Record<string, BackendBench> = {};
@@ -208,6 +221,7 @@ export async function runBench(
             max: Math.max(0, histogram.max / 1e6 - LAG_RESOLUTION_MS),
           };
         sps.push(once.samplesPerSec[0]!);
+        if (backend === 'wasm') await pytorch.afterWorkbenchTraining(once.samplesPerSec[0]!, backendSteps);
         if (once.peakRssMB !== null) peak = Math.max(peak ?? 0, once.peakRssMB);
       }
       results[backend] = { samplesPerSec: median(sps), repeats: sps, peakRssMB: peak, steps: backendSteps };
@@ -252,6 +266,8 @@ export async function runBench(
       store,
       timeToResult,
       evalThroughput,
+      gemm,
+      pytorch: pytorch.result(),
     };
   } finally {
     await service.close();
@@ -301,6 +317,31 @@ async function benchDataParallel(
     speedup: oneShard > 0 ? twoShards / oneShard : 0,
     oneCoreRatio: oneShard > 0 ? twoShardsOneCore / oneShard : 0,
   };
+}
+
+/** The GEMM figures (in this process, on wasm), logged one line per reference product. */
+async function runGemmBench(quick: boolean, log: (message: string) => void): Promise<GemmBench | null> {
+  log('matrix products: the stock route vs our wasm GEMM vs the GEMM alone, interleaved (CPU time)…');
+  try {
+    const g = await benchGemm({ rounds: quick ? 3 : 7 });
+    log(`  variant ${g.variant ?? 'none'}, load ${g.loadavg.map((x) => x.toFixed(1)).join(' ')}`);
+    log(
+      `  core clock ${g.peak.clockGHz.toFixed(2)} GHz: wasm SIMD limit ${g.peak.wasmLimitGflops.toFixed(0)} GFLOP/s (16 flops a cycle; ` +
+        `mul/add chains alone reach ${g.peak.simdGflops.toFixed(1)}), native AVX-512 limit ${g.peak.nativeLimitGflops.toFixed(0)}`,
+    );
+    log(
+      `  training steps (reference model, CPU time): ours ${Math.round(g.step.ownSamplesPerSec)}, stock route ${Math.round(g.step.stockSamplesPerSec)} samples/s (${g.step.ratio.toFixed(2)}x)`,
+    );
+    for (const s of g.shapes)
+      log(
+        `  ${s.name}: stock ${s.stockGflops.toFixed(1)}, ours ${s.ownGflops.toFixed(1)} (${(s.ownGflops / s.stockGflops).toFixed(2)}x), ` +
+          `GEMM alone ${s.kernelGflops.toFixed(1)} GFLOP/s`,
+      );
+    return g;
+  } catch (err) {
+    log(`GEMM bench skipped: ${(err as Error).message}`);
+    return null;
+  }
 }
 
 /** Time to prepare one batch as the training loop does (gather 128 rows of the dataset tensor). */

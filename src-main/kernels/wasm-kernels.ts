@@ -1,6 +1,8 @@
 // Fast paths for training on the tfjs wasm backend (tfjs 4.22), without changing model code:
 //
-// 1. Transposed matmuls. @tensorflow/tfjs-backend-wasm runs BatchMatMul / _FusedMatMul through
+// 1. Matmuls. Every BatchMatMul / _FusedMatMul runs on our own wasm SIMD GEMM (wasm-gemm.ts), transposes folded
+//    into its packing. Where that cannot run, the route below (kept as the fallback and for comparison):
+//    Transposed matmuls. @tensorflow/tfjs-backend-wasm runs BatchMatMul / _FusedMatMul through
 //    XNNPACK's fully-connected operator only when neither operand is transposed; with transposeA or
 //    transposeB it falls back to a scalar loop ~10x slower (128x784x400: ~25 vs ~2.3 GFLOP/s). The
 //    backward pass of every dense layer uses exactly those (dW = x^T dy, dx = dy W^T): the gradients

@@ -1,6 +1,8 @@
-// Fast path 1 (registered by wasm-kernels.ts): transposed matmuls through an explicit Transpose plus the fast
-// untransposed XNNPACK path (why: the header of wasm-kernels.ts).
+// Fast path 1 (registered by wasm-kernels.ts): every matmul on our own GEMM (wasm-gemm.ts); where that cannot
+// run, transposed matmuls through an explicit Transpose plus the fast untransposed XNNPACK path (why: the header
+// of wasm-kernels.ts).
 import { WRAPPED, type BackendLike, type KernelFunc, type TensorInfo, type WrappedFunc } from './kernel-wrapper';
+import { ownMatMul } from './wasm-gemm';
 
 /** Swap the last two axes' permutation for a tensor of this rank. */
 function lastTwoSwapped(rank: number): number[] {
@@ -47,6 +49,8 @@ export function makeWrapper(
   allowOutputRoute: (args: Parameters<KernelFunc>[0]) => boolean,
 ): WrappedFunc {
   const wrapper: WrappedFunc = (args) => {
+    const own = ownMatMul(args as Parameters<typeof ownMatMul>[0]);
+    if (own) return own;
     const attrs = args.attrs as { transposeA?: boolean; transposeB?: boolean } | undefined;
     if (!attrs || (!attrs.transposeA && !attrs.transposeB)) return original(args);
     const backend = args.backend as unknown as BackendLike;

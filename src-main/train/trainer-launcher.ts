@@ -17,8 +17,17 @@ export function trainerEntry(): string {
   return entry;
 }
 
+/**
+ * V8 flags a trainer needs: relaxed SIMD (the FMA variant of our wasm GEMM, kernels/wasm-gemm.ts) is on by default
+ * in Electron 40 and Node >= 22; Node 20 has it behind --experimental-wasm-relaxed-simd.
+ */
+export function trainerExecArgv(versions: NodeJS.ProcessVersions = process.versions): string[] {
+  const major = Number(versions.node.split('.')[0]);
+  return !versions.electron && major < 22 ? ['--experimental-wasm-relaxed-simd'] : [];
+}
+
 export function trainerLaunch(): TrainerLaunch {
-  return { script: trainerEntry(), execArgv: [], env: process.versions.electron ? { ELECTRON_RUN_AS_NODE: '1' } : {} };
+  return { script: trainerEntry(), execArgv: trainerExecArgv(), env: process.versions.electron ? { ELECTRON_RUN_AS_NODE: '1' } : {} };
 }
 
 /** Variables a trainer may inherit by exact name; plus every VAE_WORKBENCH_* one. Nothing else (no NODE_OPTIONS). */

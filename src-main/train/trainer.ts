@@ -5,6 +5,7 @@
 // Hot path rules: no read-back of the loss between log points (the loss, reconstruction and KL are
 // summed on the device and read every training.logEverySteps steps), noise made in-graph from seeds
 // derived from the run seed and the step, every tensor disposed.
+import { activeGemmVariant } from '../kernels/wasm-gemm';
 import path from 'node:path';
 import { existsSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
@@ -223,7 +224,10 @@ export class Trainer {
     this.vars = model.variables();
     this.steps.health = new HealthMonitor({ latentDim: model.latentDim, stochastic: model.stochastic });
     if (config.model.likelihood === 'gaussian') this.log('info', describeGaussianDecoder(config.model.sigma, data.d));
-    this.log('info', `model: ${config.model.kind}/${config.model.arch}, ${model.parameterCount()} parameters, backend ${ctx.backend}`);
+    this.log(
+      'info',
+      `model: ${config.model.kind}/${config.model.arch}, ${model.parameterCount()} parameters, backend ${ctx.backend}${gemmNote()}`,
+    );
 
     const B = (this.B = Math.min(config.training.batchSize, data.train.n));
     this.stepsPerEpoch = Math.ceil(data.train.n / B);
@@ -762,4 +766,10 @@ export class Trainer {
     if (this.stoppedEarly) this.log('info', `stopped early after epoch ${epoch + 1}`);
     return { status: 'completed', final: this.final, samplesPerSec: this.samplesPerSec };
   }
+}
+
+/** Which of our wasm GEMM variants runs the matrix products (kernels/wasm-gemm.ts), for the run's log. */
+function gemmNote(): string {
+  const variant = activeGemmVariant();
+  return variant ? ` (matrix products: our wasm GEMM, ${variant})` : '';
 }
