@@ -59,6 +59,14 @@ export const LIMITS = {
   // ---- run listing
   /** `params` filters in one runs.list query. */
   LIST_MAX_PARAM_FILTERS: 32,
+
+  // ---- workspaces (Compare views saved by name)
+  /** A workspace's name. */
+  WORKSPACE_NAME_MAX_CHARS: 100,
+  /** A workspace's view as a URL query (200 run ids, axes and brushes fit in a few kB). */
+  WORKSPACE_STATE_MAX_CHARS: 32_768,
+  /** Workspaces kept in one data home. */
+  WORKSPACES_MAX_COUNT: 1_000,
 } as const;
 
 export type LimitName = keyof typeof LIMITS;

@@ -5,7 +5,7 @@
 // per concern (runs-repo.ts, runs-query.ts, metrics-repo.ts, artifacts-repo.ts, checkpoints-repo.ts, logs-repo.ts,
 // export.ts). See README.md.
 import type Database from 'better-sqlite3';
-import type { ArtifactKind, ArtifactMeta, CheckpointMeta, LogEntry, MetricPoint, RunStatus, RunSummary, Series } from '@shared/model-types';
+import type { ArtifactKind, ArtifactMeta, CheckpointMeta, LogEntry, MetricPoint, RunStatus, RunSummary, Series, Workspace } from '@shared/model-types';
 import { ArtifactsRepo } from './artifacts-repo';
 import { CheckpointsRepo } from './checkpoints-repo';
 import { StoreDb, type OpenOptions } from './db';
@@ -13,6 +13,7 @@ import { RunExporter } from './export';
 import { LogsRepo } from './logs-repo';
 import { MetricsRepo } from './metrics-repo';
 import { RunsRepo } from './runs-repo';
+import { WorkspacesRepo } from './workspaces-repo';
 import { listRuns } from './runs-query';
 import type { CreateRunInput, NewArtifact, NewCheckpoint, ParamDiffRow, RunBatch, RunQuery, SeriesOptions, StatusUpdate } from './types';
 
@@ -40,6 +41,7 @@ export class RunStore {
   private readonly checkpoints: CheckpointsRepo;
   private readonly logs: LogsRepo;
   private readonly exporter: RunExporter;
+  private readonly workspaces: WorkspacesRepo;
 
   private constructor(
     private readonly sql: StoreDb,
@@ -52,6 +54,7 @@ export class RunStore {
     this.checkpoints = new CheckpointsRepo(sql);
     this.logs = new LogsRepo(sql);
     this.exporter = new RunExporter(sql, this.runs);
+    this.workspaces = new WorkspacesRepo(sql);
   }
 
   /**
@@ -256,5 +259,21 @@ export class RunStore {
   /** Raw metric points of the runs as CSV or JSON (see RunExporter.exportSeries). */
   exportSeries(format: 'csv' | 'json', runIds: number[], metrics?: string[]): string {
     return this.sql.timed('exportSeries', () => this.exporter.exportSeries(format, runIds, metrics));
+  }
+
+  // ---------------------------------------------------------------- workspaces (workspaces-repo.ts)
+
+  /** Saved Compare views, most recently saved first. */
+  listWorkspaces(): Workspace[] {
+    return this.workspaces.list();
+  }
+
+  /** Save a Compare view under `name` (the same name again replaces it). */
+  saveWorkspace(name: string, state: string): Workspace {
+    return this.workspaces.save(name, state);
+  }
+
+  deleteWorkspace(id: number): boolean {
+    return this.workspaces.delete(id);
   }
 }
