@@ -177,4 +177,168 @@ describe.skipIf(!HAVE_CHROMIUM)("issue 24's UI items", () => {
     }
     expect(pageErrors).toEqual([]);
   });
+
+  it('Compare keeps its whole view in the address: through navigation, a reload, and as a workspace saved by name', async () => {
+    await page.setViewportSize({ width: 1440, height: 900 });
+    await go(`#/compare?ids=${seeded.map((r) => r.id).join(',')}`);
+    const curves = page.locator('section.panel[aria-label="Curves"]');
+    const pc = page.locator('section.panel[aria-label="Parallel coordinates"]');
+    await pc.locator('svg').waitFor();
+    // set a view: metric, x, log y, smoothing, colour, an axis moved, a brush, a hidden panel
+    await curves
+      .locator('.controls label', { hasText: /^Metric/ })
+      .locator('select')
+      .selectOption('test/kl');
+    await curves
+      .locator('.controls label', { hasText: /^x axis/ })
+      .locator('select')
+      .selectOption('epoch');
+    await curves.getByLabel('log y').check();
+    await curves.getByLabel('Smoothing kind').selectOption('ema');
+    await curves.getByLabel('Smoothing window in steps').fill('7');
+    await curves
+      .locator('.controls label', { hasText: /^Colour by/ })
+      .locator('select')
+      .selectOption('optimizer.learningRate');
+    const chips = () => pc.locator('.chip').evaluateAll((els) => els.map((e) => e.getAttribute('data-axis')));
+    const axesBefore = await chips();
+    await pc.getByRole('button', { name: `Move axis ${axesBefore[0]} right` }).click();
+    const axesSet = await chips();
+    expect(axesSet.slice(0, 2)).toEqual([axesBefore[1], axesBefore[0]]);
+    const hit = pc.locator('rect.hit[data-brush-axis="model.latentDim"]');
+    const b = (await hit.boundingBox())!;
+    await page.mouse.move(b.x + b.width / 2, b.y + 2);
+    await page.mouse.down();
+    await page.mouse.move(b.x + b.width / 2, b.y + b.height * 0.6, { steps: 4 });
+    await page.mouse.up();
+    const brushText = (await pc.locator('.brush-line b').textContent())!;
+    expect(brushText).toMatch(/^3 of 5 runs brushed/);
+    await page.locator('.panel-chooser summary').click();
+    await page.locator('.panel-chooser label', { hasText: 'Rate–distortion plane' }).locator('input').uncheck();
+    await page.locator('.panel-chooser summary').click();
+    await expect.poll(() => page.locator('section.panel[aria-label="Rate–distortion plane"]').count()).toBe(0);
+    await expect.poll(() => page.url()).toContain('metric=test/kl');
+    const url = page.url();
+    expect(url).toMatch(/smooth=ema:7/);
+    expect(url).toMatch(/brush=/);
+
+    const expectView = async (where: string) => {
+      await pc.locator('svg').waitFor();
+      const seen = {
+        metric: await curves
+          .locator('.controls label', { hasText: /^Metric/ })
+          .locator('select')
+          .inputValue(),
+        x: await curves
+          .locator('.controls label', { hasText: /^x axis/ })
+          .locator('select')
+          .inputValue(),
+        logY: await curves.getByLabel('log y').isChecked(),
+        smoothing: await curves.getByLabel('Smoothing kind').inputValue(),
+        window: await curves.getByLabel('Smoothing window in steps').inputValue(),
+        colour: await curves
+          .locator('.controls label', { hasText: /^Colour by/ })
+          .locator('select')
+          .inputValue(),
+        axes: await chips(),
+        brushed: await pc.locator('.brush-line b').textContent(),
+        ratePanel: await page.locator('section.panel[aria-label="Rate–distortion plane"]').count(),
+      };
+      expect(seen, where).toEqual({
+        metric: 'test/kl',
+        x: 'epoch',
+        logY: true,
+        smoothing: 'ema',
+        window: '7',
+        colour: 'optimizer.learningRate',
+        axes: axesSet,
+        brushed: brushText,
+        ratePanel: 0,
+      });
+    };
+    // to Runs and back through the sidebar
+    await page.locator('nav.side a', { hasText: 'Runs' }).click();
+    await page.locator('.runs-table tbody tr[data-index="0"]').waitFor();
+    await page.locator('nav.side a', { hasText: 'Compare' }).click();
+    await expectView('after Runs and back');
+    // reload
+    await page.reload();
+    await page.locator('.top').getByText('backend:').waitFor();
+    await expectView('after a reload');
+    await shot('compare-view-1440');
+    // saved by name, changed, reopened
+    await page.getByLabel('Workspace name').fill('kl by lr, large z');
+    await page.getByRole('button', { name: 'Save workspace' }).click();
+    await expect.poll(() => page.getByRole('status').filter({ hasText: 'Saved' }).count()).toBe(1);
+    await curves
+      .locator('.controls label', { hasText: /^Metric/ })
+      .locator('select')
+      .selectOption('test/loss');
+    await pc.getByRole('button', { name: 'Clear brushes' }).click();
+    await go('#/runs');
+    await page.locator('.runs-table tbody tr[data-index="0"]').waitFor();
+    await go(`#/compare?ids=${seeded.map((r) => r.id).join(',')}`);
+    await pc.locator('svg').waitFor();
+    await page.getByLabel('Saved workspaces').selectOption({ label: 'kl by lr, large z' });
+    await page.getByRole('button', { name: 'Open', exact: true }).click();
+    await expectView('reopened from the store');
+    expect(pageErrors).toEqual([]);
+  });
+
+  it("Compare's analysis: no best for KL or active units, per-metric direction, evaluation settings apart, variables that move together named", async () => {
+    await page.setViewportSize({ width: 1440, height: 900 });
+    await go(`#/compare?ids=${seeded.map((r) => r.id).join(',')}`);
+    const table = page.locator('section.panel[aria-label="Final metrics"] table');
+    await table.locator('tbody tr').first().waitFor();
+    const heads = await table.locator('thead th').allTextContents();
+    const col = (k: string) => heads.findIndex((h) => h.trim() === k);
+    const boldIn = async (k: string) =>
+      table.locator('tbody tr').evaluateAll((trs, i) => trs.map((tr) => tr.children[i]!.classList.contains('best')), col(k));
+    expect(await boldIn('test/kl')).toEqual([false, false, false, false, false]);
+    expect(await boldIn('test/activeUnits')).toEqual([false, false, false, false, false]);
+    const lossBold = await boldIn('test/loss');
+    const lowest = seeded.reduce((a, r) => (r.testLoss < a.testLoss ? r : a));
+    expect(lossBold.filter(Boolean).length).toBe(1);
+    expect(lossBold[seeded.indexOf(lowest)]).toBe(true);
+    expect(await page.locator('[data-best-note]').textContent()).toMatch(/no best for test\/activeUnits, test\/kl/);
+    // importance: evaluation settings left out by default, and said so; included on request, with the warning
+    const imp = page.locator('section.panel[aria-label="Hyperparameter importance"]');
+    await imp.locator('.importance-table').waitFor();
+    const keys = () => imp.locator('.importance-table tbody tr').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-key')));
+    expect((await keys()).filter((k) => k!.startsWith('eval.'))).toEqual([]);
+    expect(await imp.locator('[data-eval-excluded]').getAttribute('data-eval-excluded')).toBe('eval.fid,eval.iwSamples');
+    await imp.getByLabel(/include evaluation settings/).check();
+    expect((await keys()).filter((k) => k!.startsWith('eval.')).sort()).toEqual(['eval.fid', 'eval.iwSamples']);
+    const warn = imp.locator('[data-confounded]');
+    expect((await warn.getAttribute('data-confounded'))!.split(',').sort()).toEqual(['eval.fid', 'eval.iwSamples', 'optimizer.name']);
+    expect(await warn.textContent()).toMatch(/vary together/);
+    await imp.scrollIntoViewIfNeeded();
+    await imp.screenshot({ path: path.join(SHOTS, 'workflow-importance.png') });
+  });
+
+  it('Compare: y axes with units, the per-step series as CSV', async () => {
+    const curves = page.locator('section.panel[aria-label="Curves"]');
+    await curves
+      .locator('.controls label', { hasText: /^Metric/ })
+      .locator('select')
+      .selectOption('train/loss');
+    await expect.poll(() => curves.locator('.chart-box').getAttribute('data-ytitle')).toBe('train/loss (nats / example)');
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      curves.getByRole('button', { name: 'Export series CSV' }).click(),
+    ]);
+    const file = path.join(home, 'series.csv');
+    await download.saveAs(file);
+    const lines = readFileSync(file, 'utf8').trim().split(/\r?\n/);
+    expect(lines[0]).toBe('runId,runName,metric,step,epoch,time,value');
+    expect(lines.length - 1).toBe(5 * 200);
+    expect(new Set(lines.slice(1).map((l) => l.split(',')[0]))).toEqual(new Set(seeded.map((r) => String(r.id))));
+  });
+
+  it('the sidebar puts a run under Runs, not under Compare', async () => {
+    await go(`#/run/${seeded[0]!.id}`);
+    await page.locator('nav.side li.sub').first().waitFor();
+    const items = await page.locator('nav.side li').allTextContents();
+    expect(items.map((t) => t.trim())).toEqual(['Runs', `Run #${seeded[0]!.id}`, `Samples #${seeded[0]!.id}`, 'Launch', 'Compare']);
+  });
 });

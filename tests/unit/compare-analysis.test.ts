@@ -1,6 +1,9 @@
 // The pure logic behind issue 24's Compare items and issue 26's moves: brush bounds that name what they select.
 import { describe, expect, it } from 'vitest';
 import { boundText, passes, roundBound, snapRange } from '../../src-renderer/src/lib/brush';
+import { decodeCompareState, defaultCompareState, encodeCompareState } from '../../src-renderer/src/lib/compare-state';
+import { bestOf, metricAxisTitle, metricDirection } from '../../src-renderer/src/lib/metric-direction';
+import { confoundedKeys, isEvalSetting } from '../../src-renderer/src/lib/confounding';
 import type { RunSummary } from '@shared/model-types';
 
 function run(id: number, params: Record<string, string | number | null>, final: Record<string, number> = {}): RunSummary {
@@ -46,5 +49,95 @@ describe('brush bounds', () => {
     expect(boundText(0.0003, 'down')).toBe('0.0003');
     expect(boundText(118.754321987, 'down')).toBe('118.754');
     expect(boundText(118.754321987, 'up')).toBe('118.755');
+  });
+});
+
+describe("Compare's view as a URL query", () => {
+  it('round-trips every setting, leaves defaults out and reads commas and slashes as typed', () => {
+    const s = defaultCompareState([3, 1, 2]);
+    expect(encodeCompareState(s)).toBe('ids=3,1,2');
+    const full = {
+      ...s,
+      metric: 'test/loss',
+      x: 'metric:test/kl',
+      logY: true,
+      smoothing: { kind: 'ema' as const, window: 25 },
+      group: 'keys' as const,
+      groupKeys: ['model.latentDim', 'objective.beta'],
+      band: 'std' as const,
+      colorBy: '',
+      pcMetric: 'test/nll',
+      axes: ['optimizer.name', 'model.latentDim', 'test/loss'],
+      brushes: [
+        { key: 'model.latentDim', min: 11, max: 20 },
+        { key: 'optimizer.name', values: ['adam'] },
+      ],
+      scatter: { x: 'optimizer.learningRate', y: 'test/loss', color: 'seed', logX: true, logY: false },
+      epoch: 3,
+      showSame: true,
+      hidden: ['rate' as const, 'traversals' as const],
+    };
+    const q = encodeCompareState(full);
+    expect(q).toContain('metric=test/loss');
+    expect(q).toContain('axes=optimizer.name,model.latentDim,test/loss');
+    expect(decodeCompareState(new URLSearchParams(q))).toEqual(full);
+    expect(encodeCompareState(decodeCompareState(new URLSearchParams(q)))).toBe(q);
+  });
+  it('ignores what is malformed instead of throwing', () => {
+    const d = decodeCompareState(new URLSearchParams('ids=1,x,-2,1,3&smooth=ema:zz&group=bogus&brush={not json&epoch=abc&hide=rate,nope'));
+    expect(d.ids).toEqual([1, 3]);
+    expect(d.smoothing).toEqual({ kind: 'none', window: 100 });
+    expect(d.group).toBe('none');
+    expect(d.brushes).toEqual([]);
+    expect(d.epoch).toBeNull();
+    expect(d.hidden).toEqual(['rate']);
+    expect(decodeCompareState(new URLSearchParams('brush=[{"key":"a","min":1},{"key":"b","min":1,"max":2}]')).brushes).toEqual([
+      { key: 'b', min: 1, max: 2 },
+    ]);
+  });
+});
+
+describe('metric direction and units', () => {
+  it('marks loss, nll and recon lower-is-better; KL and active units have no best', () => {
+    expect(metricDirection('test/loss')).toBe('lower');
+    expect(metricDirection('test/nll')).toBe('lower');
+    expect(metricDirection('test/recon')).toBe('lower');
+    expect(metricDirection('test/kl')).toBeNull();
+    expect(metricDirection('test/activeUnits')).toBeNull();
+    expect(metricDirection('test/activeUnitsCov')).toBeNull();
+    expect(metricDirection('test/mcc')).toBe('higher');
+    expect(bestOf([3, 1, 2], 'test/kl')).toBeUndefined();
+    expect(bestOf([3, 1, 2], 'test/loss')).toBe(1);
+    expect(bestOf([3, undefined, NaN], 'test/loss')).toBeUndefined();
+  });
+  it('says nats per example for losses and the KL', () => {
+    expect(metricAxisTitle('train/loss')).toBe('train/loss (nats / example)');
+    expect(metricAxisTitle('test/kl')).toBe('test/kl (nats / example)');
+    expect(metricAxisTitle('test/fid')).toBe('test/fid');
+  });
+});
+
+describe('keys the runs cannot tell apart', () => {
+  const rows = [
+    { 'eval.iwSamples': 500, 'eval.fid': false, 'optimizer.learningRate': 0.05, 'model.latentDim': 20, 'optimizer.name': 'adam' },
+    { 'eval.iwSamples': 100, 'eval.fid': true, 'optimizer.learningRate': 0.001, 'model.latentDim': 2, 'optimizer.name': 'sgd' },
+    { 'eval.iwSamples': 500, 'eval.fid': false, 'optimizer.learningRate': 0.003, 'model.latentDim': 11, 'optimizer.name': 'adam' },
+    { 'eval.iwSamples': 100, 'eval.fid': true, 'optimizer.learningRate': 0.01, 'model.latentDim': 5, 'optimizer.name': 'sgd' },
+    { 'eval.iwSamples': 500, 'eval.fid': false, 'optimizer.learningRate': 0.0003, 'model.latentDim': 20, 'optimizer.name': 'adam' },
+  ];
+  it('finds keys whose values pair one to one (identical orderings), and only those', () => {
+    const keys = ['eval.iwSamples', 'eval.fid', 'optimizer.learningRate', 'model.latentDim', 'optimizer.name'];
+    expect(confoundedKeys(rows, keys)).toEqual([{ keys: ['eval.iwSamples', 'eval.fid', 'optimizer.name'], how: 'together', r: null }]);
+    expect(confoundedKeys(rows, ['optimizer.learningRate', 'model.latentDim'])).toEqual([]);
+  });
+  it('flags numeric keys correlated beyond 0.95 and says eval.* are evaluation settings', () => {
+    const b = [1, 2, 3.2, 3.1, 5, 6];
+    const r = [1, 2, 3, 4, 5, 6].map((i) => ({ a: i, b: b[i - 1], c: i % 2, d: i * i }));
+    const found = confoundedKeys(r, ['a', 'b', 'c']);
+    expect(found.map((g) => [g.keys, g.how])).toEqual([[['a', 'b'], 'correlated']]);
+    // identical orderings (a and its square) vary together
+    expect(confoundedKeys(r, ['a', 'c', 'd']).map((g) => [g.keys, g.how])).toEqual([[['a', 'd'], 'together']]);
+    expect(isEvalSetting('eval.fid')).toBe(true);
+    expect(isEvalSetting('objective.beta')).toBe(false);
   });
 });
