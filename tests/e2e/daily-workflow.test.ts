@@ -341,4 +341,52 @@ describe.skipIf(!HAVE_CHROMIUM)("issue 24's UI items", () => {
     const items = await page.locator('nav.side li').allTextContents();
     expect(items.map((t) => t.trim())).toEqual(['Runs', `Run #${seeded[0]!.id}`, `Samples #${seeded[0]!.id}`, 'Launch', 'Compare']);
   });
+
+  it('the run view: the full config (collapsible), smoothing of the training curves', async () => {
+    for (const width of [1440, 1024]) {
+      await page.setViewportSize({ width, height: 900 });
+      await go(`#/run/${seeded[0]!.id}`);
+      const details = page.locator('details.full-config');
+      await details.waitFor();
+      const n = Number(/Full config \((\d+) keys\)/.exec((await details.locator('summary').textContent())!)![1]);
+      expect(n).toBeGreaterThan(12);
+      if (!(await details.evaluate((d) => (d as HTMLDetailsElement).open))) await details.locator('summary').click();
+      expect(await details.locator('tbody tr').count()).toBe(n);
+      expect(await details.locator('tr[data-key="eval.iwSamples"] td').textContent()).toBe('500');
+      expect(await details.locator('tr[data-key="optimizer.name"] td').textContent()).toBe('adam');
+      const loss = page.locator('figure.chart-card', { hasText: 'Loss (−ELBO)' }).locator('.chart-box');
+      await expect.poll(() => loss.getAttribute('data-points')).not.toBe('0');
+      await page.locator('.chart-controls').getByLabel('Smoothing kind').selectOption('ema');
+      await expect.poll(() => loss.getAttribute('data-smoothed')).toBe('EMA over 50 steps');
+      await shot(`run-${width}`);
+      await page.locator('.chart-controls').getByLabel('Smoothing kind').selectOption('none');
+      await expect.poll(() => loss.getAttribute('data-smoothed')).toBe('');
+    }
+  });
+
+  it('Cancel asks first, then the run view shows that the run was cancelled', async () => {
+    await page.setViewportSize({ width: 1440, height: 900 });
+    await go('#/launch?preset=quick-test');
+    await expect.poll(() => page.locator('#f-name').inputValue()).toBe('quick-test');
+    await page.fill('#f-training-epochs', '200');
+    await expect.poll(() => page.getByText('Config is valid.').count()).toBe(1);
+    await page.getByRole('button', { name: 'Launch run' }).click();
+    await page.waitForURL(/#\/run\/\d+$/, { timeout: 30_000 });
+    const cancel = page.getByRole('button', { name: 'Cancel run' });
+    await cancel.click();
+    const dialog = page.getByRole('alertdialog', { name: 'Confirm cancel' });
+    await dialog.waitFor();
+    expect(await dialog.textContent()).toMatch(/Stop training run #\d+ now\?/);
+    await dialog.getByRole('button', { name: 'Keep training' }).click();
+    await expect.poll(() => dialog.count()).toBe(0);
+    expect(await page.locator('.view-head .status').first().getAttribute('data-status')).toMatch(/queued|running/);
+    await cancel.click();
+    await page.getByRole('button', { name: 'Stop training' }).click();
+    await expect.poll(() => page.locator('.view-head .status').first().getAttribute('data-status'), { timeout: 20_000 }).toBe('cancelled');
+    const note = page.locator('.cancel-note');
+    await note.waitFor();
+    expect((await note.textContent())!.replace(/\s+/g, ' ')).toMatch(/Cancelled at .* after [\d.]+ epochs? of 200 \(\d+ steps?\)/);
+    await shot('run-cancelled');
+    expect(pageErrors).toEqual([]);
+  });
 });

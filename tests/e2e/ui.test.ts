@@ -289,8 +289,11 @@ describe.skipIf(!HAVE_CHROMIUM)('VAE Workbench UI in a real browser', () => {
       await go(`#/run/${id}`);
       const cancel = page.getByRole('button', { name: 'Cancel run' });
       await cancel.waitFor();
-      const t0 = Date.now();
       await cancel.click();
+      // Cancel asks first (issue 24): the confirmation names what happens
+      await page.getByRole('alertdialog', { name: 'Confirm cancel' }).waitFor();
+      const t0 = Date.now();
+      await page.getByRole('button', { name: 'Stop training' }).click();
       await expect
         .poll(() => page.locator('.view-head .status').first().getAttribute('data-status'), { timeout: 15_000 })
         .toBe('cancelled');

@@ -4,6 +4,7 @@ import { boundText, passes, roundBound, snapRange } from '../../src-renderer/src
 import { decodeCompareState, defaultCompareState, encodeCompareState } from '../../src-renderer/src/lib/compare-state';
 import { bestOf, metricAxisTitle, metricDirection } from '../../src-renderer/src/lib/metric-direction';
 import { confoundedKeys, isEvalSetting } from '../../src-renderer/src/lib/confounding';
+import { traversalCaption } from '../../src-renderer/src/lib/traversal-caption';
 import type { RunSummary } from '@shared/model-types';
 
 function run(id: number, params: Record<string, string | number | null>, final: Record<string, number> = {}): RunSummary {
@@ -139,5 +140,17 @@ describe('keys the runs cannot tell apart', () => {
     expect(confoundedKeys(r, ['a', 'c', 'd']).map((g) => [g.keys, g.how])).toEqual([[['a', 'd'], 'together']]);
     expect(isEvalSetting('eval.fid')).toBe(true);
     expect(isEvalSetting('objective.beta')).toBe(false);
+  });
+});
+
+describe('traversal captions', () => {
+  it('name the dimension(s) and the range', () => {
+    expect(traversalCaption({ dims: [3], range: [-3, 3] })).toBe(
+      'Latent traversal of dimension z3; left to right z_j from -3 to 3, other coordinates 0',
+    );
+    expect(traversalCaption({ dims: [0, 1], range: [-3, 3] })).toBe(
+      'Latent traversal of rows top to bottom: z0, z1; left to right z_j from -3 to 3, other coordinates 0',
+    );
+    expect(traversalCaption({})).toBe('');
   });
 });
