@@ -119,6 +119,18 @@ export const appInfoSchema = z.object({
   electron: z.string().nullable(),
 });
 
+/** The comparison operators of a metric filter (`runs.list` `metrics`, CLI `runs --metric 'test/loss<130'`). */
+export const METRIC_FILTER_OPS = ['<', '<=', '>', '>=', '=', '!='] as const;
+export const metricFilterSchema = z
+  .object({
+    /** A metric name as in `final` (e.g. `test/loss`, `test/activeUnits`). */
+    key: z.string().min(1).max(200),
+    op: z.enum(METRIC_FILTER_OPS),
+    value: z.number().finite(),
+  })
+  .strict();
+export type MetricFilter = z.infer<typeof metricFilterSchema>;
+
 const listQuery = z
   .object({
     /** Only these runs (e.g. the runs of a comparison), in the query's sort order. */
@@ -136,6 +148,14 @@ const listQuery = z
         }),
       )
       .max(LIMITS.LIST_MAX_PARAM_FILTERS, `at most ${LIMITS.LIST_MAX_PARAM_FILTERS} params filters (LIST_MAX_PARAM_FILTERS)`)
+      .optional(),
+    /**
+     * Final-metric filters, ANDed with everything else: `{key: 'test/loss', op: '<', value: 130}` keeps runs whose last
+     * value of that metric (`final` in the summary) satisfies `final[key] op value`; a run without that metric is left out.
+     */
+    metrics: z
+      .array(metricFilterSchema)
+      .max(LIMITS.LIST_MAX_METRIC_FILTERS, `at most ${LIMITS.LIST_MAX_METRIC_FILTERS} metrics filters (LIST_MAX_METRIC_FILTERS)`)
       .optional(),
     sort: z.object({ key: z.string(), dir: z.enum(['asc', 'desc']) }).optional(),
     limit: z.number().int().positive().max(10000).optional(),
@@ -277,9 +297,16 @@ export const calls = {
     'A run as one portable bundle (zip: manifest, tfjs LayersModel, safetensors, optimizer state).',
   ),
   'bundles.import': call(
-    z.object({ filename: z.string().max(500), dataBase64: z.string().min(1) }).strict(),
+    z
+      .object({
+        filename: z.string().max(500),
+        dataBase64: z.string().min(1),
+        /** Import even when the bundle's run is already in the store (else the call fails with `already_imported`). */
+        again: z.boolean().optional(),
+      })
+      .strict(),
     z.object({ runId }),
-    'Import a bundle; it is verified before anything is written.',
+    'Import a bundle; it is verified before anything is written. A bundle whose run is already in the store (same run uid) is refused with code `already_imported`, its issue `existingRunId` naming that run, unless `again` is true.',
   ),
   'runs.generate': call(
     z

@@ -10,6 +10,11 @@ export const ERROR_HTTP_STATUS = {
   invalid_config: 400,
   unauthorized: 401,
   not_found: 404,
+  /**
+   * bundles.import: the bundle's run is already in the store. The error's issues hold one entry
+   * `{path: 'existingRunId', message: '<id>'}`; call again with `again: true` to import a second copy.
+   */
+  already_imported: 409,
   /** The host is at its limit of concurrent heavy calls (web host); try again shortly. */
   busy: 503,
   internal: 500,

@@ -59,6 +59,8 @@ export const LIMITS = {
   // ---- run listing
   /** `params` filters in one runs.list query. */
   LIST_MAX_PARAM_FILTERS: 32,
+  /** `metrics` filters in one runs.list query. */
+  LIST_MAX_METRIC_FILTERS: 32,
 
   // ---- workspaces (Compare views saved by name)
   /** A workspace's name. */

@@ -1,10 +1,10 @@
 // The one query engine of the runs view, the CLI and the web host: listRuns() with its filters (ids, status, tag,
-// text search, hyperparameter ranges and equality), sort (a column, params.<key>, final.<metric>), paging and the
+// text search, hyperparameter ranges and equality, final-metric comparisons), sort (a column, params.<key>, final.<metric>), paging and the
 // total before paging. The SQL is built from fragments here; the rows are hydrated by run-rows.ts.
 import type { RunSummary } from '@shared/model-types';
 import type { StoreDb } from './db';
 import { hydrate, type RunRow } from './run-rows';
-import { RunQueryError, type ParamFilter, type RunQuery } from './types';
+import { RunQueryError, type MetricFilter, type ParamFilter, type RunQuery } from './types';
 
 const SORT_COLUMNS: Record<string, string> = {
   id: 'r.id',
@@ -81,6 +81,18 @@ function addParamFilter(w: Where, f: ParamFilter): void {
   w.args.push(...fargs);
 }
 
+const METRIC_OPS: Record<MetricFilter['op'], string> = { '<': '<', '<=': '<=', '>': '>', '>=': '>=', '=': '=', '!=': '<>' };
+
+// the last value of a metric (run_final, indexed by (name, value)), found once for all runs like the params filters
+function addMetricFilter(w: Where, f: MetricFilter): void {
+  const op = Object.hasOwn(METRIC_OPS, f.op) ? METRIC_OPS[f.op] : undefined;
+  if (!op)
+    throw new RunQueryError(`metrics filter on "${f.key}": unknown operator "${String(f.op)}" (use ${Object.keys(METRIC_OPS).join(' ')})`);
+  if (!Number.isFinite(f.value)) throw new RunQueryError(`metrics filter on "${f.key}": the value must be a finite number`);
+  w.where.push(`r.id IN (SELECT f.run_id FROM run_final f WHERE f.name = ? AND f.value ${op} ?)`);
+  w.args.push(f.key, f.value);
+}
+
 /** The WHERE clause (or '') and its arguments for the query's filters. */
 function whereClause(query: RunQuery): { whereSql: string; args: (string | number)[] } {
   const w: Where = { where: [], args: [] };
@@ -98,6 +110,7 @@ function whereClause(query: RunQuery): { whereSql: string; args: (string | numbe
   }
   addTextFilter(w, query.text);
   for (const f of query.params ?? []) addParamFilter(w, f);
+  for (const f of query.metrics ?? []) addMetricFilter(w, f);
   return { whereSql: w.where.length ? `WHERE ${w.where.join(' AND ')}` : '', args: w.args };
 }
 

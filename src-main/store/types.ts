@@ -41,6 +41,12 @@ export interface ParamFilter {
   equals?: string | number | boolean;
 }
 
+export interface MetricFilter {
+  key: string;
+  op: '<' | '<=' | '>' | '>=' | '=' | '!=';
+  value: number;
+}
+
 export interface RunQuery {
   /** Only these runs. */
   ids?: number[];
@@ -49,6 +55,8 @@ export interface RunQuery {
   /** Each word matches name, notes, dataset or a tag (substring, case-insensitive) or the id ("12" or "#12"). */
   text?: string;
   params?: ParamFilter[];
+  /** Final-metric filters (`final[key] op value`); a run without the metric is left out. */
+  metrics?: MetricFilter[];
   /** key: a column ('id', 'name', 'status', 'createdAt', 'startedAt', 'finishedAt', 'dataset', 'backend', 'seed',
    *  'step', 'epoch', 'appVersion'; snake_case also accepted), 'params.<key>' or 'final.<metric>'. Missing values sort last. */
   sort?: { key: string; dir: 'asc' | 'desc' };
