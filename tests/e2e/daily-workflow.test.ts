@@ -389,4 +389,27 @@ describe.skipIf(!HAVE_CHROMIUM)("issue 24's UI items", () => {
     await shot('run-cancelled');
     expect(pageErrors).toEqual([]);
   });
+
+  it('the Runs table filters on final metrics (test/loss < 135, test/activeUnits >= 5), in the query', async () => {
+    await page.setViewportSize({ width: 1440, height: 900 });
+    await go('#/runs');
+    const wrap = page.locator('.runs-scroll');
+    await page.locator('.runs-table tbody tr[data-index="0"]').waitFor();
+    const filter = page.getByLabel('Metric filter');
+    await filter.fill('test/loss < 135, test/activeUnits >= 5');
+    await expect.poll(() => wrap.getAttribute('data-total')).toBe('2');
+    const ids = await page
+      .locator('.runs-table tbody tr[data-index]')
+      .evaluateAll((trs) => trs.map((tr) => Number(tr.children[1]!.textContent)));
+    expect(ids.sort((a, b) => a - b)).toEqual([seeded[2]!.id, seeded[4]!.id]);
+    expect(await page.getByTestId('runs-count').textContent()).toBe('2 match');
+    await shot('runs-metric-filter');
+    await filter.fill('test/loss < 130');
+    await expect.poll(() => wrap.getAttribute('data-total')).toBe('1');
+    // a condition that does not parse is named (and not applied)
+    await filter.fill('test/loss < abc');
+    await page.getByRole('alert').filter({ hasText: 'Metric filter' }).waitFor();
+    await filter.fill('');
+    await expect.poll(async () => Number(await wrap.getAttribute('data-total'))).toBeGreaterThanOrEqual(5);
+  });
 });

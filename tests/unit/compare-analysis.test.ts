@@ -1,10 +1,12 @@
-// The pure logic behind issue 24's Compare items and issue 26's moves: brush bounds that name what they select.
+// The pure logic behind issue 24's UI items and issue 26's moves out of the views: brush bounds, Compare's view as a URL,
+// metric directions and units, keys that vary together, traversal captions, metric filters, the runs page cache.
 import { describe, expect, it } from 'vitest';
 import { boundText, passes, roundBound, snapRange } from '../../src-renderer/src/lib/brush';
 import { decodeCompareState, defaultCompareState, encodeCompareState } from '../../src-renderer/src/lib/compare-state';
 import { bestOf, metricAxisTitle, metricDirection } from '../../src-renderer/src/lib/metric-direction';
 import { confoundedKeys, isEvalSetting } from '../../src-renderer/src/lib/confounding';
 import { traversalCaption } from '../../src-renderer/src/lib/traversal-caption';
+import { parseMetricFilters } from '../../src-renderer/src/lib/runs-query';
 import type { RunSummary } from '@shared/model-types';
 
 function run(id: number, params: Record<string, string | number | null>, final: Record<string, number> = {}): RunSummary {
@@ -152,5 +154,24 @@ describe('traversal captions', () => {
       'Latent traversal of rows top to bottom: z0, z1; left to right z_j from -3 to 3, other coordinates 0',
     );
     expect(traversalCaption({})).toBe('');
+  });
+});
+
+describe('metric filters typed in the Runs table', () => {
+  it('parse conditions into runs.list metrics filters', () => {
+    expect(parseMetricFilters('test/loss < 130, test/activeUnits >= 5')).toEqual({
+      filters: [
+        { key: 'test/loss', op: '<', value: 130 },
+        { key: 'test/activeUnits', op: '>=', value: 5 },
+      ],
+      error: null,
+    });
+    expect(parseMetricFilters('test/kl!=0 and test/nll<=1e2').filters).toEqual([
+      { key: 'test/kl', op: '!=', value: 0 },
+      { key: 'test/nll', op: '<=', value: 100 },
+    ]);
+    expect(parseMetricFilters('').filters).toEqual([]);
+    expect(parseMetricFilters('test/loss < abc').error).toMatch(/test\/loss < abc/);
+    expect(parseMetricFilters('test/loss').error).toMatch(/<metric> <op> <number>/);
   });
 });
