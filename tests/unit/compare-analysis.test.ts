@@ -7,6 +7,9 @@ import { bestOf, metricAxisTitle, metricDirection } from '../../src-renderer/src
 import { confoundedKeys, isEvalSetting } from '../../src-renderer/src/lib/confounding';
 import { traversalCaption } from '../../src-renderer/src/lib/traversal-caption';
 import { parseMetricFilters } from '../../src-renderer/src/lib/runs-query';
+import { RunsPageCache } from '../../src-renderer/src/lib/runs-page-cache';
+import { colorScaleFor } from '../../src-renderer/src/lib/color-scale';
+import { allEpochs, chooseEpoch, epochMetricNames, loadEpochData, valueAt } from '../../src-renderer/src/lib/epoch-metrics';
 import type { RunSummary } from '@shared/model-types';
 
 function run(id: number, params: Record<string, string | number | null>, final: Record<string, number> = {}): RunSummary {
@@ -173,5 +176,117 @@ describe('metric filters typed in the Runs table', () => {
     expect(parseMetricFilters('').filters).toEqual([]);
     expect(parseMetricFilters('test/loss < abc').error).toMatch(/test\/loss < abc/);
     expect(parseMetricFilters('test/loss').error).toMatch(/<metric> <op> <number>/);
+  });
+});
+
+describe('the Runs table page cache', () => {
+  const all = Array.from({ length: 250 }, (_, i) => run(i + 1, {}));
+  function harness(data: () => RunSummary[]) {
+    const answers: number[] = [];
+    const calls: number[] = [];
+    const gates: (() => void)[] = [];
+    let hold = false;
+    const cache = new RunsPageCache(
+      async (offset, limit) => {
+        calls.push(offset);
+        if (hold) await new Promise<void>((r) => gates.push(r));
+        const d = data();
+        return { runs: d.slice(offset, offset + limit), total: d.length };
+      },
+      (a) => answers.push(a.generation),
+      (err) => {
+        throw err;
+      },
+      100,
+    );
+    return { cache, answers, calls, gates, holdNext: (h: boolean) => (hold = h) };
+  }
+
+  it('fetches the pages a window needs, once each, and replaces one row in place', async () => {
+    const h = harness(() => all);
+    await h.cache.reset();
+    expect(h.cache.total).toBe(250);
+    expect(h.cache.rows.filter(Boolean)).toHaveLength(100);
+    expect(h.cache.missingPages(90, 130)).toEqual([1]);
+    h.cache.ensure(90, 130);
+    h.cache.ensure(90, 130);
+    await new Promise((r) => setTimeout(r, 0));
+    expect(h.calls).toEqual([0, 100]);
+    expect(h.cache.missingPages(0, 200)).toEqual([]);
+    const before = h.cache.rows;
+    const after = h.cache.patch(150, (r) => ({ ...r, name: 'renamed' }))!;
+    expect(after).not.toBe(before);
+    expect(after[149]!.name).toBe('renamed');
+    expect(h.cache.patch(999, (r) => r)).toBeNull();
+  });
+
+  it('drops the answer of an older query, and a new query leaves no row of the old one', async () => {
+    let data = all;
+    const h = harness(() => data);
+    await h.cache.reset();
+    h.cache.ensure(100, 250);
+    await new Promise((r) => setTimeout(r, 0));
+    expect(h.cache.rows.filter(Boolean)).toHaveLength(250);
+    // a slow page of the old query, then a new query (a filter keeping 150 runs) answers first
+    h.holdNext(true);
+    h.cache.refresh(100, 130);
+    h.holdNext(false);
+    data = all.filter((r) => r.id % 5 !== 0).slice(0, 150);
+    await h.cache.reset();
+    expect(h.cache.total).toBe(150);
+    expect(h.cache.rows.filter(Boolean)).toHaveLength(100);
+    expect(h.cache.missingPages(100, 150)).toEqual([1]);
+    h.gates.forEach((g) => g());
+    await new Promise((r) => setTimeout(r, 0));
+    // the old query's late page was dropped: rows 100.. are still to fetch for the new query
+    expect(h.cache.rows.slice(100).filter(Boolean)).toHaveLength(0);
+    expect(new Set(h.answers).size).toBeGreaterThan(1);
+  });
+
+  it('a live refresh of an empty table fetches its first page', async () => {
+    let data: RunSummary[] = [];
+    const h = harness(() => data);
+    await h.cache.reset();
+    expect(h.cache.total).toBe(0);
+    data = all.slice(0, 1);
+    h.cache.refresh(0, 0);
+    await new Promise((r) => setTimeout(r, 0));
+    expect(h.cache.total).toBe(1);
+  });
+});
+
+describe("Compare's colour scale and per-epoch loader (moved from Compare.svelte)", () => {
+  it('colours by value in order for few numbers, log for a wide range, categorical otherwise, by run without a key', () => {
+    const runs = [0.001, 0.01, 0.1].map((lr, i) => run(i + 1, { lr, opt: i % 2 ? 'sgd' : 'adam' }));
+    const s = colorScaleFor(runs, 'lr');
+    expect(s.continuous).toBe(true);
+    expect(s.note).toBe('in value order');
+    expect(s.legend.map((l) => l.label)).toEqual(['0.001', '0.01', '0.1']);
+    const wide = Array.from({ length: 12 }, (_, i) => run(i + 1, { lr: 10 ** (-4 + i / 3) }));
+    expect(colorScaleFor(wide, 'lr').note).toBe('log scale');
+    const cat = colorScaleFor(runs, 'opt');
+    expect(cat.continuous).toBe(false);
+    expect(cat.legend.map((l) => l.label)).toEqual(['adam', 'sgd']);
+    expect(cat.colors.get(1)).toBe(cat.colors.get(3));
+    expect(colorScaleFor(runs, '').colors.size).toBe(3);
+  });
+  it('loads every per-epoch metric once and picks the last epoch every run reached', async () => {
+    const calls: string[] = [];
+    const series = async (input: { runIds: number[]; metric: string }) => {
+      calls.push(input.metric);
+      return input.runIds.map((runId) => ({
+        runId,
+        points: Array.from({ length: runId === 1 ? 3 : 5 }, (_, e) => ({ x: e + 1, y: 100 - e, step: (e + 1) * 10, epoch: e + 1 })),
+      }));
+    };
+    expect(epochMetricNames(['train/loss', 'test/loss', 'val/kl', 'perf/x'])).toEqual(['test/loss', 'val/kl']);
+    const data = await loadEpochData(series as never, [1, 2], ['test/loss', 'val/kl']);
+    expect(calls).toEqual(['test/loss', 'val/kl']);
+    expect(allEpochs(data)).toEqual([1, 2, 3, 4, 5]);
+    expect(chooseEpoch(data, [1, 2], null)).toBe(3);
+    expect(chooseEpoch(data, [1, 2], 5)).toBe(5);
+    expect(chooseEpoch(data, [1, 2], 9)).toBe(3);
+    expect(valueAt(data, 'test/loss', 2, 4)).toBe(97);
+    expect(valueAt(data, 'test/loss', 1, 4)).toBeUndefined();
   });
 });
