@@ -382,7 +382,11 @@ export const calls = {
     workspaceSchema,
     "Save Compare's view (the URL query that restores it) under a name; the same name again replaces that view.",
   ),
-  'workspaces.delete': call(z.object({ id: z.number().int().positive() }).strict(), z.object({ deleted: z.boolean() }), 'Delete a saved workspace.'),
+  'workspaces.delete': call(
+    z.object({ id: z.number().int().positive() }).strict(),
+    z.object({ deleted: z.boolean() }),
+    'Delete a saved workspace.',
+  ),
 } as const;
 
 export type CallName = keyof typeof calls;

@@ -5,7 +5,17 @@
 // per concern (runs-repo.ts, runs-query.ts, metrics-repo.ts, artifacts-repo.ts, checkpoints-repo.ts, logs-repo.ts,
 // export.ts). See README.md.
 import type Database from 'better-sqlite3';
-import type { ArtifactKind, ArtifactMeta, CheckpointMeta, LogEntry, MetricPoint, RunStatus, RunSummary, Series, Workspace } from '@shared/model-types';
+import type {
+  ArtifactKind,
+  ArtifactMeta,
+  CheckpointMeta,
+  LogEntry,
+  MetricPoint,
+  RunStatus,
+  RunSummary,
+  Series,
+  Workspace,
+} from '@shared/model-types';
 import { ArtifactsRepo } from './artifacts-repo';
 import { CheckpointsRepo } from './checkpoints-repo';
 import { StoreDb, type OpenOptions } from './db';
