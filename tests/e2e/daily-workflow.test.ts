@@ -172,6 +172,10 @@ describe.skipIf(!HAVE_CHROMIUM)("issue 24's UI items", () => {
       for (let i = 0; i < png.data.length; i += 4) if (png.data[i]! < 40 && png.data[i + 1]! < 40 && png.data[i + 2]! < 40) black++;
       const share = black / (png.width * png.height);
       expect(share).toBeLessThan(0.03);
+      for (const width of [1440, 1024]) {
+        await report.setViewportSize({ width, height: 900 });
+        await report.screenshot({ path: path.join(SHOTS, `workflow-report-${width}.png`), fullPage: true });
+      }
     } finally {
       await report.close();
     }
@@ -314,6 +318,9 @@ describe.skipIf(!HAVE_CHROMIUM)("issue 24's UI items", () => {
     expect(await warn.textContent()).toMatch(/vary together/);
     await imp.scrollIntoViewIfNeeded();
     await imp.screenshot({ path: path.join(SHOTS, 'workflow-importance.png') });
+    await page.setViewportSize({ width: 1024, height: 900 });
+    await shot('compare-1024');
+    await page.setViewportSize({ width: 1440, height: 900 });
   });
 
   it('Compare: y axes with units, the per-step series as CSV', async () => {
