@@ -200,6 +200,7 @@ describe.skipIf(!HAVE_CHROMIUM)("issue 24's UI items", () => {
     await curves.getByLabel('log y').check();
     await curves.getByLabel('Smoothing kind').selectOption('ema');
     await curves.getByLabel('Smoothing window in steps').fill('7');
+    await expect.poll(() => curves.locator('.chart-box').getAttribute('data-smoothed')).toBe(' (EMA over 7 steps)');
     await curves
       .locator('.controls label', { hasText: /^Colour by/ })
       .locator('select')
