@@ -181,6 +181,7 @@ export const sourceSummarySchema = z.object({
   runs: z.number(),
   lastError: z.string().nullable(),
 });
+const workspaceSchema = z.object({ id: z.number(), name: z.string(), state: z.string(), createdAt: z.number(), updatedAt: z.number() });
 
 function call<I extends z.ZodType, O extends z.ZodType>(input: I, output: O, doc: string) {
   return { input, output, doc };
@@ -383,6 +384,21 @@ export const calls = {
     z.object({ sourceId: runId.optional() }).strict(),
     z.object({ changed: z.number() }),
     'Import what is new in every watched source (or one) now.',
+  'workspaces.list': call(empty, z.array(workspaceSchema), 'Saved Compare views (workspaces), most recently saved first.'),
+  'workspaces.save': call(
+    z
+      .object({
+        name: z.string().trim().min(1, 'a workspace needs a name').max(LIMITS.WORKSPACE_NAME_MAX_CHARS),
+        state: z.string().max(LIMITS.WORKSPACE_STATE_MAX_CHARS),
+      })
+      .strict(),
+    workspaceSchema,
+    "Save Compare's view (the URL query that restores it) under a name; the same name again replaces that view.",
+  ),
+  'workspaces.delete': call(
+    z.object({ id: z.number().int().positive() }).strict(),
+    z.object({ deleted: z.boolean() }),
+    'Delete a saved workspace.',
   ),
 } as const;
 

@@ -100,6 +100,14 @@ export const LIMITS = {
   HEAVY_CALL_DEADLINE_MS: 10 * 60_000,
   /** A heavy call's upload that stalls this long is dropped (it must not hold the single heavy slot). */
   WEB_BODY_IDLE_MS: 30_000,
+
+  // ---- workspaces (Compare views saved by name)
+  /** A workspace's name. */
+  WORKSPACE_NAME_MAX_CHARS: 100,
+  /** A workspace's view as a URL query (200 run ids, axes and brushes fit in a few kB). */
+  WORKSPACE_STATE_MAX_CHARS: 32_768,
+  /** Workspaces kept in one data home. */
+  WORKSPACES_MAX_COUNT: 1_000,
 } as const;
 
 export type LimitName = keyof typeof LIMITS;

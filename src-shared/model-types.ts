@@ -50,6 +50,15 @@ export const ARTIFACT_KINDS = [
 export const artifactKindSchema = z.enum(ARTIFACT_KINDS);
 export type ArtifactKind = z.infer<typeof artifactKindSchema>;
 
+/** A saved Compare view: its name and the URL query that restores it (`#/compare?<state>`). */
+export interface Workspace {
+  id: number;
+  name: string;
+  state: string;
+  createdAt: number;
+  updatedAt: number;
+}
+
 export interface RunSummary {
   id: number;
   name: string;

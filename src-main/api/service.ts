@@ -546,6 +546,13 @@ export class WorkbenchService {
       'runs.sweep': (input) => this.sweep(input),
       'sweeps.submit': (input) => this.submitClusterSweep(input),
       'sweeps.list': () => this.cluster.list(),
+      'workspaces.list': () => this.store.listWorkspaces(),
+      'workspaces.save': (input) => {
+        const exists = this.store.listWorkspaces().some((w) => w.name === input.name);
+        if (!exists) checkLimit('the number of workspaces', this.store.listWorkspaces().length + 1, 'WORKSPACES_MAX_COUNT');
+        return this.store.saveWorkspace(input.name, input.state);
+      },
+      'workspaces.delete': (input) => ({ deleted: this.store.deleteWorkspace(input.id) }),
       'sweeps.status': (input) => this.cluster.status(input.sweepId),
       'sweeps.sync': (input) => this.cluster.sync(input.sweepId),
       'sweeps.cancel': (input) => this.cluster.cancel(input.sweepId, input.tasks),

@@ -252,6 +252,21 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 9,
+    description: "workspaces: Compare's whole view (runs, metric, grouping, smoothing, axes, panels, brushes) saved by name",
+    up(db) {
+      db.exec(`
+        CREATE TABLE workspaces (
+          id         INTEGER PRIMARY KEY AUTOINCREMENT,
+          name       TEXT    NOT NULL UNIQUE,
+          state      TEXT    NOT NULL,
+          created_at INTEGER NOT NULL,
+          updated_at INTEGER NOT NULL
+        );
+      `);
+    },
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

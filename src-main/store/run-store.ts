@@ -15,6 +15,7 @@ import type {
   RunStatus,
   RunSummary,
   Series,
+  Workspace,
 } from '@shared/model-types';
 import { ArtifactsRepo } from './artifacts-repo';
 import { CheckpointsRepo } from './checkpoints-repo';
@@ -24,6 +25,7 @@ import { LogsRepo } from './logs-repo';
 import { MetricsRepo } from './metrics-repo';
 import { RunsRepo } from './runs-repo';
 import { ChangeFeed } from './change-feed';
+import { WorkspacesRepo } from './workspaces-repo';
 import { listRuns } from './runs-query';
 import type { CreateRunInput, NewArtifact, NewCheckpoint, ParamDiffRow, RunBatch, RunQuery, SeriesOptions, StatusUpdate } from './types';
 
@@ -51,6 +53,7 @@ export class RunStore {
   private readonly checkpoints: CheckpointsRepo;
   private readonly logs: LogsRepo;
   private readonly exporter: RunExporter;
+  private readonly workspaces: WorkspacesRepo;
 
   private constructor(
     private readonly sql: StoreDb,
@@ -63,6 +66,7 @@ export class RunStore {
     this.checkpoints = new CheckpointsRepo(sql);
     this.logs = new LogsRepo(sql);
     this.exporter = new RunExporter(sql, this.runs);
+    this.workspaces = new WorkspacesRepo(sql);
   }
 
   /**
@@ -297,5 +301,21 @@ export class RunStore {
   /** Raw metric points of the runs as CSV or JSON (see RunExporter.exportSeries). */
   exportSeries(format: 'csv' | 'json', runIds: number[], metrics?: string[]): string {
     return this.sql.timed('exportSeries', () => this.exporter.exportSeries(format, runIds, metrics));
+  }
+
+  // ---------------------------------------------------------------- workspaces (workspaces-repo.ts)
+
+  /** Saved Compare views, most recently saved first. */
+  listWorkspaces(): Workspace[] {
+    return this.workspaces.list();
+  }
+
+  /** Save a Compare view under `name` (the same name again replaces it). */
+  saveWorkspace(name: string, state: string): Workspace {
+    return this.workspaces.save(name, state);
+  }
+
+  deleteWorkspace(id: number): boolean {
+    return this.workspaces.delete(id);
   }
 }

@@ -53,6 +53,13 @@ describe.skipIf(!HAVE_CHROMIUM)('traversals across runs', () => {
     const widths = await panel.locator('img.gen').evaluateAll((els) => els.map((e) => (e as HTMLImageElement).naturalWidth));
     for (const w of widths) expect(w).toBeGreaterThan(20);
     expect(await panel.locator('.error').count()).toBe(0);
+    // each traversal grid says which latent dimensions (rows) and which range of z (columns) it shows (issue 24)
+    const captions = await panel.locator('.traversal-caption').allTextContents();
+    expect(captions).toHaveLength(2);
+    for (const c of captions)
+      expect(c.trim()).toMatch(
+        /^Latent traversal of rows top to bottom: z0, z1; left to right z_j from -\d+(\.\d+)? to \d+(\.\d+)?, other coordinates 0$/,
+      );
     // the same seed gives the same images again (same noise)
     const first = await panel.locator('img.gen').first().getAttribute('src');
     await panel.getByRole('button', { name: /^Generate for 2 runs/ }).click();

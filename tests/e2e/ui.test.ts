@@ -204,9 +204,9 @@ describe.skipIf(!HAVE_CHROMIUM)('VAE Workbench UI in a real browser', () => {
     await go('#/runs');
     await page.locator('.runs-table').waitFor();
     await page.setInputFiles('input[type=file]', file);
-    // the run is already here: the import is refused naming it, and "Import a copy" imports it again
+    // the run is already here: the import is refused naming it, and "Import a second copy" imports it again
     await expect.poll(() => page.locator('.duplicate').textContent()).toContain(`already here as run #${id}`);
-    await page.getByRole('button', { name: 'Import a copy' }).click();
+    await page.getByRole('button', { name: 'Import a second copy' }).click();
     await page.waitForURL((u) => /#\/run\/\d+$/.test(u.hash) && !u.hash.endsWith(`/${id}`), { timeout: 60_000 });
     const imported = Number(/#\/run\/(\d+)$/.exec(page.url())![1]);
     await expect.poll(() => page.locator('.view-head .status').first().getAttribute('data-status')).toBe('imported');
@@ -292,8 +292,11 @@ describe.skipIf(!HAVE_CHROMIUM)('VAE Workbench UI in a real browser', () => {
       await go(`#/run/${id}`);
       const cancel = page.getByRole('button', { name: 'Cancel run' });
       await cancel.waitFor();
-      const t0 = Date.now();
       await cancel.click();
+      // Cancel asks first (issue 24): the confirmation names what happens
+      await page.getByRole('alertdialog', { name: 'Confirm cancel' }).waitFor();
+      const t0 = Date.now();
+      await page.getByRole('button', { name: 'Stop training' }).click();
       await expect
         .poll(() => page.locator('.view-head .status').first().getAttribute('data-status'), { timeout: 15_000 })
         .toBe('cancelled');

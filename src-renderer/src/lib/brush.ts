@@ -36,3 +36,36 @@ export function moveItem<T>(list: readonly T[], from: number, to: number): T[] {
   out.splice(to, 0, x!);
   return out;
 }
+
+/**
+ * A numeric brush from a dragged range [lo, hi]: snapped to the values inside the range widened to `near` (a few
+ * pixels either side, so a drag that stops a hair short of a value still takes it), so an integer axis brushes whole
+ * values and the label names exactly what is selected; when no value lies near, the dragged range rounded outwards to
+ * `digits` significant digits. Either way the bounds are what the label prints.
+ */
+export function snapRange(
+  key: string,
+  values: readonly number[],
+  lo: number,
+  hi: number,
+  near: [number, number] = [lo, hi],
+  digits = 3,
+): Brush {
+  const inside = values.filter((v) => v >= Math.min(lo, near[0]) && v <= Math.max(hi, near[1]));
+  if (inside.length) return { key, min: Math.min(...inside), max: Math.max(...inside) };
+  return { key, min: roundBound(lo, 'down', digits), max: roundBound(hi, 'up', digits) };
+}
+
+/** `v` rounded to `digits` significant digits towards -Infinity ('down') or +Infinity ('up'). */
+export function roundBound(v: number, dir: 'down' | 'up', digits: number): number {
+  if (v === 0 || !Number.isFinite(v)) return v;
+  const scale = 10 ** (digits - 1 - Math.floor(Math.log10(Math.abs(v))));
+  const r = (dir === 'down' ? Math.floor(v * scale) : Math.ceil(v * scale)) / scale;
+  return Number(r.toPrecision(digits));
+}
+
+/** A brush bound as text that never excludes what the brush selects: exact when short, else rounded outwards. */
+export function boundText(v: number, dir: 'down' | 'up'): string {
+  const exact = String(v);
+  return exact.length <= 9 ? exact : String(roundBound(v, dir, 6));
+}

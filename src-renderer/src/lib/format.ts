@@ -29,8 +29,3 @@ export function fmtDuration(seconds: number | null | undefined): string {
   if (m < 60) return `${m}m ${String(s % 60).padStart(2, '0')}s`;
   return `${Math.floor(m / 60)}h ${String(m % 60).padStart(2, '0')}m`;
 }
-
-/** Metrics where higher is better (everything else: lower is better). */
-export function higherIsBetter(metric: string): boolean {
-  return /activeUnits|samplesPerSec|accuracy/.test(metric);
-}

@@ -79,6 +79,38 @@ ${r.groups ? `<h2>Groups (mean ± std)</h2><table><tr><th>group</th><th>n</th>${
 </body></html>`;
 }
 
+/** The properties that draw an SVG chart; component (scoped) CSS does not travel with a serialised SVG. */
+const SVG_STYLE_PROPS = [
+  'fill',
+  'fill-opacity',
+  'stroke',
+  'stroke-width',
+  'stroke-opacity',
+  'stroke-dasharray',
+  'opacity',
+  'font-size',
+  'font-weight',
+  'visibility',
+  'display',
+];
+
+/**
+ * Copy the computed drawing properties of every element of `svg` onto the same element of its `clone`, so the
+ * image looks as on the page: without this, shapes styled by CSS classes (the brush areas and the transparent hit
+ * areas of parallel coordinates) fall back to SVG's default black fill (issue 24).
+ */
+export function inlineSvgStyles(svg: SVGSVGElement, clone: SVGSVGElement): void {
+  const from = [svg, ...svg.querySelectorAll('*')];
+  const to = [clone, ...clone.querySelectorAll('*')];
+  from.forEach((el, i) => {
+    const target = to[i];
+    if (!target || !(el instanceof SVGElement)) return;
+    const cs = getComputedStyle(el);
+    const style = SVG_STYLE_PROPS.map((p) => `${p}:${cs.getPropertyValue(p)}`).join(';');
+    target.setAttribute('style', `${target.getAttribute('style') ?? ''};${style}`);
+  });
+}
+
 /** Every chart in `root` as an image: chart.js canvases as PNG, SVG charts serialised (with their title). */
 export function chartImages(root: HTMLElement): { title: string; src: string }[] {
   const out: { title: string; src: string }[] = [];
@@ -87,6 +119,7 @@ export function chartImages(root: HTMLElement): { title: string; src: string }[]
     for (const c of panel.querySelectorAll('canvas')) if (c.width > 0) out.push({ title, src: c.toDataURL('image/png') });
     for (const svg of panel.querySelectorAll<SVGSVGElement>('svg[viewBox]')) {
       const clone = svg.cloneNode(true) as SVGSVGElement;
+      inlineSvgStyles(svg, clone);
       clone.setAttribute('xmlns', 'http://www.w3.org/2000/svg');
       const vb = svg.viewBox.baseVal;
       clone.setAttribute('width', String(vb.width));

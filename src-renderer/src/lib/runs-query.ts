@@ -1,5 +1,5 @@
 // The runs view's filters and sort as one runs.list query: the store is the one query engine (UI, CLI, web host).
-import type { CallInput } from '@shared/contract';
+import { METRIC_FILTER_OPS, type CallInput, type MetricFilter } from '@shared/contract';
 import type { RunStatus } from '@shared/model-types';
 
 export type ListQuery = Exclude<CallInput<'runs.list'>, undefined>;
@@ -11,6 +11,8 @@ export interface RunsFilter {
   rangeKey: string;
   rangeMin: string;
   rangeMax: string;
+  /** Final-metric conditions as typed: `test/loss < 130, test/activeUnits >= 5`. */
+  metricText: string;
   sortKey: string;
   sortDir: 'asc' | 'desc';
   /** Whether sortKey is a hyperparameter, a final metric or a run column. */
@@ -39,6 +41,8 @@ export function toQuery(f: RunsFilter): ListQuery {
   if (f.text.trim()) q.text = f.text.trim();
   if (f.status) q.status = [f.status];
   if (f.tag) q.tag = f.tag;
+  const metrics = parseMetricFilters(f.metricText);
+  if (metrics.filters.length && !metrics.error) q.metrics = metrics.filters;
   if (f.rangeKey) {
     const min = num(f.rangeMin);
     const max = num(f.rangeMax);
@@ -48,7 +52,34 @@ export function toQuery(f: RunsFilter): ListQuery {
 }
 
 export function isFiltered(f: RunsFilter): boolean {
-  return !!(f.text.trim() || f.status || f.tag || f.rangeKey);
+  return !!(f.text.trim() || f.status || f.tag || f.rangeKey || parseMetricFilters(f.metricText).filters.length);
+}
+
+const OPS_LONGEST_FIRST = [...METRIC_FILTER_OPS].sort((a, b) => b.length - a.length);
+
+/**
+ * Metric conditions typed as `test/loss < 130, test/activeUnits >= 5` (separated by commas, `;` or `and`) into
+ * runs.list `metrics` filters; `error` names the first condition that is not `<metric> <op> <number>`.
+ */
+export function parseMetricFilters(text: string): { filters: MetricFilter[]; error: string | null } {
+  const parts = text
+    .split(/\s*(?:,|;|\band\b|&&)\s*/i)
+    .map((p) => p.trim())
+    .filter(Boolean);
+  const filters: MetricFilter[] = [];
+  for (const part of parts) {
+    const op = OPS_LONGEST_FIRST.find((o) => part.includes(o));
+    const at = op ? part.indexOf(op) : -1;
+    const key = op ? part.slice(0, at).trim() : '';
+    const value = op ? Number(part.slice(at + op.length).trim()) : NaN;
+    if (!op || !key || /\s/.test(key) || part.slice(at + op.length).trim() === '' || !Number.isFinite(value))
+      return {
+        filters,
+        error: `“${part}”: write a condition as <metric> <op> <number>, e.g. test/loss < 130 (ops: ${METRIC_FILTER_OPS.join(' ')})`,
+      };
+    filters.push({ key, op: op as MetricFilter['op'], value });
+  }
+  return { filters, error: null };
 }
 
 /** Pages [first, last] (inclusive, of `size` rows) that cover rows [from, to). */
