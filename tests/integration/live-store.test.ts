@@ -124,6 +124,41 @@ describe('live from any process', () => {
     expect(events.some(({ e }) => e.event === 'run.deleted' && e.payload.runId === newId)).toBe(true);
   }, 120_000);
 
+  it("does not repeat its own runs' events while other processes write (each point of its own run once)", async () => {
+    const before = events.length;
+    const { runId } = await service.call('runs.start', { config: { ...CONFIG, name: 'own run' } });
+    const bundle = path.join(work, 'run.vaewb.zip');
+    const finished = new Promise<void>((resolve) => {
+      const off = service.onEvent((e) => {
+        if (e.event === 'run.status' && e.payload.runId === runId && !['queued', 'running'].includes(e.payload.status)) {
+          off();
+          resolve();
+        }
+      });
+    });
+    // foreign writes while it trains: every one moves data_version, so the watcher looks each time
+    let foreign = 0;
+    let done = false;
+    void finished.then(() => (done = true));
+    while (!done) {
+      // spawned without blocking: this very process runs the service that trains the run
+      const child = spawn(process.execPath, [bin, 'import', bundle, '--again'], {
+        cwd: work,
+        env: { ...process.env, VAE_WORKBENCH_HOME: home },
+        stdio: 'ignore',
+      });
+      expect(await new Promise((resolve) => child.on('exit', resolve))).toBe(0);
+      foreign++;
+    }
+    await new Promise((r) => setTimeout(r, 800));
+    expect(foreign).toBeGreaterThan(1);
+    const mine = events.slice(before).filter(({ e }) => e.event === 'run.metrics' && e.payload.runId === runId);
+    const keys = mine.flatMap(({ e }) => (e.event === 'run.metrics' ? e.payload.points.map((p) => `${p.name}@${p.step}`) : []));
+    expect(new Set(keys).size).toBe(keys.length);
+    expect(events.slice(before).filter(({ e }) => e.event === 'run.created' && e.payload.id === runId)).toHaveLength(1);
+    expect(events.slice(before).filter(({ e }) => e.event === 'run.created')).toHaveLength(foreign + 1);
+  }, 240_000);
+
   it('a one-shot CLI service does not watch', async () => {
     const quiet = new WorkbenchService({ host: 'cli', dataHome: home, concurrency: 1 });
     const seen: WorkbenchEvent[] = [];
