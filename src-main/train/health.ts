@@ -16,11 +16,19 @@ export const PLATEAU_REL = 1e-3;
 /** The training loss diverges when it exceeds its best by this much (nats) and by this fraction. */
 export const DIVERGE_ABS = 5;
 export const DIVERGE_REL = 0.5;
+/**
+ * Learned-σ overfitting: the test loss is this many nats (and this fraction of its magnitude) above its best while
+ * the training loss is at least as far below where it was at that best.
+ */
+export const VAR_OVERFIT_ABS = 2;
+export const VAR_OVERFIT_REL = 0.01;
 
 export interface HealthSubject {
   latentDim: number;
   /** q(z|x) is stochastic (vae, iwae): the collapse checks apply. */
   stochastic: boolean;
+  /** The decoder learns its σ (likelihood gaussian-learned): the variance-overfitting check applies. */
+  learnedSigma?: boolean;
 }
 
 export interface HealthChange {
@@ -42,6 +50,9 @@ export class HealthMonitor {
   private readonly evalLosses: number[] = [];
   private bestTrain = Infinity;
   private trainPoints = 0;
+  /** The latest training loss, and the best test loss with the training loss of that moment. */
+  private lastTrain: number | null = null;
+  private bestTest: { test: number; train: number } | null = null;
 
   constructor(private readonly subject: HealthSubject) {}
 
@@ -73,8 +84,10 @@ export class HealthMonitor {
         case 'test/loss':
           this.evalLosses.push(p.value);
           this.checkPlateau(changes);
+          this.checkVarianceOverfit(changes, p.value);
           break;
         case 'train/loss':
+          this.lastTrain = p.value;
           this.checkDivergence(changes, p.value);
           break;
       }
@@ -122,6 +135,27 @@ export class HealthMonitor {
     const best = this.bestTrain;
     const up = value > best + DIVERGE_ABS && value > best + DIVERGE_REL * Math.abs(best);
     this.set(changes, 'divergence', up, `train loss ${value.toFixed(2)} against its best ${best.toFixed(2)}`);
+  }
+
+  /** A learned σ overfitting: the test loss well above its best while the training loss went on falling since. */
+  private checkVarianceOverfit(changes: HealthChange[], test: number): void {
+    if (!this.subject.learnedSigma || this.lastTrain === null) return;
+    const train = this.lastTrain;
+    const best = this.bestTest;
+    if (!best || test < best.test) {
+      this.bestTest = { test, train };
+      this.set(changes, 'variance-overfit', false, `test loss ${test.toFixed(2)} at its best`);
+      return;
+    }
+    const margin = Math.max(VAR_OVERFIT_ABS, VAR_OVERFIT_REL * Math.abs(best.test));
+    const on = test > best.test + margin && train < best.train - margin;
+    this.set(
+      changes,
+      'variance-overfit',
+      on,
+      `test loss ${test.toFixed(2)} against its best ${best.test.toFixed(2)}, while the training loss went from ` +
+        `${best.train.toFixed(2)} to ${train.toFixed(2)}`,
+    );
   }
 
   private set(changes: HealthChange[], code: HealthCode, on: boolean, detail: string): void {

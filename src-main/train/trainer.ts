@@ -8,6 +8,7 @@
 import path from 'node:path';
 import { readdirSync, rmSync, existsSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
+import { FD_CLASSIFIER_METRIC } from '@shared/metric-labels';
 import type { MetricPoint } from '@shared/model-types';
 import type { RunConfig } from '@shared/run-config';
 import { describeGaussianDecoder } from '@shared/gaussian-decoder';
@@ -18,7 +19,8 @@ import { evaluateSplit, type EvalResult } from '../vae/evaluate';
 import { VaeModel, modelSpecFromConfig } from '../vae/model';
 import { createOptimizer, exportOptimizerState, importOptimizerState } from '../vae/optimizer';
 import { decodeMeans } from '../vae/sampling';
-import { featureCachePaths } from '../vae/fid';
+import { FD_CLASSIFIER_SEED, featureCachePaths } from '../vae/fid';
+import { trainsOnWholeSplit } from './fd-fit-split';
 import { deriveSeed, seededPermutation, SEED_STREAM } from '../vae/seeds';
 import type { TrainingContext } from './messages';
 import { EtaModel, planRun } from './eta';
@@ -224,7 +226,11 @@ export class Trainer {
     const model = (this.model = new VaeModel(modelSpecFromConfig(config, this.shape, dataset.descriptor.kind)));
     this.optimizer = createOptimizer(config.optimizer);
     this.vars = model.variables();
-    this.steps.health = new HealthMonitor({ latentDim: model.latentDim, stochastic: model.stochastic });
+    this.steps.health = new HealthMonitor({
+      latentDim: model.latentDim,
+      stochastic: model.stochastic,
+      learnedSigma: config.model.likelihood === 'gaussian-learned',
+    });
     if (config.model.likelihood === 'gaussian') this.log('info', describeGaussianDecoder(config.model.sigma, data.d));
     this.log('info', `model: ${config.model.kind}/${config.model.arch}, ${model.parameterCount()} parameters, backend ${ctx.backend}`);
 
@@ -247,7 +253,8 @@ export class Trainer {
     this.clock.enter('train');
 
     this.evalBatch = Math.max(B, 256);
-    this.withFid = config.eval.fid && dataset.descriptor.kind === 'image';
+    // no sample-quality score for models without a prior to sample from (ae, dae)
+    this.withFid = config.eval.fid && dataset.descriptor.kind === 'image' && this.model!.stochastic;
     this.fidFit =
       this.withFid && !existsSync(featureCachePaths(fidCacheDir(ctx.dataHome), dataset.descriptor.id, data.d).json) ? 'needed' : 'none';
     this.etaModel = new EtaModel(
@@ -482,6 +489,7 @@ export class Trainer {
     const { ctx, config, data, dataset } = this;
     // only when the worker can read the training split where it is (shared for the data-parallel steps), never a copy
     if (this.fidFit !== 'needed' || this.testBusy || !(data.train.x.buffer instanceof SharedArrayBuffer) || !this.helperUsable()) return;
+    if (!trainsOnWholeSplit(data, config)) return; // the classifier fits on the whole training split: at the end
     this.fidFit = 'running';
     this.parallel?.unlink(); // the worker takes jobs after its training loop
     this.etaModel.setFidFit(false);
@@ -491,7 +499,7 @@ export class Trainer {
       train,
       d: data.d,
       cacheDir: fidCacheDir(ctx.dataHome),
-      seed: config.seed,
+      seed: FD_CLASSIFIER_SEED,
     }).then(
       () => {
         this.fidFit = 'none';
@@ -547,6 +555,8 @@ export class Trainer {
       seed: deriveSeed(config.seed, SEED_STREAM.eval),
       // conv decoders hold feature maps per row: decode fewer importance samples at once.
       nllRows: config.model.arch === 'conv' ? 1024 : 8192,
+      // a DAE's test loss also on inputs corrupted as in training (its training loss sees those), beside the clean one
+      ...(config.model.kind === 'dae' ? { corruption: { kind: config.model.corruption, level: config.model.corruptionLevel } } : {}),
     };
   }
 
@@ -742,7 +752,7 @@ export class Trainer {
       if (ownItem) this.etaModel.itemFraction(fraction);
       this.progress('eval');
     });
-    if (value !== null) this.steps.emitMetrics([{ name: 'test/fid', step: this.step, epoch: this.epoch + 1, time: Date.now(), value }]);
+    if (value !== null) this.steps.emitMetrics([{ name: FD_CLASSIFIER_METRIC, step: this.step, epoch: this.epoch + 1, time: Date.now(), value }]);
   }
 
   /** The end: evaluation, FID, snapshots and the last checkpoint. */

@@ -116,8 +116,8 @@ describe('model kinds', () => {
     });
     expect(run.result.status).toBe('completed');
     // the same sample-quality score as the VAEs', on draws from the mixture
-    expect(run.series('test/fid')).toHaveLength(1);
-    expect(run.result.final['test/fid']).toBeGreaterThan(0);
+    expect(run.series('test/fdClassifier')).toHaveLength(1);
+    expect(run.result.final['test/fdClassifier']).toBeGreaterThan(0);
     expect(run.series('train/loss')).toHaveLength(4);
     expect(Number.isFinite(run.result.final['test/nll'])).toBe(true);
     expect(run.artifacts('prior-samples')).toHaveLength(1);
@@ -200,13 +200,13 @@ describe('snapshots between evaluations', () => {
 });
 
 describe('Frechet distance', () => {
-  it('eval.fid = true reports test/fid at the end', async () => {
+  it('eval.fid = true reports test/fdClassifier (the classifier FD) at the end', async () => {
     const run = await train((c) => {
       c.eval = { iwSamples: 5, fid: true };
       c.data = { ...c.data, testLimit: 100 };
     });
     expectCompleted(run);
-    const fid = run.series('test/fid');
+    const fid = run.series('test/fdClassifier');
     expect(fid).toHaveLength(1);
     expect(fid[0]!.value).toBeGreaterThan(0);
     expect(Number.isFinite(fid[0]!.value)).toBe(true);
