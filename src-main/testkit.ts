@@ -33,6 +33,7 @@ export { trainerEnv } from './train/trainer-launcher';
 export { runTraining } from './train/training-loop';
 export { corrupt } from './vae/corruption';
 export { knnAccuracy } from './vae/diagnostics';
+export { getFeatureExtractor } from './vae/fid';
 export { decoderMean } from './vae/likelihood';
 export { VaeModel, modelSpecFromConfig } from './vae/model';
 export { decodeMeans, encodeMeans, manifoldCodes, priorSamples, reconstruct } from './vae/sampling';

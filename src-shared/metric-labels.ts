@@ -24,6 +24,12 @@ export function canonicalFinal(final: Record<string, number>): Record<string, nu
   return out;
 }
 
+/** One sentence on which figures may be set beside which (for tables of final metrics). */
+export const FIGURES_NOTE =
+  'test/loss, recon and kl are over n test examples; test/nll over the first n of them with k importance samples, beside ' +
+  'test/nllLoss, the −ELBO on those same examples: compare nll with nllLoss. test/fdClassifier is a Fréchet distance on a ' +
+  'small classifier fitted to the dataset, not an Inception FID.';
+
 const count = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '?' : Math.round(v).toLocaleString('en-US'));
 
 /** The KL-based and the covariance-based (Burda et al.) active-unit counts: definition and threshold. */

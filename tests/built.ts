@@ -51,6 +51,7 @@ export const {
   importRunBundle,
   initBackend,
   knnAccuracy,
+  getFeatureExtractor,
   loadDataset,
   manifoldCodes,
   migrate,

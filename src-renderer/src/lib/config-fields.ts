@@ -84,6 +84,14 @@ export const FIELD_GROUPS: FieldGroup[] = [
       { path: 'data.testLimit', label: 'Test limit', type: 'int', help: '0 = all test examples.' },
       { path: 'data.sources', label: 'Sources', type: 'int', when: (c) => c.data.dataset === 'ica-synthetic' },
       { path: 'data.observedDim', label: 'Observed dim', type: 'int', when: (c) => c.data.dataset === 'ica-synthetic' },
+      {
+        path: 'data.noise',
+        label: 'Observation noise σ',
+        type: 'number',
+        step: 'any',
+        when: (c) => c.data.dataset === 'ica-synthetic',
+        help: 'Gaussian noise added to every observed coordinate (in [0,1] units); 0 = noise-free.',
+      },
     ],
   },
   {
