@@ -752,7 +752,8 @@ export class Trainer {
       if (ownItem) this.etaModel.itemFraction(fraction);
       this.progress('eval');
     });
-    if (value !== null) this.steps.emitMetrics([{ name: FD_CLASSIFIER_METRIC, step: this.step, epoch: this.epoch + 1, time: Date.now(), value }]);
+    if (value !== null)
+      this.steps.emitMetrics([{ name: FD_CLASSIFIER_METRIC, step: this.step, epoch: this.epoch + 1, time: Date.now(), value }]);
   }
 
   /** The end: evaluation, FID, snapshots and the last checkpoint. */

@@ -112,7 +112,11 @@ function elboBatch(
     let c = tf.clone(corruptSum);
     if (opts.corruption) {
       const noisy = corrupt(xb, opts.corruption.kind, opts.corruption.level, deriveSeed(opts.seed, SEED_STREAM.corruption, b));
-      const tc = elboTerms(model, noisy, xb, { estimator: opts.estimator, samples: opts.samples, seed: deriveSeed(opts.seed, SEED_STREAM.eval, b) });
+      const tc = elboTerms(model, noisy, xb, {
+        estimator: opts.estimator,
+        samples: opts.samples,
+        seed: deriveSeed(opts.seed, SEED_STREAM.eval, b),
+      });
       c = tf.add(corruptSum, tf.sum(tf.add(tc.recon, tc.kl)));
     }
     return { r, k, kd: kd === klDimSum ? tf.clone(kd) : kd, c, mu: keepMu ? tf.clone(enc.mu) : undefined };
@@ -253,10 +257,7 @@ export async function evaluateSplit(model: LatentModel, x: Float32Array, n: numb
         next.mu.dispose();
         latentMeans!.set(mu.subarray(0, (Math.min(end, keptRows) - start) * model.latentDim), start * model.latentDim);
       }
-      reconSum.dispose();
-      klSum.dispose();
-      klDimSum.dispose();
-      corruptSum.dispose();
+      tf.dispose([reconSum, klSum, klDimSum, corruptSum]);
       corruptSum = next.c as tf.Scalar;
       reconSum = next.r as tf.Scalar;
       klSum = next.k as tf.Scalar;
@@ -304,9 +305,6 @@ export async function evaluateSplit(model: LatentModel, x: Float32Array, n: numb
   } finally {
     // Stop a helper that is still taking batches (cancelled, or an error here).
     Atomics.store(share.next, 0, plan.batches);
-    reconSum.dispose();
-    klSum.dispose();
-    klDimSum.dispose();
-    corruptSum.dispose();
+    tf.dispose([reconSum, klSum, klDimSum, corruptSum]);
   }
 }

@@ -128,7 +128,9 @@ describe('the evaluation worker on an idle core', () => {
     expect(close(helped.run.final['test/nll']!, alone.run.final['test/nll']!)).toBe(true);
     // the FID, computed beside the worker's share of the final -log p(x) when helped, after it when alone
     expect(Number.isFinite(helped.run.final['test/fdClassifier'])).toBe(true);
-    expect(Math.abs(helped.run.final['test/fdClassifier']! - alone.run.final['test/fdClassifier']!)).toBeLessThan(0.05 * alone.run.final['test/fdClassifier']! + 0.5);
+    expect(Math.abs(helped.run.final['test/fdClassifier']! - alone.run.final['test/fdClassifier']!)).toBeLessThan(
+      0.05 * alone.run.final['test/fdClassifier']! + 0.5,
+    );
     // one test evaluation per epoch, tagged with the epoch it belongs to, in order
     const epochs = (s: { points: { x: number }[] }) => s.points.map((p) => p.x);
     expect(epochs(helped.loss)).toEqual([1, 2, 3]);
