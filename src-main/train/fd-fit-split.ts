@@ -17,3 +17,12 @@ export async function fdFitSplit(data: PreparedData, config: RunConfig, dataHome
   const whole = await loadDataset({ ...config.data, trainLimit: 0, testLimit: 0, binarize: 'none' }, { dataHome, seed: config.seed });
   return whole.train;
 }
+
+/** The whole training split in shared memory, for an evaluation worker to fit the classifier on without a copy. */
+export async function sharedFdFitSplit(data: PreparedData, config: RunConfig, dataHome: string): Promise<Split> {
+  const split = await fdFitSplit(data, config, dataHome);
+  if (split.x.buffer instanceof SharedArrayBuffer) return split;
+  const x = new Float32Array(new SharedArrayBuffer(split.x.byteLength));
+  x.set(split.x);
+  return { ...split, x };
+}

@@ -20,7 +20,7 @@ import { VaeModel, modelSpecFromConfig } from '../vae/model';
 import { createOptimizer, exportOptimizerState, importOptimizerState } from '../vae/optimizer';
 import { decodeMeans } from '../vae/sampling';
 import { FD_CLASSIFIER_SEED, featureCachePaths } from '../vae/fid';
-import { trainsOnWholeSplit } from './fd-fit-split';
+import { sharedFdFitSplit, trainsOnWholeSplit } from './fd-fit-split';
 import { deriveSeed, seededPermutation, SEED_STREAM } from '../vae/seeds';
 import type { TrainingContext } from './messages';
 import { EtaModel, planRun } from './eta';
@@ -489,29 +489,36 @@ export class Trainer {
     const { ctx, config, data, dataset } = this;
     // only when the worker can read the training split where it is (shared for the data-parallel steps), never a copy
     if (this.fidFit !== 'needed' || this.testBusy || !(data.train.x.buffer instanceof SharedArrayBuffer) || !this.helperUsable()) return;
-    if (!trainsOnWholeSplit(data, config)) return; // the classifier fits on the whole training split: at the end
     this.fidFit = 'running';
     this.parallel?.unlink(); // the worker takes jobs after its training loop
     this.etaModel.setFidFit(false);
-    const train = { x: data.train.x, y: data.train.y, n: data.train.n };
-    this.pendingFidFit = this.helper!.fitFid({
-      datasetId: dataset.descriptor.id,
-      train,
-      d: data.d,
-      cacheDir: fidCacheDir(ctx.dataHome),
-      seed: FD_CLASSIFIER_SEED,
-    }).then(
-      () => {
-        this.fidFit = 'none';
-        this.log('info', 'FID: the feature classifier of this dataset was fitted on the worker while training ran (cached for later runs)');
-      },
-      (err: unknown) => {
-        this.fidFit = 'none'; // the FID at the end fits it on this thread
-        this.etaModel.setFidFit(true);
-        if ((err as Error).message !== 'closed')
-          this.log('warn', `FID: fitting the feature classifier on the worker failed (${(err as Error).message}); fitting it at the end`);
-      },
-    );
+    // the classifier fits on the whole training split (loaded and shared once when the run trains on part of it)
+    const whole = trainsOnWholeSplit(data, config) ? Promise.resolve(data.train) : sharedFdFitSplit(data, config, ctx.dataHome);
+    this.pendingFidFit = whole
+      .then((split) =>
+        this.helper!.fitFid({
+          datasetId: dataset.descriptor.id,
+          train: { x: split.x, y: split.y, n: split.n },
+          d: data.d,
+          cacheDir: fidCacheDir(ctx.dataHome),
+          seed: FD_CLASSIFIER_SEED,
+        }),
+      )
+      .then(
+        () => {
+          this.fidFit = 'none';
+          this.log(
+            'info',
+            'FID: the feature classifier of this dataset was fitted on the worker while training ran (cached for later runs)',
+          );
+        },
+        (err: unknown) => {
+          this.fidFit = 'none'; // the FID at the end fits it on this thread
+          this.etaModel.setFidFit(true);
+          if ((err as Error).message !== 'closed')
+            this.log('warn', `FID: fitting the feature classifier on the worker failed (${(err as Error).message}); fitting it at the end`);
+        },
+      );
   }
 
   /** Read the running sums back (the only read-back while training) and report their means; Diverged on NaN/Inf. */

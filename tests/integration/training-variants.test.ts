@@ -78,12 +78,22 @@ describe('model kinds', () => {
     expect(run.artifacts('prior-samples')[0]!.meta['generative']).toBe(false);
   });
 
-  it('dae with masking and with gaussian noise', async () => {
+  it('dae with masking and with gaussian noise: test loss on clean and on corrupted inputs, no classifier FD', async () => {
     for (const corruption of ['mask', 'gaussian'] as const) {
-      const run = await train((c) => (c.model = { ...c.model, kind: 'dae', corruption, corruptionLevel: 0.4 }));
+      const run = await train((c) => {
+        c.model = { ...c.model, kind: 'dae', corruption, corruptionLevel: 0.4 };
+        c.eval = { ...c.eval, fid: true }; // asked for, but a DAE has no prior to sample from
+      });
       expectCompleted(run);
-      expect(run.result.final['test/nll']).toBeUndefined();
+      const f = run.result.final;
+      expect(f['test/nll']).toBeUndefined();
+      expect(f['test/fdClassifier']).toBeUndefined();
+      // the loss on inputs corrupted as in training (what train/loss sees) is worse than on clean inputs
+      expect(f['test/lossCorrupted']!).toBeGreaterThan(f['test/loss']!);
     }
+    // a plain autoencoder reports no corrupted loss
+    const ae = await train((c) => (c.model = { ...c.model, kind: 'ae' }));
+    expect(ae.result.final['test/lossCorrupted']).toBeUndefined();
   });
 
   it('iwae: loss is the IW bound, at most the ELBO terms', async () => {
