@@ -38,7 +38,7 @@ export const ACTIVE_UNITS_COV_DEFINITION = 'Burda et al.: units u with Cov_x(E_q
 
 /**
  * A short label for a metric of a run, with the n and k it was computed on (from the run's own final metrics
- * `test/examples`, `test/nllExamples`, `test/nllK`), e.g. "test/nll (−log p(x), k = 100, n = 1,000)".
+ * `test/examples`, `test/nllExamples`, `test/nllK`), e.g. "test/nll (k 100, n 1,000)"; metricDefinition says the rest.
  */
 export function metricLabel(name: string, final: Record<string, number> = {}): string {
   const n = count(final['test/examples']);
@@ -46,26 +46,48 @@ export function metricLabel(name: string, final: Record<string, number> = {}): s
   const k = count(final['test/nllK']);
   switch (canonicalMetricName(name)) {
     case 'test/loss':
-      return 'test/lossCorrupted' in final ? `test/loss (clean inputs, n = ${n})` : `test/loss (−ELBO, n = ${n})`;
+      return 'test/lossCorrupted' in final ? `test/loss (clean, n ${n})` : `test/loss (−ELBO, n ${n})`;
     case 'test/recon':
-      return `test/recon (n = ${n})`;
+      return `test/recon (n ${n})`;
     case 'test/kl':
-      return `test/kl (n = ${n})`;
+      return `test/kl (n ${n})`;
     case 'test/nll':
-      return `test/nll (−log p(x), k = ${k}, n = ${nllN})`;
+      return `test/nll (k ${k}, n ${nllN})`;
     case 'test/nllLoss':
-      return `test/nllLoss (−ELBO on the nll's n = ${nllN})`;
+      return `test/nllLoss (−ELBO, same n ${nllN})`;
     case 'test/inferenceGap':
-      return `test/inferenceGap (k = ${k}, n = ${nllN}; grows with k)`;
+      return `test/inferenceGap (k ${k}, n ${nllN})`;
     case 'test/activeUnits':
-      return 'test/activeUnits (KL_u > 0.01 nats)';
+      return 'test/activeUnits (KL_u > 0.01)';
     case 'test/activeUnitsCov':
-      return 'test/activeUnitsCov (Burda: Cov_x E[z_u|x] > 0.01)';
+      return 'test/activeUnitsCov (Cov > 0.01)';
     case 'test/lossCorrupted':
-      return `test/lossCorrupted (inputs corrupted as in training, n = ${n})`;
+      return `test/lossCorrupted (n ${n})`;
     case FD_CLASSIFIER_METRIC:
-      return 'test/fdClassifier (FD on a small classifier, not Inception FID)';
+      return 'test/fdClassifier (not FID)';
     default:
       return name;
+  }
+}
+
+/** One sentence defining a metric (a tooltip beside its label), or '' for metrics without one here. */
+export function metricDefinition(name: string): string {
+  switch (canonicalMetricName(name)) {
+    case 'test/nll':
+      return '−log p(x) estimated with k importance samples on the first n test examples; compare it with test/nllLoss.';
+    case 'test/nllLoss':
+      return "The −ELBO on the nll's own n examples, from the same k samples: the figure to set beside test/nll.";
+    case 'test/inferenceGap':
+      return '−ELBO minus −log p(x) from the same k samples; it grows with k as the estimate tightens: compare at equal k.';
+    case 'test/activeUnits':
+      return ACTIVE_UNITS_DEFINITION;
+    case 'test/activeUnitsCov':
+      return ACTIVE_UNITS_COV_DEFINITION;
+    case 'test/lossCorrupted':
+      return 'A denoising autoencoder’s test loss on inputs corrupted as in training (test/loss: clean inputs).';
+    case FD_CLASSIFIER_METRIC:
+      return 'Fréchet distance on a small classifier’s features, fitted on the whole training split: not comparable with Inception FIDs.';
+    default:
+      return '';
   }
 }
