@@ -36,6 +36,7 @@ export { runTraining } from './train/training-loop';
 export { corrupt } from './vae/corruption';
 export { activeUnitsCov, knnAccuracy } from './vae/diagnostics';
 export { evaluateSplit } from './vae/evaluate';
+export { getFeatureExtractor } from './vae/fid';
 export { decoderMean } from './vae/likelihood';
 export { VaeModel, modelSpecFromConfig } from './vae/model';
 export { decodeMeans, encodeMeans, manifoldCodes, priorSamples, reconstruct } from './vae/sampling';

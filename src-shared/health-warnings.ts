@@ -2,7 +2,7 @@
 // by the trainer (which raises them, src-main/train/health.ts), the store (as `health/*` metrics: 1 = raised,
 // 0 = cleared) and the renderer (the run view's warning panel and the runs table's badge). No Node imports.
 
-export const HEALTH_CODES = ['posterior-collapse', 'sigma-at-floor', 'plateau', 'divergence'] as const;
+export const HEALTH_CODES = ['posterior-collapse', 'sigma-at-floor', 'plateau', 'divergence', 'variance-overfit'] as const;
 export type HealthCode = (typeof HEALTH_CODES)[number];
 
 export interface HealthWarningInfo {
@@ -49,6 +49,16 @@ export const HEALTH_WARNINGS: Record<HealthCode, HealthWarningInfo> = {
     advice:
       'The training loss has risen far above its best value, usually a learning rate that is too large or ' +
       'exploding gradients — lower optimizer.learningRate or set optimizer.clipNorm (e.g. 5).',
+  },
+  'variance-overfit': {
+    code: 'variance-overfit',
+    metric: 'health/varianceOverfit',
+    title: 'Learned variance overfitting',
+    advice:
+      'The test loss rises while the training loss still falls: the learned decoder σ shrinks to fit the training ' +
+      'examples ever more tightly, and the test examples pay for it in log-density — raise model.sigmaFloor, use a ' +
+      'fixed σ (likelihood gaussian), hold out a validation split with early stopping (data.validationFraction, ' +
+      'training.earlyStoppingPatience), or keep the checkpoint of the best test loss.',
   },
 };
 

@@ -12,17 +12,21 @@ export const FINISHED_STATUSES: readonly RunStatus[] = ['completed', 'failed', '
  *  train/loss  -ELBO (or -IW bound for iwae, reconstruction loss for ae/dae) on the minibatch, averaged since the last log point
  *  train/recon -E_q[log p(x|z)]      train/kl   KL(q(z|x)||p(z)) (unweighted; beta is applied in the objective only)
  *  val/loss    -ELBO on the validation split
- *  test/loss, test/recon, test/kl    the same on the test split
+ *  test/loss, test/recon, test/kl    the same on the test split (test/examples examples)
+ *  test/lossCorrupted  dae only: the test loss on inputs corrupted as in training (test/loss: clean inputs)
  *  test/nll    importance-sampled estimate of -log p(x) (exact for gmm): at the end with eval.iwSamples samples on the first
  *              eval.nllExamples test examples (0: all); during training with k = min(eval.iwSamples, 50) on the first 100 (a cheap trend)
+ *  test/nllLoss  -ELBO on the nll's own examples from its k samples (the figure to set beside test/nll);
+ *              test/nllExamples, test/nllK: the n and k of that evaluation's nll
  *  test/activeUnits   number of latent dimensions with KL_j > 0.01 nats
  *  test/activeUnitsCov  Burda et al. (2016) active units: dimensions with Cov_x(E_q[z_u|x]) > 0.01 (first 2,000 test examples)
  *  test/inferenceGap   -ELBO minus test/nll from the same k importance samples (mean log w against log mean w), in nats: how far q(z|x) is from p(z|x)
  *  test/mcc    mean correlation coefficient between latent means and the true sources (ica-synthetic only; 1 = recovered)
  *  test/sigmaAtFloor  fraction of a learned decoder sigma at model.sigmaFloor (gaussian-learned only)
- *  health/posteriorCollapse, health/sigmaAtFloor, health/plateau, health/divergence   1 while that warning is raised,
+ *  health/posteriorCollapse, health/sigmaAtFloor, health/plateau, health/divergence, health/varianceOverfit   1 while raised,
  *              0 once cleared (see health-warnings.ts)
- *  test/fid    Frechet distance between classifier features of test images and of prior samples
+ *  test/fdClassifier  Frechet distance between a small classifier's features of test images and of prior samples (not an
+ *              Inception FID; called test/fid before: see metric-labels.ts; none for ae/dae)
  *  perf/samplesPerSec  training throughput
  *  perf/time/<phase>   seconds the trainer spent in startup, data, train, eval, fid, snapshots, checkpoints
  *  perf/evalNllDecodedPerSec  decoder passes per second of the final -log p(x) estimate

@@ -29,6 +29,12 @@ export const dataSchema = z
     /** ica-synthetic: number of independent sources, observed dimension and sequence length. */
     sources: positiveInt.max(64).default(3),
     observedDim: positiveInt.max(4096).default(20),
+    /**
+     * ica-synthetic: standard deviation of Gaussian observation noise added to every observed coordinate after its
+     * rescaling to [0,1] (0 = noise-free: the data then lie on a 3-D manifold, and a learned decoder σ shrinks to its
+     * floor and switches on every latent unit).
+     */
+    noise: z.number().min(0).max(1).default(0),
   })
   .strict();
 
@@ -78,6 +84,12 @@ export const optimizerSchema = z
     learningRate: z.number().positive().default(0.001),
     /** SGD momentum (sgd only). */
     momentum: z.number().min(0).max(1).default(0.9),
+    /**
+     * Adagrad's initial accumulator (adagrad only): 0 as Duchi et al. define Adagrad and as Kingma & Welling and
+     * PyTorch use it (the update divides by sqrt(accumulator + 1e-7), so the first step is finite); 0.1 is
+     * tfjs's and TensorFlow's default, which damps the first steps of small gradients.
+     */
+    initialAccumulator: z.number().min(0).max(10).default(0),
     /** Clip gradients to this global norm (0 = off). */
     clipNorm: z.number().min(0).default(0),
   })

@@ -54,6 +54,7 @@ export const {
   prepareRunBundle,
   initBackend,
   knnAccuracy,
+  getFeatureExtractor,
   loadDataset,
   manifoldCodes,
   migrate,

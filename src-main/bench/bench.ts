@@ -134,7 +134,7 @@ async function benchTimeToResult(
     if (r.status !== 'completed') throw new Error(`the time-to-result run (${variant}) ended ${r.status}`);
     const p = r.phases;
     log(
-      `  ${r.wallSeconds.toFixed(1)} s wall = ${r.ratioToTraining.toFixed(2)}x training (${p.train.toFixed(1)} s); eval ${p.eval.toFixed(1)} s, fid ${p.fid.toFixed(1)} s, ` +
+      `  ${r.wallSeconds.toFixed(1)} s wall = ${r.ratioToTraining.toFixed(2)}x training (${p.train.toFixed(1)} s); eval ${p.eval.toFixed(1)} s, classifier FD ${p.fid.toFixed(1)} s, ` +
         `snapshots ${p.snapshots.toFixed(1)} s, checkpoints ${p.checkpoints.toFixed(1)} s, startup ${p.startup.toFixed(1)} s, data ${p.data.toFixed(1)} s, other ${p.other.toFixed(1)} s; ` +
         `IW NLL ${Math.round(r.nllDecodedPerSec ?? 0)} decoded/s beside ${Math.round(r.trainSamplesPerSec)} training samples/s`,
     );

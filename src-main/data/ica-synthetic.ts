@@ -5,7 +5,8 @@
 // its own seeded period (16..256 steps) and phase, standardised to zero mean and unit variance.
 // Mixing (seeded): h = tanh(A1 s + b1) + 0.1 (A1 s + b1)   (A1: observedDim x sources, a leaky tanh)
 //                  x = A2 h + b2                          (A2: observedDim x observedDim)
-// then every observed coordinate is rescaled to [0,1] by its min and max over the whole series.
+// then every observed coordinate is rescaled to [0,1] by its min and max over the whole series, and observation
+// noise N(0, noise²) is added (data.noise, 0 by default; from its own seeded stream, so noise 0 is the old data).
 // Each example is the observation vector at one time step: shape [1, observedDim, 1], kind 'series', no labels.
 // Split: the first 8,000 time steps are train, the last 2,000 test (no shuffling: time order is kept).
 // Everything is a function of (seed, sources, observedDim): the run seed is used, so a run's data is reproducible.
@@ -27,7 +28,7 @@ export interface IcaSynthetic {
 }
 
 /** Generate the series (pure, deterministic in its arguments). */
-export function generateIcaSynthetic(seed: number, sources: number, observedDim: number, steps = ICA_STEPS): IcaSynthetic {
+export function generateIcaSynthetic(seed: number, sources: number, observedDim: number, steps = ICA_STEPS, noise = 0): IcaSynthetic {
   const rand = mulberry32((seed ^ 0x1ca5eed) >>> 0);
   const normal = gaussian(rand);
   const s = new Float32Array(steps * sources);
@@ -94,18 +95,23 @@ export function generateIcaSynthetic(seed: number, sources: number, observedDim:
     const span = max - min || 1;
     for (let t = 0; t < steps; t++) observations[t * observedDim + i] = (x[t * observedDim + i]! - min) / span;
   }
+  if (noise > 0) {
+    const noiseNormal = gaussian(mulberry32((seed ^ 0x0b5e7e) >>> 0));
+    for (let j = 0; j < observations.length; j++) observations[j] = observations[j]! + noise * noiseNormal();
+  }
   return { observations, sources: s, sourceKinds: kinds, observedDim };
 }
 
-function descriptor(sources: number, observedDim: number): DatasetDescriptor {
+function descriptor(sources: number, observedDim: number, noise = 0): DatasetDescriptor {
   return {
     id: 'ica-synthetic',
-    title: `ICA synthetic (${sources} sources, ${observedDim} observed)`,
+    title: `ICA synthetic (${sources} sources, ${observedDim} observed${noise > 0 ? `, noise ${noise}` : ''})`,
     description:
       `${sources} independent non-Gaussian sources (cycling sine, sawtooth, square wave, Laplace noise) mixed through a fixed ` +
       `random nonlinear map (linear to ${observedDim}, leaky tanh, linear) generated from the run seed; each example is the ` +
-      `observation at one time step, rescaled to [0,1] per coordinate. The true number of sources is ${sources}. ` +
-      `Split: the first ${ICA_TRAIN_STEPS} time steps train, the last ${ICA_STEPS - ICA_TRAIN_STEPS} test. Set data.sources and data.observedDim.`,
+      `observation at one time step, rescaled to [0,1] per coordinate, plus Gaussian observation noise of standard deviation ` +
+      `${noise} (data.noise). The true number of sources is ${sources}. ` +
+      `Split: the first ${ICA_TRAIN_STEPS} time steps train, the last ${ICA_STEPS - ICA_TRAIN_STEPS} test. Set data.sources, data.observedDim and data.noise.`,
     shape: [1, observedDim, 1],
     kind: 'series',
     labels: null,
@@ -120,16 +126,16 @@ function descriptor(sources: number, observedDim: number): DatasetDescriptor {
 
 export const icaSyntheticLoader: DatasetLoader = {
   id: 'ica-synthetic',
-  describe: (opts) => (opts.data ? descriptor(opts.data.sources, opts.data.observedDim) : descriptor(3, 20)),
-  memoKey: (data, ctx) => `${ctx.seed}/${data.sources}/${data.observedDim}`,
+  describe: (opts) => (opts.data ? descriptor(opts.data.sources, opts.data.observedDim, opts.data.noise) : descriptor(3, 20)),
+  memoKey: (data, ctx) => `${ctx.seed}/${data.sources}/${data.observedDim}/${data.noise}`,
   async load(data, ctx): Promise<LoadedDataset> {
     ctx.onProgress?.(0, `generating ${ICA_STEPS} steps of ${data.sources} sources`);
-    const gen = generateIcaSynthetic(ctx.seed, data.sources, data.observedDim);
+    const gen = generateIcaSynthetic(ctx.seed, data.sources, data.observedDim, ICA_STEPS, data.noise);
     const d = data.observedDim;
     const train = { x: gen.observations.subarray(0, ICA_TRAIN_STEPS * d), y: null, n: ICA_TRAIN_STEPS };
     const test = { x: gen.observations.subarray(ICA_TRAIN_STEPS * d), y: null, n: ICA_STEPS - ICA_TRAIN_STEPS };
     ctx.onProgress?.(1, 'generated');
     const testSources = { values: gen.sources.subarray(ICA_TRAIN_STEPS * data.sources), dim: data.sources };
-    return { descriptor: descriptor(data.sources, d), d, train, test, testSources };
+    return { descriptor: descriptor(data.sources, d, data.noise), d, train, test, testSources };
   },
 };

@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { migrate, schemaVersion, SCHEMA_VERSION, SchemaVersionError } from './migrations';
+import { renameLegacyMetrics } from './metric-renames';
 
 export interface OpenOptions {
   /** Path of the better-sqlite3 addon to load (under Electron, the build for Electron's ABI). */
@@ -41,6 +42,7 @@ export class StoreDb {
       db.pragma('synchronous = NORMAL');
       db.pragma('foreign_keys = ON');
       migrate(db, file);
+      renameLegacyMetrics(db);
     } catch (e) {
       db.close();
       if (e instanceof SchemaVersionError) throw e;

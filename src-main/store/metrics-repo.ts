@@ -1,5 +1,6 @@
 // Metric points and series: writing batches (one value per metric and step, run_final kept up to date), metric
 // names, point counts, and series ranged on step / epoch / time and downsampled by min/max buckets (downsample.ts).
+import { canonicalMetricName } from '@shared/metric-labels';
 import type { MetricPoint, Series, SeriesPoint } from '@shared/model-types';
 import type { StoreDb } from './db';
 import { allPoints, minMaxIndices, stepBuckets, toPoint, type RawRow } from './downsample';
@@ -34,10 +35,11 @@ export class MetricsRepo {
         const last = new Map<string, MetricPoint>();
         for (const p of points) {
           if (!Number.isFinite(p.value)) continue;
-          insert.run(runId, p.name, p.step, p.epoch, p.time, p.value);
+          const name = canonicalMetricName(p.name); // an old bundle's test/fid lands as test/fdClassifier
+          insert.run(runId, name, p.step, p.epoch, p.time, p.value);
           written++;
-          const prev = last.get(p.name);
-          if (!prev || p.step >= prev.step) last.set(p.name, p);
+          const prev = last.get(name);
+          if (!prev || p.step >= prev.step) last.set(name, name === p.name ? p : { ...p, name });
         }
         for (const p of last.values()) upsertFinal.run(runId, p.name, p.value, p.step);
       }
@@ -55,7 +57,10 @@ export class MetricsRepo {
 
   /** Number of stored points of one metric of one run. */
   countPoints(runId: number, metric: string): number {
-    return this.sql.stmt('SELECT count(*) FROM metrics WHERE run_id = ? AND name = ?').pluck().get(runId, metric) as number;
+    return this.sql
+      .stmt('SELECT count(*) FROM metrics WHERE run_id = ? AND name = ?')
+      .pluck()
+      .get(runId, canonicalMetricName(metric)) as number;
   }
 
   /**
@@ -63,7 +68,8 @@ export class MetricsRepo {
    * from <= x <= to, reduced to at most maxPoints by min/max buckets (first and last kept, every bucket's min and
    * max kept). `total` is the raw count in range, `downsampled` whether points were dropped.
    */
-  series(runIds: number[], metric: string, opts: SeriesOptions): Series[] {
+  series(runIds: number[], asked: string, opts: SeriesOptions): Series[] {
+    const metric = canonicalMetricName(asked); // test/fid, asked by an older client, is test/fdClassifier
     const xcol = X_COLUMNS[opts.x];
     if (!xcol) throw new Error(`series: x must be step, epoch or time, got "${String(opts.x)}"`);
     const maxPoints = Math.floor(opts.maxPoints);

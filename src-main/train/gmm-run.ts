@@ -1,5 +1,6 @@
 // model.kind = 'gmm': the Gaussian-mixture baseline. EM on the training split, exact validation and test
 // log-likelihood, the FID and the last checkpoint through the steps the VAE Trainer uses (RunSteps).
+import { FD_CLASSIFIER_METRIC } from '@shared/metric-labels';
 import type { MetricPoint } from '@shared/model-types';
 import type { NamedTensor } from '../checkpoints/checkpoint-dir';
 import { fitGmm, type GmmModel } from '../vae/gmm';
@@ -107,10 +108,10 @@ export async function runGmm(ctx: TrainingContext, data: PreparedData, steps: Ru
   if (config.eval.fid && data.dataset.descriptor.kind === 'image' && nFid >= 2) {
     try {
       const value = await steps.fid(data, gmm.sample(nFid, deriveSeed(config.seed, SEED_STREAM.eval, 77)), nFid);
-      if (value !== null) points.push({ name: 'test/fid', step: iterations, epoch: 1, time, value });
+      if (value !== null) points.push({ name: FD_CLASSIFIER_METRIC, step: iterations, epoch: 1, time, value });
     } catch (err) {
       if (ctx.signal.aborted) return { status: 'cancelled', final, samplesPerSec };
-      steps.log('warn', `test/fid failed: ${(err as Error).message}`);
+      steps.log('warn', `test/fdClassifier failed: ${(err as Error).message}`);
     }
   }
   steps.emitMetrics(points);

@@ -21,11 +21,19 @@ export const DIVERGE_REL = 0.5;
  * consecutive log points (training.logEverySteps apart), or becomes NaN or infinite (trainer.ts).
  */
 export const DIVERGE_WINDOW = 10;
+/**
+ * Learned-σ overfitting: the test loss is this many nats (and this fraction of its magnitude) above its best while
+ * the training loss is at least as far below where it was at that best.
+ */
+export const VAR_OVERFIT_ABS = 2;
+export const VAR_OVERFIT_REL = 0.01;
 
 export interface HealthSubject {
   latentDim: number;
   /** q(z|x) is stochastic (vae, iwae): the collapse checks apply. */
   stochastic: boolean;
+  /** The decoder learns its σ (likelihood gaussian-learned): the variance-overfitting check applies. */
+  learnedSigma?: boolean;
 }
 
 export interface HealthChange {
@@ -53,6 +61,9 @@ export class HealthMonitor {
   private above = 0;
   private aboveFrom = 0;
   private aboveValue = 0;
+  /** The latest training loss, and the best test loss with the training loss of that moment. */
+  private lastTrain: number | null = null;
+  private bestTest: { test: number; train: number } | null = null;
 
   constructor(private readonly subject: HealthSubject) {}
 
@@ -84,8 +95,10 @@ export class HealthMonitor {
         case 'test/loss':
           this.evalLosses.push(p.value);
           this.checkPlateau(changes);
+          this.checkVarianceOverfit(changes, p.value);
           break;
         case 'train/loss':
+          this.lastTrain = p.value;
           this.checkDivergence(changes, p.value, p.step);
           break;
       }
@@ -162,6 +175,27 @@ export class HealthMonitor {
       `training diverged: the training loss stayed more than ${DIVERGE_ABS} nats and ${100 * DIVERGE_REL}% above the lower of its best and its starting value ` +
       `(${best.toFixed(2)}) for ${this.above} log points in a row (from step ${this.aboveFrom}; now ${this.aboveValue.toPrecision(4)}). ` +
       HEALTH_WARNINGS.divergence.advice
+    );
+  }
+
+  /** A learned σ overfitting: the test loss well above its best while the training loss went on falling since. */
+  private checkVarianceOverfit(changes: HealthChange[], test: number): void {
+    if (!this.subject.learnedSigma || this.lastTrain === null) return;
+    const train = this.lastTrain;
+    const best = this.bestTest;
+    if (!best || test < best.test) {
+      this.bestTest = { test, train };
+      this.set(changes, 'variance-overfit', false, `test loss ${test.toFixed(2)} at its best`);
+      return;
+    }
+    const margin = Math.max(VAR_OVERFIT_ABS, VAR_OVERFIT_REL * Math.abs(best.test));
+    const on = test > best.test + margin && train < best.train - margin;
+    this.set(
+      changes,
+      'variance-overfit',
+      on,
+      `test loss ${test.toFixed(2)} against its best ${best.test.toFixed(2)}, while the training loss went from ` +
+        `${best.train.toFixed(2)} to ${train.toFixed(2)}`,
     );
   }
 

@@ -4,12 +4,14 @@
 import path from 'node:path';
 import type { MetricPoint } from '@shared/model-types';
 import { writeCheckpointDir, type CheckpointContents, type NamedTensor } from '../checkpoints/checkpoint-dir';
-import { frechetDistanceFor } from '../vae/fid';
+import { existsSync } from 'node:fs';
+import { FD_CLASSIFIER_SEED, featureCachePaths, frechetDistanceFor } from '../vae/fid';
+import { fdFitSplit } from './fd-fit-split';
 import type { FinalStatus, TrainerEvent, TrainingContext } from './messages';
 import { type HealthMonitor, healthLogLine } from './health';
 import type { PreparedData } from './prepare-data';
 
-/** Where the FID's feature classifiers are cached in the data home (one per dataset and input size). */
+/** Where the classifier FD's feature classifiers are cached in the data home (one per dataset and input size). */
 export function fidCacheDir(dataHome: string): string {
   return path.join(dataHome, 'fid-cache');
 }
@@ -80,13 +82,14 @@ export class RunSteps {
    */
   async fid(data: PreparedData, fake: Float32Array, n: number, onProgress?: (fraction: number) => void): Promise<number | null> {
     const { ctx } = this;
-    const opts = { cacheDir: fidCacheDir(ctx.dataHome), seed: ctx.config.seed, signal: ctx.signal };
+    const opts = { cacheDir: fidCacheDir(ctx.dataHome), seed: FD_CLASSIFIER_SEED, signal: ctx.signal };
     try {
       const shape = data.dataset.descriptor.shape;
       const real = data.test.x.subarray(0, n * data.d);
+      const cached = existsSync(featureCachePaths(opts.cacheDir, data.dataset.descriptor.id, data.d).json);
       return await frechetDistanceFor(
         data.dataset.descriptor.id,
-        data.train,
+        cached ? data.train : await fdFitSplit(data, ctx.config, ctx.dataHome),
         shape,
         real,
         fake,
@@ -95,7 +98,7 @@ export class RunSteps {
       );
     } catch (err) {
       if (ctx.signal.aborted) throw new Cancelled();
-      this.log('warn', `test/fid failed: ${(err as Error).message}`);
+      this.log('warn', `test/fdClassifier failed: ${(err as Error).message}`);
       return null;
     }
   }

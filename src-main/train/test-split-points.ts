@@ -20,10 +20,20 @@ export function testPoints(t: EvalResult, input: TestPointsInput): MetricPoint[]
   const points: MetricPoint[] = [
     { name: 'test/loss', ...at, value: t.loss },
     { name: 'test/recon', ...at, value: t.recon },
+    { name: 'test/examples', ...at, value: t.n },
   ];
+  // a denoising autoencoder: the loss on inputs corrupted as in training, beside test/loss on clean inputs
+  if (Number.isFinite(t.lossCorrupted)) points.push({ name: 'test/lossCorrupted', ...at, value: t.lossCorrupted });
   if (model.stochastic) {
     points.push({ name: 'test/kl', ...at, value: t.kl }, { name: 'test/activeUnits', ...at, value: t.activeUnits });
-    if (t.nllExamples > 0) points.push({ name: 'test/nll', ...at, value: t.nll });
+    // the nll, and beside it the -ELBO on the same (first) examples from the same k samples: comparable figures
+    if (t.nllExamples > 0)
+      points.push(
+        { name: 'test/nll', ...at, value: t.nll },
+        { name: 'test/nllLoss', ...at, value: t.nllElbo },
+        { name: 'test/nllExamples', ...at, value: t.nllExamples },
+        { name: 'test/nllK', ...at, value: t.nllK },
+      );
   }
   points.push(
     ...diagnosticPoints({

@@ -9,6 +9,7 @@ import { activeGemmVariant } from '../kernels/wasm-gemm';
 import path from 'node:path';
 import { existsSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
+import { FD_CLASSIFIER_METRIC } from '@shared/metric-labels';
 import type { MetricPoint } from '@shared/model-types';
 import type { RunConfig } from '@shared/run-config';
 import { describeGaussianDecoder } from '@shared/gaussian-decoder';
@@ -21,7 +22,8 @@ import { evaluateSplit, type EvalResult } from '../vae/evaluate';
 import { VaeModel, modelSpecFromConfig } from '../vae/model';
 import { createOptimizer, exportOptimizerState, importOptimizerState } from '../vae/optimizer';
 import { decodeMeans } from '../vae/sampling';
-import { featureCachePaths } from '../vae/fid';
+import { FD_CLASSIFIER_SEED, featureCachePaths } from '../vae/fid';
+import { sharedFdFitSplit, trainsOnWholeSplit } from './fd-fit-split';
 import { deriveSeed, seededPermutation, SEED_STREAM } from '../vae/seeds';
 import type { TrainingContext } from './messages';
 import { EtaModel, planRun } from './eta';
@@ -222,7 +224,11 @@ export class Trainer {
     const model = (this.model = new VaeModel(modelSpecFromConfig(config, this.shape, dataset.descriptor.kind)));
     this.optimizer = createOptimizer(config.optimizer);
     this.vars = model.variables();
-    this.steps.health = new HealthMonitor({ latentDim: model.latentDim, stochastic: model.stochastic });
+    this.steps.health = new HealthMonitor({
+      latentDim: model.latentDim,
+      stochastic: model.stochastic,
+      learnedSigma: config.model.likelihood === 'gaussian-learned',
+    });
     if (config.model.likelihood === 'gaussian') this.log('info', describeGaussianDecoder(config.model.sigma, data.d));
     this.log(
       'info',
@@ -248,7 +254,8 @@ export class Trainer {
     this.clock.enter('train');
 
     this.evalBatch = Math.max(B, 256);
-    this.withFid = config.eval.fid && dataset.descriptor.kind === 'image';
+    // no sample-quality score for models without a prior to sample from (ae, dae)
+    this.withFid = config.eval.fid && dataset.descriptor.kind === 'image' && this.model!.stochastic;
     this.fidFit =
       this.withFid && !existsSync(featureCachePaths(fidCacheDir(ctx.dataHome), dataset.descriptor.id, data.d).json) ? 'needed' : 'none';
     this.etaModel = new EtaModel(
@@ -488,25 +495,33 @@ export class Trainer {
     this.fidFit = 'running';
     this.parallel?.unlink(); // the worker takes jobs after its training loop
     this.etaModel.setFidFit(false);
-    const train = { x: data.train.x, y: data.train.y, n: data.train.n };
-    this.pendingFidFit = this.helper!.fitFid({
-      datasetId: dataset.descriptor.id,
-      train,
-      d: data.d,
-      cacheDir: fidCacheDir(ctx.dataHome),
-      seed: config.seed,
-    }).then(
-      () => {
-        this.fidFit = 'none';
-        this.log('info', 'FID: the feature classifier of this dataset was fitted on the worker while training ran (cached for later runs)');
-      },
-      (err: unknown) => {
-        this.fidFit = 'none'; // the FID at the end fits it on this thread
-        this.etaModel.setFidFit(true);
-        if ((err as Error).message !== 'closed')
-          this.log('warn', `FID: fitting the feature classifier on the worker failed (${(err as Error).message}); fitting it at the end`);
-      },
-    );
+    // the classifier fits on the whole training split (loaded and shared once when the run trains on part of it)
+    const whole = trainsOnWholeSplit(data, config) ? Promise.resolve(data.train) : sharedFdFitSplit(data, config, ctx.dataHome);
+    this.pendingFidFit = whole
+      .then((split) =>
+        this.helper!.fitFid({
+          datasetId: dataset.descriptor.id,
+          train: { x: split.x, y: split.y, n: split.n },
+          d: data.d,
+          cacheDir: fidCacheDir(ctx.dataHome),
+          seed: FD_CLASSIFIER_SEED,
+        }),
+      )
+      .then(
+        () => {
+          this.fidFit = 'none';
+          this.log(
+            'info',
+            'FID: the feature classifier of this dataset was fitted on the worker while training ran (cached for later runs)',
+          );
+        },
+        (err: unknown) => {
+          this.fidFit = 'none'; // the FID at the end fits it on this thread
+          this.etaModel.setFidFit(true);
+          if ((err as Error).message !== 'closed')
+            this.log('warn', `FID: fitting the feature classifier on the worker failed (${(err as Error).message}); fitting it at the end`);
+        },
+      );
   }
 
   /** Read the running sums back (the only read-back while training) and report their means; Diverged on NaN/Inf. */
@@ -552,6 +567,8 @@ export class Trainer {
       seed: deriveSeed(config.seed, SEED_STREAM.eval),
       // conv decoders hold feature maps per row: decode fewer importance samples at once.
       nllRows: config.model.arch === 'conv' ? 1024 : 8192,
+      // a DAE's test loss also on inputs corrupted as in training (its training loss sees those), beside the clean one
+      ...(config.model.kind === 'dae' ? { corruption: { kind: config.model.corruption, level: config.model.corruptionLevel } } : {}),
     };
   }
 
@@ -745,7 +762,8 @@ export class Trainer {
       if (ownItem) this.etaModel.itemFraction(fraction);
       this.progress('eval');
     });
-    if (value !== null) this.steps.emitMetrics([{ name: 'test/fid', step: this.step, epoch: this.epoch + 1, time: Date.now(), value }]);
+    if (value !== null)
+      this.steps.emitMetrics([{ name: FD_CLASSIFIER_METRIC, step: this.step, epoch: this.epoch + 1, time: Date.now(), value }]);
   }
 
   /** The end: evaluation, FID, snapshots and the last checkpoint. */

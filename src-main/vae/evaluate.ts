@@ -3,6 +3,7 @@
 // of -log p(x). All values are nats per example (lower is better).
 import * as tf from '@tensorflow/tfjs';
 import { analyticKlPerDim, elboTerms, importanceWeighted, type Estimator } from './estimators';
+import { corrupt } from './corruption';
 import { deriveSeed, SEED_STREAM } from './seeds';
 import type { LatentModel } from './types';
 
@@ -30,6 +31,11 @@ export interface EvalOptions {
    * of a run): after the ELBO pass, before this thread joins the batches; only when a helper shares them.
    */
   beside?: () => Promise<void>;
+  /**
+   * A denoising autoencoder's corruption: also report the loss on inputs corrupted as in training (against the clean
+   * targets), seeded per batch, beside the loss on clean inputs.
+   */
+  corruption?: { kind: 'gaussian' | 'mask'; level: number };
   /** Keep the latent means of the first this-many examples (the snapshots' latent view; the ELBO pass encodes them anyway). */
   latentMeans?: number;
 }
@@ -40,10 +46,13 @@ export interface EvalResult {
   loss: number;
   recon: number;
   kl: number;
+  /** The reconstruction loss on inputs corrupted as in training (opts.corruption); NaN without it. */
+  lossCorrupted: number;
   /** Importance-sampled -log p(x); NaN when skipped or for deterministic models. */
   nll: number;
-  /** Examples the nll was averaged over. */
+  /** Examples the nll was averaged over (the first ones), and its k importance samples per example. */
   nllExamples: number;
+  nllK: number;
   /** -ELBO on the same examples, from the nll's own k importance samples (mean log w); NaN when the nll is skipped. */
   nllElbo: number;
   /** KL per latent dimension averaged over the data (empty for deterministic models). */
@@ -83,7 +92,8 @@ function elboBatch(
   klSum: tf.Scalar,
   klDimSum: tf.Tensor1D,
   keepMu: boolean,
-): { r: tf.Tensor; k: tf.Tensor; kd: tf.Tensor; mu?: tf.Tensor } {
+  corruptSum: tf.Scalar,
+): { r: tf.Tensor; k: tf.Tensor; kd: tf.Tensor; c: tf.Tensor; mu?: tf.Tensor } {
   return tf.tidy(() => {
     const xb = rows(x, d, start, end);
     // One encoder pass serves the ELBO and the KL per dimension.
@@ -99,7 +109,17 @@ function elboBatch(
     const k = tf.add(klSum, tf.sum(t.kl));
     let kd = klDimSum;
     if (model.stochastic) kd = tf.add(klDimSum, tf.sum(analyticKlPerDim(enc.mu, enc.logvar!), 0));
-    return { r, k, kd: kd === klDimSum ? tf.clone(kd) : kd, mu: keepMu ? tf.clone(enc.mu) : undefined };
+    let c = tf.clone(corruptSum);
+    if (opts.corruption) {
+      const noisy = corrupt(xb, opts.corruption.kind, opts.corruption.level, deriveSeed(opts.seed, SEED_STREAM.corruption, b));
+      const tc = elboTerms(model, noisy, xb, {
+        estimator: opts.estimator,
+        samples: opts.samples,
+        seed: deriveSeed(opts.seed, SEED_STREAM.eval, b),
+      });
+      c = tf.add(corruptSum, tf.sum(tf.add(tc.recon, tc.kl)));
+    }
+    return { r, k, kd: kd === klDimSum ? tf.clone(kd) : kd, c, mu: keepMu ? tf.clone(enc.mu) : undefined };
   });
 }
 
@@ -223,6 +243,7 @@ export async function evaluateSplit(model: LatentModel, x: Float32Array, n: numb
   let reconSum = tf.scalar(0);
   let klSum = tf.scalar(0);
   let klDimSum: tf.Tensor1D = tf.zeros([model.latentDim]);
+  let corruptSum = tf.scalar(0);
   const keptRows = Math.min(n, Math.max(0, Math.floor(opts.latentMeans ?? 0)));
   const latentMeans = keptRows > 0 ? new Float32Array(keptRows * model.latentDim) : undefined;
   const t0 = performance.now();
@@ -230,15 +251,14 @@ export async function evaluateSplit(model: LatentModel, x: Float32Array, n: numb
   try {
     for (let start = 0, b = 0; start < n; start += bs, b++) {
       const end = Math.min(n, start + bs);
-      const next = elboBatch(model, x, d, start, end, b, opts, reconSum, klSum, klDimSum, start < keptRows);
+      const next = elboBatch(model, x, d, start, end, b, opts, reconSum, klSum, klDimSum, start < keptRows, corruptSum);
       if (next.mu) {
         const mu = next.mu.dataSync() as Float32Array;
         next.mu.dispose();
         latentMeans!.set(mu.subarray(0, (Math.min(end, keptRows) - start) * model.latentDim), start * model.latentDim);
       }
-      reconSum.dispose();
-      klSum.dispose();
-      klDimSum.dispose();
+      tf.dispose([reconSum, klSum, klDimSum, corruptSum]);
+      corruptSum = next.c as tf.Scalar;
       reconSum = next.r as tf.Scalar;
       klSum = next.k as tf.Scalar;
       klDimSum = next.kd as tf.Tensor1D;
@@ -269,8 +289,10 @@ export async function evaluateSplit(model: LatentModel, x: Float32Array, n: numb
       loss: recon + kl,
       recon,
       kl,
+      lossCorrupted: opts.corruption ? corruptSum.dataSync()[0]! / n : NaN,
       nll,
       nllExamples: nllN,
+      nllK: nllN > 0 ? opts.iwSamples : 0,
       nllElbo: nllN > 0 ? elboSum / nllN : NaN,
       klPerDim,
       activeUnits: klPerDim.filter((v) => v > ACTIVE_UNIT_THRESHOLD).length,
@@ -283,8 +305,6 @@ export async function evaluateSplit(model: LatentModel, x: Float32Array, n: numb
   } finally {
     // Stop a helper that is still taking batches (cancelled, or an error here).
     Atomics.store(share.next, 0, plan.batches);
-    reconSum.dispose();
-    klSum.dispose();
-    klDimSum.dispose();
+    tf.dispose([reconSum, klSum, klDimSum, corruptSum]);
   }
 }

@@ -9,9 +9,15 @@
 // A dataset without labels gets a fixed seeded Gaussian random projection to 64 dimensions instead
 // (x P, P_ij ~ N(0, 1/d)): a linear feature, weaker but still a proper distance between the two clouds.
 //
-// The extractor is cached in `${cacheDir}/fid-<datasetId>-<d>.bin` (float32 little-endian tensors) with a
-// `.json` index beside it (format, kind, seed, accuracy on a held-out slice of the train split, sha256
-// of the .bin). It is trained once; later calls, from any run and whatever seed they pass, read it back.
+// Reported as `test/fdClassifier` ("FD (classifier)"), never as FID: an Inception FID of the same models would be
+// a different number on a different scale. The classifier is fitted on a fixed, named split: the dataset's whole
+// training split as the loader gives it (no trainLimit, no validation hold-out, grey values; the runs pass it, see
+// src-main/train/fd-fit-split.ts), with a fixed seed (FD_CLASSIFIER_SEED), so every run on a dataset shares it.
+//
+// The extractor is cached in `${cacheDir}/fd-classifier-<datasetId>-<d>-train.bin` (float32 little-endian
+// tensors) with a `.json` index beside it (format, kind, seed, split and its size, accuracy on a held-out slice of
+// the train split, sha256 of the .bin). It is trained once; later calls read it back. (Caches of earlier releases,
+// `fid-<datasetId>-<d>`, were fitted on whatever the first run trained on and are not read.)
 // Written atomically (temporary file + rename, .json last), so a crash never leaves a half cache.
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -22,7 +28,11 @@ import { registerFastWasmMatMul } from '../kernels/wasm-kernels';
 import { meanAndCovariance, seededNormal, seededUniform, traceSqrtProduct } from './linalg';
 
 export const FID_FEATURE_DIM = 64;
-export const FID_CACHE_FORMAT = 'vae-workbench-fid-features/1';
+export const FID_CACHE_FORMAT = 'vae-workbench-fd-classifier/2';
+/** The seed every classifier is fitted with, whichever run fits it. */
+export const FD_CLASSIFIER_SEED = 1;
+/** The split the classifier is fitted on, named in its cache file and index. */
+export const FD_CLASSIFIER_SPLIT = 'train';
 const HIDDEN = 128;
 
 export interface FeatureExtractor {
@@ -69,6 +79,9 @@ interface CacheIndex {
   dim: number;
   classes: number;
   seed: number;
+  /** The split fitted on (FD_CLASSIFIER_SPLIT: the whole training split) and its size. */
+  split: string;
+  splitExamples: number;
   trainExamples: number;
   epochs: number;
   heldOutAccuracy: number | null;
@@ -86,7 +99,7 @@ interface Weights {
 /** The cache files for a dataset and input size (the dataset id is made file-name safe). */
 export function featureCachePaths(cacheDir: string, datasetId: string, d: number): { bin: string; json: string } {
   const safe = datasetId.replace(/[^A-Za-z0-9._-]/g, '_');
-  const base = path.join(cacheDir, `fid-${safe}-${d}`);
+  const base = path.join(cacheDir, `fd-classifier-${safe}-${d}-${FD_CLASSIFIER_SPLIT}`);
   return { bin: `${base}.bin`, json: `${base}.json` };
 }
 
@@ -240,6 +253,8 @@ async function buildWeights(datasetId: string, train: Split, d: number, opts: Fe
     d,
     dim: FID_FEATURE_DIM,
     seed: opts.seed,
+    split: FD_CLASSIFIER_SPLIT,
+    splitExamples: train.n,
     backend: tf.getBackend(),
     createdAt: Date.now(),
   };
@@ -270,7 +285,7 @@ function buildClassifier(d: number, classes: number, seed: number): tf.Sequentia
 }
 
 async function trainClassifier(
-  base: Pick<CacheIndex, 'format' | 'datasetId' | 'd' | 'dim' | 'seed' | 'backend' | 'createdAt'>,
+  base: Pick<CacheIndex, 'format' | 'datasetId' | 'd' | 'dim' | 'seed' | 'split' | 'splitExamples' | 'backend' | 'createdAt'>,
   classes: number,
   train: Split,
   d: number,

@@ -13,7 +13,8 @@ export function createOptimizer(opt: RunConfig['optimizer']): tf.Optimizer {
       // tf.train.adam's update, done in one SIMD pass per weight on the wasm backend (stock update elsewhere).
       return new WasmAdamOptimizer(opt.learningRate);
     case 'adagrad':
-      return tf.train.adagrad(opt.learningRate);
+      // tfjs divides by sqrt(accumulator + backend epsilon (1e-7)), so an accumulator starting at 0 never divides by 0
+      return tf.train.adagrad(opt.learningRate, opt.initialAccumulator);
     case 'rmsprop':
       return tf.train.rmsprop(opt.learningRate);
     case 'sgd':

@@ -114,9 +114,13 @@ describe('vae-workbench CLI', () => {
     expect(out.status).toBe('completed');
     expect(out.samplesPerSec).toBeGreaterThan(0);
     for (const key of ['loss', 'recon', 'kl', 'nll', 'activeUnits']) expect(Number.isFinite(out.final.test[key])).toBe(true);
-    // -ELBO = recon + KL, and the importance-sampled -log p(x) is no worse than the bound.
+    // -ELBO = recon + KL, and the importance-sampled -log p(x) is no worse than the bound on the same examples
+    // (the nll's first nllExamples test examples, k = nllK, beside the -ELBO on exactly those: nllLoss)
     expect(out.final.test.loss!).toBeCloseTo(out.final.test.recon! + out.final.test.kl!, 1);
-    expect(out.final.test.nll!).toBeLessThanOrEqual(out.final.test.loss! + 0.5);
+    expect(out.final.test.nll!).toBeLessThanOrEqual(out.final.test.nllLoss!);
+    expect(out.final.test.nllExamples).toBeGreaterThan(0);
+    expect(out.final.test.nllK).toBe(QUICK.eval.iwSamples);
+    expect(out.final.test.examples).toBeGreaterThanOrEqual(out.final.test.nllExamples!);
     expect(out.final.test.activeUnits!).toBeLessThanOrEqual(3);
 
     const runs = JSON.parse(cli(['runs', '--json']).stdout) as {

@@ -82,7 +82,7 @@ describe('the evaluation worker on an idle core', () => {
     expect(helped.log.some((m) => m.startsWith('FID: the feature classifier of this dataset was fitted on the worker'))).toBe(true);
     expect(alone.log.some((m) => m.startsWith('FID: the feature classifier'))).toBe(false);
     expect(helped.fidSha).toBe(alone.fidSha);
-    expect(Number.isFinite(helped.run.final['test/fid'])).toBe(true);
+    expect(Number.isFinite(helped.run.final['test/fdClassifier'])).toBe(true);
     fitted = helped.home;
     // every epoch's latent view and KL per dimension come from that epoch's test evaluation (examples: null), on the
     // worker when helped; the same KL as alone
@@ -127,8 +127,10 @@ describe('the evaluation worker on an idle core', () => {
     expect(close(helped.run.final['test/loss']!, alone.run.final['test/loss']!)).toBe(true);
     expect(close(helped.run.final['test/nll']!, alone.run.final['test/nll']!)).toBe(true);
     // the FID, computed beside the worker's share of the final -log p(x) when helped, after it when alone
-    expect(Number.isFinite(helped.run.final['test/fid'])).toBe(true);
-    expect(Math.abs(helped.run.final['test/fid']! - alone.run.final['test/fid']!)).toBeLessThan(0.05 * alone.run.final['test/fid']! + 0.5);
+    expect(Number.isFinite(helped.run.final['test/fdClassifier'])).toBe(true);
+    expect(Math.abs(helped.run.final['test/fdClassifier']! - alone.run.final['test/fdClassifier']!)).toBeLessThan(
+      0.05 * alone.run.final['test/fdClassifier']! + 0.5,
+    );
     // one test evaluation per epoch, tagged with the epoch it belongs to, in order
     const epochs = (s: { points: { x: number }[] }) => s.points.map((p) => p.x);
     expect(epochs(helped.loss)).toEqual([1, 2, 3]);

@@ -25,6 +25,7 @@ import {
   manifoldCodes,
   priorSamples,
   reconstruct,
+  getFeatureExtractor,
 } from '../built';
 
 let backend = '';
@@ -156,29 +157,31 @@ describe('presets keep their promise', () => {
     }
   }, 120_000);
 
-  it('keras-classic: a 2-D latent scatter that separates the digits, a manifold of different digits', async () => {
-    const run = await trainPreset('keras-classic', {
-      data: { testLimit: 600 },
-      training: { epochs: 15 },
-      eval: { iwSamples: 5, everyEpochs: 5 },
-    });
+  it('keras-classic as shipped: a 2-D latent scatter that separates the digits, a manifold of at least seven digits', async () => {
+    // the shipped length (50 epochs on the bundled 8,000 training digits; mnist-full is not on these machines). The
+    // manifold's 225 images are read by the MNIST classifier of the classifier FD, fitted on the whole training split
+    const run = await trainPreset('keras-classic', { training: { dataParallel: 1 } });
     const model = run.model();
     try {
-      const n = 600;
+      const n = run.data.test.n;
       const means = encodeMeans(model, run.data.test.x, n);
       const acc = knnAccuracy(means, run.data.test.y!, n, 2, 5);
-      console.log(`keras-classic: 5-NN accuracy of the 2-D test means ${acc.toFixed(3)}`);
-      expect(acc).toBeGreaterThan(0.4); // chance: 0.1; 0.46 measured after these 15 epochs (1,200 steps)
       const grid = decodeMeans(model, manifoldCodes(15), 225);
-      expect(pixelSpread(grid, 225, run.data.d)).toBeGreaterThan(0.05); // 0.074 measured; identical blobs give ~0
+      const classifier = await getFeatureExtractor('mnist', run.data.train, run.data.d, {
+        cacheDir: mkdtempSync(path.join(os.tmpdir(), 'vae-keras-fd-')),
+        seed: 1,
+      });
+      const digits = await classifier.predict!(grid, 225);
+      const counts = Array.from({ length: 10 }, (_, c) => digits.filter((v) => v === c).length);
+      console.log(`keras-classic: 5-NN accuracy of the 2-D test means ${acc.toFixed(3)}; manifold cells per digit ${counts.join(' ')}`);
+      expect(acc).toBeGreaterThan(0.6); // chance: 0.1
+      // on the bundled 8,000 digits the manifold shows 0, 1, 3, 6, 7, 8, 9 (looked at, 2026-12-07); 2, 4 and 5 get no
+      // clear region of their own in 50 epochs (the preset says so): at least seven digits, each in two cells or more
+      expect(counts.filter((c) => c >= 2).length).toBeGreaterThanOrEqual(7);
     } finally {
       model.dispose();
     }
-    expect(
-      run.events.some((e) => e.type === 'artifact' && e.kind === 'manifold' && (e.meta as { cols?: number }).cols === 15) ||
-        run.events.some((e) => e.type === 'artifact' && e.kind === 'manifold'),
-    ).toBe(true);
-  }, 400_000);
+  }, 1_800_000);
 
   it('pytorch-examples: many active units, a loss near the reference after two epochs, faithful reconstructions', async () => {
     const run = await trainPreset('pytorch-examples', { data: { testLimit: 500 }, training: { epochs: 5 }, eval: { iwSamples: 10 } });
@@ -253,24 +256,55 @@ describe('presets keep their promise', () => {
     expect(iwae.final['test/nll']!).toBeLessThan(vae.final['test/nll']!);
   }, 300_000);
 
-  it('kingma-welling: the test bound does not get worse as the latent grows from 3 to 200 dimensions', async () => {
-    // a data subset and 5 epochs (the paper trains far longer); the sweep preset queues all five sizes
-    const short = { data: { trainLimit: 3000, testLimit: 1000 }, training: { epochs: 5 }, eval: { iwSamples: 20 } };
-    const small = await trainPreset('kingma-welling-sweep', { ...short, model: { latentDim: 3 } });
-    const large = await trainPreset('kingma-welling-sweep', { ...short, model: { latentDim: 200 } });
-    const tolerance = 0.01 * Math.abs(small.final['test/loss']!); // within noise
+  it('kingma-welling as shipped: z = 200 ends no worse than z = 20 (more latents do not overfit)', async () => {
+    // the shipped length (100 epochs of the 8,000 bundled digits, Adagrad with its accumulator from 0), one shard so
+    // the figures do not depend on a free core. Within noise: 1 nat (the seed-to-seed spread was not measured: an
+    // assumption). Slow: two runs of 800,000 samples each (~5 min each on a quiet core, 58 and 74 min under load).
+    const shipped = { training: { dataParallel: 1 } } as RunConfigInput;
+    const z20 = await trainPreset('kingma-welling-mnist-z20', shipped);
+    const z200 = await trainPreset('kingma-welling-mnist-z200', shipped);
+    expect(z200.config.optimizer).toMatchObject({ name: 'adagrad', initialAccumulator: 0 });
+    const f20 = z20.final;
+    const f200 = z200.final;
     console.log(
-      `kingma-welling: test loss z=3 ${small.final['test/loss']!.toFixed(2)}, z=200 ${large.final['test/loss']!.toFixed(2)} (active units ${large.final['test/activeUnits']}, Burda ${large.final['test/activeUnitsCov']})`,
+      `kingma-welling: test loss z20 ${f20['test/loss']!.toFixed(2)}, z200 ${f200['test/loss']!.toFixed(2)}; nll ${f20['test/nll']!.toFixed(2)} / ${f200['test/nll']!.toFixed(2)}; active units z200 ${f200['test/activeUnits']} (Burda ${f200['test/activeUnitsCov']})`,
     );
-    expect(large.final['test/loss']!).toBeLessThan(small.final['test/loss']! + tolerance);
-    expect(large.final['test/nll']!).toBeLessThan(small.final['test/nll']! + tolerance);
-  }, 300_000);
+    const NOISE = 1;
+    expect(f200['test/loss']!).toBeLessThan(f20['test/loss']! + NOISE);
+    expect(f200['test/nll']!).toBeLessThan(f20['test/nll']! + NOISE);
+    // measured 2026-12-07 through the CLI with these settings: z20 128.11 / 125.71, z200 128.61 / 124.36 (loss / nll);
+    // the surplus units are not switched off by 100 epochs (155 of 200 above 0.01 nats): not asserted, said in the preset
+  }, 3_600_000);
 
-  it('nonlinear-ica: the latent means recover the true sources (MCC), reported at every evaluation', async () => {
-    const run = await trainPreset('nonlinear-ica', { eval: { everyEpochs: 10 } });
+  it('nonlinear-ica as shipped: 3 active units by both counts (the sources), MCC >= 0.9, the learned sigma off its floor', async () => {
+    // the shipped length (100 epochs, evaluated every 5): measured 2026-12-07 with seeds 1, 2, 3: units 3 / 3 for all,
+    // MCC 0.907, 0.962, 0.800 (the default seed 1 is asserted); without the observation noise (data.noise = 0) the
+    // learned sigma sits at its floor for every output after 100 epochs and the KL-based count flickers between 3 and 5
+    const run = await trainPreset('nonlinear-ica');
     const mcc = run.events.flatMap((e) => (e.type === 'metrics' ? e.points : [])).filter((p) => p.name === 'test/mcc');
-    expect(mcc.map((p) => p.epoch)).toEqual([10, 20, 30]);
-    expect(run.final['test/mcc']!).toBeGreaterThan(0.75);
+    expect(mcc.map((p) => p.epoch)).toEqual(Array.from({ length: 20 }, (_, i) => 5 * (i + 1)));
+    console.log(
+      `nonlinear-ica: units ${run.final['test/activeUnits']} / ${run.final['test/activeUnitsCov']}, MCC ${run.final['test/mcc']!.toFixed(3)}, σ at floor ${run.final['test/sigmaAtFloor']}`,
+    );
     expect(run.final['test/activeUnitsCov']).toBe(3);
-  }, 120_000);
+    expect(run.final['test/activeUnits']).toBe(3);
+    expect(run.final['test/mcc']!).toBeGreaterThanOrEqual(0.9);
+    expect(run.final['test/sigmaAtFloor']!).toBeLessThan(0.5);
+    expect(run.final['health/sigmaAtFloor'] ?? 0).toBe(0);
+  }, 900_000);
+
+  it('latent 1: the importance-sampled -log p(x) is no worse than the -ELBO on the same test digits', async () => {
+    // issue 27: with latent 1 the nll (first 1,000 digits) looked worse than test/loss (all 2,000 digits); the
+    // figure to compare it with is test/nllLoss, the -ELBO on the nll's own digits from the same k samples
+    const run = await trainPreset('pytorch-examples', { model: { latentDim: 1 }, training: { epochs: 2 }, eval: { iwSamples: 50 } });
+    const f = run.final;
+    console.log(
+      `latent 1: test/loss ${f['test/loss']!.toFixed(2)} (n ${f['test/examples']}), nll ${f['test/nll']!.toFixed(2)} and -ELBO ${f['test/nllLoss']!.toFixed(2)} (n ${f['test/nllExamples']}, k ${f['test/nllK']})`,
+    );
+    expect(f['test/nllExamples']).toBe(1000);
+    expect(f['test/examples']).toBe(2000);
+    expect(f['test/nllK']).toBe(50);
+    expect(f['test/nll']!).toBeLessThanOrEqual(f['test/nllLoss']!);
+    expect(f['test/inferenceGap']!).toBeCloseTo(f['test/nllLoss']! - f['test/nll']!, 4);
+  }, 300_000);
 });

@@ -144,6 +144,37 @@ describe('store migrations', () => {
     }
   });
 
+  it("shows an old run's test/fid (a classifier Fréchet distance) as test/fdClassifier, renamed once at open", () => {
+    const store = RunStore.open(file);
+    const a = store.createRun({ name: 'old', configText: '{}', config: {}, dataset: 'mnist', seed: 1, appVersion: 't' });
+    const b = store.createRun({ name: 'both', configText: '{}', config: {}, dataset: 'mnist', seed: 1, appVersion: 't' });
+    store.close();
+    // rows as an earlier release wrote them
+    const db = new Database(file);
+    const ins = db.prepare('INSERT INTO metrics (run_id, name, step, epoch, time, value) VALUES (?, ?, ?, ?, ?, ?)');
+    const fin = db.prepare('INSERT INTO run_final (run_id, name, value, step) VALUES (?, ?, ?, ?)');
+    ins.run(a.id, 'test/fid', 100, 10, 5, 11.5);
+    fin.run(a.id, 'test/fid', 11.5, 100);
+    ins.run(b.id, 'test/fid', 100, 10, 5, 20);
+    fin.run(b.id, 'test/fid', 20, 100);
+    ins.run(b.id, 'test/fdClassifier', 100, 10, 5, 9);
+    fin.run(b.id, 'test/fdClassifier', 9, 100);
+    db.close();
+    const again = RunStore.open(file);
+    try {
+      expect(again.getRun(a.id)!.final).toEqual({ 'test/fdClassifier': 11.5 });
+      expect(again.getRun(b.id)!.final).toEqual({ 'test/fdClassifier': 9 }); // the current name wins
+      expect(again.series([a.id], 'test/fdClassifier', { x: 'step', maxPoints: 10 })[0]!.points.map((p) => p.y)).toEqual([11.5]);
+      // an older client asking for test/fid, and an old bundle's points written under it, meet the new name
+      expect(again.series([a.id], 'test/fid', { x: 'step', maxPoints: 10 })[0]!.points.map((p) => p.y)).toEqual([11.5]);
+      again.appendMetrics(a.id, [{ name: 'test/fid', step: 200, epoch: 20, time: 6, value: 8 }]);
+      expect(again.getRun(a.id)!.final).toEqual({ 'test/fdClassifier': 8 });
+      expect(again.metricNames([a.id, b.id])).toEqual(['test/fdClassifier']);
+    } finally {
+      again.close();
+    }
+  });
+
   it('refuses a database written by a newer release, naming both versions, and leaves it untouched', () => {
     const db = new Database(file);
     db.pragma(`user_version = ${SCHEMA_VERSION + 5}`);

@@ -78,12 +78,24 @@ describe('model kinds', () => {
     expect(run.artifacts('prior-samples')[0]!.meta['generative']).toBe(false);
   });
 
-  it('dae with masking and with gaussian noise', async () => {
+  it('dae with masking and with gaussian noise: test loss on clean and on corrupted inputs, no classifier FD', async () => {
     for (const corruption of ['mask', 'gaussian'] as const) {
-      const run = await train((c) => (c.model = { ...c.model, kind: 'dae', corruption, corruptionLevel: 0.4 }));
+      const run = await train((c) => {
+        c.model = { ...c.model, kind: 'dae', corruption, corruptionLevel: 0.4 };
+        c.eval = { ...c.eval, fid: true }; // asked for, but a DAE has no prior to sample from
+      });
       expectCompleted(run);
-      expect(run.result.final['test/nll']).toBeUndefined();
+      const f = run.result.final;
+      expect(f['test/nll']).toBeUndefined();
+      expect(f['test/fdClassifier']).toBeUndefined();
+      // the loss on inputs corrupted as in training (what train/loss sees) beside the one on clean inputs: two figures
+      // (after one epoch on 300 digits either may be the larger: 494.2 corrupted against 513.6 clean with the mask)
+      expect(Number.isFinite(f['test/lossCorrupted'])).toBe(true);
+      expect(f['test/lossCorrupted']).not.toBeCloseTo(f['test/loss']!, 1);
     }
+    // a plain autoencoder reports no corrupted loss
+    const ae = await train((c) => (c.model = { ...c.model, kind: 'ae' }));
+    expect(ae.result.final['test/lossCorrupted']).toBeUndefined();
   });
 
   it('iwae: loss is the IW bound, at most the ELBO terms', async () => {
@@ -116,8 +128,8 @@ describe('model kinds', () => {
     });
     expect(run.result.status).toBe('completed');
     // the same sample-quality score as the VAEs', on draws from the mixture
-    expect(run.series('test/fid')).toHaveLength(1);
-    expect(run.result.final['test/fid']).toBeGreaterThan(0);
+    expect(run.series('test/fdClassifier')).toHaveLength(1);
+    expect(run.result.final['test/fdClassifier']).toBeGreaterThan(0);
     expect(run.series('train/loss')).toHaveLength(4);
     expect(Number.isFinite(run.result.final['test/nll'])).toBe(true);
     expect(run.artifacts('prior-samples')).toHaveLength(1);
@@ -200,13 +212,13 @@ describe('snapshots between evaluations', () => {
 });
 
 describe('Frechet distance', () => {
-  it('eval.fid = true reports test/fid at the end', async () => {
+  it('eval.fid = true reports test/fdClassifier (the classifier FD) at the end', async () => {
     const run = await train((c) => {
       c.eval = { iwSamples: 5, fid: true };
       c.data = { ...c.data, testLimit: 100 };
     });
     expectCompleted(run);
-    const fid = run.series('test/fid');
+    const fid = run.series('test/fdClassifier');
     expect(fid).toHaveLength(1);
     expect(fid[0]!.value).toBeGreaterThan(0);
     expect(Number.isFinite(fid[0]!.value)).toBe(true);

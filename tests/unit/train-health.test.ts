@@ -81,6 +81,43 @@ describe('HealthMonitor', () => {
     expect(h.observe([pt('test/sigmaAtFloor', 0.1)])).toEqual([]);
     expect(h.observe([pt('test/sigmaAtFloor', 0.7)])[0]).toMatchObject({ code: 'sigma-at-floor', active: true });
   });
+  it('raises variance overfitting for a learned sigma whose test loss rises while the training loss falls', () => {
+    // the shape of the issue's MNIST run with a learned σ: test loss from -1054.7 up to -989.0 over the last
+    // evaluations while the training loss kept falling (train and test 517 nats apart at the end)
+    const seq: [number, number][] = [
+      [-900, -950],
+      [-1000, -1030],
+      [-1100, -1054.7],
+      [-1250, -1040],
+      [-1400, -1020],
+      [-1506, -989],
+    ];
+    const run = (learnedSigma: boolean) => {
+      const h = new HealthMonitor({ latentDim: 20, stochastic: true, learnedSigma });
+      return seq.flatMap(([train, test], i) => h.observe([pt('train/loss', train, i + 1), pt('test/loss', test, i + 1)]));
+    };
+    const changes = run(true).filter((c) => c.code === 'variance-overfit');
+    // -1040 is 14.7 nats above the best, beyond 1 % of 1054.7 (10.5 nats), with the training loss 150 nats lower
+    expect(changes.map((c) => c.active)).toEqual([true]);
+    expect(healthLogLine(changes[0]!)).toMatch(/Learned variance overfitting: test loss -1040\.00 against its best -1054\.70.*sigmaFloor/);
+    // a fixed σ or a Bernoulli decoder: never this warning
+    expect(run(false).filter((c) => c.code === 'variance-overfit')).toEqual([]);
+    // a test loss that rises only within noise (below the margin), or with a training loss that rises too: no warning
+    const h = new HealthMonitor({ latentDim: 20, stochastic: true, learnedSigma: true });
+    const noisy = [
+      [-100, -90],
+      [-110, -95],
+      [-120, -94],
+      [-90, -80],
+    ].flatMap(([train, test], i) => h.observe([pt('train/loss', train!, i + 1), pt('test/loss', test!, i + 1)]));
+    expect(noisy.filter((c) => c.code === 'variance-overfit')).toEqual([]);
+    // and it clears once the test loss comes back to its best
+    const back = new HealthMonitor({ latentDim: 20, stochastic: true, learnedSigma: true });
+    const all = [...seq, [-1600, -1060] as [number, number]].flatMap(([train, test], i) =>
+      back.observe([pt('train/loss', train, i + 1), pt('test/loss', test, i + 1)]),
+    );
+    expect(all.filter((c) => c.code === 'variance-overfit').map((c) => c.active)).toEqual([true, false]);
+  });
   it('raisedWarnings reads the health/* metrics of a run', () => {
     expect(raisedWarnings({ 'health/posteriorCollapse': 1, 'health/plateau': 0 }).map((w) => w.code)).toEqual(['posterior-collapse']);
   });

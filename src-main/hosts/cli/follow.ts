@@ -1,4 +1,5 @@
 // Following a run to its end (train, resume): a progress line on stderr, Ctrl-C cancels, a summary on stdout.
+import { canonicalFinal, FD_CLASSIFIER_METRIC, metricLabel } from '@shared/metric-labels';
 import type { RunSummary } from '@shared/model-types';
 import type { WorkbenchService } from '../../api/service';
 import { fmt } from './format';
@@ -6,7 +7,7 @@ import { out } from './output';
 import { ProgressLine, formatEpoch, runFraction } from './progress-line';
 
 function finalSummary(run: RunSummary, samplesPerSec: number) {
-  const f = run.final;
+  const f = canonicalFinal(run.final);
   return {
     runId: run.id,
     name: run.name,
@@ -16,18 +17,45 @@ function finalSummary(run: RunSummary, samplesPerSec: number) {
     samplesPerSec,
     final: {
       test: {
+        /** loss, recon and kl are on `examples` test examples; nll on the first `nllExamples` with k = `nllK`, and
+         * `nllLoss` is the -ELBO on those same examples (compare nll with nllLoss, not with loss). */
+        examples: f['test/examples'] ?? null,
         loss: f['test/loss'] ?? null,
         recon: f['test/recon'] ?? null,
         kl: f['test/kl'] ?? null,
+        lossCorrupted: f['test/lossCorrupted'] ?? null,
         nll: f['test/nll'] ?? null,
+        nllLoss: f['test/nllLoss'] ?? null,
+        nllExamples: f['test/nllExamples'] ?? null,
+        nllK: f['test/nllK'] ?? null,
+        inferenceGap: f['test/inferenceGap'] ?? null,
         activeUnits: f['test/activeUnits'] ?? null,
-        fid: f['test/fid'] ?? null,
+        activeUnitsCov: f['test/activeUnitsCov'] ?? null,
+        fdClassifier: f[FD_CLASSIFIER_METRIC] ?? null,
       },
       train: { loss: f['train/loss'] ?? null },
       val: { loss: f['val/loss'] ?? null },
     },
     metrics: f,
   };
+}
+
+/** The final figures, one per line, each labelled with the examples (n) and samples (k) it was computed on. */
+function summaryLines(f: Record<string, number>): string[] {
+  const keys = [
+    'test/loss',
+    'test/recon',
+    'test/kl',
+    'test/lossCorrupted',
+    'test/nll',
+    'test/nllLoss',
+    'test/inferenceGap',
+    'test/activeUnits',
+    'test/activeUnitsCov',
+    'test/mcc',
+    FD_CLASSIFIER_METRIC,
+  ];
+  return keys.filter((k) => f[k] !== undefined).map((k) => `  ${metricLabel(k, f)}: ${fmt(f[k])}`);
 }
 
 /** Follow a run to its end with a progress line; Ctrl-C cancels it. */
@@ -77,12 +105,8 @@ export async function follow(service: WorkbenchService, runId: number, json: boo
       const line = service.store.getLog(run.id, 20).findLast((l) => l.message.startsWith('cancelled by'));
       if (line) out(line.message);
     }
-    const t = summary.final.test;
-    out(
-      `test loss ${fmt(t.loss ?? undefined)} nats (recon ${fmt(t.recon ?? undefined)}, KL ${fmt(t.kl ?? undefined)}), ` +
-        `-log p(x) ≈ ${fmt(t.nll ?? undefined)} nats, active units ${fmt(t.activeUnits ?? undefined)}, FID ${fmt(t.fid ?? undefined)}; ` +
-        `${Math.round(summary.samplesPerSec)} samples/s on ${run.backend ?? '?'}`,
-    );
+    for (const line of summaryLines(summary.metrics)) out(line);
+    out(`${Math.round(summary.samplesPerSec)} samples/s on ${run.backend ?? '?'}`);
   }
   return run.status === 'completed' ? 0 : run.status === 'cancelled' ? 130 : 1;
 }

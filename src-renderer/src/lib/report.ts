@@ -6,6 +6,7 @@ import { artifactUrl, newestByKind } from './artifacts';
 import { saveText } from './download';
 import { fmtNum, fmtValue } from './format';
 import { summarize, type RunGroup } from './groups';
+import { FIGURES_NOTE, metricLabel } from '@shared/metric-labels';
 import type { CallOutput } from '@shared/contract';
 import type { ArtifactMeta, RunSummary } from '@shared/model-types';
 
@@ -57,7 +58,8 @@ export function buildReport(r: ReportInput): string {
       return `<tr><td>${e(g.label)}</td><td class="num">${g.runIds.length}</td>${cells.join('')}</tr>`;
     })
     .join('');
-  const finalHead = r.finalKeys.map((k) => `<th>${e(k)}</th>`).join('');
+  // labelled with the n and k of the first run (the note below the table says so)
+  const finalHead = r.finalKeys.map((k) => `<th>${e(metricLabel(k, r.runs[0]?.final))}</th>`).join('');
   const charts = r.charts
     .map((c) => `<figure><img alt="${e(c.title)}" src="${c.src}"><figcaption>${e(c.title)}</figcaption></figure>`)
     .join('');
@@ -72,6 +74,7 @@ export function buildReport(r: ReportInput): string {
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'"><style>${CSS}</style></head><body>
 <h1>${e(r.title ?? `Comparison of ${ids.length} runs`)}</h1><p class="muted">VAE Workbench report, ${e(r.createdAt.toISOString())} · runs ${ids.map((id) => `#${id}`).join(', ')} · losses in nats per example, lower is better</p>
 <h2>Runs and final metrics</h2><table><tr><th>id</th><th>name</th><th>status</th><th>dataset</th><th>seed</th>${finalHead}</tr>${runRows}</table>
+<p class="muted">${e(FIGURES_NOTE)}${r.runs[0] ? ` Headers give n and k of run #${r.runs[0].id}.` : ''}</p>
 ${r.groups ? `<h2>Groups (mean ± std)</h2><table><tr><th>group</th><th>n</th>${finalHead}</tr>${groupRows}</table>` : ''}
 <h2>Hyperparameters that differ</h2><table>${head}${diffRows}</table><p class="muted">${sameCount} hyperparameters are identical across these runs.</p>
 <h2>Charts</h2>${charts || '<p class="muted">no charts</p>'}
