@@ -384,6 +384,7 @@ export const calls = {
     z.object({ sourceId: runId.optional() }).strict(),
     z.object({ changed: z.number() }),
     'Import what is new in every watched source (or one) now.',
+  ),
   'workspaces.list': call(empty, z.array(workspaceSchema), 'Saved Compare views (workspaces), most recently saved first.'),
   'workspaces.save': call(
     z
