@@ -126,7 +126,6 @@ export class WorkbenchService {
       },
       options.concurrency,
     );
-    this.handlers = this.makeHandlers();
     if (options.live ?? options.host !== 'cli') {
       this.watcher = new StoreWatcher(this.store.changeFeed(), (e) => this.broadcast(e));
       this.watcher.start();
@@ -134,6 +133,7 @@ export class WorkbenchService {
     const { runsDir, root: dataHome } = this.layout;
     const emit = (e: WorkbenchEvent) => this.emit(e.event, e.payload);
     this.sources = new WatchedSources({ store: this.store, runsDir, dataHome, appVersion: APP_VERSION, emit });
+    this.handlers = this.makeHandlers(); // last: the topic groups take the members built above (sources)
     // Hosts with a window follow sources live; the CLI imports them with `sources sync`.
     if (options.host !== 'cli') this.sources.start();
     this.followSweeps();
