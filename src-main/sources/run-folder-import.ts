@@ -21,7 +21,7 @@ import {
   type StatusJson,
 } from './run-folder-format';
 import { effectiveStatus } from './run-status';
-import { SOURCE_LIMITS } from './source-limits';
+import { LIMITS } from '@shared/limits';
 
 export interface ImportTarget {
   store: RunStore;
@@ -43,7 +43,7 @@ function readJson<T>(
   },
 ): T {
   const text = readWhole(dir, file, 'SOURCE_MAX_SMALL_FILE_BYTES').toString('utf8');
-  const parsed = schema.safeParse(parseLine(text));
+  const parsed = schema.safeParse(parseLine(text, `${dir}: ${file}`));
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new Error(`${file} is not valid: ${issue ? `${issue.path.map(String).join('.') || '(root)'}: ${issue.message}` : 'not JSON'}`);
@@ -96,13 +96,13 @@ interface Collected {
 /** The operations for the new lines of one file, and the offset after the last line they cover. */
 function collect(file: LineFile, ctx: FolderContext, offset: number, epoch: { value: number }): { ops: Op[]; offset: number } {
   const lines = readNewLines(ctx.dir, FILES[file], offset);
-  const budget = file === 'images' ? SOURCE_LIMITS.SOURCE_IMAGES_PER_SCAN : file === 'checkpoints' ? 1 : Infinity;
+  const budget = file === 'images' ? LIMITS.SOURCE_IMAGES_PER_SCAN : file === 'checkpoints' ? 1 : Infinity;
   const taken = lines.slice(0, budget);
   const end = taken.length ? taken[taken.length - 1]!.end : offset;
   const valid: unknown[] = [];
   let bad = 0;
   for (const l of taken) {
-    const parsed = LINE_SCHEMAS[file].safeParse(parseLine(l.text));
+    const parsed = LINE_SCHEMAS[file].safeParse(parseLine(l.text, `${ctx.dir}: a line of ${FILES[file]}`));
     if (parsed.success) valid.push(parsed.data);
     else if (l.text.trim()) bad++;
   }
