@@ -14,6 +14,7 @@ import {
   FILES,
   LINE_FILES,
   LINE_SCHEMAS,
+  RUN_FORMAT_VERSION,
   runJsonSchema,
   statusJsonSchema,
   type LineFile,
@@ -62,7 +63,8 @@ export function readStatus(dir: string): StatusJson {
 /** Create the run of a folder seen for the first time; null when it was recorded already. */
 export function claimRunFolder(t: ImportTarget, sourceId: number, folder: string, dir: string): number | null {
   const run = readRunJson(dir);
-  if (run.formatVersion > 1) throw new Error(`${FILES.run}: format version ${run.formatVersion} is newer than this workbench reads (1)`);
+  if (run.formatVersion > RUN_FORMAT_VERSION)
+    throw new Error(`${FILES.run}: format version ${run.formatVersion} is newer than this workbench reads (${RUN_FORMAT_VERSION})`);
   const config = run.config;
   const dataset = typeof config.dataset === 'string' && config.dataset.length <= 64 ? config.dataset : 'python';
   const seed = typeof config.seed === 'number' && Number.isSafeInteger(config.seed) ? config.seed : 0;
