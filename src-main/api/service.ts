@@ -6,15 +6,14 @@ import path from 'node:path';
 import pkg from '../../package.json';
 import { listDatasets } from '../data/registry';
 import { MetricWriter } from '../store/metric-writer';
-import { pickCheckpoint, supersededCheckpoints } from '../checkpoints/checkpoint-rules';
+import { pickCheckpoint } from '../checkpoints/checkpoint-rules';
 import { checkModelSize } from '../checkpoints/model-size';
 import { checkDataPath } from '../data/path-check';
 import { RunStore } from '../store/run-store';
 import { predictBackend, type BackendReport } from '../train/backend-probe';
 import { removeDeadTemporaries } from '../store/temporaries';
 import { fullSeries } from '../store/smoothed-series';
-import type { TrainerEvent } from '../train/messages';
-import type { ResumeFrom } from '../train/messages';
+import type { ResumeFrom, TrainerEvent } from '../train/messages';
 import { Scheduler } from '../train/scheduler';
 import { SweepFollower } from '../cluster/sweep-follower';
 import { ClusterSweeps } from '../cluster/sweep-service';
@@ -40,7 +39,13 @@ import { StoreWatcher } from './store-watcher';
 import { peekImportShape } from '../data/import-file';
 import { checkJsonValue } from '../os/untrusted';
 import { capPageBytes, pageQuery } from './list-page';
-import { checkLimit, LIMITS } from '@shared/limits';
+import { LIMITS } from '@shared/limits';
+import type { Handler, Handlers } from './handler-types';
+import { sweepHandlers } from './sweep-handlers';
+import { sourceHandlers } from './source-handlers';
+import { workspaceHandlers } from './workspace-handlers';
+import { exportHandlers } from './export-handlers';
+import { cancelLine, recordTrainerEvent, type TrainerEventContext } from './trainer-events';
 
 export const APP_NAME = 'VAE Workbench';
 export const APP_VERSION: string = pkg.version;
@@ -62,9 +67,6 @@ export interface ServiceOptions {
   live?: boolean;
 }
 
-type Handler<N extends CallName> = (input: CallParsedInput<N>) => Promise<CallOutput<N>> | CallOutput<N>;
-type Handlers = { [N in CallName]: Handler<N> };
-
 export class WorkbenchService {
   readonly layout: DataHomeLayout;
   readonly store: RunStore;
@@ -72,10 +74,12 @@ export class WorkbenchService {
   private readonly listeners = new Set<(event: WorkbenchEvent) => void>();
   /** Trainers' metric points, written behind in one transaction per 100 ms (or per 2,000 points). */
   private readonly metrics: MetricWriter;
-  private lastProgressWrite = new Map<number, number>();
+  private readonly lastProgressWrite = new Map<number, number>();
   /** The latest progress of each running run (its step and epoch when it ends), and who cancelled which run. */
   private readonly lastProgress = new Map<number, EventPayload<'run.progress'>>();
   private readonly cancelledBy = new Map<number, string>();
+  /** What onTrainerEvent records into (trainer-events.ts). */
+  private readonly trainerEvents: TrainerEventContext;
   private backend: Promise<BackendReport> | null = null;
   private readonly handlers: Handlers;
   private clusterSweeps: ClusterSweeps | null = null;
@@ -102,6 +106,13 @@ export class WorkbenchService {
         if (this.store.isOpen && this.store.getRun(runId)) console.error(`metrics: dropped ${n} points of run ${runId}:`, error);
       },
     });
+    this.trainerEvents = {
+      store: this.store,
+      metrics: this.metrics,
+      lastProgress: this.lastProgress,
+      lastProgressWrite: this.lastProgressWrite,
+      emit: (event, payload) => this.emit(event, payload),
+    };
     this.store.markInterrupted();
     this.store.pruneDeletions(Date.now() - 24 * 3600 * 1000);
     // At every start (not only after an interruption): temporaries whose writer died are removed.
@@ -115,7 +126,6 @@ export class WorkbenchService {
       },
       options.concurrency,
     );
-    this.handlers = this.makeHandlers();
     if (options.live ?? options.host !== 'cli') {
       this.watcher = new StoreWatcher(this.store.changeFeed(), (e) => this.broadcast(e));
       this.watcher.start();
@@ -123,6 +133,7 @@ export class WorkbenchService {
     const { runsDir, root: dataHome } = this.layout;
     const emit = (e: WorkbenchEvent) => this.emit(e.event, e.payload);
     this.sources = new WatchedSources({ store: this.store, runsDir, dataHome, appVersion: APP_VERSION, emit });
+    this.handlers = this.makeHandlers(); // last: the topic groups take the members built above (sources)
     // Hosts with a window follow sources live; the CLI imports them with `sources sync`.
     if (options.host !== 'cli') this.sources.start();
     this.followSweeps();
@@ -346,30 +357,6 @@ export class WorkbenchService {
     return this.clusterSweeps;
   }
 
-  private async submitClusterSweep(input: CallParsedInput<'sweeps.submit'>) {
-    const configs = this.validateSweep(input.config, input.axes);
-    const base = (input.config ?? {}) as Record<string, unknown>;
-    const name = input.name || (typeof base.name === 'string' && base.name) || 'sweep';
-    const detail = await this.cluster.submit({
-      name,
-      spec: { config: input.config, axes: input.axes },
-      configs,
-      slurm: input.slurm,
-      dir: input.dir,
-    });
-    this.followSweeps();
-    return detail;
-  }
-
-  private async k8sSweep(input: CallParsedInput<'sweeps.k8s'>) {
-    const configs = this.validateSweep(input.config, input.axes);
-    const base = (input.config ?? {}) as Record<string, unknown>;
-    const name = input.name || (typeof base.name === 'string' && base.name) || 'sweep';
-    const { renderK8sSweep, toYaml } = await import('../cluster/k8s');
-    const manifests = renderK8sSweep(name, configs, input.k8s);
-    return { yaml: toYaml(manifests), manifests };
-  }
-
   private mustGetRun(runId: number): RunSummary {
     const run = this.store.getRun(runId);
     if (!run) throw new ApiError('not_found', `no run with id ${runId}`);
@@ -415,60 +402,7 @@ export class WorkbenchService {
   }
 
   private onTrainerEvent(runId: number, event: TrainerEvent): void {
-    switch (event.type) {
-      case 'started':
-        this.store.setStatus(runId, 'running', { backend: event.backend });
-        this.emit('run.status', { runId, status: 'running', error: null });
-        break;
-      case 'progress': {
-        this.lastProgress.set(runId, { runId, ...event.progress });
-        const now = Date.now();
-        if (now - (this.lastProgressWrite.get(runId) ?? 0) > 1000) {
-          this.lastProgressWrite.set(runId, now);
-          this.store.updateProgress(runId, event.progress.step, event.progress.epoch);
-        }
-        this.emit('run.progress', { runId, ...event.progress });
-        break;
-      }
-      case 'metrics': {
-        this.metrics.add(runId, event.points);
-        this.emit('run.metrics', { runId, points: event.points });
-        break;
-      }
-      case 'artifact': {
-        const meta = this.store.addArtifact(runId, {
-          kind: event.kind,
-          epoch: event.epoch,
-          step: event.step,
-          mime: event.mime,
-          width: event.width,
-          height: event.height,
-          meta: event.meta,
-          data: Buffer.from(event.dataBase64, 'base64'),
-        });
-        this.emit('run.artifact', meta);
-        break;
-      }
-      case 'checkpoint': {
-        for (const old of supersededCheckpoints(this.store.listCheckpoints(runId), event.dir)) this.store.removeCheckpoint(old.id);
-        const meta = this.store.addCheckpoint(runId, {
-          epoch: event.epoch,
-          step: event.step,
-          tag: event.tag,
-          path: event.dir,
-          bytes: event.bytes,
-          metrics: event.metrics,
-        });
-        this.emit('run.checkpoint', meta);
-        break;
-      }
-      case 'log':
-        this.store.log(runId, event.level, event.message);
-        this.emit('run.log', { runId, time: Date.now(), level: event.level, message: event.message });
-        break;
-      case 'done':
-        break; // recorded when the process exits
-    }
+    recordTrainerEvent(this.trainerEvents, runId, event);
   }
 
   private onTrainerExit(
@@ -526,6 +460,22 @@ export class WorkbenchService {
   // eslint-disable-next-line max-lines-per-function -- the table of every contract call and its handler, one short entry each
   private makeHandlers(): Handlers {
     return {
+      ...sweepHandlers({
+        cluster: () => this.cluster,
+        validateSweep: (config, axes) => this.validateSweep(config, axes),
+        followSweeps: () => this.followSweeps(),
+      }),
+      ...sourceHandlers(this.sources),
+      ...workspaceHandlers(this.store),
+      ...exportHandlers({
+        store: this.store,
+        layout: this.layout,
+        heavy: this.heavy,
+        appVersion: APP_VERSION,
+        nativeBinding: this.options.nativeBinding,
+        flushMetrics: () => this.flushMetrics(),
+        onImported: (runId) => this.emit('run.created', this.mustGetRun(runId)),
+      }),
       'app.info': async () => {
         const report = await this.reportedBackend();
         return {
@@ -544,24 +494,6 @@ export class WorkbenchService {
       'datasets.list': () => listDatasets({ dataHome: this.layout.root }),
       'runs.start': (input) => ({ runId: this.startRun(input.config) }),
       'runs.sweep': (input) => this.sweep(input),
-      'sweeps.submit': (input) => this.submitClusterSweep(input),
-      'sweeps.list': () => this.cluster.list(),
-      'workspaces.list': () => this.store.listWorkspaces(),
-      'workspaces.save': (input) => {
-        const exists = this.store.listWorkspaces().some((w) => w.name === input.name);
-        if (!exists) checkLimit('the number of workspaces', this.store.listWorkspaces().length + 1, 'WORKSPACES_MAX_COUNT');
-        return this.store.saveWorkspace(input.name, input.state);
-      },
-      'workspaces.delete': (input) => ({ deleted: this.store.deleteWorkspace(input.id) }),
-      'sweeps.status': (input) => this.cluster.status(input.sweepId),
-      'sweeps.sync': (input) => this.cluster.sync(input.sweepId),
-      'sweeps.cancel': (input) => this.cluster.cancel(input.sweepId, input.tasks),
-      'sweeps.series': (input) => this.cluster.series(input.sweepId, input.metric, input.maxPoints),
-      'sweeps.k8s': (input) => this.k8sSweep(input),
-      'sources.add': (input) => this.sources.add(input.path),
-      'sources.list': () => this.sources.list(),
-      'sources.remove': (input) => this.sources.remove(input.sourceId),
-      'sources.scan': (input) => this.sources.scan(input.sourceId),
       'runs.cancel': (input) => ({ cancelled: this.cancelRun(input.runId) }),
       'runs.resume': (input) => this.resume(input),
       'runs.list': (input) => capPageBytes(this.store.listRuns(pageQuery(input))),
@@ -594,45 +526,6 @@ export class WorkbenchService {
       },
       'runs.log': (input) => this.store.getLog(input.runId, input.limit),
       'runs.checkpoints': (input) => this.store.listCheckpoints(input.runId),
-      'runs.export': async (input) => {
-        this.flushMetrics();
-        const stamp = new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-');
-        // Off the event loop (its own connection; WAL readers never block the writer).
-        const text = await this.heavy.exportText({
-          database: this.layout.database,
-          nativeBinding: this.options.nativeBinding,
-          what: input.what === 'series' ? 'series' : 'runs',
-          format: input.format,
-          runIds: input.runIds,
-          metrics: input.metrics,
-        });
-        return {
-          filename: `vae-workbench-${input.what}-${stamp}.${input.format}`,
-          mime: input.format === 'csv' ? 'text/csv' : 'application/json',
-          text,
-        };
-      },
-      'bundles.export': async (input) => {
-        const { prepareRunBundle } = await import('./bundle-service');
-        const prepared = prepareRunBundle(this.store, input.runId, { appVersion: APP_VERSION, checkpointId: input.checkpointId });
-        const filename = prepared.filename;
-        const bytes = await this.heavy.buildBundle(prepared.input); // zip + checksums off the event loop
-        return { filename, dataBase64: Buffer.from(bytes).toString('base64'), bytes: bytes.byteLength };
-      },
-      'bundles.import': async (input) => {
-        const { importRunBundle } = await import('./bundle-service');
-        checkLimit('the bundle file', Math.floor((input.dataBase64.length * 3) / 4), 'BUNDLE_MAX_FILE_BYTES', { unit: 'bytes' });
-        const bytes = new Uint8Array(Buffer.from(input.dataBase64, 'base64'));
-        const parsed = await this.heavy.parseBundle(bytes); // verified off the event loop; only the writes happen here
-        const result = importRunBundle(this.store, parsed, {
-          again: input.again,
-          dataHome: this.layout.root,
-          runsDir: this.layout.runsDir,
-        });
-        const run = this.mustGetRun(result.runId);
-        this.emit('run.created', run);
-        return { runId: result.runId };
-      },
       'runs.generate': async (input) => {
         const run = this.mustGetRun(input.runId);
         const checkpoint = pickCheckpoint('generate', this.store.listCheckpoints(run.id), input.checkpointId);
@@ -648,25 +541,6 @@ export class WorkbenchService {
       },
     };
   }
-}
-
-/** "cancelled by the user at epoch 2 of 10, step 130 of 630: 1 epoch completed; ..." (see logCancel). */
-function cancelLine(
-  by: string,
-  p: EventPayload<'run.progress'> | undefined,
-  checkpoints: { epoch: number; tag: string }[],
-  final: Record<string, number>,
-): string {
-  if (!p) return `cancelled by ${by} before training started: nothing was trained`;
-  const stepsPerEpoch = p.totalEpochs > 0 && p.totalSteps > 0 ? p.totalSteps / p.totalEpochs : 0;
-  const done = stepsPerEpoch > 0 ? Math.floor(p.step / stepsPerEpoch + 1e-9) : Math.floor(p.epoch);
-  const current = Math.min(done + 1, Math.max(1, p.totalEpochs));
-  const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
-  const parts = [`${plural(done, 'epoch')} of ${p.totalEpochs} completed`];
-  const last = [...checkpoints].sort((a, b) => b.epoch - a.epoch)[0];
-  parts.push(last ? `the last checkpoint is at epoch ${last.epoch} (${last.tag})` : 'no checkpoint was written');
-  if (final['test/loss'] === undefined) parts.push('no test evaluation');
-  return `cancelled by ${by} at epoch ${current} of ${p.totalEpochs}, step ${p.step} of ${p.totalSteps}: ${parts.join('; ')}`;
 }
 
 function defaultRunName(config: RunConfig): string {

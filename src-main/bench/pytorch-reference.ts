@@ -14,13 +14,6 @@ import { referenceExperiment } from './time-to-result';
 
 export const PYTHON = '/usr/bin/python3';
 
-export interface PytorchThroughput {
-  /** Samples/s per thread count tried (same steps as the workbench's bench run). */
-  byThreads: Record<string, number>;
-  bestThreads: number;
-  best: number;
-}
-
 export interface PytorchResult {
   threads: number;
   /** Wall seconds of the whole process (Python start, imports, data, 10 epochs with test ELBO, IW NLL k = 200). */

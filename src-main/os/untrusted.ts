@@ -138,6 +138,19 @@ export function readRegularFile(file: string, o: UntrustedFileOptions): Buffer {
   }
 }
 
+/**
+ * Bytes [from, from + at most `maxBytes`) of a regular file under the rule (the whole file at most `o.maxBytes`),
+ * bounded by its size when opened, and that size: a reader of an append-only file resumes from an offset.
+ */
+export function readRegularChunk(file: string, o: UntrustedFileOptions, from: number, maxBytes: number): { bytes: Buffer; size: number } {
+  const { fd, size } = openRegularFile(file, o);
+  try {
+    return { bytes: size <= from ? Buffer.alloc(0) : readAll(fd, Math.min(maxBytes, size - from), from), size };
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 /** The last `lines` lines of a regular file of any size, reading at most its last `tailBytes` bytes. */
 export function tailRegularFile(
   file: string,

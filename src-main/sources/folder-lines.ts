@@ -13,7 +13,8 @@ import { readSafetensors } from '../checkpoints/safetensors';
 import { writeCheckpointDir } from '../checkpoints/checkpoint-dir';
 import { checkWeightShapes } from '../checkpoints/bundle-manifest';
 import { checkWeightValues } from '../checkpoints/bundle-limits';
-import { readWhole, subFolder, SourceFolderError } from './folder-reader';
+import { UntrustedError } from '../os/untrusted';
+import { readWhole, subFolder } from './folder-reader';
 import {
   FILES,
   IMAGE_KINDS,
@@ -86,17 +87,17 @@ function klArtifactOp(ctx: FolderContext, values: number[], step: number, epoch:
 
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
-/** The image file of one line, checked to be the PNG of the size it claims; throws SourceFolderError. */
+/** The image file of one line, checked to be the PNG of the size it claims; throws UntrustedError. */
 function readPng(ctx: FolderContext, line: z.infer<typeof imageLineSchema>): Buffer {
   const dir = subFolder(ctx.dir, FILES.imagesDir);
-  if (!dir) throw new SourceFolderError(`${FILES.images}: ${line.file} is listed but there is no images folder`);
+  if (!dir) throw new UntrustedError(`${FILES.images}: ${line.file} is listed but there is no images folder`);
   const data = readWhole(dir, line.file, 'SOURCE_MAX_IMAGE_BYTES');
   if (data.length < 24 || !data.subarray(0, 8).equals(PNG_SIGNATURE) || data.toString('latin1', 12, 16) !== 'IHDR')
-    throw new SourceFolderError(`${FILES.imagesDir}/${line.file} is not a PNG`);
+    throw new UntrustedError(`${FILES.imagesDir}/${line.file} is not a PNG`);
   const w = data.readUInt32BE(16);
   const h = data.readUInt32BE(20);
   if (w !== line.width || h !== line.height)
-    throw new SourceFolderError(`${FILES.imagesDir}/${line.file} is ${w}x${h}, its line says ${line.width}x${line.height}`);
+    throw new UntrustedError(`${FILES.imagesDir}/${line.file} is ${w}x${h}, its line says ${line.width}x${line.height}`);
   return data;
 }
 
@@ -152,11 +153,11 @@ export function logOps(lines: z.infer<typeof logLineSchema>[], ctx: FolderContex
 export function checkpointOp(line: z.infer<typeof checkpointLineSchema>, ctx: FolderContext, lastEpoch: number): Op | null {
   try {
     const dir = subFolder(ctx.dir, FILES.checkpointsDir);
-    if (!dir) throw new SourceFolderError(`${FILES.checkpoints}: ${line.file} is listed but there is no checkpoints folder`);
+    if (!dir) throw new UntrustedError(`${FILES.checkpoints}: ${line.file} is listed but there is no checkpoints folder`);
     const config = parseRunConfig(line.config);
     const dataset = listDatasets({ dataHome: ctx.dataHome }).find((d) => d.id === config.data.dataset);
     if (!dataset || !dataset.shape.every((n) => n > 0))
-      throw new SourceFolderError(`checkpoint ${line.file}: dataset "${config.data.dataset}" has no fixed example shape here`);
+      throw new UntrustedError(`checkpoint ${line.file}: dataset "${config.data.dataset}" has no fixed example shape here`);
     const { tensors } = readSafetensors(new Uint8Array(readWhole(dir, line.file, 'SOURCE_MAX_CHECKPOINT_BYTES')));
     checkWeightShapes(config, dataset.shape, tensors, `checkpoint ${line.file}`);
     checkWeightValues(tensors, line.file);

@@ -2,7 +2,7 @@
 // as zod schemas: what the importer accepts from each file and each line. Anything else is refused or skipped
 // with a message naming the file and the line.
 import { z } from 'zod';
-import { SOURCE_LIMITS } from './source-limits';
+import { LIMITS } from '@shared/limits';
 
 export const RUN_FORMAT = 'vaewb-run';
 export const RUN_FORMAT_VERSION = 1;
@@ -27,7 +27,7 @@ const FORBIDDEN_KEYS = new Set(['__proto__', 'prototype', 'constructor']);
 const key = z
   .string()
   .min(1)
-  .max(SOURCE_LIMITS.SOURCE_MAX_KEY_CHARS)
+  .max(LIMITS.SOURCE_MAX_KEY_CHARS)
   .refine((k) => !FORBIDDEN_KEYS.has(k), 'a prototype key is not a metric name');
 const time = z.number().int().min(0).max(8.64e15);
 const step = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
@@ -55,7 +55,7 @@ export const statusJsonSchema = z.object({
 });
 export type StatusJson = z.infer<typeof statusJsonSchema>;
 
-const value = z.union([z.number(), z.null(), z.array(z.number()).max(SOURCE_LIMITS.SOURCE_MAX_LIST_VALUES)]);
+const value = z.union([z.number(), z.null(), z.array(z.number()).max(LIMITS.SOURCE_MAX_LIST_VALUES)]);
 
 export const metricLineSchema = z.object({
   step,

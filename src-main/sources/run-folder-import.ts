@@ -14,6 +14,7 @@ import {
   FILES,
   LINE_FILES,
   LINE_SCHEMAS,
+  RUN_FORMAT_VERSION,
   runJsonSchema,
   statusJsonSchema,
   type LineFile,
@@ -21,7 +22,7 @@ import {
   type StatusJson,
 } from './run-folder-format';
 import { effectiveStatus } from './run-status';
-import { SOURCE_LIMITS } from './source-limits';
+import { LIMITS } from '@shared/limits';
 
 export interface ImportTarget {
   store: RunStore;
@@ -43,7 +44,7 @@ function readJson<T>(
   },
 ): T {
   const text = readWhole(dir, file, 'SOURCE_MAX_SMALL_FILE_BYTES').toString('utf8');
-  const parsed = schema.safeParse(parseLine(text));
+  const parsed = schema.safeParse(parseLine(text, `${dir}: ${file}`));
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new Error(`${file} is not valid: ${issue ? `${issue.path.map(String).join('.') || '(root)'}: ${issue.message}` : 'not JSON'}`);
@@ -62,7 +63,8 @@ export function readStatus(dir: string): StatusJson {
 /** Create the run of a folder seen for the first time; null when it was recorded already. */
 export function claimRunFolder(t: ImportTarget, sourceId: number, folder: string, dir: string): number | null {
   const run = readRunJson(dir);
-  if (run.formatVersion > 1) throw new Error(`${FILES.run}: format version ${run.formatVersion} is newer than this workbench reads (1)`);
+  if (run.formatVersion > RUN_FORMAT_VERSION)
+    throw new Error(`${FILES.run}: format version ${run.formatVersion} is newer than this workbench reads (${RUN_FORMAT_VERSION})`);
   const config = run.config;
   const dataset = typeof config.dataset === 'string' && config.dataset.length <= 64 ? config.dataset : 'python';
   const seed = typeof config.seed === 'number' && Number.isSafeInteger(config.seed) ? config.seed : 0;
@@ -96,13 +98,13 @@ interface Collected {
 /** The operations for the new lines of one file, and the offset after the last line they cover. */
 function collect(file: LineFile, ctx: FolderContext, offset: number, epoch: { value: number }): { ops: Op[]; offset: number } {
   const lines = readNewLines(ctx.dir, FILES[file], offset);
-  const budget = file === 'images' ? SOURCE_LIMITS.SOURCE_IMAGES_PER_SCAN : file === 'checkpoints' ? 1 : Infinity;
+  const budget = file === 'images' ? LIMITS.SOURCE_IMAGES_PER_SCAN : file === 'checkpoints' ? 1 : Infinity;
   const taken = lines.slice(0, budget);
   const end = taken.length ? taken[taken.length - 1]!.end : offset;
   const valid: unknown[] = [];
   let bad = 0;
   for (const l of taken) {
-    const parsed = LINE_SCHEMAS[file].safeParse(parseLine(l.text));
+    const parsed = LINE_SCHEMAS[file].safeParse(parseLine(l.text, `${ctx.dir}: a line of ${FILES[file]}`));
     if (parsed.success) valid.push(parsed.data);
     else if (l.text.trim()) bad++;
   }

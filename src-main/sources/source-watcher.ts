@@ -6,10 +6,11 @@
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { SourceRow, SourcesRepo } from '../store/sources-repo';
-import { listFolders, subFolder, SourceFolderError } from './folder-reader';
+import { UntrustedError } from '../os/untrusted';
+import { listFolders, subFolder } from './folder-reader';
 import { FILES } from './run-folder-format';
 import { claimRunFolder, followRunFolder, type ImportTarget } from './run-folder-import';
-import { SOURCE_LIMITS } from './source-limits';
+import { LIMITS } from '@shared/limits';
 
 export const SCAN_INTERVAL_MS = 500;
 
@@ -20,11 +21,8 @@ export function runFolders(root: string): string[] {
     const dir = path.join(root, name);
     if (existsSync(path.join(dir, FILES.run))) out.push(name);
     else for (const inner of listFolders(dir)) if (existsSync(path.join(dir, inner, FILES.run))) out.push(`${name}/${inner}`);
-    if (out.length > SOURCE_LIMITS.SOURCE_MAX_RUNS)
-      throw new SourceFolderError(
-        `${root} holds more than ${SOURCE_LIMITS.SOURCE_MAX_RUNS} run folders (SOURCE_MAX_RUNS)`,
-        'SOURCE_MAX_RUNS',
-      );
+    if (out.length > LIMITS.SOURCE_MAX_RUNS)
+      throw new UntrustedError(`${root} holds more than ${LIMITS.SOURCE_MAX_RUNS} run folders (SOURCE_MAX_RUNS)`, 'SOURCE_MAX_RUNS');
   }
   return out;
 }

@@ -57,6 +57,7 @@ describe('typed errors', () => {
       invalid_config: 400,
       unauthorized: 401,
       not_found: 404,
+      already_imported: 409,
       internal: 500,
       busy: 503,
     });
