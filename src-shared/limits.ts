@@ -74,6 +74,9 @@ export const LIMITS = {
   RUN_MAX_METRIC_NAMES: 1_000,
   /** Metric points of one run (a 1,000-epoch run of 500 steps logging every 10th step x 10 metrics is 500k). */
   RUN_MAX_METRIC_POINTS: 1_000_000,
+  /** Images and other artifacts of one run from outside (a 1,000-epoch run with five snapshot grids an epoch is 5,000;
+   *  they are copied one at a time). */
+  RUN_MAX_ARTIFACTS: 20_000,
   /** A metric name, an artifact kind, a checkpoint tag, any key of untrusted JSON. */
   NAME_MAX_CHARS: 200,
 

@@ -71,7 +71,7 @@ export interface TaskCheckpointRow {
 }
 
 const TABLES = ['runs', 'metrics', 'artifacts', 'checkpoints', 'run_log', 'run_tags'] as const;
-const MAX_ARTIFACTS = LIMITS.BUNDLE_MAX_ENTRIES;
+const MAX_ARTIFACTS = LIMITS.RUN_MAX_ARTIFACTS;
 const MAX_ARTIFACT_BYTES = LIMITS.UNTRUSTED_MAX_SMALL_FILE_BYTES;
 const MAX_CHECKPOINTS = 100;
 const MAX_LOG_LINES = 100_000;
@@ -282,7 +282,7 @@ export class TaskHomeStore {
       )
       .all(MAX_ARTIFACT_BYTES, runId, MAX_ARTIFACTS + 1) as (Omit<TaskArtifactRow, 'meta'> & { meta: unknown; size: number })[];
     if (rows.length > MAX_ARTIFACTS)
-      throw new UntrustedError(`${this.what}: the run holds more than ${MAX_ARTIFACTS} images and artifacts (BUNDLE_MAX_ENTRIES)`);
+      throw new UntrustedError(`${this.what}: the run holds more than ${MAX_ARTIFACTS} images and artifacts (RUN_MAX_ARTIFACTS)`);
     return rows.map((a) => {
       if (!Buffer.isBuffer(a.data))
         throw new UntrustedError(

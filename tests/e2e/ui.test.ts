@@ -205,7 +205,9 @@ describe.skipIf(!HAVE_CHROMIUM)('VAE Workbench UI in a real browser', () => {
     await page.locator('.runs-table').waitFor();
     await page.setInputFiles('input[type=file]', file);
     // the run is already here: the import is refused naming it, and "Import a second copy" imports it again
-    await expect.poll(() => page.locator('.duplicate').textContent()).toContain(`already here as run #${id}`);
+    await expect
+      .poll(() => page.getByRole('alertdialog', { name: 'Bundle already imported' }).textContent())
+      .toContain(`already in the store as run #${id}`);
     await page.getByRole('button', { name: 'Import a second copy' }).click();
     await page.waitForURL((u) => /#\/run\/\d+$/.test(u.hash) && !u.hash.endsWith(`/${id}`), { timeout: 60_000 });
     const imported = Number(/#\/run\/(\d+)$/.exec(page.url())![1]);

@@ -59,6 +59,7 @@ describe('vae-workbench CLI', () => {
         'presets',
         'bench',
         'sweep',
+        'sources',
         'help',
       ]),
     );

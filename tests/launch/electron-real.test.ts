@@ -92,7 +92,9 @@ describe.skipIf(!!reason)('the desktop app in real Electron', () => {
     await go(page, '#/runs');
     await page.setInputFiles('input[type=file]', file);
     // the run is already here: the import is refused naming it, and "Import a second copy" imports it again
-    await expect.poll(() => page.locator('.duplicate').textContent()).toContain(`already here as run #${runId}`);
+    await expect
+      .poll(() => page.getByRole('alertdialog', { name: 'Bundle already imported' }).textContent())
+      .toContain(`already in the store as run #${runId}`);
     await page.getByRole('button', { name: 'Import a second copy' }).click();
     await page.waitForURL((u) => /#\/run\/\d+$/.test(u.hash) && !u.hash.endsWith(`/${runId}`), { timeout: 60_000 });
     await expect.poll(() => statusOf(page)).toBe('imported');

@@ -80,7 +80,7 @@ describe('CLI outputs', () => {
   });
 
   it('runs delete by a user who cannot write runs/ fails naming the folder and keeps the row and the files', () => {
-    const imported = cli(['import', path.join(home, 'b.zip'), '--json']);
+    const imported = cli(['import', path.join(home, 'b.zip'), '--again', '--json']);
     const runId = Number(JSON.parse(imported.stdout.trim().split('\n').pop()!).runId);
     const runDir = path.join(home, 'data', 'runs', String(runId));
     expect(existsSync(runDir)).toBe(true);
