@@ -5,7 +5,10 @@
 //   worker:  computes its shard, writes its gradients and share of the loss and bumps DONE, waits for MAIN;
 //   both:    prefix + worker's gradients, in that order, then the same optimizer update on the same state.
 // Gradients are double-buffered by step parity: a side only writes a parity again two steps later, after the
-// other side has read it. Each link session has a token: the worker tells READY = token once it holds the
+// other side has read it. SEQ and MAIN only grow, and MAIN = seq is stored before the trainer reads DONE = seq,
+// so by the time the worker looks for the prefix of its step the trainer may already have handed out the next
+// step and stored MAIN = seq + 1 (the worker was descheduled after DONE): MAIN >= seq, not MAIN = seq, says the
+// prefix is there (prefixWritten). Each link session has a token: the worker tells READY = token once it holds the
 // trainer's state, and the trainer ends the session with ENDED = token and a SEQ bump.
 import * as tf from '@tensorflow/tfjs';
 import { copyTensorInto, tensorFromView } from '../kernels/wasm-heap';
@@ -36,6 +39,11 @@ export function createShardBuffers(paramCount: number, maxRows: number): ShardBu
     paramCount,
     maxRows,
   };
+}
+
+/** Whether the trainer's prefix of step `seq` is in shared memory (MAIN may be past it: see above). */
+export function prefixWritten(ctrl: Int32Array, seq: number): boolean {
+  return Atomics.load(ctrl, CTRL.MAIN) - seq >= 0;
 }
 
 /** Typed views of the buffers, and the regions of one step. */

@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { VaeModel } from '../vae/model';
 import { applyClipped, createOptimizer, importReplicaState, type ReplicaOptimizerState } from '../vae/optimizer';
 import type { NamedTensor } from '../vae/named-tensor';
-import { CTRL, ShardViews, readRegion, writeRegion, type ShardBuffers } from './shard-link';
+import { CTRL, ShardViews, prefixWritten, readRegion, writeRegion, type ShardBuffers } from './shard-link';
 import { addGradients, gatherBatch, shardGradients, type StepSpec } from './shard-step';
 
 export interface ShardReplicaJob {
@@ -55,12 +55,14 @@ export async function serveShardSteps(model: VaeModel, spec: StepSpec, job: Shar
       tf.dispose([own.loss, own.recon, own.kl]);
       Atomics.store(ctrl, CTRL.DONE, seq);
       Atomics.notify(ctrl, CTRL.DONE);
-      // the trainer's prefix of this step, then the same update as the trainer's
-      while (Atomics.load(ctrl, CTRL.MAIN) !== seq) {
-        if (Atomics.load(ctrl, CTRL.SEQ) !== seq || ended()) break; // the trainer gave up on this step
-        Atomics.wait(ctrl, CTRL.MAIN, Atomics.load(ctrl, CTRL.MAIN), 1000);
+      // the trainer's prefix of this step, then the same update as the trainer's; the trainer stores MAIN = seq
+      // before it reads DONE (so before it can end the session or move on), and may be a step further already
+      for (;;) {
+        const main = Atomics.load(ctrl, CTRL.MAIN);
+        if (main - seq >= 0 || ended()) break;
+        Atomics.wait(ctrl, CTRL.MAIN, main, 1000);
       }
-      if (Atomics.load(ctrl, CTRL.MAIN) === seq) {
+      if (prefixWritten(ctrl, seq)) {
         const prefix = readRegion(views.regionOf('main', seq), vars);
         const summed = addGradients(prefix, own.grads);
         applyClipped(optimizer, vars, summed, spec.config.optimizer.clipNorm);

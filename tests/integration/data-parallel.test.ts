@@ -2,7 +2,8 @@
 // computes a shard of every step; when it is lost in the middle of a run (terminated, as a crash would), the
 // next step notices, computes that shard on the trainer's thread and goes on; when it leaves and rejoins before
 // every step, each time with a fresh replica, it takes up exactly the trainer's state. Every way the weights are
-// bit for bit those of the same steps computed on one thread alone.
+// bit for bit those of the same steps computed on one thread alone. And the worker applies every step it took
+// part in even when the trainer is a step further when it looks for the step's prefix (the trainer driven by hand).
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,8 +11,12 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { LoadedDataset } from '../../src-main/data/types';
 import {
+  CTRL,
   DataParallelSteps,
   EvalHelper,
+  ShardViews,
+  createShardBuffers,
+  exportReplicaState,
   createOptimizer,
   initBackend,
   loadDataset,
@@ -117,4 +122,49 @@ describe('data-parallel steps with the real worker', () => {
         expect(Array.from(w.data)).toEqual(Array.from(alone.weights[i]!.data));
       });
   }, 120_000);
+
+  it('apply a step whose prefix the worker finds already overtaken by the next one', async () => {
+    // The worker is descheduled between DONE = k and its look at MAIN while the trainer reads DONE, updates and
+    // hands out step k + 1 (SEQ = MAIN = k + 1): it must still apply step k (the prefix of k is kept until k + 2).
+    // The trainer's side is played by hand so that the worker finds MAIN = k + 1 every time: it is stored first.
+    const model = new VaeModel(modelSpecFromConfig(config, data.descriptor.shape, data.descriptor.kind));
+    const optimizer = createOptimizer(config.optimizer);
+    const buffers = createShardBuffers(model.parameterCount(), 64);
+    const views = new ShardViews(buffers);
+    const { ctrl } = views;
+    const helper = await startHelper();
+    const job = {
+      weights: model.namedWeights(),
+      optimizer: await exportReplicaState(optimizer, model),
+      buffers,
+      train: { x: sharedCopy(data.train.x), d: data.d },
+      dynamicBinarize: false,
+      token: 1,
+    };
+    const served = helper.train(job);
+    const until = async (index: number, value: number) => {
+      const t0 = Date.now();
+      while (Atomics.load(ctrl, index) !== value) {
+        if (Date.now() - t0 > 30_000) throw new Error(`ctrl[${index}] never became ${value}`);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    };
+    await until(CTRL.READY, 1);
+    views.indices.set(Int32Array.from({ length: 32 }, (_, i) => i * 3));
+    views.setParams({ stepSeed: 7, klWeight: 1, shard: 1, shards: 2, shardFrom: 32, shardRows: 32, batchRows: 64 });
+    // (the prefixes stay zeros: the worker's own gradient is its update)
+    Atomics.store(ctrl, CTRL.MAIN, 2);
+    for (const seq of [1, 2]) {
+      Atomics.store(ctrl, CTRL.SEQ, seq);
+      Atomics.notify(ctrl, CTRL.SEQ);
+      await until(CTRL.DONE, seq);
+    }
+    Atomics.store(ctrl, CTRL.ENDED, 1);
+    Atomics.add(ctrl, CTRL.SEQ, 1);
+    Atomics.notify(ctrl, CTRL.SEQ);
+    expect(await served).toBe(2);
+    await helper.close();
+    model.dispose();
+    optimizer.dispose();
+  }, 60_000);
 });
