@@ -116,8 +116,7 @@ export class WorkbenchService {
     this.store.markInterrupted();
     this.store.pruneDeletions(Date.now() - 24 * 3600 * 1000);
     // At every start (not only after an interruption): temporaries whose writer died are removed.
-    const active = new Set(this.store.listRuns({ status: ['running', 'queued'] }).runs.map((r) => r.id));
-    removeDeadTemporaries(this.layout, active);
+    this.removeDeadWriters();
     this.scheduler = new Scheduler(
       {
         onStart: (runId) => this.onTrainerStart(runId),
@@ -405,6 +404,11 @@ export class WorkbenchService {
     recordTrainerEvent(this.trainerEvents, runId, event);
   }
 
+  /** Remove the temporaries of writers that died (runs queued or running keep their pid-less ones). */
+  private removeDeadWriters(): void {
+    removeDeadTemporaries(this.layout, new Set(this.store.listRuns({ status: ['running', 'queued'] }).runs.map((r) => r.id)));
+  }
+
   private onTrainerExit(
     runId: number,
     outcome: { reported: Extract<TrainerEvent, { type: 'done' }> | null; cancelled: boolean; exit: string },
@@ -422,6 +426,9 @@ export class WorkbenchService {
     } else {
       status = 'failed';
       error = `the trainer process ended unexpectedly (${outcome.exit})`;
+      // A killed trainer may have died mid-write (a dataset cache, a checkpoint): its temporaries go now, not at
+      // the next start. Only dead writers' temporaries are removed; the other runs' writes in progress stay.
+      this.removeDeadWriters();
     }
     const progress = this.lastProgress.get(runId);
     this.lastProgress.delete(runId);

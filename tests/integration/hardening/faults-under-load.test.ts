@@ -146,6 +146,30 @@ describe('faults under load', () => {
     await again.close();
   }, 300_000);
 
+  it('a trainer killed mid-write: its temporaries go when the host hears of its end, not at the next start', async () => {
+    // Where a SIGKILL lands is chance; what a killed trainer leaves is not: a temporary named with its pid. One is
+    // planted (a dataset cache being written, as the first test once caught), the trainer killed, and the host that
+    // keeps running must remove it while it serves (the next start would be too late: the file sits in the cache).
+    const dataHome = path.join(home, 'mid-write');
+    const service = new WorkbenchService({ host: 'cli', dataHome });
+    try {
+      const runId = service.startRun({ ...RUN, name: 'killed mid-write', training: { ...RUN.training, epochs: 50 } });
+      const deadline = Date.now() + 60_000;
+      while (Date.now() < deadline && !trainers(process.pid).length) await new Promise((r) => setTimeout(r, 100));
+      const [pid] = trainers(process.pid);
+      expect(pid).toBeDefined();
+      const planted = path.join(dataHome, 'cache', `mnist-bundled.f32.${pid}.${Date.now()}.tmp`);
+      writeFileSync(planted, 'half a cache');
+      process.kill(pid!, 'SIGKILL');
+      while (Date.now() < deadline && service.store.getRun(runId)!.status === 'running') await new Promise((r) => setTimeout(r, 100));
+      expect(service.store.getRun(runId)!.status).toBe('failed');
+      expect(existsSync(planted)).toBe(false);
+      expect(temporaries(dataHome)).toEqual([]);
+    } finally {
+      await service.close();
+    }
+  }, 120_000);
+
   it('SIGKILL of the whole serve process mid-import: the next start marks its run interrupted and leaves no temporary', async () => {
     const dataHome = path.join(home, 'serve-kill');
     const child = spawn(process.execPath, ['bin/vae-workbench.js', 'serve', '--json'], {
