@@ -1,7 +1,7 @@
 // The entry of the trainer process: runTraining(ctx) trains one run and reports it as TrainerEvents.
 // The run itself is a Trainer (trainer.ts: setup, train epochs, evaluate, snapshot, checkpoint, finish);
 // model.kind = 'gmm' is fitted by runGmm (gmm-run.ts); both share the steps in run-steps.ts.
-import type { TrainingContext } from './messages';
+import type { TrainingContext } from '../common/messages';
 import { Trainer } from './trainer';
 import type { TrainingResult } from './run-steps';
 

@@ -5,7 +5,7 @@
 // Hot path rules: no read-back of the loss between log points (the loss, reconstruction and KL are
 // summed on the device and read every training.logEverySteps steps), noise made in-graph from seeds
 // derived from the run seed and the step, every tensor disposed.
-import { activeGemmVariant } from '../kernels/wasm-gemm';
+import { activeGemmVariant } from '../../kernels/wasm-gemm';
 import path from 'node:path';
 import { existsSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
@@ -13,32 +13,32 @@ import { FD_CLASSIFIER_METRIC } from '@shared/metric-labels';
 import type { MetricPoint } from '@shared/model-types';
 import type { RunConfig } from '@shared/run-config';
 import { describeGaussianDecoder } from '@shared/gaussian-decoder';
-import { readCheckpointDir, type CheckpointContents } from '../checkpoints/checkpoint-dir';
-import { pruneIntervalCheckpoints } from '../checkpoints/checkpoint-rules';
-import { loadDataset } from '../data/registry';
-import { checkModelSize } from '../checkpoints/model-size';
-import type { LoadedDataset, Split } from '../data/types';
-import { evaluateSplit, type EvalResult } from '../vae/evaluate';
-import { VaeModel, modelSpecFromConfig } from '../vae/model';
-import { createOptimizer, exportOptimizerState, importOptimizerState } from '../vae/optimizer';
-import { decodeMeans } from '../vae/sampling';
-import { FD_CLASSIFIER_SEED, featureCachePaths } from '../vae/fid';
+import { readCheckpointDir, type CheckpointContents } from '../../checkpoints/checkpoint-dir';
+import { pruneIntervalCheckpoints } from '../../checkpoints/checkpoint-rules';
+import { loadDataset } from '../../data/registry';
+import { checkModelSize } from '../../checkpoints/model-size';
+import type { LoadedDataset, Split } from '../../data/types';
+import { evaluateSplit, type EvalResult } from '../../vae/evaluate';
+import { VaeModel, modelSpecFromConfig } from '../../vae/model';
+import { createOptimizer, exportOptimizerState, importOptimizerState } from '../../vae/optimizer';
+import { decodeMeans } from '../../vae/sampling';
+import { FD_CLASSIFIER_SEED, featureCachePaths } from '../../vae/fid';
 import { sharedFdFitSplit, trainsOnWholeSplit } from './fd-fit-split';
-import { deriveSeed, seededPermutation, SEED_STREAM } from '../vae/seeds';
-import type { TrainingContext } from './messages';
-import { EtaModel, planRun } from './eta';
-import { PhaseClock } from './phase-clock';
-import { DIAGNOSTIC_EXAMPLES } from './eval-diagnostics';
+import { deriveSeed, seededPermutation, SEED_STREAM } from '../../vae/seeds';
+import type { TrainingContext } from '../common/messages';
+import { EtaModel, planRun } from '../progress/eta';
+import { PhaseClock } from '../progress/phase-clock';
+import { DIAGNOSTIC_EXAMPLES } from '../compute/eval-diagnostics';
 import { imageSnapshotArtifacts, LATENT_POINTS, latentSnapshots, modelSnapshots } from './snapshots';
 import { EvalHelper } from './eval-helper';
-import type { EvalJobOptions } from './eval-messages';
-import { testPoints } from './test-split-points';
+import type { EvalJobOptions } from '../worker/eval-messages';
+import { testPoints } from '../compute/test-split-points';
 import { HealthMonitor } from './health';
 import { prepareData, type PreparedData } from './prepare-data';
 import { runGmm } from './gmm-run';
 import { DataParallelSteps, sharedCopy } from './data-parallel';
-import { resolveShards } from './shard-step';
-import { SplitStepRate } from './step-rate';
+import { resolveShards } from '../compute/shard-step';
+import { SplitStepRate } from '../progress/step-rate';
 import {
   Cancelled,
   Diverged,

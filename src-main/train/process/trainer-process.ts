@@ -1,7 +1,7 @@
 // Entry point of a trainer process: one run, then exit. It never opens the database; it reports
 // everything to its parent as TrainerEvents and writes only checkpoint directories under its run dir.
-import { initBackend } from './backend';
-import type { TrainerCommand, TrainerEvent } from './messages';
+import { initBackend } from '../compute/backend';
+import type { TrainerCommand, TrainerEvent } from '../common/messages';
 
 const abort = new AbortController();
 let started = false;

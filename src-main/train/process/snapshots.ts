@@ -2,8 +2,8 @@
 // fixed noise, the 2-D manifold, an interpolation strip) and JSON data (latent means, KL per dimension).
 // Image grids only for image datasets; series datasets get the JSON artifacts only.
 import type { ArtifactKind } from '@shared/model-types';
-import type { Split } from '../data/types';
-import { pca } from '../vae/pca';
+import type { Split } from '../../data/types';
+import { pca } from '../../vae/pca';
 import {
   decodeMeans,
   encodeMeans,
@@ -13,11 +13,11 @@ import {
   manifoldCodes,
   priorSamples,
   reconstruct,
-} from '../vae/sampling';
-import type { LatentModel } from '../vae/types';
-import { ACTIVE_UNIT_THRESHOLD } from '../vae/evaluate';
-import type { TrainerEvent } from './messages';
-import { gridPng } from './png';
+} from '../../vae/sampling';
+import type { LatentModel } from '../../vae/types';
+import { ACTIVE_UNIT_THRESHOLD } from '../../vae/evaluate';
+import type { TrainerEvent } from '../common/messages';
+import { gridPng } from '../common/png';
 
 export type ArtifactEvent = Extract<TrainerEvent, { type: 'artifact' }>;
 
