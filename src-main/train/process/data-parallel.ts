@@ -8,7 +8,15 @@ import type { VaeModel } from '../../vae/model';
 import { applyClipped, exportReplicaState } from '../../vae/optimizer';
 import type { EvalHelper } from './eval-helper';
 import { CTRL, ShardViews, createShardBuffers, readRegion, regionScalars, writeRegion, type ShardBuffers } from '../compute/shard-link';
-import { addGradients, gatherBatch, shardBounds, shardGradients, type ShardGradients, type ShardParams, type StepSpec } from '../compute/shard-step';
+import {
+  addGradients,
+  gatherBatch,
+  shardBounds,
+  shardGradients,
+  type ShardGradients,
+  type ShardParams,
+  type StepSpec,
+} from '../compute/shard-step';
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 /** How long a linked worker may take over its shard, or to take the trainer's state, before it counts as lost. */
