@@ -33,7 +33,7 @@ export { CTRL, ShardViews, createShardBuffers } from './train/compute/shard-link
 export { createOptimizer, exportReplicaState } from './vae/optimizer';
 export { readPng } from './train/common/png';
 export { trainerEnv } from './train/host/trainer-launcher';
-export { runTraining } from './train/process/training-loop';
+export { runTraining } from './train/process/run-training';
 export { corrupt } from './vae/corruption';
 export { activeUnitsCov, knnAccuracy } from './vae/diagnostics';
 export { evaluateSplit } from './vae/evaluate';

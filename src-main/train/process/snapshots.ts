@@ -18,6 +18,7 @@ import type { LatentModel } from '../../vae/types';
 import { ACTIVE_UNIT_THRESHOLD } from '../../vae/evaluate';
 import type { TrainerEvent } from '../common/messages';
 import { gridPng } from '../common/png';
+import type { RunState } from './run-state';
 
 export type ArtifactEvent = Extract<TrainerEvent, { type: 'artifact' }>;
 
@@ -219,4 +220,21 @@ export function modelSnapshots(model: LatentModel, test: Split, opts: SnapshotOp
   const klPerDim = model.stochastic ? klPerDimension(model, rowsOf(test, d, nPts), nPts) : null;
   const view: LatentView = { means, n: nPts, dims: D, stochastic: model.stochastic, klPerDim, klExamples: nPts };
   return [...out, ...latentSnapshots(view, test.y, opts)];
+}
+
+/** Emit the snapshots of the run's model at its current epoch; `latentViewDone`: this epoch's test evaluation already
+ *  sent the latent view (its encoder means), so only the image grids are made here. */
+export function writeSnapshots(run: RunState, latentViewDone: boolean): void {
+  const { config, epoch, dataset, model, data, steps } = run;
+  const opts = {
+    shape: run.shape,
+    datasetKind: dataset.descriptor.kind,
+    gridSize: config.snapshots.gridSize,
+    manifoldSize: config.snapshots.manifoldSize,
+    epoch: epoch + 1,
+    step: run.step,
+    labelNames: dataset.descriptor.labels,
+  };
+  const artifacts = latentViewDone ? imageSnapshotArtifacts(model, data.test, opts) : modelSnapshots(model, data.test, opts);
+  for (const a of artifacts) steps.emit(a);
 }

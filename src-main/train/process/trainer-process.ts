@@ -37,7 +37,7 @@ async function run(command: Extract<TrainerCommand, { type: 'start' }>): Promise
   let exitCode = 0;
   try {
     const backend = await initBackend();
-    const { runTraining } = await import('./training-loop');
+    const { runTraining } = await import('./run-training');
     const result = await runTraining({
       runId: command.runId,
       config: command.config,

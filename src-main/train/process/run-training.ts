@@ -7,7 +7,8 @@ import type { TrainingResult } from './run-steps';
 
 export { FID_EXAMPLES, PROGRESS_INTERVAL_MS, type TrainingResult } from './run-steps';
 export { prepareData, type PreparedData } from './prepare-data';
-export { NLL_K_INTERMEDIATE, NLL_SAMPLE_BUDGET_FINAL, NLL_SAMPLE_BUDGET_INTERMEDIATE, restoreFromCheckpoint } from './trainer';
+export { NLL_K_INTERMEDIATE, NLL_SAMPLE_BUDGET_FINAL, NLL_SAMPLE_BUDGET_INTERMEDIATE } from './training-plan';
+export { restoreFromCheckpoint } from './checkpointing';
 
 export async function runTraining(ctx: TrainingContext): Promise<TrainingResult> {
   return new Trainer(ctx).run();
