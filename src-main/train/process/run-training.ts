@@ -1,5 +1,5 @@
 // The entry of the trainer process: runTraining(ctx) trains one run and reports it as TrainerEvents.
-// The run itself is a Trainer (trainer.ts: setup, train epochs, evaluate, snapshot, checkpoint, finish);
+// The run itself is a Trainer (trainer.ts: the loop of epochs, with run-setup.ts before it and its callbacks on it);
 // model.kind = 'gmm' is fitted by runGmm (gmm-run.ts); both share the steps in run-steps.ts.
 import type { TrainingContext } from '../common/messages';
 import { Trainer } from './trainer';

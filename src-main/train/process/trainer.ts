@@ -1,43 +1,31 @@
 // The training loop of one VAE-family run, inside the trainer process (the shape of pythae's BaseTrainer with
-// Lightning's callbacks): setup() loads the model and plans the run; the loop runs the epochs, each a pass of
+// Lightning's callbacks): run-setup.ts loads the data and the model and plans the run; the loop runs the epochs, each a pass of
 // optimizer steps (the step function: step-function.ts, or its data-parallel form) followed by the evaluation
 // (evaluation.ts), the snapshots (snapshots.ts) and the interval checkpoint (checkpointing.ts); finish() is the end
 // of the run. Progress and ETA, the evaluation worker and early stopping hang on it as LoopCallbacks
 // (loop-callback.ts); the loss is logged through loss-log.ts; everything is reported as TrainerEvents (run-steps.ts).
 // Hot path rules: no read-back of the loss between log points, noise made in-graph from seeds derived from the run
 // seed and the step, every tensor disposed.
-import { existsSync } from 'node:fs';
-import { describeGaussianDecoder } from '@shared/gaussian-decoder';
 import type { RunConfig } from '@shared/run-config';
-import { checkModelSize } from '../../checkpoints/model-size';
-import { activeGemmVariant } from '../../kernels/wasm-gemm';
-import { loadDataset } from '../../data/registry';
-import { featureCachePaths } from '../../vae/fid';
-import { VaeModel, modelSpecFromConfig } from '../../vae/model';
-import { createOptimizer } from '../../vae/optimizer';
 import { deriveSeed, seededPermutation, SEED_STREAM } from '../../vae/seeds';
 import type { TrainingContext } from '../common/messages';
 import { resolveShards } from '../compute/shard-step';
-import { EtaModel, planRun } from '../progress/eta';
 import { perfPoints, PhaseClock } from '../progress/phase-clock';
-import { Checkpointer, restoreFromCheckpoint } from './checkpointing';
+import { Checkpointer } from './checkpointing';
 import { DataParallelSteps, sharedCopy } from './data-parallel';
 import { EarlyStopping } from './early-stopping';
 import { EvalWorkerCallback } from './eval-worker-callback';
 import { Evaluator } from './evaluation';
 import { runGmm } from './gmm-run';
-import { HealthMonitor } from './health';
 import type { LoopCallback } from './loop-callback';
 import { LossLog } from './loss-log';
-import { prepareData, type PreparedData } from './prepare-data';
-import { writeSnapshots } from './snapshots';
 import { ProgressCallback } from './progress-callback';
 import type { RunState } from './run-state';
-import { Cancelled, Diverged, fidCacheDir, RunSteps, type CheckpointTag, type TrainingResult } from './run-steps';
+import { loadRunData, setupRun, type Owned } from './run-setup';
+import { Cancelled, Diverged, RunSteps, type CheckpointTag, type TrainingResult } from './run-steps';
+import { writeSnapshots } from './snapshots';
 import { singleShardStep, type StepFunction } from './step-function';
-import { klWeightAt, planTraining } from './training-plan';
-
-export { restoreFromCheckpoint } from './checkpointing';
+import { klWeightAt } from './training-plan';
 
 /** Let the event loop run (cancel messages, timers) at least this often. */
 const YIELD_INTERVAL_MS = 20;
@@ -63,8 +51,7 @@ export class Trainer {
   private readonly steps: RunSteps;
   private readonly clock: PhaseClock;
   private parts: Parts | null = null;
-  private model: VaeModel | null = null;
-  private optimizer: ReturnType<typeof createOptimizer> | null = null;
+  private readonly owned: Owned = { model: null, optimizer: null };
   private lastYield = Date.now();
   private stepsRun = 0;
   private reachedMax = false;
@@ -79,17 +66,18 @@ export class Trainer {
   async run(): Promise<TrainingResult> {
     try {
       if (this.ctx.signal.aborted) throw new Cancelled();
-      const loaded = await this.loadData();
+      const loaded = await loadRunData(this.ctx, this.steps, this.clock);
       if (this.config.model.kind === 'gmm') return await runGmm(this.ctx, loaded.data, this.steps);
-      const parts = (this.parts = await this.setup(loaded));
+      const { run, fidFitNeeded } = await setupRun(this.ctx, this.steps, this.clock, loaded, this.owned);
+      const parts = (this.parts = this.makeParts(run, fidFitNeeded));
       await this.trainEpochs(parts);
       return await this.finish(parts);
     } catch (err) {
       return this.failed(err);
     } finally {
       for (const c of this.parts?.callbacks ?? []) await c.close?.();
-      this.model?.dispose();
-      this.optimizer?.dispose();
+      this.owned.model?.dispose();
+      this.owned.optimizer?.dispose();
     }
   }
 
@@ -103,81 +91,6 @@ export class Trainer {
     const message = err instanceof Error ? err.message : String(err);
     this.steps.log('error', message);
     return { status: err instanceof Diverged ? 'diverged' : 'failed', error: message, final, samplesPerSec };
-  }
-
-  private async loadData(): Promise<{ dataset: RunState['dataset']; data: PreparedData; shape: [number, number, number] }> {
-    const { config } = this;
-    this.clock.enter('data');
-    const dataset = await loadDataset(config.data, { dataHome: this.ctx.dataHome, seed: config.seed });
-    const data = prepareData(dataset, config);
-    this.steps.log(
-      'info',
-      `data: ${dataset.descriptor.id}, ${data.train.n} train, ${data.val?.n ?? 0} validation, ${data.test.n} test, ${data.d} features`,
-    );
-    const shape = dataset.descriptor.shape;
-    // The model against the data's real shape (the service could only check a header or a placeholder).
-    checkModelSize(config, shape, `the model (${config.model.kind} ${config.model.arch})`);
-    return { dataset, data, shape };
-  }
-
-  /** Build the model and optimizer, restore a checkpoint when resuming, plan the run, report 'started', make the parts. */
-  private async setup({ dataset, data, shape }: Awaited<ReturnType<Trainer['loadData']>>): Promise<Parts> {
-    const { config, ctx } = this;
-    const model = (this.model = new VaeModel(modelSpecFromConfig(config, shape, dataset.descriptor.kind)));
-    const optimizer = (this.optimizer = createOptimizer(config.optimizer));
-    const learnedSigma = config.model.likelihood === 'gaussian-learned';
-    this.steps.health = new HealthMonitor({ latentDim: model.latentDim, stochastic: model.stochastic, learnedSigma });
-    if (config.model.likelihood === 'gaussian') this.steps.log('info', describeGaussianDecoder(config.model.sigma, data.d));
-    this.steps.log(
-      'info',
-      `model: ${config.model.kind}/${config.model.arch}, ${model.parameterCount()} parameters, backend ${ctx.backend}${gemmNote()}`,
-    );
-    let step = 0;
-    let startEpoch = 0;
-    if (ctx.resumeFrom) {
-      const { dir, restoreOptimizer } = ctx.resumeFrom;
-      const restored = await restoreFromCheckpoint(dir, model, restoreOptimizer ? optimizer : null);
-      step = Number.isFinite(ctx.resumeFrom.step) ? ctx.resumeFrom.step : restored.step;
-      startEpoch = Number.isFinite(ctx.resumeFrom.epoch) ? ctx.resumeFrom.epoch : restored.epoch;
-      this.steps.log('info', `resumed from ${dir} at epoch ${startEpoch}, step ${step}${restoreOptimizer ? ' with optimizer state' : ''}`);
-    }
-    const plan = planTraining(config, { trainN: data.train.n, testN: data.test.n, stochastic: model.stochastic, startEpoch });
-    this.steps.emit({ type: 'started', backend: ctx.backend, totalSteps: plan.totalSteps, totalEpochs: plan.totalEpochs });
-    this.clock.enter('train');
-    // no sample-quality score for models without a prior to sample from (ae, dae)
-    const withFid = config.eval.fid && dataset.descriptor.kind === 'image' && model.stochastic;
-    const fidFitNeeded = withFid && !existsSync(featureCachePaths(fidCacheDir(ctx.dataHome), dataset.descriptor.id, data.d).json);
-    const eta = new EtaModel(
-      planRun(config, {
-        step,
-        startEpoch,
-        stepsPerEpoch: plan.stepsPerEpoch,
-        totalSteps: plan.totalSteps,
-        batchSize: plan.B,
-        evalExamples: data.test.n + (data.val?.n ?? 0),
-        fid: withFid,
-        fidFit: fidFitNeeded,
-        intermediateNllDecoded: plan.nllExamples(false) * plan.nllK(false),
-        finalNllDecoded: plan.nllExamples(true) * plan.nllK(true),
-      }),
-    );
-    const run: RunState = {
-      ctx,
-      config,
-      steps: this.steps,
-      clock: this.clock,
-      dataset,
-      data,
-      shape,
-      model,
-      optimizer,
-      plan,
-      eta,
-      withFid,
-      step,
-      epoch: startEpoch,
-    };
-    return this.makeParts(run, fidFitNeeded);
   }
 
   /** The step function (data-parallel when training.dataParallel resolves to more than one shard) and the loop's parts. */
@@ -364,10 +277,4 @@ export class Trainer {
     if (stopping.stopped) this.steps.log('info', `stopped early after epoch ${epoch + 1}`);
     return { status: 'completed', final: this.steps.final, samplesPerSec: progress.samplesPerSec };
   }
-}
-
-/** Which of our wasm GEMM variants runs the matrix products (kernels/wasm-gemm.ts), for the run's log. */
-function gemmNote(): string {
-  const variant = activeGemmVariant();
-  return variant ? ` (matrix products: our wasm GEMM, ${variant})` : '';
 }
