@@ -13,9 +13,9 @@ export default defineConfig({
       rollupOptions: {
         input: {
           index: resolve(__dirname, 'src-main/app/main.ts'),
-          trainer: resolve(__dirname, 'src-main/train/trainer-process.ts'),
-          // A trainer's evaluation worker on an idle core (src-main/train/eval-helper.ts).
-          'eval-worker': resolve(__dirname, 'src-main/train/eval-worker.ts'),
+          trainer: resolve(__dirname, 'src-main/train/process/trainer-process.ts'),
+          // A trainer's evaluation worker on an idle core (src-main/train/process/eval-helper.ts).
+          'eval-worker': resolve(__dirname, 'src-main/train/worker/eval-worker.ts'),
           // Bundle import/export and exports off the host's event loop (src-main/api/heavy-work.ts).
           'heavy-worker': resolve(__dirname, 'src-main/api/heavy-worker.ts'),
           // The bench's probe threads: how fast two cores could take one training step, cut either way (src-main/bench/split-ceiling.ts).

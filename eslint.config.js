@@ -94,9 +94,43 @@ function layerRule(files, folder, extra = []) {
   };
 }
 
-/** One block per file of src-main/: each layer folder, hosts/ split by sub-folder, and the entry files at the top. */
+// train/ is split by where its code runs (README, "Layers"): each part may import only the parts listed for it.
+// process/ may import worker/ as types only (the protocol of the thread it starts, never the thread's code), and
+// the parts the main process loads (host/) or any runtime may load (common/, progress/) never load tfjs.
+const TRAIN_PARTS = {
+  common: [], // tfjs-free code every runtime loads: the trainer's messages, the backend probe, PNG grids
+  progress: [], // the ETA, the phase clock, the step rate: pure bookkeeping
+  host: ['common'], // the main process (service, CLI, web host): the scheduler and the trainer's launcher
+  compute: ['common'], // tfjs code both the trainer process and its worker run: backend, shard steps, test points
+  worker: ['compute', 'common'], // the worker thread on an idle core: its entry, its shard replica, its messages
+  process: ['compute', 'common', 'progress'], // the trainer process: the loop, its callbacks, the run's steps
+};
+const TFJS_FREE_PARTS = ['common', 'progress', 'host'];
+const TRAIN_PART_NAMES = Object.keys(TRAIN_PARTS);
+
+/** The extra patterns of one part of train/: the sibling parts it may not import, and tfjs where it may not load. */
+function trainPartPatterns(part) {
+  const forbidden = TRAIN_PART_NAMES.filter((p) => p !== part && !TRAIN_PARTS[part].includes(p));
+  const allowed = [...TRAIN_PARTS[part].map((p) => `${p}/`), ...(part === 'process' ? ['worker/ (types only)'] : [])];
+  const typesOnly = forbidden.filter((p) => part === 'process' && p === 'worker');
+  const never = forbidden.filter((p) => !typesOnly.includes(p));
+  const message = `src-main/train/${part}/ may import only ${allowed.join(', ') || 'none'} of train/ (README, "Layers").`;
+  return [
+    ...(never.length ? [{ regex: `^\\.\\./(${never.join('|')})(/|$)`, message }] : []),
+    ...typesOnly.map((p) => ({ regex: `^\\.\\./${p}(/|$)`, message, allowTypeImports: true })),
+    ...(TFJS_FREE_PARTS.includes(part)
+      ? [{ regex: '^@tensorflow/', message: `src-main/train/${part}/ never loads tfjs (it runs in the main process or anywhere).` }]
+      : []),
+  ];
+}
+
+/** One block per file of src-main/: each layer folder, hosts/ and train/ split by sub-folder, and the entry files at the top. */
 const SRC_MAIN_RULES = [
-  ...FOLDERS.filter((f) => f !== 'hosts').map((f) => layerRule([`src-main/${f}/**/*.ts`], f, f === 'app' ? [ONLY_ELECTRON_HOST] : [])),
+  ...FOLDERS.filter((f) => f !== 'hosts' && f !== 'train').map((f) =>
+    layerRule([`src-main/${f}/**/*.ts`], f, f === 'app' ? [ONLY_ELECTRON_HOST] : []),
+  ),
+  layerRule(['src-main/train/*.ts'], 'train'),
+  ...TRAIN_PART_NAMES.map((part) => layerRule([`src-main/train/${part}/**/*.ts`], 'train', trainPartPatterns(part))),
   // hosts/: cli/ may start the web host (serve); the Electron host and the web host never import each other or the CLI.
   layerRule(['src-main/hosts/*.ts', 'src-main/hosts/cli/**/*.ts'], 'hosts'),
   layerRule(['src-main/hosts/electron/**/*.ts', 'src-main/hosts/web/**/*.ts'], 'hosts', [INDEPENDENT_HOSTS]),
@@ -110,7 +144,6 @@ const SRC_MAIN_RULES = [
 const FILE_LINES = 400;
 const SCRIPT_LINES = 250;
 export const SIZE_EXCEPTIONS = {
-  'src-main/train/trainer.ts': [700, 'the Trainer class before its split into a loop with callbacks (issue 26)'],
   'src-main/api/service.ts': [
     480,
     'the one service implementing the contract: runs, trainer lifecycle and the table of handlers (topics in *-handlers.ts)',

@@ -1,5 +1,5 @@
 // Health warnings of a training run: what each one means, its likely cause and what to try. Pure data shared
-// by the trainer (which raises them, src-main/train/health.ts), the store (as `health/*` metrics: 1 = raised,
+// by the trainer (which raises them, src-main/train/process/health.ts), the store (as `health/*` metrics: 1 = raised,
 // 0 = cleared) and the renderer (the run view's warning panel and the runs table's badge). No Node imports.
 
 export const HEALTH_CODES = ['posterior-collapse', 'sigma-at-floor', 'plateau', 'divergence', 'variance-overfit'] as const;

@@ -102,4 +102,4 @@ export type VaeModel = Kit.VaeModel;
 export type WorkbenchService = Kit.WorkbenchService;
 export type { WebHost } from '../src-main/hosts/web/server';
 export type { RunConfigInput } from '@shared/run-config';
-export type { TrainingResult } from '../src-main/train/training-loop';
+export type { TrainingResult } from '../src-main/train/process/run-training';

@@ -4,8 +4,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { parseRunConfig } from '@shared/run-config';
 import { loadDataset } from '../data/registry';
-import { interpolationPair } from '../train/snapshots';
-import { gridPng } from '../train/png';
+import { interpolationPair } from '../train/process/snapshots';
+import { gridPng } from '../train/common/png';
 import { gmmFromNamedTensors } from '../vae/gmm';
 import { modelSpecFromConfig, VaeModel } from '../vae/model';
 import { decodeMeans, encodeMeans, interpolateCodes } from '../vae/sampling';

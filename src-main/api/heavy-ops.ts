@@ -40,7 +40,7 @@ function collectBuffers(value: ParsedBundle, transfer: ArrayBuffer[]): void {
 }
 
 async function generate(dir: string, options: GenerateOptions): Promise<unknown> {
-  const { initBackend } = await import('../train/backend');
+  const { initBackend } = await import('../train/compute/backend');
   await initBackend();
   const { generateFromCheckpoint } = await import('./generate');
   return generateFromCheckpoint(dir, options);

@@ -10,11 +10,11 @@ import { pickCheckpoint } from '../checkpoints/checkpoint-rules';
 import { checkModelSize } from '../checkpoints/model-size';
 import { checkDataPath } from '../data/path-check';
 import { RunStore } from '../store/run-store';
-import { predictBackend, type BackendReport } from '../train/backend-probe';
+import { predictBackend, type BackendReport } from '../train/common/backend-probe';
 import { removeDeadTemporaries } from '../store/temporaries';
 import { fullSeries } from '../store/smoothed-series';
-import type { ResumeFrom, TrainerEvent } from '../train/messages';
-import { Scheduler } from '../train/scheduler';
+import type { ResumeFrom, TrainerEvent } from '../train/common/messages';
+import { Scheduler } from '../train/host/scheduler';
 import { SweepFollower } from '../cluster/sweep-follower';
 import { ClusterSweeps } from '../cluster/sweep-service';
 import { WatchedSources } from '../sources/sources-service';
@@ -229,7 +229,7 @@ export class WorkbenchService {
   }
 
   backendReport(): Promise<BackendReport> {
-    if (!this.backend) this.backend = import('../train/backend').then((m) => m.initBackend());
+    if (!this.backend) this.backend = import('../train/compute/backend').then((m) => m.initBackend());
     return this.backend;
   }
 

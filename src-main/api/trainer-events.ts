@@ -4,7 +4,7 @@ import type { EventName, EventPayload } from '@shared/contract';
 import { supersededCheckpoints } from '../checkpoints/checkpoint-rules';
 import type { MetricWriter } from '../store/metric-writer';
 import type { RunStore } from '../store/run-store';
-import type { TrainerEvent } from '../train/messages';
+import type { TrainerEvent } from '../train/common/messages';
 
 export interface TrainerEventContext {
   store: RunStore;

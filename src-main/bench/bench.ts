@@ -8,7 +8,7 @@ import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { WorkbenchService } from '../api/service';
 import type { RunConfigInput } from '@shared/run-config';
-import { probeTfjsNode } from '../train/backend';
+import { probeTfjsNode } from '../train/compute/backend';
 import { benchStore, type StoreBenchResult } from './store-bench';
 import { benchEvalThroughput, type EvalThroughput } from './eval-throughput';
 import { measureSplitCeiling, type SplitCeiling } from './split-ceiling';

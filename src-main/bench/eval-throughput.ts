@@ -4,7 +4,7 @@
 // load-robust companion of the whole-run figures in time-to-result.ts, whose phases run at different times.
 import * as tf from '@tensorflow/tfjs';
 import { parseRunConfig } from '@shared/run-config';
-import { initBackend } from '../train/backend';
+import { initBackend } from '../train/compute/backend';
 import { importanceWeightedBound, trainingObjective } from '../vae/estimators';
 import { VaeModel, modelSpecFromConfig } from '../vae/model';
 import { createOptimizer, optimizerStep } from '../vae/optimizer';

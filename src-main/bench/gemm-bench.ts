@@ -7,7 +7,7 @@
 import v8 from 'node:v8';
 import os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../train/backend';
+import { initBackend } from '../train/compute/backend';
 import { activeGemmVariant, ownGemmCalls, setOwnGemm, type GemmVariant } from '../kernels/wasm-gemm';
 import { gemmModuleBytes, type GemmFn, type PackFn } from '../kernels/wasm-gemm-module';
 import { measureSimdPeak, type SimdPeak } from './simd-peak';

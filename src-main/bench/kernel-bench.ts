@@ -51,7 +51,7 @@
 //    (kernels are synchronous; it is a 4-byte copy).
 import os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../train/backend';
+import { initBackend } from '../train/compute/backend';
 import { registerFastWasmMatMul, unregisterFastWasmMatMul, WasmAdamOptimizer } from '../kernels/wasm-kernels';
 
 export interface BenchEntry {

@@ -5,8 +5,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import { parseRunConfig } from '@shared/run-config';
-import { initBackend } from '../train/backend';
-import { shardGradients } from '../train/shard-step';
+import { initBackend } from '../train/compute/backend';
+import { shardGradients } from '../train/compute/shard-step';
 import { VaeModel, modelSpecFromConfig } from '../vae/model';
 import { applyClipped, createOptimizer } from '../vae/optimizer';
 

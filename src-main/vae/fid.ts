@@ -12,7 +12,7 @@
 // Reported as `test/fdClassifier` ("FD (classifier)"), never as FID: an Inception FID of the same models would be
 // a different number on a different scale. The classifier is fitted on a fixed, named split: the dataset's whole
 // training split as the loader gives it (no trainLimit, no validation hold-out, grey values; the runs pass it, see
-// src-main/train/fd-fit-split.ts), with a fixed seed (FD_CLASSIFIER_SEED), so every run on a dataset shares it.
+// src-main/train/process/fd-fit-split.ts), with a fixed seed (FD_CLASSIFIER_SEED), so every run on a dataset shares it.
 //
 // The extractor is cached in `${cacheDir}/fd-classifier-<datasetId>-<d>-train.bin` (float32 little-endian
 // tensors) with a `.json` index beside it (format, kind, seed, split and its size, accuracy on a held-out slice of

@@ -12,7 +12,7 @@ import { HAVE_CHROMIUM, openWorkbench, startWebHostProcess, type WebHostProcess 
 import type { MetricPoint } from '@shared/model-types';
 import { parseRunConfig } from '@shared/run-config';
 import { mulberry32 } from '@shared/rng';
-import { gridPng } from '../../src-main/train/png';
+import { gridPng } from '../../src-main/train/common/png';
 import { RunStore } from '../../src-main/store/run-store';
 
 const ROOT = process.cwd();

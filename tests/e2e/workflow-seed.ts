@@ -5,7 +5,7 @@
 // metrics, and a sample image per run. Shared by the browser suite of issue 24's UI items.
 import type { MetricPoint } from '@shared/model-types';
 import { parseRunConfig } from '@shared/run-config';
-import { gridPng } from '../../src-main/train/png';
+import { gridPng } from '../../src-main/train/common/png';
 import { RunStore } from '../../src-main/store/run-store';
 
 export interface SeededRun {

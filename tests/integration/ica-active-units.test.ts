@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { findPreset, parseRunConfig, initBackend, runTraining } from '../built';
-import type { TrainerEvent } from '../../src-main/train/messages';
+import type { TrainerEvent } from '../../src-main/train/common/messages';
 
 let backend = '';
 beforeAll(async () => {

@@ -7,8 +7,8 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { RunConfig, RunConfigInput } from '@shared/run-config';
 import type { LoadedDataset } from '../../src-main/data/types';
-import type { TrainerEvent } from '../../src-main/train/messages';
-import type { TrainingResult } from '../../src-main/train/training-loop';
+import type { TrainerEvent } from '../../src-main/train/common/messages';
+import type { TrainingResult } from '../../src-main/train/process/run-training';
 import {
   findPreset,
   parseRunConfig,

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { MetricPoint } from '@shared/model-types';
 import { parseRunConfig, type RunConfigInput, readCheckpointDir, initBackend, readPng, runTraining, type TrainingResult } from '../built';
-import type { TrainerEvent, TrainingContext } from '../../src-main/train/messages';
+import type { TrainerEvent, TrainingContext } from '../../src-main/train/common/messages';
 
 let backend = '';
 const dataHome = mkdtempSync(path.join(os.tmpdir(), 'vae-train-data-'));

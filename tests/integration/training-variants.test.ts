@@ -6,7 +6,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { MetricPoint } from '@shared/model-types';
 import { parseRunConfig, type RunConfigInput, readCheckpointDir, initBackend, readPng, runTraining, type TrainingResult } from '../built';
-import type { TrainerEvent } from '../../src-main/train/messages';
+import type { TrainerEvent } from '../../src-main/train/common/messages';
 
 let backend = '';
 const dataHome = mkdtempSync(path.join(os.tmpdir(), 'vae-variants-data-'));

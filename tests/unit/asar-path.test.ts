@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { outsideAsar } from '../../src-main/train/asar-path';
+import { outsideAsar } from '../../src-main/train/common/asar-path';
 
 describe('outsideAsar', () => {
   it('maps a path inside app.asar to app.asar.unpacked and leaves other paths alone', () => {

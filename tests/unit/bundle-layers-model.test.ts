@@ -4,7 +4,7 @@ import { parseRunConfig, type RunConfig, type RunConfigInput } from '@shared/run
 import { expectedWeightShapes, type InputShape } from '../../src-main/checkpoints/architecture';
 import type { NamedTensor } from '../../src-main/checkpoints/checkpoint-dir';
 import { buildLayersModels, LayersExportError, type LayersModelFiles, type LayersModelJson } from '../../src-main/checkpoints/layers-model';
-import { initBackend } from '../../src-main/train/backend';
+import { initBackend } from '../../src-main/train/compute/backend';
 import { decoderMean } from '../../src-main/vae/likelihood';
 import { modelSpecFromConfig, VaeModel } from '../../src-main/vae/model';
 

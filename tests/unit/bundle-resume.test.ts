@@ -10,7 +10,7 @@ import { parseRunConfig } from '@shared/run-config';
 import { buildBundle, parseBundle } from '../../src-main/checkpoints/bundle';
 import type { NamedTensor } from '../../src-main/checkpoints/checkpoint-dir';
 import { loadDataset } from '../../src-main/data/registry';
-import { initBackend } from '../../src-main/train/backend';
+import { initBackend } from '../../src-main/train/compute/backend';
 import { trainingObjective } from '../../src-main/vae/estimators';
 import { modelSpecFromConfig, VaeModel } from '../../src-main/vae/model';
 import { createOptimizer, exportOptimizerState, importOptimizerState, optimizerStep } from '../../src-main/vae/optimizer';

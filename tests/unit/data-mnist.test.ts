@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { dataSchema, parseRunConfig } from '@shared/run-config';
 import { clearDatasetMemo, listDatasets, loadDataset } from '../../src-main/data/registry';
 import { DatasetError } from '../../src-main/data/types';
-import { prepareData } from '../../src-main/train/training-loop';
+import { prepareData } from '../../src-main/train/process/prepare-data';
 
 const dataHome = fs.mkdtempSync(path.join(os.tmpdir(), 'vaew-data-mnist-'));
 afterAll(() => fs.rmSync(dataHome, { recursive: true, force: true }));

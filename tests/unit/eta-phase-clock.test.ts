@@ -4,9 +4,15 @@
 import { describe, expect, it } from 'vitest';
 import { parseRunConfig } from '@shared/run-config';
 import { formatEpoch, runFraction } from '../../src-main/hosts/cli/progress-line';
-import { EtaModel, planRun } from '../../src-main/train/eta';
-import { PhaseClock } from '../../src-main/train/phase-clock';
-import { LINKED_PRIOR_STEPS, LINKED_SPEEDUP_PRIOR, SplitStepRate, StepRate, UNLINKED_SHARE_PRIOR } from '../../src-main/train/step-rate';
+import { EtaModel, planRun } from '../../src-main/train/progress/eta';
+import { PhaseClock } from '../../src-main/train/progress/phase-clock';
+import {
+  LINKED_PRIOR_STEPS,
+  LINKED_SPEEDUP_PRIOR,
+  SplitStepRate,
+  StepRate,
+  UNLINKED_SHARE_PRIOR,
+} from '../../src-main/train/progress/step-rate';
 
 const reference = parseRunConfig({
   model: { kind: 'vae', hidden: [400], latentDim: 20 },

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { dataSchema, parseRunConfig } from '@shared/run-config';
 import { loadDataset } from '../../src-main/data/registry';
-import { initBackend } from '../../src-main/train/backend';
+import { initBackend } from '../../src-main/train/compute/backend';
 import { elboTerms, importanceWeightedBound, logImportanceWeights } from '../../src-main/vae/estimators';
 import { evaluateSplit } from '../../src-main/vae/evaluate';
 import { VaeModel, modelSpecFromConfig } from '../../src-main/vae/model';

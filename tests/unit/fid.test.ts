@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Split } from '../../src-main/data/types';
-import { initBackend } from '../../src-main/train/backend';
+import { initBackend } from '../../src-main/train/compute/backend';
 import { featureCachePaths, frechetDistance, frechetDistanceFor, getFeatureExtractor } from '../../src-main/vae/fid';
 import { fitGmm } from '../../src-main/vae/gmm';
 import { matMul, meanAndCovariance, seededNormal, seededUniform, symmetricEigen, traceSqrtProduct } from '../../src-main/vae/linalg';

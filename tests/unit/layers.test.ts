@@ -99,6 +99,44 @@ describe('layer rules in every folder', () => {
     }
   });
 
+  // train/ by where its code runs (eslint.config.js TRAIN_PARTS): each part imports only the parts below it.
+  const TRAIN_MAY: Record<string, string[]> = {
+    common: [],
+    progress: [],
+    host: ['common'],
+    compute: ['common'],
+    worker: ['compute', 'common'],
+    process: ['compute', 'common', 'progress'],
+  };
+  it.each(Object.keys(TRAIN_MAY))('src-main/train/%s imports only the parts of train/ it runs beside', async (part) => {
+    expect(fs.existsSync(path.join(root, 'src-main/train', part)), `src-main/train/${part} exists`).toBe(true);
+    const file = `src-main/train/${part}/probe-file.ts`;
+    for (const other of Object.keys(TRAIN_MAY).filter((p) => p !== part)) {
+      const allowed = TRAIN_MAY[part]!.includes(other);
+      for (const code of [
+        `import * as m from '../${other}/x';\nexport const x = m;\n`,
+        `export const x = () => import('../${other}/x');\n`,
+      ]) {
+        const messages = await lint(file, code);
+        if (allowed) expect(messages, `${part} -> ${other}: ${code}`).toEqual([]);
+        else
+          expect(messages, `${part} -> ${other}: ${code}`).toEqual([expect.stringMatching(new RegExp(`train/${part}/ may import only`))]);
+      }
+    }
+  });
+
+  it('the trainer process reads the worker protocol as types only; host/, common/ and progress/ never load tfjs', async () => {
+    const types = "import type { EvalJob } from '../worker/eval-messages';\nexport type X = EvalJob;\n";
+    expect(await lint('src-main/train/process/probe-file.ts', types)).toEqual([]);
+    for (const part of ['host', 'common', 'progress']) {
+      const tf = await lint(`src-main/train/${part}/probe-file.ts`, "import * as tf from '@tensorflow/tfjs';\nexport const x = tf;\n");
+      expect(tf, part).toEqual([expect.stringMatching(/never loads tfjs/)]);
+    }
+    expect(await lint('src-main/train/compute/probe-file.ts', "import * as tf from '@tensorflow/tfjs';\nexport const x = tf;\n")).toEqual(
+      [],
+    );
+  });
+
   it.each(foldersUnder('src-renderer/src'))('%s imports neither src-main nor Node', async (dir) => {
     const up = '../'.repeat(dir.split('/').length);
     const code = `import { calls } from '${up}src-main/api/service';\nimport fs from 'node:fs';\nexport const x = [calls, fs];\n`;

@@ -5,9 +5,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseRunConfig } from '@shared/run-config';
-import { initBackend } from '../../src-main/train/backend';
-import { DataParallelSteps } from '../../src-main/train/data-parallel';
-import { resolveShards, shardBounds, shardGradients } from '../../src-main/train/shard-step';
+import { initBackend } from '../../src-main/train/compute/backend';
+import { DataParallelSteps } from '../../src-main/train/process/data-parallel';
+import { resolveShards, shardBounds, shardGradients } from '../../src-main/train/compute/shard-step';
 import { trainingObjective } from '../../src-main/vae/estimators';
 import { createOptimizer, optimizerStep } from '../../src-main/vae/optimizer';
 import { VaeModel, modelSpecFromConfig } from '../../src-main/vae/model';

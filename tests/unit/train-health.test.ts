@@ -1,6 +1,6 @@
 // The health monitor: which metric sequences raise (and clear) which warning.
 import { describe, expect, it } from 'vitest';
-import { DIVERGE_WINDOW, HealthMonitor, healthLogLine } from '../../src-main/train/health';
+import { DIVERGE_WINDOW, HealthMonitor, healthLogLine } from '../../src-main/train/process/health';
 import { raisedWarnings } from '@shared/health-warnings';
 
 const pt = (name: string, value: number, epoch = 1, step = 0) => ({ name, value, epoch, step, time: 0 });

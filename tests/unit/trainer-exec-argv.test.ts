@@ -1,8 +1,8 @@
-// The trainers' V8 flags (train/trainer-launcher.ts): relaxed SIMD, for the FMA variant of our wasm GEMM, where the
+// The trainers' V8 flags (train/host/trainer-launcher.ts): relaxed SIMD, for the FMA variant of our wasm GEMM, where the
 // runtime has it only behind a flag (Node 20), and nothing where it is on by default (Node >= 22, Electron).
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { trainerExecArgv } from '../../src-main/train/trainer-launcher';
+import { trainerExecArgv } from '../../src-main/train/host/trainer-launcher';
 import { gemmModuleBytes } from '../../src-main/kernels/wasm-gemm-module';
 
 const versions = (node: string, electron?: string) => ({ ...process.versions, node, electron }) as NodeJS.ProcessVersions;

@@ -3,8 +3,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRunConfig } from '@shared/run-config';
-import { initBackend } from '../../src-main/train/backend';
-import { gridPng, readPng } from '../../src-main/train/png';
+import { initBackend } from '../../src-main/train/compute/backend';
+import { gridPng, readPng } from '../../src-main/train/common/png';
 import { conv2dSame, conv2dTransposeSame, transposedConvSubPixel, transposedConvViaConv } from '../../src-main/vae/conv-ops';
 import { corrupt, binarizeBatch } from '../../src-main/vae/corruption';
 import { trainingObjective } from '../../src-main/vae/estimators';

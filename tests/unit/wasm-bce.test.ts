@@ -2,7 +2,7 @@
 // evaluation: softplus(l) - l * x summed per row, over ordinary and extreme logits, on the wasm backend.
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../../src-main/train/backend';
+import { initBackend } from '../../src-main/train/compute/backend';
 import { bceModuleBytes, bceRowSums } from '../../src-main/kernels/wasm-bce';
 
 beforeAll(async () => {

@@ -4,7 +4,7 @@
 import v8 from 'node:v8';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../../src-main/train/backend';
+import { initBackend } from '../../src-main/train/compute/backend';
 import { gemmModuleBytes, type GemmFn, type PackFn } from '../../src-main/kernels/wasm-gemm-module';
 import { activeGemmVariant, ownGemmCalls, setOwnGemm } from '../../src-main/kernels/wasm-gemm';
 

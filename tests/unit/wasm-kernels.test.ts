@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../../src-main/train/backend';
+import { initBackend } from '../../src-main/train/compute/backend';
 import {
   isFastWasmMatMulRegistered,
   registerFastWasmMatMul,

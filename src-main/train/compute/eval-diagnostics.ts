@@ -6,10 +6,10 @@
 // Called by the training loop with a few lines; the computations live in src-main/vae/diagnostics.ts.
 import type { MetricPoint } from '@shared/model-types';
 import type { RunConfig } from '@shared/run-config';
-import type { LoadedDataset, Split } from '../data/types';
-import { activeUnitsCov, fractionAtSigmaFloor, meanCorrelationCoefficient } from '../vae/diagnostics';
-import { encodeMeans } from '../vae/sampling';
-import type { LatentModel } from '../vae/types';
+import type { LoadedDataset, Split } from '../../data/types';
+import { activeUnitsCov, fractionAtSigmaFloor, meanCorrelationCoefficient } from '../../vae/diagnostics';
+import { encodeMeans } from '../../vae/sampling';
+import type { LatentModel } from '../../vae/types';
 
 /** Test examples the latent statistics (active units by covariance, MCC) are computed on. */
 export const DIAGNOSTIC_EXAMPLES = 2000;

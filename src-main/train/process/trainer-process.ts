@@ -1,7 +1,7 @@
 // Entry point of a trainer process: one run, then exit. It never opens the database; it reports
 // everything to its parent as TrainerEvents and writes only checkpoint directories under its run dir.
-import { initBackend } from './backend';
-import type { TrainerCommand, TrainerEvent } from './messages';
+import { initBackend } from '../compute/backend';
+import type { TrainerCommand, TrainerEvent } from '../common/messages';
 
 const abort = new AbortController();
 let started = false;
@@ -37,7 +37,7 @@ async function run(command: Extract<TrainerCommand, { type: 'start' }>): Promise
   let exitCode = 0;
   try {
     const backend = await initBackend();
-    const { runTraining } = await import('./training-loop');
+    const { runTraining } = await import('./run-training');
     const result = await runTraining({
       runId: command.runId,
       config: command.config,

@@ -3,7 +3,7 @@
 // host or another run. Cancelling asks the trainer to stop and kills it if it has not within 500 ms.
 import type { ChildProcess } from 'node:child_process';
 import os from 'node:os';
-import type { TrainerCommand, TrainerEvent } from './messages';
+import type { TrainerCommand, TrainerEvent } from '../common/messages';
 import { spawnTrainer } from './trainer-launcher';
 
 export type StartCommand = Extract<TrainerCommand, { type: 'start' }>;

@@ -4,6 +4,8 @@
 // checkpoint written inside an evaluation) are charged to the inner phase only, so the parts add up
 // to the whole. The training loop reports the totals as perf/time/<phase> metrics (seconds).
 
+import type { MetricPoint } from '@shared/model-types';
+
 export const PHASES = ['startup', 'data', 'train', 'eval', 'fid', 'snapshots', 'checkpoints'] as const;
 export type Phase = (typeof PHASES)[number];
 
@@ -75,4 +77,11 @@ export class PhaseClock {
   seconds(): Record<Phase, number> {
     return Object.fromEntries(PHASES.map((p) => [p, this.ms(p) / 1000])) as Record<Phase, number>;
   }
+}
+
+/** Where the run's time went (perf/time/<phase>, seconds) and the final -log p(x)'s decoder passes per second. */
+export function perfPoints(clock: PhaseClock, nllDecodedPerSec: number, at: { step: number; epoch: number; time: number }): MetricPoint[] {
+  const points: MetricPoint[] = Object.entries(clock.seconds()).map(([phase, value]) => ({ name: `perf/time/${phase}`, ...at, value }));
+  if (Number.isFinite(nllDecodedPerSec)) points.push({ name: 'perf/evalNllDecodedPerSec', ...at, value: nllDecodedPerSec });
+  return points;
 }

@@ -4,13 +4,13 @@
 // time a dataset needs it, and shares the batches of the final -log p(x) with the trainer.
 // Jobs run one at a time, in the order they come.
 import { parentPort, workerData } from 'node:worker_threads';
-import { evaluateSplit, workThroughNll } from '../vae/evaluate';
-import { getFeatureExtractor } from '../vae/fid';
-import { VaeModel, modelSpecFromConfig } from '../vae/model';
-import { initBackend } from './backend';
+import { evaluateSplit, workThroughNll } from '../../vae/evaluate';
+import { getFeatureExtractor } from '../../vae/fid';
+import { VaeModel, modelSpecFromConfig } from '../../vae/model';
+import { initBackend } from '../compute/backend';
 import { serveShardSteps } from './shard-replica';
 import type { EvalJob, EvalReply, EvalWorkerInit } from './eval-messages';
-import { testPoints } from './test-split-points';
+import { testPoints } from '../compute/test-split-points';
 
 const init = workerData as EvalWorkerInit;
 const port = parentPort!;

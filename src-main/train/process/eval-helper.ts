@@ -4,11 +4,11 @@
 // off: the trainer then evaluates on its own thread, as it does when no core is idle.
 import { Worker } from 'node:worker_threads';
 import type { MetricPoint } from '@shared/model-types';
-import { builtEntry } from '../os/built-entry';
-import type { NamedTensor } from '../vae/named-tensor';
-import type { EvalResult, NllShare } from '../vae/evaluate';
-import type { EvalDone, EvalJob, EvalJobOptions, EvalReply, EvalWorkerInit } from './eval-messages';
-import type { ShardReplicaJob } from './shard-replica';
+import { builtEntry } from '../../os/built-entry';
+import type { NamedTensor } from '../../vae/named-tensor';
+import type { EvalResult, NllShare } from '../../vae/evaluate';
+import type { EvalDone, EvalJob, EvalJobOptions, EvalReply, EvalWorkerInit } from '../worker/eval-messages';
+import type { ShardReplicaJob } from '../worker/shard-replica';
 
 type Pending = { resolve: (r: EvalDone) => void; reject: (e: Error) => void };
 

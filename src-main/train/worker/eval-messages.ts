@@ -2,8 +2,8 @@
 // backend on an idle core. Structured-clone values; the -log p(x) batches are shared memory (NllShare).
 import type { MetricPoint } from '@shared/model-types';
 import type { RunConfig } from '@shared/run-config';
-import type { NamedTensor } from '../vae/named-tensor';
-import type { EvalOptions, EvalResult, NllShare } from '../vae/evaluate';
+import type { NamedTensor } from '../../vae/named-tensor';
+import type { EvalOptions, EvalResult, NllShare } from '../../vae/evaluate';
 import type { ShardReplicaJob } from './shard-replica';
 
 /** What the worker is started with: the model to build and the test split it evaluates. */

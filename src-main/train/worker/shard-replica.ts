@@ -2,11 +2,11 @@
 // trainer's model and optimizer that computes the last shard of every step and applies the same summed
 // gradients, so its state stays bit-identical to the trainer's for as long as the loop runs.
 import * as tf from '@tensorflow/tfjs';
-import type { VaeModel } from '../vae/model';
-import { applyClipped, createOptimizer, importReplicaState, type ReplicaOptimizerState } from '../vae/optimizer';
-import type { NamedTensor } from '../vae/named-tensor';
-import { CTRL, ShardViews, prefixWritten, readRegion, writeRegion, type ShardBuffers } from './shard-link';
-import { addGradients, gatherBatch, shardGradients, type StepSpec } from './shard-step';
+import type { VaeModel } from '../../vae/model';
+import { applyClipped, createOptimizer, importReplicaState, type ReplicaOptimizerState } from '../../vae/optimizer';
+import type { NamedTensor } from '../../vae/named-tensor';
+import { CTRL, ShardViews, prefixWritten, readRegion, writeRegion, type ShardBuffers } from '../compute/shard-link';
+import { addGradients, gatherBatch, shardGradients, type StepSpec } from '../compute/shard-step';
 
 export interface ShardReplicaJob {
   weights: NamedTensor[];

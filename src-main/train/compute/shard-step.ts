@@ -8,11 +8,11 @@
 // the plain step of the unsharded loop.
 import * as tf from '@tensorflow/tfjs';
 import type { RunConfig } from '@shared/run-config';
-import { binarizeBatch, corrupt } from '../vae/corruption';
-import { trainingObjective } from '../vae/estimators';
-import type { VaeModel } from '../vae/model';
-import { gradientList } from '../vae/optimizer';
-import { deriveSeed, SEED_STREAM } from '../vae/seeds';
+import { binarizeBatch, corrupt } from '../../vae/corruption';
+import { trainingObjective } from '../../vae/estimators';
+import type { VaeModel } from '../../vae/model';
+import { gradientList } from '../../vae/optimizer';
+import { deriveSeed, SEED_STREAM } from '../../vae/seeds';
 
 /** Shards below this many rows are not worth a thread: 'auto' keeps one shard for smaller batches. */
 export const MIN_SHARD_ROWS = 32;

@@ -2,8 +2,8 @@
 // fixed noise, the 2-D manifold, an interpolation strip) and JSON data (latent means, KL per dimension).
 // Image grids only for image datasets; series datasets get the JSON artifacts only.
 import type { ArtifactKind } from '@shared/model-types';
-import type { Split } from '../data/types';
-import { pca } from '../vae/pca';
+import type { Split } from '../../data/types';
+import { pca } from '../../vae/pca';
 import {
   decodeMeans,
   encodeMeans,
@@ -13,11 +13,12 @@ import {
   manifoldCodes,
   priorSamples,
   reconstruct,
-} from '../vae/sampling';
-import type { LatentModel } from '../vae/types';
-import { ACTIVE_UNIT_THRESHOLD } from '../vae/evaluate';
-import type { TrainerEvent } from './messages';
-import { gridPng } from './png';
+} from '../../vae/sampling';
+import type { LatentModel } from '../../vae/types';
+import { ACTIVE_UNIT_THRESHOLD } from '../../vae/evaluate';
+import type { TrainerEvent } from '../common/messages';
+import { gridPng } from '../common/png';
+import type { RunState } from './run-state';
 
 export type ArtifactEvent = Extract<TrainerEvent, { type: 'artifact' }>;
 
@@ -219,4 +220,21 @@ export function modelSnapshots(model: LatentModel, test: Split, opts: SnapshotOp
   const klPerDim = model.stochastic ? klPerDimension(model, rowsOf(test, d, nPts), nPts) : null;
   const view: LatentView = { means, n: nPts, dims: D, stochastic: model.stochastic, klPerDim, klExamples: nPts };
   return [...out, ...latentSnapshots(view, test.y, opts)];
+}
+
+/** Emit the snapshots of the run's model at its current epoch; `latentViewDone`: this epoch's test evaluation already
+ *  sent the latent view (its encoder means), so only the image grids are made here. */
+export function writeSnapshots(run: RunState, latentViewDone: boolean): void {
+  const { config, epoch, dataset, model, data, steps } = run;
+  const opts = {
+    shape: run.shape,
+    datasetKind: dataset.descriptor.kind,
+    gridSize: config.snapshots.gridSize,
+    manifoldSize: config.snapshots.manifoldSize,
+    epoch: epoch + 1,
+    step: run.step,
+    labelNames: dataset.descriptor.labels,
+  };
+  const artifacts = latentViewDone ? imageSnapshotArtifacts(model, data.test, opts) : modelSnapshots(model, data.test, opts);
+  for (const a of artifacts) steps.emit(a);
 }

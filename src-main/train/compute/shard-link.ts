@@ -11,7 +11,7 @@
 // prefix is there (prefixWritten). Each link session has a token: the worker tells READY = token once it holds the
 // trainer's state, and the trainer ends the session with ENDED = token and a SEQ bump.
 import * as tf from '@tensorflow/tfjs';
-import { copyTensorInto, tensorFromView } from '../kernels/wasm-heap';
+import { copyTensorInto, tensorFromView } from '../../kernels/wasm-heap';
 import type { ShardParams } from './shard-step';
 
 export const CTRL = { SEQ: 0, DONE: 1, MAIN: 2, READY: 3, ENDED: 4 } as const;

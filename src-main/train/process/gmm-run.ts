@@ -2,10 +2,10 @@
 // log-likelihood, the FID and the last checkpoint through the steps the VAE Trainer uses (RunSteps).
 import { FD_CLASSIFIER_METRIC } from '@shared/metric-labels';
 import type { MetricPoint } from '@shared/model-types';
-import type { NamedTensor } from '../checkpoints/checkpoint-dir';
-import { fitGmm, type GmmModel } from '../vae/gmm';
-import { deriveSeed, SEED_STREAM } from '../vae/seeds';
-import type { TrainingContext } from './messages';
+import type { NamedTensor } from '../../checkpoints/checkpoint-dir';
+import { fitGmm, type GmmModel } from '../../vae/gmm';
+import { deriveSeed, SEED_STREAM } from '../../vae/seeds';
+import type { TrainingContext } from '../common/messages';
 import { imageArtifact, jsonArtifact } from './snapshots';
 import type { PreparedData } from './prepare-data';
 import { FID_EXAMPLES, PROGRESS_INTERVAL_MS, type RunSteps, type TrainingResult } from './run-steps';

@@ -2,9 +2,9 @@
 // diagnostics beside them; the same whether the trainer's own thread or its evaluation worker computed it.
 import type { MetricPoint } from '@shared/model-types';
 import type { RunConfig } from '@shared/run-config';
-import type { LoadedDataset, Split } from '../data/types';
-import type { EvalResult } from '../vae/evaluate';
-import type { LatentModel } from '../vae/types';
+import type { LoadedDataset, Split } from '../../data/types';
+import type { EvalResult } from '../../vae/evaluate';
+import type { LatentModel } from '../../vae/types';
 import { diagnosticPoints } from './eval-diagnostics';
 
 export interface TestPointsInput {

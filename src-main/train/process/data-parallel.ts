@@ -4,11 +4,19 @@
 // weights and optimizer state; unlinking (for the worker's evaluations, or when the scheduler takes the core
 // back) costs nothing but the rest of the steps on one thread.
 import * as tf from '@tensorflow/tfjs';
-import type { VaeModel } from '../vae/model';
-import { applyClipped, exportReplicaState } from '../vae/optimizer';
+import type { VaeModel } from '../../vae/model';
+import { applyClipped, exportReplicaState } from '../../vae/optimizer';
 import type { EvalHelper } from './eval-helper';
-import { CTRL, ShardViews, createShardBuffers, readRegion, regionScalars, writeRegion, type ShardBuffers } from './shard-link';
-import { addGradients, gatherBatch, shardBounds, shardGradients, type ShardGradients, type ShardParams, type StepSpec } from './shard-step';
+import { CTRL, ShardViews, createShardBuffers, readRegion, regionScalars, writeRegion, type ShardBuffers } from '../compute/shard-link';
+import {
+  addGradients,
+  gatherBatch,
+  shardBounds,
+  shardGradients,
+  type ShardGradients,
+  type ShardParams,
+  type StepSpec,
+} from '../compute/shard-step';
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 /** How long a linked worker may take over its shard, or to take the trainer's state, before it counts as lost. */

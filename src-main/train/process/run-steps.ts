@@ -3,11 +3,11 @@
 // writing a checkpoint directory. Also the result type and the errors that end a run early.
 import path from 'node:path';
 import type { MetricPoint } from '@shared/model-types';
-import { writeCheckpointDir, type CheckpointContents, type NamedTensor } from '../checkpoints/checkpoint-dir';
+import { writeCheckpointDir, type CheckpointContents, type NamedTensor } from '../../checkpoints/checkpoint-dir';
 import { existsSync } from 'node:fs';
-import { FD_CLASSIFIER_SEED, featureCachePaths, frechetDistanceFor } from '../vae/fid';
+import { FD_CLASSIFIER_SEED, featureCachePaths, frechetDistanceFor } from '../../vae/fid';
 import { fdFitSplit } from './fd-fit-split';
-import type { FinalStatus, TrainerEvent, TrainingContext } from './messages';
+import type { FinalStatus, TrainerEvent, TrainingContext } from '../common/messages';
 import { type HealthMonitor, healthLogLine } from './health';
 import type { PreparedData } from './prepare-data';
 

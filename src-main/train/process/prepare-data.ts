@@ -1,9 +1,9 @@
 // The data a run trains and evaluates on: the loaded dataset, a seeded validation split and, for dynamic
 // binarization, validation and test binarized once with fixed seeds.
 import type { RunConfig } from '@shared/run-config';
-import type { LoadedDataset, Split } from '../data/types';
-import { binarizeWith, gatherRows } from '../data/split-utils';
-import { deriveSeed, mulberry32, seededPermutation, SEED_STREAM } from '../vae/seeds';
+import type { LoadedDataset, Split } from '../../data/types';
+import { binarizeWith, gatherRows } from '../../data/split-utils';
+import { deriveSeed, mulberry32, seededPermutation, SEED_STREAM } from '../../vae/seeds';
 
 /** The data a run trains and evaluates on. */
 export interface PreparedData {

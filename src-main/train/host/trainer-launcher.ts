@@ -2,7 +2,7 @@
 // desktop app, the CLI and the web host ship: from the bundle it is this module's sibling; from the
 // TypeScript sources (unit tests) it is the project's own build, which `npm test` makes first.
 import { fork, type ChildProcess } from 'node:child_process';
-import { builtEntry } from '../os/built-entry';
+import { builtEntry } from '../../os/built-entry';
 
 export interface TrainerLaunch {
   script: string;

@@ -2,8 +2,8 @@
 // gives it (no data.trainLimit, no validation hold-out, grey values), whatever the run that fits it trains on, so
 // the cached classifier (src-main/vae/fid.ts) is the same for every run on the dataset.
 import type { RunConfig } from '@shared/run-config';
-import { loadDataset } from '../data/registry';
-import type { Split } from '../data/types';
+import { loadDataset } from '../../data/registry';
+import type { Split } from '../../data/types';
 import type { PreparedData } from './prepare-data';
 
 /** Whether the run's own training split is the whole one (then it can be used as it is, even in shared memory). */

@@ -3,13 +3,13 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { outsideAsar } from './asar-path';
-import { probeTfjsNode, type BackendReport } from './backend-probe';
-import { registerFastWasmMatMul } from '../kernels/wasm-kernels';
+import { outsideAsar } from '../common/asar-path';
+import { probeTfjsNode, type BackendReport } from '../common/backend-probe';
+import { registerFastWasmMatMul } from '../../kernels/wasm-kernels';
 
 const nodeRequire = createRequire(import.meta.url);
 
-export { predictBackend, probeTfjsNode, type BackendReport } from './backend-probe';
+export { predictBackend, probeTfjsNode, type BackendReport } from '../common/backend-probe';
 
 let chosen: Promise<BackendReport> | null = null;
 
