@@ -169,8 +169,14 @@ function statusOp(ctx: FolderContext, status: StatusJson | null): { op: Op; stat
       error: next.error,
       finishedAt: final ? (status.finishedAt ?? Date.now()) : null,
     });
-    if (next.error && final) ctx.store.log(ctx.runId, next.status === 'failed' ? 'error' : 'warn', next.error.slice(0, 20_000));
-    return [{ event: 'run.status', payload: { runId: ctx.runId, status: next.status, error: next.error } }];
+    const events: WorkbenchEvent[] = [{ event: 'run.status', payload: { runId: ctx.runId, status: next.status, error: next.error } }];
+    if (next.error && final) {
+      const level = next.status === 'failed' ? 'error' : 'warn';
+      const message = next.error.slice(0, 20_000);
+      ctx.store.log(ctx.runId, level, message);
+      events.push({ event: 'run.log', payload: { runId: ctx.runId, time: Date.now(), level, message } });
+    }
+    return events;
   };
   return { op, state: next.status };
 }
