@@ -5,6 +5,8 @@ import { describe, expect, it } from 'vitest';
 import type { RunSummary } from '@shared/model-types';
 import { PYTHON_PHASE, pythonProgress } from '../../src-main/sources/run-progress';
 import { imageKind, statusJsonSchema } from '../../src-main/sources/run-folder-format';
+import { effectiveStatus } from '../../src-main/sources/run-status';
+import os from 'node:os';
 
 const T0 = 1_700_000_000_000;
 const run = (params: RunSummary['params'] = {}) => ({ id: 7, startedAt: T0, createdAt: T0, params }) as unknown as RunSummary;
@@ -38,6 +40,28 @@ describe('pythonProgress', () => {
       etaSeconds: null,
     });
     expect(pythonProgress(run(), { step: 0, epoch: 0, time: T0 }, null)).toMatchObject({ samplesPerSec: 0, etaSeconds: null });
+  });
+});
+
+describe('effectiveStatus: a run whose script is gone says so', () => {
+  it('another machine: running while its heartbeat comes, interrupted after 6 missed heartbeats (at least 60 s)', () => {
+    const remote = status({ host: 'node-7', pid: 4242, heartbeatSeconds: 10, updatedAt: T0 });
+    expect(effectiveStatus(remote, T0 + 59_000)).toEqual({ status: 'running', error: null });
+    expect(effectiveStatus(remote, T0 + 61_000)).toEqual({
+      status: 'interrupted',
+      error: 'interrupted: no heartbeat from the logging process (pid 4242 on node-7) for 61 s',
+    });
+  });
+
+  it('this machine: interrupted as soon as its pid is gone; a final state is taken as written', () => {
+    const alive = status({ host: os.hostname(), pid: process.pid, updatedAt: T0 });
+    expect(effectiveStatus(alive, T0 + 1000).status).toBe('running');
+    const gone = status({ host: os.hostname(), pid: 2 ** 22 + 1, updatedAt: T0 }); // above Linux's pid_max
+    expect(effectiveStatus(gone, T0 + 1000)).toMatchObject({
+      status: 'interrupted',
+      error: expect.stringMatching(/ended without finishing/),
+    });
+    expect(effectiveStatus(status({ state: 'failed', error: 'Traceback ...' }), T0)).toEqual({ status: 'failed', error: 'Traceback ...' });
   });
 });
 
