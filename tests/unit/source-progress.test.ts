@@ -1,6 +1,6 @@
 // The pieces of a Python run's live view with logic of their own: the run.progress a scan sends (totals given or
 // estimated from the epochs, pace, samples per second from the config's batch size, ETA; unknowns as 0 / null) and
-// the kind of sample grid an image key is shown as.
+// the kind of sample grid an image key is shown as, and the state of a run whose script is gone.
 import { describe, expect, it } from 'vitest';
 import type { RunSummary } from '@shared/model-types';
 import { PYTHON_PHASE, pythonProgress } from '../../src-main/sources/run-progress';
