@@ -321,6 +321,34 @@ export const calls = {
     imageResult,
     'Generate images from a checkpoint without training.',
   ),
+  'runs.evaluate': call(
+    z
+      .object({
+        runId,
+        checkpointId: z.number().int().positive().optional(),
+        /** Importance samples per example of the -log p(x) estimate. */
+        k: z.number().int().min(1).max(5000).default(100),
+        /** Test examples (the first ones); 0 = the whole test split. */
+        examples: z.number().int().min(0).max(1_000_000).default(1000),
+        /** Reparameterized samples per example of the reconstruction term. */
+        samples: z.number().int().min(1).max(1000).default(1),
+        seed: z.number().int().min(0).default(0),
+      })
+      .strict(),
+    z.object({
+      checkpointId: z.number(),
+      epoch: z.number(),
+      step: z.number(),
+      n: z.number(),
+      nllExamples: z.number(),
+      k: z.number(),
+      samples: z.number(),
+      /** test/loss (-ELBO), test/recon, test/kl, test/nll, test/inferenceGap, test/activeUnits(Cov): nats per example. */
+      figures: z.record(z.string(), z.number()),
+      klPerDim: z.array(z.number()),
+    }),
+    "Evaluate a checkpoint as the trainer does (test -ELBO, KL, active units, IW -log p(x)) without training: e.g. one saved from PyTorch. Also written to the run's log.",
+  ),
   'sweeps.submit': call(
     z
       .object({

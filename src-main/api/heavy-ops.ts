@@ -5,6 +5,7 @@ import type { ApiErrorCode } from '@shared/errors';
 import { buildBundle, parseBundle, type BundleInput, type ParsedBundle } from '../checkpoints/bundle';
 import { RunStore } from '../store/run-store';
 import type { GenerateOptions } from './generate';
+import type { EvaluateOptions } from './evaluate-checkpoint';
 
 export type HeavyOp =
   | { op: 'parseBundle'; bytes: Uint8Array }
@@ -18,7 +19,8 @@ export type HeavyOp =
       runIds?: number[];
       metrics?: string[];
     }
-  | { op: 'generate'; dir: string; options: GenerateOptions };
+  | { op: 'generate'; dir: string; options: GenerateOptions }
+  | { op: 'evaluate'; dir: string; options: EvaluateOptions };
 
 export type HeavyRequest = HeavyOp & { id: number };
 /** An error crosses back with its name, message and, for an ApiError, its code (so the caller re-throws an ApiError). */
@@ -46,11 +48,20 @@ async function generate(dir: string, options: GenerateOptions): Promise<unknown>
   return generateFromCheckpoint(dir, options);
 }
 
+async function evaluate(dir: string, options: EvaluateOptions): Promise<unknown> {
+  const { initBackend } = await import('../train/backend');
+  await initBackend();
+  const { evaluateCheckpoint } = await import('./evaluate-checkpoint');
+  return evaluateCheckpoint(dir, options);
+}
+
 /** Run one operation; buffers that may be moved (not copied) to the caller are pushed onto `transfer`. */
 export function runHeavyOp(request: HeavyOp, transfer: ArrayBuffer[] = []): unknown {
   switch (request.op) {
     case 'generate':
       return generate(request.dir, request.options);
+    case 'evaluate':
+      return evaluate(request.dir, request.options);
     case 'parseBundle': {
       const parsed = parseBundle(request.bytes);
       collectBuffers(parsed, transfer);

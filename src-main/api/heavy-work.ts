@@ -11,6 +11,7 @@ import { LIMITS } from '@shared/limits';
 import { builtEntry } from '../os/built-entry';
 import { runHeavyOp, type HeavyOp, type HeavyResponse } from './heavy-ops';
 import type { GeneratedImage, GenerateOptions } from './generate';
+import type { CheckpointEvaluation, EvaluateOptions } from './evaluate-checkpoint';
 
 /** `<build>/heavy-worker.js` beside the bundle this code is in, or `<root>/out/main/heavy-worker.js` from the sources. */
 export function heavyWorkerEntry(): string | null {
@@ -49,6 +50,11 @@ export class HeavyWork {
   /** Images from a checkpoint (the dataset, for reconstructions, is loaded on the worker). */
   generate(dir: string, options: GenerateOptions): Promise<GeneratedImage> {
     return this.run({ op: 'generate', dir, options }) as Promise<GeneratedImage>;
+  }
+
+  /** The workbench's evaluation of a checkpoint (the test split is loaded on the worker). */
+  evaluate(dir: string, options: EvaluateOptions): Promise<CheckpointEvaluation> {
+    return this.run({ op: 'evaluate', dir, options }) as Promise<CheckpointEvaluation>;
   }
 
   exportText(request: Omit<Extract<HeavyOp, { op: 'exportText' }>, 'op'>): Promise<string> {

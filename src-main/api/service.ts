@@ -43,6 +43,7 @@ import { LIMITS } from '@shared/limits';
 import type { Handler, Handlers } from './handler-types';
 import { sweepHandlers } from './sweep-handlers';
 import { sourceHandlers } from './source-handlers';
+import { evaluateHandler } from './evaluate-handler';
 import { workspaceHandlers } from './workspace-handlers';
 import { exportHandlers } from './export-handlers';
 import { cancelLine, recordTrainerEvent, type TrainerEventContext } from './trainer-events';
@@ -546,6 +547,13 @@ export class WorkbenchService {
           dataHome: this.layout.root,
         });
       },
+      'runs.evaluate': (input) =>
+        evaluateHandler(input, {
+          store: this.store,
+          heavy: this.heavy,
+          dataHome: this.layout.root,
+          emit: (e) => this.emit(e.event, e.payload),
+        }),
     };
   }
 }

@@ -17,7 +17,8 @@ import { UntrustedError } from '../os/untrusted';
 import { readWhole, subFolder } from './folder-reader';
 import {
   FILES,
-  IMAGE_KINDS,
+  IMAGE_KEY_NAMES,
+  imageKind,
   type checkpointLineSchema,
   type imageLineSchema,
   type logLineSchema,
@@ -45,14 +46,16 @@ export function metricOps(
   lines: z.infer<typeof metricLineSchema>[],
   ctx: FolderContext,
   lastEpoch: number,
-): { ops: Op[]; epoch: number; step: number } {
+): { ops: Op[]; epoch: number; step: number; time: number } {
   const points: MetricPoint[] = [];
   const ops: Op[] = [];
   let epoch = lastEpoch;
   let step = 0;
+  let time = 0;
   for (const line of lines) {
     if (line.epoch !== undefined) epoch = line.epoch;
     step = Math.max(step, line.step);
+    time = Math.max(time, line.time);
     for (const [name, value] of Object.entries(line.values)) {
       if (typeof value === 'number') {
         if (Number.isFinite(value)) points.push({ name, step: line.step, epoch, time: line.time, value });
@@ -64,7 +67,7 @@ export function metricOps(
       ctx.store.appendMetrics(ctx.runId, points);
       return [{ event: 'run.metrics', payload: { runId: ctx.runId, points } }];
     });
-  return { ops, epoch, step };
+  return { ops, epoch, step, time };
 }
 
 function klArtifactOp(ctx: FolderContext, values: number[], step: number, epoch: number): Op {
@@ -101,12 +104,30 @@ function readPng(ctx: FolderContext, line: z.infer<typeof imageLineSchema>): Buf
   return data;
 }
 
-export function imageOps(lines: z.infer<typeof imageLineSchema>[], ctx: FolderContext, lastEpoch: number): Op[] {
+const KEY_HINT = Object.entries(IMAGE_KEY_NAMES)
+  .map(([kind, names]) => `${kind}: ${names.slice(0, 2).join(' / ')}`)
+  .join('; ');
+
+/**
+ * The images of new lines, each under the kind its key names. At most `room` are imported (the run's room left
+ * under SOURCE_MAX_IMAGES); the lines past it are refused and counted (`refused`), the rest of the folder goes on.
+ */
+export function imageOps(
+  lines: z.infer<typeof imageLineSchema>[],
+  ctx: FolderContext,
+  lastEpoch: number,
+  room: number,
+): { ops: Op[]; refused: number } {
   const ops: Op[] = [];
+  let refused = 0;
   for (const line of lines) {
-    const kind = IMAGE_KINDS[line.key];
+    const kind = imageKind(line.key);
     if (!kind) {
-      ctx.warn(`image key "${line.key}" is not one the workbench shows (${Object.keys(IMAGE_KINDS).join(', ')}); kept in the folder only`);
+      ctx.warn(`image key "${line.key}" is not one the workbench shows (keys ending in ${KEY_HINT}, ...); kept in the folder only`);
+      continue;
+    }
+    if (ops.length >= room) {
+      refused++;
       continue;
     }
     let data: Buffer;
@@ -125,13 +146,13 @@ export function imageOps(lines: z.infer<typeof imageLineSchema>[], ctx: FolderCo
         mime: 'image/png',
         width: line.width,
         height: line.height,
-        meta: { key: line.key, source: 'python' },
+        meta: { ...line.meta, key: line.key, source: 'python' },
         data,
       });
       return [{ event: 'run.artifact', payload: meta }];
     });
   }
-  return ops;
+  return { ops, refused };
 }
 
 export function logOps(lines: z.infer<typeof logLineSchema>[], ctx: FolderContext): Op[] {

@@ -52,6 +52,9 @@ export const statusJsonSchema = z.object({
   finishedAt: time.optional(),
   heartbeatSeconds: z.number().positive().max(3600).default(10),
   error: z.string().max(20_000).optional(),
+  /** How long the run will be, when the script says it (vaewb.init(total_steps=, total_epochs=), run.set_total). */
+  totalSteps: z.number().positive().max(Number.MAX_SAFE_INTEGER).optional(),
+  totalEpochs: z.number().positive().max(1e9).optional(),
 });
 export type StatusJson = z.infer<typeof statusJsonSchema>;
 
@@ -75,6 +78,13 @@ export const imageLineSchema = z.object({
   file: z.string().max(200),
   width: z.number().int().positive().max(16384),
   height: z.number().int().positive().max(16384),
+  /** A traversal's rows (latent dimensions) and the z range of its columns: the caption the workbench gives its own. */
+  meta: z
+    .object({
+      dims: z.array(z.number().int().min(0).max(1e6)).min(1).max(LIMITS.SOURCE_MAX_LIST_VALUES).optional(),
+      range: z.tuple([z.number(), z.number()]).optional(),
+    })
+    .optional(),
 });
 
 export const logLineSchema = z.object({
@@ -100,11 +110,24 @@ export const LINE_SCHEMAS = {
   checkpoints: checkpointLineSchema,
 } as const;
 
-/** Image keys the workbench shows as its own kinds of sample grids; other keys stay in the folder only. */
-export const IMAGE_KINDS: Record<string, 'prior-samples' | 'reconstructions' | 'traversal' | 'interpolation' | 'manifold'> = {
-  'samples/prior': 'prior-samples',
-  'samples/reconstructions': 'reconstructions',
-  'samples/traversal': 'traversal',
-  'samples/interpolation': 'interpolation',
-  'samples/manifold': 'manifold',
+export type ImageKind = 'prior-samples' | 'reconstructions' | 'traversal' | 'interpolation' | 'manifold';
+
+/**
+ * The names an image key may end in, per kind of sample grid the workbench shows (its last path segment, lower
+ * case, without - _ or spaces): `samples/prior`, `val/reconstructions`, `latent_traversal`, `latent-grid`, ...
+ */
+export const IMAGE_KEY_NAMES: Record<ImageKind, readonly string[]> = {
+  'prior-samples': ['prior', 'priorsamples', 'samples', 'sample', 'generated', 'generations'],
+  reconstructions: ['reconstructions', 'reconstruction', 'recon', 'recons', 'reconstruct'],
+  traversal: ['traversal', 'traversals', 'latenttraversal', 'latenttraversals'],
+  manifold: ['manifold', 'latentgrid', 'latentmanifold'],
+  interpolation: ['interpolation', 'interpolations', 'interp', 'latentinterpolation'],
 };
+
+const KIND_OF_NAME = new Map(Object.entries(IMAGE_KEY_NAMES).flatMap(([kind, names]) => names.map((n) => [n, kind as ImageKind])));
+
+/** The kind of sample grid an image key is shown as, or null (other keys stay in the folder only). */
+export function imageKind(key: string): ImageKind | null {
+  const last = key.split('/').pop() ?? '';
+  return KIND_OF_NAME.get(last.toLowerCase().replace(/[-_ ]/g, '')) ?? null;
+}

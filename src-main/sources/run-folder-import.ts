@@ -22,6 +22,7 @@ import {
   type StatusJson,
 } from './run-folder-format';
 import { effectiveStatus } from './run-status';
+import { pythonProgress, type LoggedPosition } from './run-progress';
 import { LIMITS } from '@shared/limits';
 
 export interface ImportTarget {
@@ -95,8 +96,20 @@ interface Collected {
   offsets: SourceOffsets;
 }
 
+/** What one scan of a folder carries from file to file: the epoch so far, the status, the room left for images. */
+interface ScanState {
+  epoch: number;
+  status: StatusJson | null;
+  /** Images the run may still take under SOURCE_MAX_IMAGES (counted only when a scan has image lines). */
+  imageRoom: () => number;
+  imagesRefused: number;
+}
+
+/** The offsets key counting the image lines refused past SOURCE_MAX_IMAGES (said once in the run's log). */
+const IMAGES_REFUSED = 'imagesRefused';
+
 /** The operations for the new lines of one file, and the offset after the last line they cover. */
-function collect(file: LineFile, ctx: FolderContext, offset: number, epoch: { value: number }): { ops: Op[]; offset: number } {
+function collect(file: LineFile, ctx: FolderContext, offset: number, scan: ScanState): { ops: Op[]; offset: number } {
   const lines = readNewLines(ctx.dir, FILES[file], offset);
   const budget = file === 'images' ? LIMITS.SOURCE_IMAGES_PER_SCAN : file === 'checkpoints' ? 1 : Infinity;
   const taken = lines.slice(0, budget);
@@ -111,26 +124,37 @@ function collect(file: LineFile, ctx: FolderContext, offset: number, epoch: { va
   if (bad) ctx.warn(`${FILES[file]}: ${bad} line(s) that are not valid were skipped`);
   let ops: Op[] = [];
   if (file === 'metrics') {
-    const m = metricOps(valid as Parameters<typeof metricOps>[0], ctx, epoch.value);
-    epoch.value = m.epoch;
+    const m = metricOps(valid as Parameters<typeof metricOps>[0], ctx, scan.epoch);
+    scan.epoch = m.epoch;
     ops = m.ops;
-    if (m.step > 0 || taken.length) ops.push(progressOp(ctx, m.step, m.epoch));
-  } else if (file === 'images') ops = imageOps(valid as Parameters<typeof imageOps>[0], ctx, epoch.value);
-  else if (file === 'log') ops = logOps(valid as Parameters<typeof logOps>[0], ctx);
+    if (m.step > 0 || taken.length) ops.push(progressOp(ctx, m, scan.status));
+  } else if (file === 'images') {
+    const im = valid.length
+      ? imageOps(valid as Parameters<typeof imageOps>[0], ctx, scan.epoch, scan.imageRoom())
+      : { ops: [], refused: 0 };
+    ops = im.ops;
+    if (im.refused && !scan.imagesRefused)
+      ctx.warn(
+        `the run holds ${LIMITS.SOURCE_MAX_IMAGES.toLocaleString('en-US')} images, the limit (SOURCE_MAX_IMAGES): later images are not imported (they stay in the folder); metrics, log lines and checkpoints still are`,
+      );
+    scan.imagesRefused += im.refused;
+  } else if (file === 'log') ops = logOps(valid as Parameters<typeof logOps>[0], ctx);
   else
     for (const c of valid as Parameters<typeof checkpointOp>[0][]) {
-      const op = checkpointOp(c, ctx, epoch.value);
+      const op = checkpointOp(c, ctx, scan.epoch);
       if (op) ops.push(op);
     }
   return { ops, offset: end };
 }
 
-function progressOp(ctx: FolderContext, step: number, epoch: number): Op {
+/** The run's step and epoch follow its newest metric line, sent as run.progress while it runs (as a workbench run). */
+function progressOp(ctx: FolderContext, at: LoggedPosition, status: StatusJson | null): Op {
   return () => {
     const run = ctx.store.getRun(ctx.runId);
-    if (run && (step > run.step || epoch > run.epoch))
-      ctx.store.updateProgress(ctx.runId, Math.max(step, run.step), Math.max(epoch, run.epoch));
-    return [];
+    if (!run || (at.step <= run.step && at.epoch <= run.epoch)) return [];
+    const now = { ...at, step: Math.max(at.step, run.step), epoch: Math.max(at.epoch, run.epoch) };
+    ctx.store.updateProgress(ctx.runId, now.step, now.epoch);
+    return run.status === 'running' ? [{ event: 'run.progress', payload: pythonProgress(run, now, status) }] : [];
   };
 }
 
@@ -145,8 +169,14 @@ function statusOp(ctx: FolderContext, status: StatusJson | null): { op: Op; stat
       error: next.error,
       finishedAt: final ? (status.finishedAt ?? Date.now()) : null,
     });
-    if (next.error && final) ctx.store.log(ctx.runId, next.status === 'failed' ? 'error' : 'warn', next.error.slice(0, 20_000));
-    return [{ event: 'run.status', payload: { runId: ctx.runId, status: next.status, error: next.error } }];
+    const events: WorkbenchEvent[] = [{ event: 'run.status', payload: { runId: ctx.runId, status: next.status, error: next.error } }];
+    if (next.error && final) {
+      const level = next.status === 'failed' ? 'error' : 'warn';
+      const message = next.error.slice(0, 20_000);
+      ctx.store.log(ctx.runId, level, message);
+      events.push({ event: 'run.log', payload: { runId: ctx.runId, time: Date.now(), level, message } });
+    }
+    return events;
   };
   return { op, state: next.status };
 }
@@ -171,13 +201,19 @@ export function followRunFolder(t: ImportTarget, row: SourceRunRow, dir: string)
   } catch {
     status = null; // unreadable (being replaced, or broken): the status stays as it is until a readable one
   }
-  const epoch = { value: t.store.getRun(runId)?.epoch ?? 0 };
+  const scan: ScanState = {
+    epoch: t.store.getRun(runId)?.epoch ?? 0,
+    status,
+    imageRoom: () => Math.max(0, LIMITS.SOURCE_MAX_IMAGES - t.repo.imageCount(runId)),
+    imagesRefused: row.offsets[IMAGES_REFUSED] ?? 0,
+  };
   const c: Collected = { ops: [], offsets: { ...row.offsets } };
   for (const file of LINE_FILES) {
-    const r = collect(file, ctx, row.offsets[file] ?? 0, epoch);
+    const r = collect(file, ctx, row.offsets[file] ?? 0, scan);
     c.ops.push(...r.ops);
     c.offsets[file] = r.offset;
   }
+  if (scan.imagesRefused) c.offsets[IMAGES_REFUSED] = scan.imagesRefused;
   const moved = LINE_FILES.some((f) => c.offsets[f] !== (row.offsets[f] ?? 0));
   const st = moved && status?.state !== 'running' ? null : statusOp(ctx, status);
   if (st) c.ops.push(st.op);

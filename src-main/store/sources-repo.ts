@@ -84,6 +84,11 @@ export class SourcesRepo {
     return (this.db.prepare('SELECT count(*) AS n FROM source_runs WHERE source_id = ?').get(sourceId) as { n: number }).n;
   }
 
+  /** Images already imported into a run (SOURCE_MAX_IMAGES bounds them). */
+  imageCount(runId: number): number {
+    return (this.db.prepare("SELECT count(*) AS n FROM artifacts WHERE run_id = ? AND mime LIKE 'image/%'").get(runId) as { n: number }).n;
+  }
+
   /** The source a run came from (its folder and source path), or null for runs the workbench trained itself. */
   sourceOfRun(runId: number): { sourceId: number; folder: string } | null {
     const r = this.db.prepare('SELECT source_id, folder FROM source_runs WHERE run_id = ?').get(runId) as

@@ -71,7 +71,7 @@ describe.skipIf(!havePython)('runs logged from Python in a watched source', () =
     const added = await service.call('sources.add', { path: source });
     expect(added).toMatchObject({ path: source, runs: 0, kind: 'python' });
     const child = python(
-      `run = vaewb.init(project='live', name='live run', config={'lr': 0.001, 'dataset': 'mnist'}, dir=${JSON.stringify(source)})
+      `run = vaewb.init(project='live', name='live run', config={'lr': 0.001, 'dataset': 'mnist', 'batch_size': 32}, dir=${JSON.stringify(source)}, total_steps=80)
 for i in range(8):
     run.log({'train/loss': 100.0 - i, 'test/loss': 90.0 - i, 'test/recon': 70.0 - i, 'test/kl': 20.0,
              'test/klPerDim': [2.0] * 10, 'test/activeUnits': 10}, step=(i + 1) * 10, epoch=i + 1)
@@ -100,6 +100,28 @@ run.finish()`,
     expect(artifacts.filter((a) => a.kind === 'kl-per-dim')).toHaveLength(8);
     expect(events.some((x) => x.e.event === 'run.artifact' && x.e.payload.runId === run.id)).toBe(true);
     expect(events.some((x) => x.e.event === 'run.status' && x.e.payload.runId === run.id && x.e.payload.status === 'completed')).toBe(true);
+    // live progress, as a workbench run sends it: step and epoch of the newest line, the total the script gave,
+    // its pace (32 a batch) and an ETA; each within 2 s of its line
+    const progress = events.flatMap((x) =>
+      x.e.event === 'run.progress' && x.e.payload.runId === run.id ? [{ p: x.e.payload, at: x.at }] : [],
+    );
+    expect(progress.length).toBeGreaterThanOrEqual(3);
+    expect(progress.map((x) => x.p.step)).toEqual([...progress.map((x) => x.p.step)].sort((a, b) => a - b));
+    expect(progress.at(-1)!.p).toMatchObject({ step: 80, epoch: 8, totalSteps: 80, phase: 'training (logged from Python)' });
+    for (const { p } of progress) {
+      expect(p.totalSteps).toBe(80);
+      expect(p.epoch).toBe(p.step / 10);
+      expect(p.samplesPerSec).toBeGreaterThan(0);
+      expect(p.etaSeconds).not.toBeNull();
+      // the script logs a step every 0.03 s (10 steps per 0.3 s): the ETA is the steps left at that pace, give or take
+      expect(p.etaSeconds!).toBeLessThan(((80 - p.step) / 10) * 0.3 * 3 + 1);
+    }
+    const lineTime = (step: number) => points.find((x) => x.p.step === step)!.p.time;
+    for (const { p, at } of progress) expect(at - lineTime(p.step)).toBeLessThan(2000);
+    const statusAt = events.findIndex(
+      (x) => x.e.event === 'run.status' && x.e.payload.runId === run.id && x.e.payload.status === 'completed',
+    );
+    expect(events.slice(statusAt).some((x) => x.e.event === 'run.progress' && x.e.payload.runId === run.id)).toBe(false);
   });
 
   it('a script killed with SIGKILL becomes an interrupted run with every point logged before the kill', async () => {

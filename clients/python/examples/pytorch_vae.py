@@ -69,7 +69,14 @@ def main():
     config = {"dataset": "mnist", "lr": 1e-3, "batch_size": 128, "hidden": args.hidden, "latent": args.latent, "epochs": args.epochs}
     noise = torch.randn(64, args.latent, generator=torch.Generator().manual_seed(0))
     step = 0
-    with vaewb.init(project="pytorch-examples", name=args.name, config=config, dir=args.dir) as run:
+    steps = 9
+    sweep = torch.linspace(-3, 3, steps)
+    traversal = torch.zeros(args.latent * steps, args.latent)  # row j: z_j from -3 to 3, the other coordinates 0
+    for j in range(args.latent):
+        traversal[j * steps : (j + 1) * steps, j] = sweep
+    # the total lets the workbench show the progress and an ETA while the script runs
+    total = args.epochs * len(loader)
+    with vaewb.init(project="pytorch-examples", name=args.name, config=config, dir=args.dir, total_steps=total) as run:
         for epoch in range(1, args.epochs + 1):
             model.train()
             for x in loader:
@@ -87,6 +94,8 @@ def main():
                 run.log_images("samples/prior", torch.sigmoid(model.decode(noise)).reshape(-1, 1, 28, 28), step=step, epoch=epoch)
                 pairs = torch.stack([test[:32], torch.sigmoid(model(test[:32])[0])], 1).reshape(-1, 1, 28, 28)
                 run.log_images("samples/reconstructions", pairs, step=step, epoch=epoch)
+                grid = torch.sigmoid(model.decode(traversal)).reshape(-1, 1, 28, 28)
+                run.log_images("latent_traversal", grid, step=step, epoch=epoch, columns=steps, dims=range(args.latent), z_range=(-3, 3))
             run.save_checkpoint(model, step=step, epoch=epoch)
             print("epoch %d done" % epoch, flush=True)
             time.sleep(args.pause)

@@ -120,6 +120,26 @@ class RunFolderTest(unittest.TestCase):
         with self.assertRaises(RuntimeError):
             run.log({"x": 1})
 
+    def test_totals_and_image_meta(self):
+        run = vaewb.init(project="p", name="t", config={"epochs": 4}, dir=self.dir)
+        status = lambda: json.load(open(os.path.join(run.path, "status.json")))  # noqa: E731
+        self.assertEqual((status()["totalEpochs"], status().get("totalSteps")), (4, None))
+        run.set_total(steps=400)
+        self.assertEqual((status()["totalEpochs"], status()["totalSteps"]), (4, 400))
+        with self.assertRaises(ValueError):
+            run.set_total(steps=-1)
+        batch = [[[0.5] * 5] * 5] * 6
+        run.log_images("latent_traversal", batch, step=1, columns=3, dims=[0, 2], z_range=(-3, 3))
+        entry = read_lines(os.path.join(run.path, "images.jsonl"))[0]
+        self.assertEqual((entry["width"], entry["height"]), (3 * 5 + 2, 2 * 5 + 1))
+        self.assertEqual(entry["meta"], {"dims": [0, 2], "range": [-3.0, 3.0]})
+        with self.assertRaises(ValueError):
+            run.log_images("x", batch, z_range=(3, -3))
+        with self.assertRaises(ValueError):
+            run.log_images("x", batch, columns=0)
+        run.finish()
+        self.assertEqual((status()["state"], status()["totalSteps"]), ("completed", 400))
+
     def test_bad_values_refused_before_writing(self):
         run = vaewb.init(project="p", name="r", dir=self.dir)
         for bad in ({"x": "text"}, {"": 1}, {"x": [1, float("inf")]}):

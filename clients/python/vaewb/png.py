@@ -32,12 +32,17 @@ def _shape(nested):
     return shape
 
 
-def _grid(batch):
-    """Lay out N images (each [H, W, C]) as a near-square grid with 1-pixel gaps; returns [H, W, C]."""
+def _grid(batch, columns=None):
+    """Lay out N images (each [H, W, C]) as a grid with 1-pixel gaps, `columns` per row (default: near-square)."""
     n = len(batch)
-    cols = 1
-    while cols * cols < n:
-        cols += 1
+    if columns is not None:
+        if isinstance(columns, bool) or not isinstance(columns, int) or columns < 1:
+            raise ValueError("log_images: columns must be a positive integer, not %r" % (columns,))
+        cols = min(columns, n)
+    else:
+        cols = 1
+        while cols * cols < n:
+            cols += 1
     rows = (n + cols - 1) // cols
     h, w, c = len(batch[0]), len(batch[0][0]), len(batch[0][0][0])
     gap = 1
@@ -53,8 +58,8 @@ def _grid(batch):
     return out
 
 
-def to_hwc(array):
-    """Normalize to a nested [H, W, C] list of ints 0..255 with C in (1, 3, 4)."""
+def to_hwc(array, columns=None):
+    """Normalize to a nested [H, W, C] list of ints 0..255 with C in (1, 3, 4); a batch becomes a grid."""
     nested, is_uint8 = _to_nested(array)
     shape = _shape(nested)
     if len(shape) == 2:
@@ -65,9 +70,9 @@ def to_hwc(array):
     elif len(shape) == 3 and shape[2] in (1, 3, 4):
         img = nested
     elif len(shape) == 3:  # [N, H, W]
-        img = _grid([[[[v] for v in row] for row in im] for im in nested])
+        img = _grid([[[[v] for v in row] for row in im] for im in nested], columns)
     elif len(shape) == 4:
-        img = _grid([to_hwc_list(im) for im in nested])
+        img = _grid([to_hwc_list(im) for im in nested], columns)
     else:
         raise ValueError("log_images: expected an image [H, W], [H, W, C], [C, H, W] or a batch, got shape %r" % (shape,))
     return _scale(img, is_uint8)
@@ -104,9 +109,9 @@ def _scale(img, is_uint8):
     return out
 
 
-def encode_png(array):
-    """PNG bytes of an image or a batch of images (see the module doc). Returns (bytes, width, height)."""
-    img = to_hwc(array)
+def encode_png(array, columns=None):
+    """PNG bytes of an image or a batch of images (a grid, `columns` images per row). Returns (bytes, width, height)."""
+    img = to_hwc(array, columns)
     h = len(img)
     w = len(img[0]) if h else 0
     if not (0 < h <= MAX_SIDE and 0 < w <= MAX_SIDE):

@@ -42,6 +42,25 @@ def _clean_value(key, value):
     return v if math.isfinite(v) else None  # NaN / inf are written as null: the point is kept, the value is missing
 
 
+def _is_count(value):
+    return not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value) and value > 0
+
+
+def _image_meta(dims, z_range):
+    meta = {}
+    if dims is not None:
+        dims = [int(d) for d in dims]
+        if not dims or len(dims) > 4096 or min(dims) < 0:
+            raise ValueError("log_images: dims is a non-empty list of latent dimension indices (>= 0)")
+        meta["dims"] = dims
+    if z_range is not None:
+        lo, hi = (float(v) for v in z_range)
+        if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
+            raise ValueError("log_images: z_range is (low, high) with finite low < high")
+        meta["range"] = [lo, hi]
+    return meta
+
+
 def _check_key(key):
     if not isinstance(key, str) or not key or len(key) > MAX_KEY_CHARS:
         raise ValueError("log: metric names are non-empty strings of at most %d characters, not %r" % (MAX_KEY_CHARS, key))
@@ -50,7 +69,7 @@ def _check_key(key):
 class Run:
     """One run folder. Use vaewb.init() to make one."""
 
-    def __init__(self, project, name, config, dir):
+    def __init__(self, project, name, config, dir, total_steps=None, total_epochs=None):
         root = os.path.abspath(os.path.expanduser(dir or os.environ.get("VAEWB_DIR") or "vaewb-runs"))
         self.project = folder.safe_name(project or "default")
         self.name = str(name or "run")[:200]
@@ -66,6 +85,10 @@ class Run:
         self._state = None
         self._started = _now()
         self._pid = os.getpid()
+        self._totals = {}
+        if total_epochs is None and _is_count(self.config.get("epochs")):
+            total_epochs = self.config["epochs"]  # a config that says its epochs says the total
+        self._set_totals(total_steps, total_epochs)
         json.dumps(self.config, allow_nan=False)  # fail early, naming nothing half-written
         folder.write_json_atomic(
             os.path.join(self.path, folder.RUN_JSON),
@@ -102,6 +125,7 @@ class Run:
                 "updatedAt": int(now * 1000),
                 "heartbeatSeconds": HEARTBEAT_SECONDS,
             }
+            status.update(self._totals)
             if state != "running":
                 status["finishedAt"] = int(now * 1000)
             if error:
@@ -121,6 +145,21 @@ class Run:
                 except OSError:
                     pass
 
+    def _set_totals(self, steps, epochs):
+        for key, value in (("totalSteps", steps), ("totalEpochs", epochs)):
+            if value is None:
+                continue
+            if not _is_count(value):
+                raise ValueError("%s must be a positive number, not %r" % (key, value))
+            self._totals[key] = value
+
+    def set_total(self, steps=None, epochs=None):
+        """Say how long the run will be (steps and/or epochs): the workbench then shows its progress and an ETA."""
+        with self._lock:
+            self._set_totals(steps, epochs)
+            if self._state == "running":
+                self._write_status("running")
+
     # ------------------------------------------------------------------ logging
 
     def log(self, values, step=None, epoch=None):
@@ -139,14 +178,18 @@ class Run:
                 point["epoch"] = float(epoch)
             folder.append_line(os.path.join(self.path, folder.METRICS), point)
 
-    def log_images(self, key, images, step=None, epoch=None):
-        """Log an image or a batch (shown as a grid): PNG bytes, or a nested list / numpy array / torch tensor."""
+    def log_images(self, key, images, step=None, epoch=None, columns=None, dims=None, z_range=None):
+        """Log an image or a batch (shown as a grid, `columns` per row): PNG bytes, or a nested list / numpy array /
+        torch tensor. The key names the kind (FORMAT.md): reconstructions, prior samples, traversal, manifold,
+        interpolation. A traversal may say which latent dimensions its rows are (`dims`) and the z range of its
+        columns (`z_range=(-3, 3)`): the workbench captions it as its own traversals."""
         _check_key(key)
+        meta = _image_meta(dims, z_range)
         if isinstance(images, (bytes, bytearray)):
             data = bytes(images)
             width, height = png_size(data)
         else:
-            data, width, height = encode_png(images)
+            data, width, height = encode_png(images, columns)
         with self._lock:
             self._check_open()
             step = self._next_step(step, advance=False)
@@ -156,6 +199,8 @@ class Run:
             entry = {"key": key, "step": step, "file": name, "width": width, "height": height, "time": int(_now() * 1000)}
             if epoch is not None:
                 entry["epoch"] = float(epoch)
+            if meta:
+                entry["meta"] = meta
             folder.append_line(os.path.join(self.path, folder.IMAGES), entry)
 
     def log_message(self, message, level="info"):
@@ -228,9 +273,10 @@ class Run:
         return False
 
 
-def init(project=None, name=None, config=None, dir=None):
-    """Start a run: a new folder <dir>/<project>/<run id>/ (dir: argument, $VAEWB_DIR, or ./vaewb-runs)."""
-    return Run(project, name, config, dir)
+def init(project=None, name=None, config=None, dir=None, total_steps=None, total_epochs=None):
+    """Start a run: a new folder <dir>/<project>/<run id>/ (dir: argument, $VAEWB_DIR, or ./vaewb-runs).
+    total_steps / total_epochs (or config["epochs"]): how long it will be, for the workbench's progress and ETA."""
+    return Run(project, name, config, dir, total_steps=total_steps, total_epochs=total_epochs)
 
 
 # ---------------------------------------------------------------------- process hooks

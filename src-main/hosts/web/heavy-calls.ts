@@ -1,10 +1,16 @@
-// A counting semaphore for the web host's heavy calls (bundle import/export, exports, generate): at most
+// A counting semaphore for the web host's heavy calls (bundle import/export, exports, generate, evaluate): at most
 // LIMITS.WEB_MAX_HEAVY_CALLS run at once, at most LIMITS.WEB_MAX_HEAVY_QUEUE wait; beyond that a call is refused
 // with 503 (ApiError 'busy' would be nicer, but the contract's codes are fixed: 'invalid_input' names the limit).
 import { ApiError } from '@shared/contract';
 import { LIMITS } from '@shared/limits';
 
-export const HEAVY_CALLS: ReadonlySet<string> = new Set(['bundles.import', 'bundles.export', 'runs.export', 'runs.generate']);
+export const HEAVY_CALLS: ReadonlySet<string> = new Set([
+  'bundles.import',
+  'bundles.export',
+  'runs.export',
+  'runs.generate',
+  'runs.evaluate',
+]);
 
 export class BusyError extends ApiError {
   constructor(message: string) {
