@@ -49,7 +49,7 @@ async function generate(dir: string, options: GenerateOptions): Promise<unknown>
 }
 
 async function evaluate(dir: string, options: EvaluateOptions): Promise<unknown> {
-  const { initBackend } = await import('../train/backend');
+  const { initBackend } = await import('../train/compute/backend');
   await initBackend();
   const { evaluateCheckpoint } = await import('./evaluate-checkpoint');
   return evaluateCheckpoint(dir, options);
