@@ -2,11 +2,11 @@
 //   sweep --config sweep.json --on slurm [--partition P] [--time T] [--cpus N] [--mem M] [--gpus G] [--max-parallel K] [--dir SHARED_DIR] [--wait] [--json]
 //   sweep --config sweep.json --on k8s --dry-run [--image I] [--namespace NS] [--cpus N] [--mem 2Gi] [--gpus G] [--storage 20Gi] [--json]
 //   sweep list | status ID | sync ID [--wait] | cancel ID [--task I ...]
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { SweepDetail } from '@shared/cluster-types';
 import type { WorkbenchService } from '../../api/service';
 import { parseFlags } from './args';
+import { readUserJsonObject } from './input-files';
 
 export class SweepUsageError extends Error {
   override name = 'SweepUsageError';
@@ -15,20 +15,7 @@ export class SweepUsageError extends Error {
 type Out = (text: string) => void;
 
 function readSpec(file: string): { config?: unknown; axes?: unknown; name?: string } {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new SweepUsageError(`cannot read sweep file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
-  try {
-    const v = JSON.parse(text) as unknown;
-    if (!v || typeof v !== 'object' || Array.isArray(v))
-      throw new Error('the top level must be an object { "config": {...}, "axes": [...] }');
-    return v as { config?: unknown; axes?: unknown; name?: string };
-  } catch (err) {
-    throw new SweepUsageError(`sweep file ${file} is not valid JSON: ${(err as Error).message}`);
-  }
+  return readUserJsonObject(file, 'sweep file', 'an object { "config": {...}, "axes": [...] }');
 }
 
 function int(v: unknown, flag: string): number | undefined {
