@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WebHost } from '../../../src-main/hosts/web/server';
 import { repack, smallBundle } from './bundle-fixture';
-import { rawRequest } from './raw-http';
+import { rawRequest, trickleRequest } from './raw-http';
 import { HeavyWork, WorkbenchService, startWebHost } from '../../built';
 
 let home: string;
@@ -141,7 +141,26 @@ describe('hostile bundles', () => {
     await stillServing(); // waits for the slot the stalled upload holds, at most ~2 s
     expect(performance.now() - t0).toBeLessThan(6000);
     const r = await stalled;
+    expect(r.status).toBe(408);
     expect(r.text).toContain('WEB_BODY_IDLE_MS');
+  });
+
+  it('an upload trickling 2 bytes a second (never idle) holds no heavy slot: another import succeeds at once', async () => {
+    const head = `POST /api/bundles.import HTTP/1.1\r\nHost: 127.0.0.1:${host.port}\r\nAuthorization: Bearer ${host.token}\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{"filename":"x.zip","dataBase64":"`;
+    const slow = trickleRequest(host.port, head, 500); // a byte each 500 ms: under the 2 s idle timeout
+    try {
+      await new Promise((r) => setTimeout(r, 3000)); // the slow upload is well under way, past one idle period
+      const t0 = performance.now();
+      const ok = await importBundle(smallBundle(), 8000);
+      expect(ok.status).toBe(200);
+      expect(performance.now() - t0, 'second import while the slow upload trickles (ms)').toBeLessThan(5000);
+      const again = await importBundle(smallBundle(), 8000); // and again: the slot is not held
+      expect(again.status).toBe(200);
+      expect(slow.answer()).toBe(''); // the slow upload is still being received, not refused
+      await api('runs.delete', { runIds: [ok.json.result.runId, again.json.result.runId] });
+    } finally {
+      slow.stop();
+    }
   });
 });
 
