@@ -73,6 +73,16 @@ function exitCode(d: SweepDetail): number {
 
 type Values = Record<string, string | boolean | string[] | undefined>;
 
+/** What each task asks for, the same flags on Slurm and Kubernetes: --cpus, --mem, --gpus, --max-parallel. */
+function taskResources(values: Values): { cpus?: number; mem?: string; gpus?: number; maxParallel?: number } {
+  return {
+    ...(values.cpus ? { cpus: int(values.cpus, '--cpus') } : {}),
+    ...(values.mem ? { mem: String(values.mem) } : {}),
+    ...(values.gpus ? { gpus: int(values.gpus, '--gpus') } : {}),
+    ...(values['max-parallel'] ? { maxParallel: int(values['max-parallel'], '--max-parallel') } : {}),
+  };
+}
+
 async function submitCommand(
   values: Values,
   s: WorkbenchService,
@@ -89,11 +99,8 @@ async function submitCommand(
     const k8s = {
       ...(values.image ? { image: String(values.image) } : {}),
       ...(values.namespace ? { namespace: String(values.namespace) } : {}),
-      ...(values.cpus ? { cpus: int(values.cpus, '--cpus') } : {}),
-      ...(values.mem ? { mem: String(values.mem) } : {}),
-      ...(values.gpus ? { gpus: int(values.gpus, '--gpus') } : {}),
       ...(values.storage ? { storage: String(values.storage) } : {}),
-      ...(values['max-parallel'] ? { maxParallel: int(values['max-parallel'], '--max-parallel') } : {}),
+      ...taskResources(values),
     };
     const r = await s.call('sweeps.k8s', { config: spec.config, axes: spec.axes, ...(spec.name ? { name: spec.name } : {}), k8s });
     out(json ? JSON.stringify(r.manifests, null, 2) : r.yaml);
@@ -103,10 +110,7 @@ async function submitCommand(
   const slurm = {
     ...(values.partition ? { partition: String(values.partition) } : {}),
     ...(values.time ? { time: String(values.time) } : {}),
-    ...(values.cpus ? { cpus: int(values.cpus, '--cpus') } : {}),
-    ...(values.mem ? { mem: String(values.mem) } : {}),
-    ...(values.gpus ? { gpus: int(values.gpus, '--gpus') } : {}),
-    ...(values['max-parallel'] ? { maxParallel: int(values['max-parallel'], '--max-parallel') } : {}),
+    ...taskResources(values),
   };
   const d = await s.call('sweeps.submit', {
     config: spec.config,

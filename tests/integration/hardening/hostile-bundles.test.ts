@@ -1,30 +1,17 @@
 // Issue 23 cases 2, 6 and 12 (the upload): a 460 KB bundle nested 5,000 deep, a bundle of 1.5 M metric points or
 // 100k metric names of 1 KB, and an upload that stalls. Each is refused naming the limit, quickly; the heavy slot
 // is freed (the next heavy call runs); the web host (a real socket) keeps serving; runs.list stays bounded.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WebHost } from '../../../src-main/hosts/web/server';
+import { callApi, startTestHost, type TestHost } from './web-host-fixture';
 import { repack, smallBundle } from './bundle-fixture';
 import { rawRequest, trickleRequest } from './raw-http';
-import { HeavyWork, WorkbenchService, startWebHost } from '../../built';
+import { HeavyWork, type WorkbenchService } from '../../built';
 
-let home: string;
 let service: WorkbenchService;
 let host: WebHost;
 
-async function api(name: string, body: unknown, timeoutMs = 30_000) {
-  const t0 = performance.now();
-  const res = await fetch(`http://127.0.0.1:${host.port}/api/${name}`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${host.token}`, 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-    signal: AbortSignal.timeout(timeoutMs),
-  });
-  const json = (await res.json()) as { ok: boolean; result?: any; error?: { code: string; message: string } };
-  return { status: res.status, json, ms: performance.now() - t0 };
-}
+const api = (name: string, body: unknown, timeoutMs = 30_000) => callApi(host, name, body, { timeoutMs });
 async function importBundle(bytes: Uint8Array, timeoutMs?: number) {
   // Building a large bundle blocks this (shared) event loop for seconds: let the server's keep-alive timers close
   // their idle sockets first, so fetch does not reuse one the server is closing (ECONNRESET).
@@ -38,19 +25,12 @@ async function stillServing() {
   await api('runs.delete', { runIds: [ok.json.result.runId] });
 }
 
+let fixture: TestHost;
 beforeAll(async () => {
-  home = mkdtempSync(path.join(os.tmpdir(), 'vae-hostile-bundles-'));
-  const rendererDir = path.join(home, 'renderer');
-  mkdirSync(rendererDir);
-  writeFileSync(path.join(rendererDir, 'index.html'), '<!doctype html><title>VAE Workbench</title>');
-  service = new WorkbenchService({ host: 'web', dataHome: path.join(home, 'data') });
-  host = await startWebHost({ service, rendererDir, port: 0, bodyIdleMs: 2000 });
+  fixture = await startTestHost('vae-hostile-bundles-', { web: { bodyIdleMs: 2000 } });
+  ({ service, host } = fixture);
 });
-afterAll(async () => {
-  await host?.close();
-  await service?.close();
-  rmSync(home, { recursive: true, force: true });
-});
+afterAll(() => fixture?.close());
 
 const deepMeta = (depth: number) => '{"a":'.repeat(depth) + '1' + '}'.repeat(depth);
 
