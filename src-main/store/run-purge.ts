@@ -96,7 +96,10 @@ export class RunPurge {
   /** Delete at most `quota` rows of the run from `table`; how many went. */
   private deleteChunk(table: BulkTable, runId: number, quota: number): number {
     const q = CHUNK_DELETE[table];
-    const last = this.sql.stmt(q.last).raw().get(runId, quota - 1) as unknown[] | undefined;
+    const last = this.sql
+      .stmt(q.last)
+      .raw()
+      .get(runId, quota - 1) as unknown[] | undefined;
     if (!last) return this.sql.stmt(DELETE_REST[table]).run(runId).changes; // fewer than quota left
     return this.sql.stmt(q.upTo).run(runId, ...last).changes;
   }
