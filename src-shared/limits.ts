@@ -127,8 +127,10 @@ export const LIMITS = {
   // ---- heavy calls
   /** A heavy call (bundle import/export, exports, generate) that has not answered by then fails and frees its slot. */
   HEAVY_CALL_DEADLINE_MS: 10 * 60_000,
-  /** A heavy call's upload that stalls this long is dropped (it must not hold the single heavy slot). */
+  /** An upload that sends no byte this long is answered 408 and dropped (it is read before a heavy slot is taken). */
   WEB_BODY_IDLE_MS: 30_000,
+  /** Bundle uploads held in memory at once (being read, waiting for the heavy slot, or importing): two of the largest. */
+  WEB_MAX_UPLOAD_BYTES: 1200 * MiB,
 
   // ---- workspaces (Compare views saved by name)
   /** A workspace's name. */

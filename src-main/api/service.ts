@@ -36,6 +36,7 @@ import { ConfigError, describeIssues, parseRunConfig, setByPath, type RunConfig 
 import { expandSweep, type SweepAxis } from '@shared/sweep-expand';
 import { HeavyWork } from './heavy-work';
 import { StoreWatcher } from './store-watcher';
+import { RunPurger } from './run-purger';
 import { peekImportShape } from '../data/import-file';
 import { checkJsonValue } from '../os/untrusted';
 import { capPageBytes, pageQuery } from './list-page';
@@ -93,6 +94,8 @@ export class WorkbenchService {
     (detail) => this.emit('sweep.updated', detail),
     { onError: (id, err) => console.error(`sweep ${id}: sync failed: ${(err as Error)?.message ?? err}`) },
   );
+  /** Deletes the rows of deleted runs in the background (the CLI waits for it: `idle()`). */
+  readonly purger: RunPurger;
   /** Folders of run folders logged by the vaewb Python client, followed live (src-main/sources/). */
   readonly sources: WatchedSources;
 
@@ -116,6 +119,8 @@ export class WorkbenchService {
     };
     this.store.markInterrupted();
     this.store.pruneDeletions(Date.now() - 24 * 3600 * 1000);
+    this.purger = new RunPurger(this.store, { onError: (err) => console.error('deleting the rows of deleted runs:', err) });
+    this.purger.kick(); // rows of runs deleted before a crash or an exit
     // At every start (not only after an interruption): temporaries whose writer died are removed.
     this.removeDeadWriters();
     this.scheduler = new Scheduler(
@@ -200,6 +205,7 @@ export class WorkbenchService {
     this.sources.stop();
     await this.scheduler.close();
     await this.heavy.close();
+    this.purger.stop();
     this.flushMetrics();
     this.store.close();
   }
@@ -385,12 +391,14 @@ export class WorkbenchService {
       this.metrics.discard(id);
       // Files first, out of the way by a rename (fails whole on a read-only runs/), then the row: never a row gone
       // with its files left, nor files gone with the row kept. The moved folder is a temporary (removed at start).
+      // The row goes at once, its metrics, images and log rows in the background (run-purger.ts).
       const trash = this.moveRunDirAside(id);
-      this.store.deleteRun(id);
+      this.store.detachRun(id);
       if (trash) rmSync(trash, { recursive: true, force: true });
       this.emit('run.deleted', { runId: id });
       deleted++;
     }
+    if (deleted) this.purger.kick();
     return { deleted };
   }
 

@@ -69,15 +69,20 @@ export class ArtifactsRepo {
     return rows.map((r) => this.artifactMeta(r));
   }
 
+  /** An artifact by id; none for a run deleted while its rows are still being purged (store/run-purge.ts). */
   getArtifact(id: number): ArtifactMeta | null {
     const r = this.sql
-      .stmt('SELECT id, run_id, kind, epoch, step, mime, width, height, meta, created_at FROM artifacts WHERE id = ?')
+      .stmt(
+        `SELECT id, run_id, kind, epoch, step, mime, width, height, meta, created_at FROM artifacts
+         WHERE id = ? AND run_id IN (SELECT id FROM runs)`,
+      )
       .get(id) as ArtifactRow | undefined;
     return r ? this.artifactMeta(r) : null;
   }
 
   getArtifactData(id: number): { mime: string; data: Buffer } | null {
-    const r = this.sql.stmt('SELECT mime, data FROM artifacts WHERE id = ?').get(id) as { mime: string; data: Buffer } | undefined;
+    const r = this.sql.stmt('SELECT mime, data FROM artifacts WHERE id = ? AND run_id IN (SELECT id FROM runs)').get(id) as
+      { mime: string; data: Buffer } | undefined;
     return r ?? null;
   }
 

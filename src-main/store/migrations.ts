@@ -267,6 +267,20 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 10,
+    description:
+      'run_purges: runs deleted whose metrics, artifacts and log rows are still being deleted in chunks (store/run-purge.ts), ' +
+      'so a deleted run disappears at once without blocking the process, and a crash midway is finished at the next start',
+    up(db) {
+      db.exec(`
+        CREATE TABLE run_purges (
+          run_id    INTEGER PRIMARY KEY,
+          queued_at INTEGER NOT NULL
+        );
+      `);
+    },
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -23,6 +23,7 @@ import { StoreDb, type OpenOptions } from './db';
 import { RunExporter } from './export';
 import { LogsRepo } from './logs-repo';
 import { MetricsRepo } from './metrics-repo';
+import { RunPurge } from './run-purge';
 import { RunsRepo } from './runs-repo';
 import { ChangeFeed } from './change-feed';
 import { WorkspacesRepo } from './workspaces-repo';
@@ -54,6 +55,7 @@ export class RunStore {
   private readonly logs: LogsRepo;
   private readonly exporter: RunExporter;
   private readonly workspaces: WorkspacesRepo;
+  private readonly purge: RunPurge;
 
   private constructor(
     private readonly sql: StoreDb,
@@ -67,6 +69,7 @@ export class RunStore {
     this.logs = new LogsRepo(sql);
     this.exporter = new RunExporter(sql, this.runs);
     this.workspaces = new WorkspacesRepo(sql);
+    this.purge = new RunPurge(sql);
   }
 
   /**
@@ -177,6 +180,24 @@ export class RunStore {
   /** Delete the run and its rows; returns the checkpoint paths for the CALLER to remove (see RunsRepo.deleteRun). */
   deleteRun(id: number): { deleted: boolean; removedPaths: string[] } {
     return this.sql.timed('deleteRun', () => this.runs.deleteRun(id));
+  }
+
+  /**
+   * Delete the run at once but for its metrics, artifacts and log rows, which `purgeStep` deletes in chunks afterwards
+   * (run-purge.ts); returns the checkpoint paths for the CALLER to remove. What the service uses: it never blocks.
+   */
+  detachRun(id: number): { deleted: boolean; removedPaths: string[] } {
+    return this.sql.timed('detachRun', () => this.purge.detach(id));
+  }
+
+  /** Delete at most about `rows` rows of runs detached earlier (in this process or before a crash), in one transaction. */
+  purgeStep(rows: number): { rows: number; done: boolean } {
+    return this.purge.step(rows);
+  }
+
+  /** Detached runs whose rows are still being deleted. */
+  pendingPurges(): number {
+    return this.purge.pending();
   }
 
   paramDiff(runIds: number[]): ParamDiffRow[] {

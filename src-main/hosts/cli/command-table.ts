@@ -26,14 +26,22 @@ export interface CommandSpec {
   flags: FlagSpec[];
 }
 
-const json: FlagSpec = { name: 'json', type: 'boolean', help: 'machine-readable output (one JSON value on stdout)' };
-const set: FlagSpec = {
-  name: 'set',
-  type: 'string',
-  value: 'key.path=value',
-  multiple: true,
-  help: 'override one config key (repeatable; dotted path, JSON or plain value)',
-};
+/** A flag with a value, shown as `value` in help. */
+function str(name: string, value: string, help: string, more: Pick<FlagSpec, 'short' | 'multiple'> = {}): FlagSpec {
+  return { name, type: 'string', value, help, ...more };
+}
+function bool(name: string, help: string): FlagSpec {
+  return { name, type: 'boolean', help };
+}
+
+// Flags several commands take (their help may say what they mean for that command).
+const json = bool('json', 'machine-readable output (one JSON value on stdout)');
+const set = str('set', 'key.path=value', 'override one config key (repeatable; dotted path, JSON or plain value)', { multiple: true });
+const outFile = (help: string) => str('out', 'FILE', help, { short: 'o' });
+const configFile = (help: string) => str('config', 'FILE', help, { short: 'c' });
+const checkpointId = (help: string) => str('checkpoint', 'ID', help);
+const presetId = (help: string) => str('preset', 'ID', help);
+const count = (name: string, help: string) => str(name, 'N', help);
 
 export const COMMAND_TABLE: readonly CommandSpec[] = [
   {
@@ -46,7 +54,7 @@ export const COMMAND_TABLE: readonly CommandSpec[] = [
     name: 'serve',
     summary: 'serve the workbench UI to a browser on 127.0.0.1',
     forms: [{ usage: 'serve [--port N] [--json]', help: 'serve the UI and API on 127.0.0.1 (prints the URL with its token)' }],
-    flags: [{ name: 'port', type: 'string', value: 'N', help: 'the port (default: one the system chooses)' }, json],
+    flags: [count('port', 'the port (default: one the system chooses)'), json],
   },
   {
     name: 'train',
@@ -59,9 +67,9 @@ export const COMMAND_TABLE: readonly CommandSpec[] = [
       { usage: 'train --preset quick-test', help: 'a built-in preset (list: vae-workbench presets)' },
     ],
     flags: [
-      { name: 'config', type: 'string', value: 'FILE', short: 'c', help: 'the run config (a JSON object; every key optional)' },
+      configFile('the run config (a JSON object; every key optional)'),
       set,
-      { name: 'preset', type: 'string', value: 'ID', help: 'start from a built-in preset (--config keys then override it)' },
+      presetId('start from a built-in preset (--config keys then override it)'),
       json,
     ],
   },
@@ -69,7 +77,7 @@ export const COMMAND_TABLE: readonly CommandSpec[] = [
     name: 'resume',
     summary: 'continue a run from its last checkpoint',
     forms: [{ usage: 'resume <id> [--epochs N] [--set key=value]', help: 'resume (or, with --set, fork) from a checkpoint' }],
-    flags: [{ name: 'epochs', type: 'string', value: 'N', help: 'train up to this many epochs in all' }, set, json],
+    flags: [count('epochs', 'train up to this many epochs in all'), set, json],
   },
   {
     name: 'runs',
@@ -82,8 +90,8 @@ export const COMMAND_TABLE: readonly CommandSpec[] = [
     ],
     flags: [
       json,
-      { name: 'status', type: 'string', value: 'S', multiple: true, help: 'only runs with this status (repeatable)' },
-      { name: 'tag', type: 'string', value: 'T', help: 'only runs with this tag' },
+      str('status', 'S', 'only runs with this status (repeatable)', { multiple: true }),
+      str('tag', 'T', 'only runs with this tag'),
       {
         name: 'metric',
         type: 'string',
@@ -91,10 +99,10 @@ export const COMMAND_TABLE: readonly CommandSpec[] = [
         multiple: true,
         help: "only runs whose final metric passes, e.g. 'test/loss<130', 'test/activeUnits>=5' (< <= > >= = !=; repeatable)",
       },
-      { name: 'format', type: 'string', value: 'csv|json', help: 'runs export: the file format' },
-      { name: 'out', type: 'string', value: 'FILE', short: 'o', help: 'runs export: write here (atomically) instead of stdout' },
-      { name: 'series', type: 'boolean', help: 'runs export: every metric point (per step) instead of the runs table' },
-      { name: 'points', type: 'string', value: 'N', help: 'runs show: at most N points per series' },
+      str('format', 'csv|json', 'runs export: the file format'),
+      outFile('runs export: write here (atomically) instead of stdout'),
+      bool('series', 'runs export: every metric point (per step) instead of the runs table'),
+      count('points', 'runs show: at most N points per series'),
     ],
   },
   {
@@ -103,11 +111,7 @@ export const COMMAND_TABLE: readonly CommandSpec[] = [
     forms: [
       { usage: 'export <id> --out model.vaewb.zip [--checkpoint ID]', help: "a run's checkpoint, metrics, images and log as one bundle" },
     ],
-    flags: [
-      { name: 'out', type: 'string', value: 'FILE', short: 'o', help: 'the bundle file to write' },
-      { name: 'checkpoint', type: 'string', value: 'ID', help: "which checkpoint (default: the run's best, else its last)" },
-      json,
-    ],
+    flags: [outFile('the bundle file to write'), checkpointId("which checkpoint (default: the run's best, else its last)"), json],
   },
   {
     name: 'import',
@@ -115,7 +119,7 @@ export const COMMAND_TABLE: readonly CommandSpec[] = [
     forms: [
       { usage: 'import model.vaewb.zip [--again] [--json]', help: 'import a bundle; a run already in the store is refused naming it' },
     ],
-    flags: [{ name: 'again', type: 'boolean', help: "import even when the bundle's run is already in the store" }, json],
+    flags: [bool('again', "import even when the bundle's run is already in the store"), json],
   },
   {
     name: 'generate',
@@ -127,12 +131,12 @@ export const COMMAND_TABLE: readonly CommandSpec[] = [
       },
     ],
     flags: [
-      { name: 'kind', type: 'string', value: 'KIND', help: 'prior | reconstruct | traversal | interpolate' },
-      { name: 'n', type: 'string', value: 'N', help: 'how many images' },
-      { name: 'seed', type: 'string', value: 'S', help: 'the noise seed' },
-      { name: 'indices', type: 'string', value: '1,2', help: 'test examples (reconstruct, interpolate) or latent dimensions (traversal)' },
-      { name: 'out', type: 'string', value: 'FILE', short: 'o', help: 'the PNG to write' },
-      { name: 'checkpoint', type: 'string', value: 'ID', help: "which checkpoint (default: the run's best)" },
+      str('kind', 'KIND', 'prior | reconstruct | traversal | interpolate'),
+      count('n', 'how many images'),
+      str('seed', 'S', 'the noise seed'),
+      str('indices', '1,2', 'test examples (reconstruct, interpolate) or latent dimensions (traversal)'),
+      outFile('the PNG to write'),
+      checkpointId("which checkpoint (default: the run's best)"),
       json,
     ],
   },
@@ -162,11 +166,11 @@ export const COMMAND_TABLE: readonly CommandSpec[] = [
     ],
     flags: [
       json,
-      { name: 'steps', type: 'string', value: 'N', help: 'training steps per measurement' },
-      { name: 'quick', type: 'boolean', help: 'fewer, shorter measurements' },
-      { name: 'time-to-result', type: 'boolean', help: 'only the time to result (and ETA error) of the reference experiment' },
-      { name: 'data-parallel', type: 'boolean', help: 'only the split ceiling: data and tensor split on probe threads' },
-      { name: 'preset', type: 'string', value: 'ID', help: 'with --time-to-result: that preset instead' },
+      count('steps', 'training steps per measurement'),
+      bool('quick', 'fewer, shorter measurements'),
+      bool('time-to-result', 'only the time to result (and ETA error) of the reference experiment'),
+      bool('data-parallel', 'only the split ceiling: data and tensor split on probe threads'),
+      presetId('with --time-to-result: that preset instead'),
     ],
   },
   {
@@ -178,22 +182,22 @@ export const COMMAND_TABLE: readonly CommandSpec[] = [
       { usage: 'sweep list | status ID | sync ID | cancel ID', help: 'follow, import, cancel a cluster sweep' },
     ],
     flags: [
-      { name: 'config', type: 'string', value: 'FILE', short: 'c', help: 'the sweep file: {config, axes}' },
-      { name: 'on', type: 'string', value: 'slurm|k8s', help: 'where the grid runs' },
-      { name: 'partition', type: 'string', value: 'P', help: 'Slurm partition' },
-      { name: 'time', type: 'string', value: 'T', help: 'Slurm time limit per task' },
-      { name: 'cpus', type: 'string', value: 'N', help: 'CPUs per task' },
-      { name: 'mem', type: 'string', value: 'M', help: 'memory per task' },
-      { name: 'gpus', type: 'string', value: 'G', help: 'GPUs per task' },
-      { name: 'max-parallel', type: 'string', value: 'N', help: 'tasks at once' },
-      { name: 'dir', type: 'string', value: 'SHARED_DIR', help: 'the shared folder every node sees' },
-      { name: 'wait', type: 'boolean', help: 'follow the sweep until it ends, importing as tasks finish' },
+      configFile('the sweep file: {config, axes}'),
+      str('on', 'slurm|k8s', 'where the grid runs'),
+      str('partition', 'P', 'Slurm partition'),
+      str('time', 'T', 'Slurm time limit per task'),
+      count('cpus', 'CPUs per task'),
+      str('mem', 'M', 'memory per task'),
+      str('gpus', 'G', 'GPUs per task'),
+      count('max-parallel', 'tasks at once'),
+      str('dir', 'SHARED_DIR', 'the shared folder every node sees'),
+      bool('wait', 'follow the sweep until it ends, importing as tasks finish'),
       json,
-      { name: 'dry-run', type: 'boolean', help: '--on k8s: print the manifests' },
-      { name: 'image', type: 'string', value: 'I', help: '--on k8s: the container image' },
-      { name: 'namespace', type: 'string', value: 'NS', help: '--on k8s: the namespace' },
-      { name: 'storage', type: 'string', value: 'SIZE', help: '--on k8s: the PersistentVolumeClaim size' },
-      { name: 'task', type: 'string', value: 'I', multiple: true, help: 'cancel: only these task indices (repeatable)' },
+      bool('dry-run', '--on k8s: print the manifests'),
+      str('image', 'I', '--on k8s: the container image'),
+      str('namespace', 'NS', '--on k8s: the namespace'),
+      str('storage', 'SIZE', '--on k8s: the PersistentVolumeClaim size'),
+      str('task', 'I', 'cancel: only these task indices (repeatable)', { multiple: true }),
     ],
   },
   {
@@ -211,7 +215,7 @@ export const COMMAND_TABLE: readonly CommandSpec[] = [
     name: 'help',
     summary: "this help, or one command's",
     forms: [{ usage: 'help [<command>]', help: 'the commands, or one command with its flags' }],
-    flags: [{ name: 'readme', type: 'boolean', help: "the README's command list (generated from this table)" }],
+    flags: [bool('readme', "the README's command list (generated from this table)")],
   },
 ];
 

@@ -2,11 +2,11 @@
 //   sweep --config sweep.json --on slurm [--partition P] [--time T] [--cpus N] [--mem M] [--gpus G] [--max-parallel K] [--dir SHARED_DIR] [--wait] [--json]
 //   sweep --config sweep.json --on k8s --dry-run [--image I] [--namespace NS] [--cpus N] [--mem 2Gi] [--gpus G] [--storage 20Gi] [--json]
 //   sweep list | status ID | sync ID [--wait] | cancel ID [--task I ...]
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { SweepDetail } from '@shared/cluster-types';
 import type { WorkbenchService } from '../../api/service';
 import { parseFlags } from './args';
+import { readUserJsonObject } from './input-files';
 
 export class SweepUsageError extends Error {
   override name = 'SweepUsageError';
@@ -15,20 +15,7 @@ export class SweepUsageError extends Error {
 type Out = (text: string) => void;
 
 function readSpec(file: string): { config?: unknown; axes?: unknown; name?: string } {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new SweepUsageError(`cannot read sweep file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
-  try {
-    const v = JSON.parse(text) as unknown;
-    if (!v || typeof v !== 'object' || Array.isArray(v))
-      throw new Error('the top level must be an object { "config": {...}, "axes": [...] }');
-    return v as { config?: unknown; axes?: unknown; name?: string };
-  } catch (err) {
-    throw new SweepUsageError(`sweep file ${file} is not valid JSON: ${(err as Error).message}`);
-  }
+  return readUserJsonObject(file, 'sweep file', 'an object { "config": {...}, "axes": [...] }');
 }
 
 function int(v: unknown, flag: string): number | undefined {
@@ -86,6 +73,16 @@ function exitCode(d: SweepDetail): number {
 
 type Values = Record<string, string | boolean | string[] | undefined>;
 
+/** What each task asks for, the same flags on Slurm and Kubernetes: --cpus, --mem, --gpus, --max-parallel. */
+function taskResources(values: Values): { cpus?: number; mem?: string; gpus?: number; maxParallel?: number } {
+  return {
+    ...(values.cpus ? { cpus: int(values.cpus, '--cpus') } : {}),
+    ...(values.mem ? { mem: String(values.mem) } : {}),
+    ...(values.gpus ? { gpus: int(values.gpus, '--gpus') } : {}),
+    ...(values['max-parallel'] ? { maxParallel: int(values['max-parallel'], '--max-parallel') } : {}),
+  };
+}
+
 async function submitCommand(
   values: Values,
   s: WorkbenchService,
@@ -102,11 +99,8 @@ async function submitCommand(
     const k8s = {
       ...(values.image ? { image: String(values.image) } : {}),
       ...(values.namespace ? { namespace: String(values.namespace) } : {}),
-      ...(values.cpus ? { cpus: int(values.cpus, '--cpus') } : {}),
-      ...(values.mem ? { mem: String(values.mem) } : {}),
-      ...(values.gpus ? { gpus: int(values.gpus, '--gpus') } : {}),
       ...(values.storage ? { storage: String(values.storage) } : {}),
-      ...(values['max-parallel'] ? { maxParallel: int(values['max-parallel'], '--max-parallel') } : {}),
+      ...taskResources(values),
     };
     const r = await s.call('sweeps.k8s', { config: spec.config, axes: spec.axes, ...(spec.name ? { name: spec.name } : {}), k8s });
     out(json ? JSON.stringify(r.manifests, null, 2) : r.yaml);
@@ -116,10 +110,7 @@ async function submitCommand(
   const slurm = {
     ...(values.partition ? { partition: String(values.partition) } : {}),
     ...(values.time ? { time: String(values.time) } : {}),
-    ...(values.cpus ? { cpus: int(values.cpus, '--cpus') } : {}),
-    ...(values.mem ? { mem: String(values.mem) } : {}),
-    ...(values.gpus ? { gpus: int(values.gpus, '--gpus') } : {}),
-    ...(values['max-parallel'] ? { maxParallel: int(values['max-parallel'], '--max-parallel') } : {}),
+    ...taskResources(values),
   };
   const d = await s.call('sweeps.submit', {
     config: spec.config,

@@ -28,13 +28,18 @@ export class HeavyGate {
     private readonly maxQueue: number = LIMITS.WEB_MAX_HEAVY_QUEUE,
   ) {}
 
+  /** Throws BusyError when a call asking now would be refused (every slot taken, the queue full). */
+  checkRoom(name: string): void {
+    if (this.running >= this.max && this.waiting.length >= this.maxQueue)
+      throw new BusyError(
+        `${name}: ${this.running} heavy calls are running and ${this.waiting.length} waiting, the limit (WEB_MAX_HEAVY_CALLS ${this.max}, WEB_MAX_HEAVY_QUEUE ${this.maxQueue}); try again shortly`,
+      );
+  }
+
   /** Wait for a slot; resolves with the function that frees it (call it exactly once). */
   async acquire(name: string): Promise<() => void> {
     if (this.running >= this.max) {
-      if (this.waiting.length >= this.maxQueue)
-        throw new BusyError(
-          `${name}: ${this.running} heavy calls are running and ${this.waiting.length} waiting, the limit (WEB_MAX_HEAVY_CALLS ${this.max}, WEB_MAX_HEAVY_QUEUE ${this.maxQueue}); try again shortly`,
-        );
+      this.checkRoom(name);
       await new Promise<void>((resolve) => this.waiting.push(resolve));
     } else this.running++;
     let freed = false;

@@ -4,14 +4,16 @@ import { timingSafeEqual } from 'node:crypto';
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
-import { ApiError, CALL_NAMES, type CallName } from '@shared/contract';
+import { CALL_NAMES, type CallName } from '@shared/contract';
 import { errorReply, okReply, type Reply } from '@shared/reply';
 import { LIMITS } from '@shared/limits';
 import type { WorkbenchService } from '../../api/service';
 import { contentTypeOf } from '../content-type';
 import { CONTENT_SECURITY_POLICY } from '../renderer-csp';
 import { HEAVY_CALLS, type HeavyGate } from './heavy-calls';
+import { declaredLength, readJsonBody, type BodyBounds } from './request-body';
 import { parseTarget, type RequestTarget } from './request-target';
+import { UploadBudget } from './upload-budget';
 
 export function sendJson(res: ServerResponse, status: number, body: Reply): void {
   const text = JSON.stringify(body);
@@ -58,6 +60,7 @@ export class WebRequestHandler {
     private readonly heavy: HeavyGate,
     private readonly rendererDir: string,
     private readonly bodyIdleMs: number = LIMITS.WEB_BODY_IDLE_MS,
+    private readonly uploads: UploadBudget = new UploadBudget(),
   ) {}
 
   private allowedHosts(): Set<string> {
@@ -85,60 +88,38 @@ export class WebRequestHandler {
   }
 
   /** Per call: a bundle upload may be large, everything else is small. */
-  private bodyLimit(name: string): number {
-    return name === 'bundles.import' ? this.maxBody : Math.min(this.maxBody, LIMITS.WEB_MAX_SMALL_BODY_BYTES);
+  private bodyBounds(name: string): BodyBounds {
+    const large = name === 'bundles.import';
+    return {
+      name,
+      limit: large ? this.maxBody : Math.min(this.maxBody, LIMITS.WEB_MAX_SMALL_BODY_BYTES),
+      limitName: large ? 'WEB_MAX_BODY_BYTES' : 'WEB_MAX_SMALL_BODY_BYTES',
+      idleMs: this.bodyIdleMs,
+    };
   }
 
-  private bodyTooLarge(name: string, size: number, limit: number): ApiError {
-    const which = limit === this.maxBody ? 'WEB_MAX_BODY_BYTES' : 'WEB_MAX_SMALL_BODY_BYTES';
-    return new ApiError(
-      'invalid_input',
-      `${name}: request body is ${size} bytes or more, more than the limit of ${limit} bytes (${which})`,
-    );
-  }
-
-  /** The JSON body, at most `limit` bytes; an upload silent for bodyIdleMs is refused (answered, then closed). */
-  private readBody(req: IncomingMessage, limit: number, name: string): Promise<unknown> {
-    const declared = Number(req.headers['content-length'] ?? 0);
-    if (Number.isFinite(declared) && declared > limit) return Promise.reject(this.bodyTooLarge(name, declared, limit));
-    return new Promise((resolve, reject) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      let idle: NodeJS.Timeout | undefined;
-      const finish = (err: Error | null, value?: unknown) => {
-        clearTimeout(idle);
-        req.off('data', onData).off('end', onEnd).off('error', finish);
-        if (err) {
-          req.pause();
-          reject(err);
-        } else resolve(value);
-      };
-      // An upload that stalls must not hold a heavy slot: no data for bodyIdleMs ends it with a 400.
-      const arm = () => {
-        clearTimeout(idle);
-        idle = setTimeout(
-          () =>
-            finish(new ApiError('invalid_input', `${name}: the request body stalled for ${this.bodyIdleMs / 1000} s (WEB_BODY_IDLE_MS)`)),
-          this.bodyIdleMs,
-        );
-      };
-      const onData = (chunk: Buffer) => {
-        size += chunk.length;
-        if (size > limit) return finish(this.bodyTooLarge(name, size, limit));
-        chunks.push(chunk);
-        arm();
-      };
-      const onEnd = () => {
-        if (!size) return finish(null, {});
-        try {
-          finish(null, JSON.parse(Buffer.concat(chunks).toString('utf8')));
-        } catch {
-          finish(new ApiError('invalid_input', 'request body is not valid JSON'));
-        }
-      };
-      req.on('data', onData).on('end', onEnd).on('error', finish);
-      arm();
-    });
+  /**
+   * The body first, then the heavy slot: an upload however slow holds no slot (a trickle at 1 byte/s once held the
+   * single slot until the 10-minute deadline). A bundle upload reserves its size from the upload budget until its
+   * call ends; a full heavy queue is refused before the body is read.
+   */
+  private async callWithBody(req: IncomingMessage, name: string): Promise<unknown> {
+    const heavy = HEAVY_CALLS.has(name);
+    if (heavy) this.heavy.checkRoom(name);
+    const bounds = this.bodyBounds(name);
+    const giveBack =
+      name === 'bundles.import' ? this.uploads.reserve(Math.min(declaredLength(req) ?? bounds.limit, bounds.limit), name) : null;
+    try {
+      const input = await readJsonBody(req, bounds);
+      const release = heavy ? await this.heavy.acquire(name) : null;
+      try {
+        return await this.service.call(name as CallName, input);
+      } finally {
+        release?.();
+      }
+    } finally {
+      giveBack?.();
+    }
   }
 
   private async handleApi(req: IncomingMessage, res: ServerResponse, target: RequestTarget): Promise<void> {
@@ -147,14 +128,7 @@ export class WebRequestHandler {
     if (req.method !== 'POST') return sendJson(res, 405, errorReply({ code: 'invalid_input', message: 'use POST' }));
     const name = target.pathname.slice('/api/'.length);
     if (!this.callNames.has(name)) return sendJson(res, 404, errorReply({ code: 'not_found', message: `unknown call "${name}"` }));
-    const release = HEAVY_CALLS.has(name) ? await this.heavy.acquire(name) : null;
-    try {
-      const input = await this.readBody(req, this.bodyLimit(name), name);
-      const result = await this.service.call(name as CallName, input);
-      sendJson(res, 200, okReply(result));
-    } finally {
-      release?.();
-    }
+    sendJson(res, 200, okReply(await this.callWithBody(req, name)));
   }
 
   async handleRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -61,7 +61,9 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
       const e = toApiError(err);
       // A body left unread (too large, say) is not drained: answer, then close the connection.
       if (!req.readableEnded) res.setHeader('connection', 'close');
-      sendJson(res, httpStatusOf(e.code), errorReply(e.toJSON()));
+      // A host-level status (408 for a stalled body) where the error carries one, else the contract's table.
+      const status = (err as { httpStatus?: unknown }).httpStatus;
+      sendJson(res, typeof status === 'number' ? status : httpStatusOf(e.code), errorReply(e.toJSON()));
     });
   });
   server.on('clientError', (_err, socket) => {

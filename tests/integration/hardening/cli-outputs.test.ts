@@ -1,7 +1,7 @@
 // Issue 23 cases 8, 9 and 12 (delete): the CLI's output reaches a slow pipe whole; an output path that is not a
 // regular file (FIFO, directory, symbolic link) is refused and left as it was; `runs delete` on a read-only runs/
 // (as a user who cannot write it) fails naming the folder and keeps both the row and the files.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { connect } from 'node:net';
 import {
   chmodSync,
@@ -19,6 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { smallBundle } from './bundle-fixture';
+import { spawnServe } from './web-host-fixture';
 import { RunStore } from '../../built';
 
 const ROOT = path.resolve(__dirname, '../../..');
@@ -100,15 +101,7 @@ describe('CLI outputs', () => {
   });
 
   it('serve stops on the first SIGTERM even while an upload holds a connection open', async () => {
-    const child = spawn(process.execPath, ['bin/vae-workbench.js', 'serve', '--port', '0', '--json'], { cwd: ROOT, env });
-    const info = await new Promise<{ port: number; token: string }>((resolve, reject) => {
-      let text = '';
-      child.stdout.on('data', (c: Buffer) => {
-        text += c.toString();
-        if (text.includes('\n')) resolve(JSON.parse(text.split('\n')[0]!) as { port: number; token: string });
-      });
-      child.on('exit', () => reject(new Error('serve exited early')));
-    });
+    const { child, ...info } = await spawnServe(env);
     const socket = connect({ host: '127.0.0.1', port: info.port });
     socket.on('error', () => {});
     socket.write(

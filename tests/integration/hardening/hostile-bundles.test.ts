@@ -1,30 +1,17 @@
 // Issue 23 cases 2, 6 and 12 (the upload): a 460 KB bundle nested 5,000 deep, a bundle of 1.5 M metric points or
 // 100k metric names of 1 KB, and an upload that stalls. Each is refused naming the limit, quickly; the heavy slot
 // is freed (the next heavy call runs); the web host (a real socket) keeps serving; runs.list stays bounded.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WebHost } from '../../../src-main/hosts/web/server';
+import { callApi, startTestHost, type TestHost } from './web-host-fixture';
 import { repack, smallBundle } from './bundle-fixture';
-import { rawRequest } from './raw-http';
-import { HeavyWork, WorkbenchService, startWebHost } from '../../built';
+import { rawRequest, trickleRequest } from './raw-http';
+import { HeavyWork, type WorkbenchService } from '../../built';
 
-let home: string;
 let service: WorkbenchService;
 let host: WebHost;
 
-async function api(name: string, body: unknown, timeoutMs = 30_000) {
-  const t0 = performance.now();
-  const res = await fetch(`http://127.0.0.1:${host.port}/api/${name}`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${host.token}`, 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-    signal: AbortSignal.timeout(timeoutMs),
-  });
-  const json = (await res.json()) as { ok: boolean; result?: any; error?: { code: string; message: string } };
-  return { status: res.status, json, ms: performance.now() - t0 };
-}
+const api = (name: string, body: unknown, timeoutMs = 30_000) => callApi(host, name, body, { timeoutMs });
 async function importBundle(bytes: Uint8Array, timeoutMs?: number) {
   // Building a large bundle blocks this (shared) event loop for seconds: let the server's keep-alive timers close
   // their idle sockets first, so fetch does not reuse one the server is closing (ECONNRESET).
@@ -38,19 +25,12 @@ async function stillServing() {
   await api('runs.delete', { runIds: [ok.json.result.runId] });
 }
 
+let fixture: TestHost;
 beforeAll(async () => {
-  home = mkdtempSync(path.join(os.tmpdir(), 'vae-hostile-bundles-'));
-  const rendererDir = path.join(home, 'renderer');
-  mkdirSync(rendererDir);
-  writeFileSync(path.join(rendererDir, 'index.html'), '<!doctype html><title>VAE Workbench</title>');
-  service = new WorkbenchService({ host: 'web', dataHome: path.join(home, 'data') });
-  host = await startWebHost({ service, rendererDir, port: 0, bodyIdleMs: 2000 });
+  fixture = await startTestHost('vae-hostile-bundles-', { web: { bodyIdleMs: 2000 } });
+  ({ service, host } = fixture);
 });
-afterAll(async () => {
-  await host?.close();
-  await service?.close();
-  rmSync(home, { recursive: true, force: true });
-});
+afterAll(() => fixture?.close());
 
 const deepMeta = (depth: number) => '{"a":'.repeat(depth) + '1' + '}'.repeat(depth);
 
@@ -141,7 +121,26 @@ describe('hostile bundles', () => {
     await stillServing(); // waits for the slot the stalled upload holds, at most ~2 s
     expect(performance.now() - t0).toBeLessThan(6000);
     const r = await stalled;
+    expect(r.status).toBe(408);
     expect(r.text).toContain('WEB_BODY_IDLE_MS');
+  });
+
+  it('an upload trickling 2 bytes a second (never idle) holds no heavy slot: another import succeeds at once', async () => {
+    const head = `POST /api/bundles.import HTTP/1.1\r\nHost: 127.0.0.1:${host.port}\r\nAuthorization: Bearer ${host.token}\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{"filename":"x.zip","dataBase64":"`;
+    const slow = trickleRequest(host.port, head, 500); // a byte each 500 ms: under the 2 s idle timeout
+    try {
+      await new Promise((r) => setTimeout(r, 3000)); // the slow upload is well under way, past one idle period
+      const t0 = performance.now();
+      const ok = await importBundle(smallBundle(), 8000);
+      expect(ok.status).toBe(200);
+      expect(performance.now() - t0, 'second import while the slow upload trickles (ms)').toBeLessThan(5000);
+      const again = await importBundle(smallBundle(), 8000); // and again: the slot is not held
+      expect(again.status).toBe(200);
+      expect(slow.answer()).toBe(''); // the slow upload is still being received, not refused
+      await api('runs.delete', { runIds: [ok.json.result.runId, again.json.result.runId] });
+    } finally {
+      slow.stop();
+    }
   });
 });
 

@@ -1,27 +1,18 @@
 // Issue 23 cases 10 and 11: calls that answered 500 (or wrote in the wrong place) now answer 400 naming the field,
 // leave nothing behind, and the web host (a real socket) keeps serving.
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WebHost } from '../../../src-main/hosts/web/server';
+import { callApi, startTestHost, type TestHost } from './web-host-fixture';
 import { smallBundle } from './bundle-fixture';
-import { WorkbenchService, startWebHost } from '../../built';
+import type { WorkbenchService } from '../../built';
 
 let home: string;
 let service: WorkbenchService;
 let host: WebHost;
 
-async function api(name: string, body: string | object) {
-  const res = await fetch(`http://127.0.0.1:${host.port}/api/${name}`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${host.token}`, 'content-type': 'application/json' },
-    body: typeof body === 'string' ? body : JSON.stringify(body),
-    signal: AbortSignal.timeout(30_000),
-  });
-  const json = (await res.json()) as { ok: boolean; result?: any; error?: { code: string; message: string } };
-  return { status: res.status, json };
-}
+const api = (name: string, body: string | object) => callApi(host, name, body);
 async function refused(name: string, body: string | object, text: string) {
   const r = await api(name, body);
   expect(r.status, JSON.stringify(r.json)).toBe(400);
@@ -29,19 +20,12 @@ async function refused(name: string, body: string | object, text: string) {
   expect((await api('app.info', {})).status).toBe(200);
 }
 
+let fixture: TestHost;
 beforeAll(async () => {
-  home = mkdtempSync(path.join(os.tmpdir(), 'vae-hostile-calls-'));
-  const rendererDir = path.join(home, 'renderer');
-  mkdirSync(rendererDir);
-  writeFileSync(path.join(rendererDir, 'index.html'), '<!doctype html><title>VAE Workbench</title>');
-  service = new WorkbenchService({ host: 'web', dataHome: path.join(home, 'data') });
-  host = await startWebHost({ service, rendererDir, port: 0 });
+  fixture = await startTestHost('vae-hostile-calls-');
+  ({ home, service, host } = fixture);
 });
-afterAll(async () => {
-  await host?.close();
-  await service?.close();
-  rmSync(home, { recursive: true, force: true });
-});
+afterAll(() => fixture?.close());
 
 const deep = (n: number) => '{"a":'.repeat(n) + '1' + '}'.repeat(n);
 const axes = [{ key: 'training.epochs', values: [1] }];

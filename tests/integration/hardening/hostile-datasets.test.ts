@@ -3,44 +3,27 @@
 // on the heavy worker, while the web host keeps answering; a CSV of 100k columns or an IDX of 2 x 4096 x 4096 with
 // hidden [300] is refused by runs.start on its real shape (read from the header), and a trainer refuses a model that
 // outgrew its data between the service's check and its start.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WebHost } from '../../../src-main/hosts/web/server';
+import { callApi, startTestHost, type TestHost } from './web-host-fixture';
 import { smallBundle } from './bundle-fixture';
-import { WorkbenchService, startWebHost } from '../../built';
+import type { WorkbenchService } from '../../built';
 
 let home: string;
 let service: WorkbenchService;
 let host: WebHost;
 
-async function api(name: string, body: unknown, timeoutMs = 60_000) {
-  const t0 = performance.now();
-  const res = await fetch(`http://127.0.0.1:${host.port}/api/${name}`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${host.token}`, 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-    signal: AbortSignal.timeout(timeoutMs),
-  });
-  const json = (await res.json()) as { ok: boolean; result?: any; error?: { code: string; message: string } };
-  return { status: res.status, json, ms: performance.now() - t0 };
-}
+const api = (name: string, body: unknown, timeoutMs = 60_000) => callApi(host, name, body, { timeoutMs });
 
+let fixture: TestHost;
 beforeAll(async () => {
-  home = mkdtempSync(path.join(os.tmpdir(), 'vae-hostile-data-'));
-  const rendererDir = path.join(home, 'renderer');
-  mkdirSync(rendererDir);
-  writeFileSync(path.join(rendererDir, 'index.html'), '<!doctype html><title>VAE Workbench</title>');
-  service = new WorkbenchService({ host: 'web', dataHome: path.join(home, 'data'), concurrency: 1 });
-  host = await startWebHost({ service, rendererDir, port: 0 });
+  fixture = await startTestHost('vae-hostile-data-', { service: { concurrency: 1 } });
+  ({ home, service, host } = fixture);
 });
-afterAll(async () => {
-  await host?.close();
-  await service?.close();
-  rmSync(home, { recursive: true, force: true });
-});
+afterAll(() => fixture?.close());
 
 describe('hostile datasets', () => {
   it('runs.generate on a run whose CSV inflates to 50 M lines is refused on the worker; the host answers meanwhile', async () => {

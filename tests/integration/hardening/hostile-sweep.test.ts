@@ -3,29 +3,19 @@
 // nested artifact meta must each be refused with a reason on the task, quickly, with nothing copied into the data
 // home, and the web host (a real socket) keeps answering.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WebHost } from '../../../src-main/hosts/web/server';
-import { RunStore, WorkbenchService, startWebHost } from '../../built';
+import { callApi, startTestHost, type TestHost } from './web-host-fixture';
+import { RunStore, type WorkbenchService } from '../../built';
 
 let home: string;
 let service: WorkbenchService;
 let host: WebHost;
 
-async function api(name: string, body: unknown, timeoutMs = 10_000) {
-  const t0 = performance.now();
-  const res = await fetch(`http://127.0.0.1:${host.port}/api/${name}`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${host.token}`, 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-    signal: AbortSignal.timeout(timeoutMs),
-  });
-  const json = (await res.json()) as { ok: boolean; result?: any; error?: { code: string; message: string } };
-  return { status: res.status, json, ms: performance.now() - t0 };
-}
+const api = (name: string, body: unknown, timeoutMs = 10_000) => callApi(host, name, body, { timeoutMs });
 async function stillServing() {
   const r = await api('app.info', {}, 3000);
   expect(r.status).toBe(200);
@@ -66,19 +56,12 @@ function completedTask(root: string, i: number, edit?: (db: Database.Database, r
 const importedRuns = () => service.store.listRuns({}).total;
 const runDirs = () => (existsSync(path.join(home, 'data', 'runs')) ? readdirSync(path.join(home, 'data', 'runs')) : []);
 
+let fixture: TestHost;
 beforeAll(async () => {
-  home = mkdtempSync(path.join(os.tmpdir(), 'vae-hostile-sweep-'));
-  const rendererDir = path.join(home, 'renderer');
-  mkdirSync(rendererDir);
-  writeFileSync(path.join(rendererDir, 'index.html'), '<!doctype html><title>VAE Workbench</title>');
-  service = new WorkbenchService({ host: 'web', dataHome: path.join(home, 'data') });
-  host = await startWebHost({ service, rendererDir, port: 0 });
+  fixture = await startTestHost('vae-hostile-sweep-');
+  ({ home, service, host } = fixture);
 });
-afterAll(async () => {
-  await host?.close();
-  await service?.close();
-  rmSync(home, { recursive: true, force: true });
-});
+afterAll(() => fixture?.close());
 
 describe('a hostile sweep folder', () => {
   it('a FIFO as a task log does not block the host: sync answers at once and says what the log is', async () => {
@@ -153,7 +136,8 @@ describe('a hostile sweep folder', () => {
     expect(t0.reason).toContain('RUN_NAME_MAX_CHARS');
     expect(t1.reason).toContain('UNTRUSTED_MAX_DEPTH');
     expect(t2.runId).toBeGreaterThan(0);
-    expect(s.json.result.importedNow).toEqual([t2.runId]);
+    // Imported by this sync, or a moment before by the host's own sweep follower (its timer races this call).
+    expect([[], [t2.runId]]).toContainEqual(s.json.result.importedNow);
     expect((await api('runs.list', {})).json.result.runs.map((r: { name: string }) => r.name.length)).toEqual([6]);
     await stillServing();
   });

@@ -32,3 +32,22 @@ export function rawRequest(port: number, bytes: string | Buffer, timeoutMs = 300
     socket.write(bytes);
   });
 }
+
+/** Send `head` then one byte of body every `everyMs` until stop(): an upload slower than any idle timeout catches. */
+export function trickleRequest(port: number, head: string, everyMs: number): { stop(): void; answer(): string } {
+  const socket = connect({ host: '127.0.0.1', port });
+  const chunks: Buffer[] = [];
+  socket.on('data', (c: Buffer) => chunks.push(c));
+  socket.on('error', () => undefined);
+  socket.write(head);
+  const timer = setInterval(() => {
+    if (socket.writable) socket.write('A');
+  }, everyMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      socket.destroy();
+    },
+    answer: () => Buffer.concat(chunks).toString('latin1'),
+  };
+}

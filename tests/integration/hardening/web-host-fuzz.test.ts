@@ -1,33 +1,22 @@
 // Issue 11: a property-based fuzz of the web host over raw loopback sockets. Thousands of malformed requests
 // (request lines, targets, headers, bodies; with and without Upgrade; with and without the token); afterwards the
 // host still answers, Object.prototype is clean and the database passes integrity_check. Bounded in count and time.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WebHost } from '../../../src-main/hosts/web/server';
+import { startTestHost, type TestHost } from './web-host-fixture';
 import { rawRequest } from './raw-http';
-import { WorkbenchService, startWebHost } from '../../built';
+import type { WorkbenchService } from '../../built';
 
-let home: string;
 let service: WorkbenchService;
 let host: WebHost;
 
+let fixture: TestHost;
 beforeAll(async () => {
-  home = mkdtempSync(path.join(os.tmpdir(), 'vae-fuzz-'));
-  const rendererDir = path.join(home, 'renderer');
-  mkdirSync(rendererDir);
-  writeFileSync(path.join(rendererDir, 'index.html'), '<!doctype html><title>VAE Workbench</title>');
-  service = new WorkbenchService({ host: 'web', dataHome: path.join(home, 'data') });
-  host = await startWebHost({ service, rendererDir, port: 0 });
+  fixture = await startTestHost('vae-fuzz-');
+  ({ service, host } = fixture);
 });
-
-afterAll(async () => {
-  await host?.close();
-  await service?.close();
-  rmSync(home, { recursive: true, force: true });
-});
+afterAll(() => fixture?.close());
 
 const FRAGMENTS = [
   '/',

@@ -1,26 +1,18 @@
 // Issue 11: hostile requests against the web host. Each must be answered (400/401/403/404/413) and the host must
 // keep serving; nothing is written to the store.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { WebHost } from '../../../src-main/hosts/web/server';
+import { callApi, spawnServe, startTestHost, type TestHost } from './web-host-fixture';
 import { rawRequest } from './raw-http';
-import { WorkbenchService, startWebHost } from '../../built';
+import type { WorkbenchService } from '../../built';
 
 let home: string;
 let service: WorkbenchService;
 let host: WebHost;
 
-async function api(name: string, body: unknown, token = host.token) {
-  const res = await fetch(`http://127.0.0.1:${host.port}/api/${name}`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: typeof body === 'string' ? body : JSON.stringify(body),
-  });
-  return { status: res.status, json: (await res.json()) as { ok: boolean; result?: unknown; error?: { code: string; message: string } } };
-}
+const api = (name: string, body: unknown, token = host.token) => callApi(host, name, body, { token });
 
 async function stillServing() {
   const r = await api('app.info', {});
@@ -28,20 +20,12 @@ async function stillServing() {
   expect(r.json.ok).toBe(true);
 }
 
+let fixture: TestHost;
 beforeAll(async () => {
-  home = mkdtempSync(path.join(os.tmpdir(), 'vae-hostile-'));
-  const rendererDir = path.join(home, 'renderer');
-  mkdirSync(rendererDir);
-  writeFileSync(path.join(rendererDir, 'index.html'), '<!doctype html><title>VAE Workbench</title>');
-  service = new WorkbenchService({ host: 'web', dataHome: path.join(home, 'data') });
-  host = await startWebHost({ service, rendererDir, port: 0, maxWsBufferedBytes: 64 * 1024 });
+  fixture = await startTestHost('vae-hostile-', { web: { maxWsBufferedBytes: 64 * 1024 } });
+  ({ home, service, host } = fixture);
 });
-
-afterAll(async () => {
-  await host?.close();
-  await service?.close();
-  rmSync(home, { recursive: true, force: true });
-});
+afterAll(() => fixture?.close());
 
 describe('malformed request targets (the crashes found in issue 11)', () => {
   const targets = ['/%zz', 'http://[', 'http://127.0.0.1:99999/', 'https://%zz/', '//evil.example/', '/%00', '/api/%zz'];
@@ -172,23 +156,9 @@ describe('WebSocket back-pressure', () => {
 
 describe('the real `vae-workbench serve` process', () => {
   it('survives the exact requests that killed it (GET /%zz, http://[, :99999, https://%zz, with and without Upgrade)', async () => {
-    const { spawn } = await import('node:child_process');
     const dataHome = path.join(home, 'serve-home');
-    const child = spawn(process.execPath, ['bin/vae-workbench.js', 'serve', '--json'], {
-      cwd: path.resolve(__dirname, '../../..'),
-      env: { PATH: process.env.PATH, HOME: home, VAE_WORKBENCH_HOME: dataHome },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const { child, port, token } = await spawnServe({ PATH: process.env.PATH, HOME: home, VAE_WORKBENCH_HOME: dataHome });
     try {
-      const line = await new Promise<string>((resolve, reject) => {
-        let out = '';
-        child.stdout!.on('data', (c: Buffer) => {
-          out += c.toString();
-          if (out.includes('\n')) resolve(out.split('\n')[0]!);
-        });
-        child.once('exit', (code) => reject(new Error(`serve exited with ${code}`)));
-      });
-      const { port, token } = JSON.parse(line) as { port: number; token: string };
       const upgrade =
         'Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n';
       for (const t of ['/%zz', 'http://[', 'http://127.0.0.1:99999/', 'https://%zz/'])

@@ -91,6 +91,7 @@ async function remove(s: WorkbenchService, positionals: string[]): Promise<numbe
   const ids = positionals.map(Number);
   if (!ids.length || ids.some((i) => !Number.isInteger(i) || i <= 0)) throw new UsageError('runs delete needs run ids');
   const { deleted } = await call(s, 'runs.delete', { runIds: ids });
+  await s.purger.idle(); // the rows go in the background: finish them before the process ends
   out(`deleted ${deleted} run(s)`);
   return 0;
 }
