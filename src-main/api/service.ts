@@ -1,7 +1,6 @@
 // The one service behind the contract. Every host (Electron IPC, web, CLI) calls `service.call(name, input)`
 // and subscribes with `service.onEvent(listener)`. Inputs and outputs are validated against the contract.
-import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import pkg from '../../package.json';
 import { listDatasets } from '../data/registry';
@@ -45,6 +44,7 @@ import type { Handler, Handlers } from './handler-types';
 import { sweepHandlers } from './sweep-handlers';
 import { sourceHandlers } from './source-handlers';
 import { evaluateHandler } from './evaluate-handler';
+import { moveRunDirAside } from './run-folder';
 import { workspaceHandlers } from './workspace-handlers';
 import { exportHandlers } from './export-handlers';
 import { cancelLine, recordTrainerEvent, type TrainerEventContext } from './trainer-events';
@@ -369,20 +369,6 @@ export class WorkbenchService {
     return run;
   }
 
-  /** Rename a run's folder to a temporary sibling; null when it has none. Throws, naming the folder, when it cannot. */
-  private moveRunDirAside(id: number): string | null {
-    const dir = this.runDir(id);
-    if (!existsSync(dir)) return null;
-    const trash = path.join(path.dirname(dir), `.${id}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
-    try {
-      renameSync(dir, trash);
-    } catch (err) {
-      const e = err as NodeJS.ErrnoException;
-      throw new ApiError('internal', `run ${id} was not deleted: its folder ${dir} cannot be removed (${e.code ?? e.message})`);
-    }
-    return trash;
-  }
-
   private deleteRuns(runIds: number[]): { deleted: number } {
     let deleted = 0;
     for (const id of runIds) {
@@ -392,7 +378,7 @@ export class WorkbenchService {
       // Files first, out of the way by a rename (fails whole on a read-only runs/), then the row: never a row gone
       // with its files left, nor files gone with the row kept. The moved folder is a temporary (removed at start).
       // The row goes at once, its metrics, images and log rows in the background (run-purger.ts).
-      const trash = this.moveRunDirAside(id);
+      const trash = moveRunDirAside(id, this.runDir(id));
       this.store.detachRun(id);
       if (trash) rmSync(trash, { recursive: true, force: true });
       this.emit('run.deleted', { runId: id });
