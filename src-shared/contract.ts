@@ -131,7 +131,8 @@ export const metricFilterSchema = z
   .strict();
 export type MetricFilter = z.infer<typeof metricFilterSchema>;
 
-const listQuery = z
+/** The filters of a runs query (no sort, no paging): also what a selection "every matching run" is. */
+const runFilter = z
   .object({
     /** Only these runs (e.g. the runs of a comparison), in the query's sort order. */
     ids: z.array(runId).max(10000).optional(),
@@ -157,12 +158,26 @@ const listQuery = z
       .array(metricFilterSchema)
       .max(LIMITS.LIST_MAX_METRIC_FILTERS, `at most ${LIMITS.LIST_MAX_METRIC_FILTERS} metrics filters (LIST_MAX_METRIC_FILTERS)`)
       .optional(),
+  })
+  .strict();
+export type RunFilter = z.infer<typeof runFilter>;
+
+const listQuery = runFilter
+  .extend({
     sort: z.object({ key: z.string(), dir: z.enum(['asc', 'desc']) }).optional(),
     limit: z.number().int().positive().max(10000).optional(),
     offset: z.number().int().min(0).optional(),
   })
   .strict()
   .default({});
+
+/** Runs named by id (at most 200), or every run a filter matches (any number, resolved by the service's query). */
+const runSelection = z
+  .object({ runIds: runIds.optional(), matching: runFilter.optional() })
+  .strict()
+  .refine((v) => (v.runIds === undefined) !== (v.matching === undefined), {
+    message: 'give either runIds or matching (a runs filter), not both',
+  });
 
 const imageResult = z.object({
   mime: z.string(),
@@ -233,7 +248,11 @@ export const calls = {
     runSummarySchema,
     'Rename, tag or annotate a run.',
   ),
-  'runs.delete': call(z.object({ runIds }).strict(), z.object({ deleted: z.number() }), 'Delete runs with their files.'),
+  'runs.delete': call(
+    runSelection,
+    z.object({ deleted: z.number() }),
+    'Delete runs with their files: the runs named (runIds) or every run a filter matches (matching).',
+  ),
   'runs.metricNames': call(z.object({ runIds }).strict(), z.array(z.string()), 'Metric names logged by these runs.'),
   'runs.series': call(
     z
@@ -283,6 +302,8 @@ export const calls = {
         format: z.enum(['csv', 'json']),
         what: z.enum(['runs', 'series']).default('runs'),
         runIds: z.array(runId).optional(),
+        /** Every run this filter matches (instead of runIds). */
+        matching: runFilter.optional(),
         metrics: z.array(z.string()).optional(),
       })
       .strict(),
@@ -421,6 +442,8 @@ export const events = {
   'run.checkpoint': checkpointMetaSchema,
   'run.log': logEntrySchema,
   'run.deleted': z.object({ runId: z.number() }),
+  /** A run's name, tags or notes changed (here or in another process): its whole summary. */
+  'run.updated': runSummarySchema,
   /** A cluster sweep the service follows, just synced (every few seconds while any sweep is unfinished). */
   'sweep.updated': sweepDetailSchema,
 } as const;

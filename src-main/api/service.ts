@@ -48,6 +48,8 @@ import { exportHandlers } from './export-handlers';
 import { cancelLine, recordTrainerEvent, type TrainerEventContext } from './trainer-events';
 
 export const APP_NAME = 'VAE Workbench';
+/** Runs deleted between two yields to the event loop (other requests are served in between). */
+const DELETE_BATCH = 100;
 export const APP_VERSION: string = pkg.version;
 
 export type HostKind = 'electron' | 'web' | 'cli';
@@ -377,9 +379,11 @@ export class WorkbenchService {
     return trash;
   }
 
-  private deleteRuns(runIds: number[]): { deleted: number } {
+  /** Deletes one run after the other, yielding to the event loop every DELETE_BATCH runs (a filter may match 10,000s). */
+  private async deleteRuns(runIds: number[]): Promise<{ deleted: number }> {
     let deleted = 0;
-    for (const id of runIds) {
+    for (const [i, id] of runIds.entries()) {
+      if (i > 0 && i % DELETE_BATCH === 0) await new Promise((resolve) => setImmediate(resolve));
       if (!this.store.getRun(id)) continue;
       this.scheduler.cancel(id);
       this.metrics.discard(id);
@@ -503,9 +507,11 @@ export class WorkbenchService {
         if (input.name !== undefined) this.store.rename(input.runId, input.name);
         if (input.tags !== undefined) this.store.setTags(input.runId, input.tags);
         if (input.notes !== undefined) this.store.setNotes(input.runId, input.notes);
-        return this.mustGetRun(input.runId);
+        const run = this.mustGetRun(input.runId);
+        this.emit('run.updated', run);
+        return run;
       },
-      'runs.delete': (input) => this.deleteRuns(input.runIds),
+      'runs.delete': (input) => this.deleteRuns(input.runIds ?? this.store.matchingRunIds(input.matching ?? {})),
       'runs.metricNames': (input) => this.store.metricNames(input.runIds),
       'runs.series': (input) => {
         this.flushMetrics();

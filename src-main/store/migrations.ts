@@ -267,6 +267,32 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 10,
+    description:
+      "run_edits (filled by triggers on a run's name, notes and tags), so a process that watches the file learns which runs " +
+      'another process renamed, tagged or annotated without listing every run',
+    up(db) {
+      db.exec(`
+        CREATE TABLE run_edits (
+          seq       INTEGER PRIMARY KEY AUTOINCREMENT,
+          run_id    INTEGER NOT NULL,
+          edited_at INTEGER NOT NULL
+        );
+        CREATE TRIGGER runs_edited AFTER UPDATE OF name, notes ON runs
+          WHEN OLD.name IS NOT NEW.name OR OLD.notes IS NOT NEW.notes BEGIN
+          INSERT INTO run_edits (run_id, edited_at) VALUES (NEW.id, CAST(unixepoch('subsec') * 1000 AS INTEGER));
+        END;
+        CREATE TRIGGER run_tags_added AFTER INSERT ON run_tags BEGIN
+          INSERT INTO run_edits (run_id, edited_at) VALUES (NEW.run_id, CAST(unixepoch('subsec') * 1000 AS INTEGER));
+        END;
+        CREATE TRIGGER run_tags_removed AFTER DELETE ON run_tags
+          WHEN EXISTS (SELECT 1 FROM runs WHERE id = OLD.run_id) BEGIN
+          INSERT INTO run_edits (run_id, edited_at) VALUES (OLD.run_id, CAST(unixepoch('subsec') * 1000 AS INTEGER));
+        END;
+      `);
+    },
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -73,11 +73,12 @@ export const COMMAND_TABLE: readonly CommandSpec[] = [
   },
   {
     name: 'runs',
-    summary: 'list, show, export and delete runs',
+    summary: 'list, show, edit, export and delete runs',
     forms: [
       { usage: 'runs [--json] [--status S] [--tag T] [--metric EXPR]', help: 'every run with its config and final metrics' },
       { usage: 'runs show <id> [--json]', help: 'one run with its metric series' },
       { usage: 'runs export --format csv|json [--series] [--out FILE]', help: 'the runs table (or every metric point) as a file' },
+      { usage: 'runs edit <id> [--name N] [--tags A,B] [--notes TEXT]', help: 'rename a run, set its tags or notes (open views follow)' },
       { usage: 'runs delete <id> [<id> ...]', help: 'delete runs with their files' },
     ],
     flags: [
@@ -95,6 +96,9 @@ export const COMMAND_TABLE: readonly CommandSpec[] = [
       { name: 'out', type: 'string', value: 'FILE', short: 'o', help: 'runs export: write here (atomically) instead of stdout' },
       { name: 'series', type: 'boolean', help: 'runs export: every metric point (per step) instead of the runs table' },
       { name: 'points', type: 'string', value: 'N', help: 'runs show: at most N points per series' },
+      { name: 'name', type: 'string', value: 'N', help: 'runs edit: the new name' },
+      { name: 'tags', type: 'string', value: 'A,B', help: 'runs edit: the tags, comma-separated (replaces them; "" for none)' },
+      { name: 'notes', type: 'string', value: 'TEXT', help: 'runs edit: the notes (replaces them)' },
     ],
   },
   {
