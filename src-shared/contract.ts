@@ -171,12 +171,19 @@ const listQuery = runFilter
   .strict()
   .default({});
 
-/** Runs named by id (at most 200), or every run a filter matches (any number, resolved by the service's query). */
+/**
+ * Runs named by id (at most 200), or every run a filter matches (any number, resolved by the service's query) with the
+ * count the user confirmed: when the filter matches another number of runs by then, nothing is deleted.
+ */
 const runSelection = z
-  .object({ runIds: runIds.optional(), matching: runFilter.optional() })
+  .object({ runIds: runIds.optional(), matching: runFilter.optional(), count: z.number().int().min(0).optional() })
   .strict()
   .refine((v) => (v.runIds === undefined) !== (v.matching === undefined), {
     message: 'give either runIds or matching (a runs filter), not both',
+  })
+  .refine((v) => v.matching === undefined || v.count !== undefined, {
+    message: 'count: deleting by a filter needs the number of runs confirmed',
+    path: ['count'],
   });
 
 const imageResult = z.object({

@@ -27,6 +27,7 @@ import {
   type CallParsedInput,
   type EventName,
   type EventPayload,
+  type RunFilter,
   type WorkbenchEvent,
 } from '@shared/contract';
 import { dataHomeLayout, resolveDataHome, type DataHomeLayout } from './data-home';
@@ -48,7 +49,7 @@ import { exportHandlers } from './export-handlers';
 import { cancelLine, recordTrainerEvent, type TrainerEventContext } from './trainer-events';
 
 export const APP_NAME = 'VAE Workbench';
-/** Runs deleted between two yields to the event loop (other requests are served in between). */
+/** Runs deleted in one transaction, between two yields to the event loop (other requests are served in between). */
 const DELETE_BATCH = 100;
 export const APP_VERSION: string = pkg.version;
 
@@ -379,21 +380,45 @@ export class WorkbenchService {
     return trash;
   }
 
-  /** Deletes one run after the other, yielding to the event loop every DELETE_BATCH runs (a filter may match 10,000s). */
+  /** The runs a filter matches, if they are as many as the user confirmed (else nothing is deleted). */
+  private confirmedMatching(filter: RunFilter, count: number): number[] {
+    const ids = this.store.matchingRunIds(filter);
+    if (ids.length !== count)
+      throw new ApiError(
+        'invalid_input',
+        `count: the filter now matches ${ids.length} run${ids.length === 1 ? '' : 's'}, not the ${count} confirmed; nothing was deleted`,
+      );
+    return ids;
+  }
+
+  /**
+   * Deletes runs DELETE_BATCH at a time, yielding to the event loop between batches (a filter may match 10,000s). Files
+   * first, out of the way by a rename (fails whole on a read-only runs/), then the batch's rows in one transaction:
+   * never a row gone with its files left, nor files gone with the row kept (a failed batch moves its folders back).
+   * The moved folders are temporaries (removed at start if the process dies in between).
+   */
   private async deleteRuns(runIds: number[]): Promise<{ deleted: number }> {
     let deleted = 0;
-    for (const [i, id] of runIds.entries()) {
-      if (i > 0 && i % DELETE_BATCH === 0) await new Promise((resolve) => setImmediate(resolve));
-      if (!this.store.getRun(id)) continue;
-      this.scheduler.cancel(id);
-      this.metrics.discard(id);
-      // Files first, out of the way by a rename (fails whole on a read-only runs/), then the row: never a row gone
-      // with its files left, nor files gone with the row kept. The moved folder is a temporary (removed at start).
-      const trash = this.moveRunDirAside(id);
-      this.store.deleteRun(id);
-      if (trash) rmSync(trash, { recursive: true, force: true });
-      this.emit('run.deleted', { runId: id });
-      deleted++;
+    for (let i = 0; i < runIds.length; i += DELETE_BATCH) {
+      if (i > 0) await new Promise((resolve) => setImmediate(resolve));
+      const moved: { id: number; trash: string | null }[] = [];
+      try {
+        for (const id of runIds.slice(i, i + DELETE_BATCH)) {
+          if (!this.store.getRun(id)) continue;
+          this.scheduler.cancel(id);
+          this.metrics.discard(id);
+          moved.push({ id, trash: this.moveRunDirAside(id) });
+        }
+        this.store.transaction(() => moved.forEach(({ id }) => this.store.deleteRun(id)));
+      } catch (err) {
+        for (const { id, trash } of moved) if (trash) renameSync(trash, this.runDir(id));
+        throw err;
+      }
+      for (const { id, trash } of moved) {
+        if (trash) rmSync(trash, { recursive: true, force: true });
+        this.emit('run.deleted', { runId: id });
+        deleted++;
+      }
     }
     return { deleted };
   }
@@ -511,7 +536,7 @@ export class WorkbenchService {
         this.emit('run.updated', run);
         return run;
       },
-      'runs.delete': (input) => this.deleteRuns(input.runIds ?? this.store.matchingRunIds(input.matching ?? {})),
+      'runs.delete': (input) => this.deleteRuns(input.runIds ?? this.confirmedMatching(input.matching ?? {}, input.count ?? 0)),
       'runs.metricNames': (input) => this.store.metricNames(input.runIds),
       'runs.series': (input) => {
         this.flushMetrics();

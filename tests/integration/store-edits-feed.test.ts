@@ -6,13 +6,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { WorkbenchEvent } from '@shared/contract';
 import { parseRunConfig, RunStore } from '../built';
 
 let dir: string;
-let watcher: InstanceType<typeof RunStore>;
-let writer: InstanceType<typeof RunStore>;
+let watcher: RunStore;
+let writer: RunStore;
 
-function newRun(s: InstanceType<typeof RunStore>, name: string, tags: string[] = []) {
+function newRun(s: RunStore, name: string, tags: string[] = []) {
   const input = { name, model: { latentDim: 2 }, training: { epochs: 1 } };
   return s.createRun({
     name,
@@ -46,7 +47,7 @@ describe('change feed: edits by another connection', () => {
     writer.rename(a.id, 'a renamed');
     writer.setTags(a.id, ['one', 'two', 'three']);
     writer.setNotes(b.id, 'noted elsewhere');
-    const events = feed.poll();
+    const events: WorkbenchEvent[] = feed.poll();
     expect(events.map((e) => e.event)).toEqual(['run.updated', 'run.updated']);
     const byId = new Map(
       events.map((e) => [(e.payload as { id: number }).id, e.payload as { name: string; tags: string[]; notes: string }]),
@@ -60,7 +61,7 @@ describe('change feed: edits by another connection', () => {
     writer.rename(b.id, 'b');
     expect(feed.poll()).toEqual([]);
     const c = newRun(writer, 'c', ['fresh']);
-    expect(feed.poll().map((e) => e.event)).toEqual(['run.created']);
+    expect(feed.poll().map((e: WorkbenchEvent) => e.event)).toEqual(['run.created']);
     writer.deleteRun(a.id);
     expect(feed.poll()).toEqual([{ event: 'run.deleted', payload: { runId: a.id } }]);
     expect(c.id).toBeGreaterThan(b.id);
@@ -72,7 +73,7 @@ describe('change feed: edits by another connection', () => {
     expect(writer.pruneDeletions(Date.now() + 1000)).toBeGreaterThanOrEqual(2);
     const feed = watcher.changeFeed();
     writer.rename(a.id, 'a3');
-    expect(feed.poll().map((e) => e.event)).toEqual(['run.updated']);
+    expect(feed.poll().map((e: WorkbenchEvent) => e.event)).toEqual(['run.updated']);
   });
 });
 
