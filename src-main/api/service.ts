@@ -1,7 +1,6 @@
 // The one service behind the contract. Every host (Electron IPC, web, CLI) calls `service.call(name, input)`
 // and subscribes with `service.onEvent(listener)`. Inputs and outputs are validated against the contract.
-import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import pkg from '../../package.json';
 import { listDatasets } from '../data/registry';
@@ -27,7 +26,6 @@ import {
   type CallParsedInput,
   type EventName,
   type EventPayload,
-  type RunFilter,
   type WorkbenchEvent,
 } from '@shared/contract';
 import { dataHomeLayout, resolveDataHome, type DataHomeLayout } from './data-home';
@@ -40,6 +38,7 @@ import { StoreWatcher } from './store-watcher';
 import { peekImportShape } from '../data/import-file';
 import { checkJsonValue } from '../os/untrusted';
 import { capPageBytes, pageQuery } from './list-page';
+import { confirmedMatching, deleteRuns } from './run-deletion';
 import { LIMITS } from '@shared/limits';
 import type { Handler, Handlers } from './handler-types';
 import { sweepHandlers } from './sweep-handlers';
@@ -49,8 +48,6 @@ import { exportHandlers } from './export-handlers';
 import { cancelLine, recordTrainerEvent, type TrainerEventContext } from './trainer-events';
 
 export const APP_NAME = 'VAE Workbench';
-/** Runs deleted in one transaction, between two yields to the event loop (other requests are served in between). */
-const DELETE_BATCH = 100;
 export const APP_VERSION: string = pkg.version;
 
 export type HostKind = 'electron' | 'web' | 'cli';
@@ -366,61 +363,20 @@ export class WorkbenchService {
     return run;
   }
 
-  /** Rename a run's folder to a temporary sibling; null when it has none. Throws, naming the folder, when it cannot. */
-  private moveRunDirAside(id: number): string | null {
-    const dir = this.runDir(id);
-    if (!existsSync(dir)) return null;
-    const trash = path.join(path.dirname(dir), `.${id}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
-    try {
-      renameSync(dir, trash);
-    } catch (err) {
-      const e = err as NodeJS.ErrnoException;
-      throw new ApiError('internal', `run ${id} was not deleted: its folder ${dir} cannot be removed (${e.code ?? e.message})`);
-    }
-    return trash;
-  }
-
-  /** The runs a filter matches, if they are as many as the user confirmed (else nothing is deleted). */
-  private confirmedMatching(filter: RunFilter, count: number): number[] {
-    const ids = this.store.matchingRunIds(filter);
-    if (ids.length !== count)
-      throw new ApiError(
-        'invalid_input',
-        `count: the filter now matches ${ids.length} run${ids.length === 1 ? '' : 's'}, not the ${count} confirmed; nothing was deleted`,
-      );
-    return ids;
-  }
-
-  /**
-   * Deletes runs DELETE_BATCH at a time, yielding to the event loop between batches (a filter may match 10,000s). Files
-   * first, out of the way by a rename (fails whole on a read-only runs/), then the batch's rows in one transaction:
-   * never a row gone with its files left, nor files gone with the row kept (a failed batch moves its folders back).
-   * The moved folders are temporaries (removed at start if the process dies in between).
-   */
-  private async deleteRuns(runIds: number[]): Promise<{ deleted: number }> {
-    let deleted = 0;
-    for (let i = 0; i < runIds.length; i += DELETE_BATCH) {
-      if (i > 0) await new Promise((resolve) => setImmediate(resolve));
-      const moved: { id: number; trash: string | null }[] = [];
-      try {
-        for (const id of runIds.slice(i, i + DELETE_BATCH)) {
-          if (!this.store.getRun(id)) continue;
+  /** Delete runs with their folders, in batches (run-deletion.ts). */
+  private deleteRuns(runIds: number[]): Promise<{ deleted: number }> {
+    return deleteRuns(
+      {
+        store: this.store,
+        runDir: (id) => this.runDir(id),
+        forget: (id) => {
           this.scheduler.cancel(id);
           this.metrics.discard(id);
-          moved.push({ id, trash: this.moveRunDirAside(id) });
-        }
-        this.store.transaction(() => moved.forEach(({ id }) => this.store.deleteRun(id)));
-      } catch (err) {
-        for (const { id, trash } of moved) if (trash) renameSync(trash, this.runDir(id));
-        throw err;
-      }
-      for (const { id, trash } of moved) {
-        if (trash) rmSync(trash, { recursive: true, force: true });
-        this.emit('run.deleted', { runId: id });
-        deleted++;
-      }
-    }
-    return { deleted };
+        },
+        deleted: (id) => this.emit('run.deleted', { runId: id }),
+      },
+      runIds,
+    );
   }
 
   // ---------------------------------------------------------------- trainer events
@@ -536,7 +492,7 @@ export class WorkbenchService {
         this.emit('run.updated', run);
         return run;
       },
-      'runs.delete': (input) => this.deleteRuns(input.runIds ?? this.confirmedMatching(input.matching ?? {}, input.count ?? 0)),
+      'runs.delete': (input) => this.deleteRuns(input.runIds ?? confirmedMatching(this.store, input.matching ?? {}, input.count ?? 0)),
       'runs.metricNames': (input) => this.store.metricNames(input.runIds),
       'runs.series': (input) => {
         this.flushMetrics();
