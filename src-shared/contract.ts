@@ -7,8 +7,9 @@ import { k8sOptionsSchema, slurmOptionsSchema, sweepDetailSchema, sweepSummarySc
 import { ARTIFACT_KINDS, RUN_STATUSES } from './model-types';
 import { sweepAxesSchema } from './sweep-expand';
 
+import { listQuery, runIds, runSelection, runFilter } from './runs-query-schema';
+
 const runId = z.number().int().positive();
-const runIds = z.array(runId).min(1).max(200);
 const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 const empty = z.object({}).strict().default({});
 
@@ -119,51 +120,6 @@ export const appInfoSchema = z.object({
   electron: z.string().nullable(),
 });
 
-/** The comparison operators of a metric filter (`runs.list` `metrics`, CLI `runs --metric 'test/loss<130'`). */
-export const METRIC_FILTER_OPS = ['<', '<=', '>', '>=', '=', '!='] as const;
-export const metricFilterSchema = z
-  .object({
-    /** A metric name as in `final` (e.g. `test/loss`, `test/activeUnits`). */
-    key: z.string().min(1).max(200),
-    op: z.enum(METRIC_FILTER_OPS),
-    value: z.number().finite(),
-  })
-  .strict();
-export type MetricFilter = z.infer<typeof metricFilterSchema>;
-
-const listQuery = z
-  .object({
-    /** Only these runs (e.g. the runs of a comparison), in the query's sort order. */
-    ids: z.array(runId).max(10000).optional(),
-    status: z.array(runStatus).optional(),
-    tag: z.string().optional(),
-    text: z.string().optional(),
-    params: z
-      .array(
-        z.object({
-          key: z.string(),
-          min: z.number().optional(),
-          max: z.number().optional(),
-          equals: z.union([z.string(), z.number()]).optional(),
-        }),
-      )
-      .max(LIMITS.LIST_MAX_PARAM_FILTERS, `at most ${LIMITS.LIST_MAX_PARAM_FILTERS} params filters (LIST_MAX_PARAM_FILTERS)`)
-      .optional(),
-    /**
-     * Final-metric filters, ANDed with everything else: `{key: 'test/loss', op: '<', value: 130}` keeps runs whose last
-     * value of that metric (`final` in the summary) satisfies `final[key] op value`; a run without that metric is left out.
-     */
-    metrics: z
-      .array(metricFilterSchema)
-      .max(LIMITS.LIST_MAX_METRIC_FILTERS, `at most ${LIMITS.LIST_MAX_METRIC_FILTERS} metrics filters (LIST_MAX_METRIC_FILTERS)`)
-      .optional(),
-    sort: z.object({ key: z.string(), dir: z.enum(['asc', 'desc']) }).optional(),
-    limit: z.number().int().positive().max(10000).optional(),
-    offset: z.number().int().min(0).optional(),
-  })
-  .strict()
-  .default({});
-
 const imageResult = z.object({
   mime: z.string(),
   dataBase64: z.string(),
@@ -233,7 +189,11 @@ export const calls = {
     runSummarySchema,
     'Rename, tag or annotate a run.',
   ),
-  'runs.delete': call(z.object({ runIds }).strict(), z.object({ deleted: z.number() }), 'Delete runs with their files.'),
+  'runs.delete': call(
+    runSelection,
+    z.object({ deleted: z.number() }),
+    'Delete runs with their files: the runs named (runIds) or every run a filter matches (matching).',
+  ),
   'runs.metricNames': call(z.object({ runIds }).strict(), z.array(z.string()), 'Metric names logged by these runs.'),
   'runs.series': call(
     z
@@ -283,6 +243,8 @@ export const calls = {
         format: z.enum(['csv', 'json']),
         what: z.enum(['runs', 'series']).default('runs'),
         runIds: z.array(runId).optional(),
+        /** Every run this filter matches (instead of runIds). */
+        matching: runFilter.optional(),
         metrics: z.array(z.string()).optional(),
       })
       .strict(),
@@ -449,6 +411,8 @@ export const events = {
   'run.checkpoint': checkpointMetaSchema,
   'run.log': logEntrySchema,
   'run.deleted': z.object({ runId: z.number() }),
+  /** A run's name, tags or notes changed (here or in another process): its whole summary. */
+  'run.updated': runSummarySchema,
   /** A cluster sweep the service follows, just synced (every few seconds while any sweep is unfinished). */
   'sweep.updated': sweepDetailSchema,
 } as const;
@@ -456,6 +420,8 @@ export const events = {
 export type EventName = keyof typeof events;
 export type EventPayload<E extends EventName> = z.output<(typeof events)[E]>;
 export type WorkbenchEvent = { [E in EventName]: { event: E; payload: EventPayload<E> } }[EventName];
+
+export { METRIC_FILTER_OPS, metricFilterSchema, type MetricFilter, type RunFilter } from './runs-query-schema';
 
 // Error codes, their HTTP statuses and the ApiError base class: errors.ts (part of this contract).
 export { API_ERROR_CODES, ApiError, ERROR_HTTP_STATUS, type ApiErrorCode, type ApiErrorShape, type FieldIssue } from './errors';

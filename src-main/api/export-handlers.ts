@@ -30,7 +30,7 @@ export function exportHandlers(ctx: ExportContext): Pick<Handlers, 'runs.export'
         nativeBinding: ctx.nativeBinding,
         what: input.what === 'series' ? 'series' : 'runs',
         format: input.format,
-        runIds: input.runIds,
+        runIds: input.matching ? ctx.store.matchingRunIds(input.matching) : input.runIds,
         metrics: input.metrics,
       });
       return {

@@ -1,6 +1,6 @@
 // The one service behind the contract. Every host (Electron IPC, web, CLI) calls `service.call(name, input)`
 // and subscribes with `service.onEvent(listener)`. Inputs and outputs are validated against the contract.
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import pkg from '../../package.json';
 import { listDatasets } from '../data/registry';
@@ -39,6 +39,7 @@ import { RunPurger } from './run-purger';
 import { peekImportShape } from '../data/import-file';
 import { checkJsonValue } from '../os/untrusted';
 import { capPageBytes, pageQuery } from './list-page';
+import { confirmedMatching, deleteRuns } from './run-deletion';
 import { LIMITS } from '@shared/limits';
 import type { Handler, Handlers } from './handler-types';
 import { sweepHandlers } from './sweep-handlers';
@@ -369,23 +370,21 @@ export class WorkbenchService {
     return run;
   }
 
-  private deleteRuns(runIds: number[]): { deleted: number } {
-    let deleted = 0;
-    for (const id of runIds) {
-      if (!this.store.getRun(id)) continue;
-      this.scheduler.cancel(id);
-      this.metrics.discard(id);
-      // Files first, out of the way by a rename (fails whole on a read-only runs/), then the row: never a row gone
-      // with its files left, nor files gone with the row kept. The moved folder is a temporary (removed at start).
-      // The row goes at once, its metrics, images and log rows in the background (run-purger.ts).
-      const trash = moveRunDirAside(id, this.runDir(id));
-      this.store.detachRun(id);
-      if (trash) rmSync(trash, { recursive: true, force: true });
-      this.emit('run.deleted', { runId: id });
-      deleted++;
-    }
-    if (deleted) this.purger.kick();
-    return { deleted };
+  /** Delete runs with their folders, in batches (run-deletion.ts); their bulk rows go in the background (run-purger.ts). */
+  private deleteRuns(runIds: number[]): Promise<{ deleted: number }> {
+    return deleteRuns(
+      {
+        store: this.store,
+        runDir: (id) => this.runDir(id),
+        forget: (id) => {
+          this.scheduler.cancel(id);
+          this.metrics.discard(id);
+        },
+        deleted: (id) => this.emit('run.deleted', { runId: id }),
+        purge: () => this.purger.kick(),
+      },
+      runIds,
+    );
   }
 
   // ---------------------------------------------------------------- trainer events
@@ -505,9 +504,11 @@ export class WorkbenchService {
         if (input.name !== undefined) this.store.rename(input.runId, input.name);
         if (input.tags !== undefined) this.store.setTags(input.runId, input.tags);
         if (input.notes !== undefined) this.store.setNotes(input.runId, input.notes);
-        return this.mustGetRun(input.runId);
+        const run = this.mustGetRun(input.runId);
+        this.emit('run.updated', run);
+        return run;
       },
-      'runs.delete': (input) => this.deleteRuns(input.runIds),
+      'runs.delete': (input) => this.deleteRuns(input.runIds ?? confirmedMatching(this.store, input.matching ?? {}, input.count ?? 0)),
       'runs.metricNames': (input) => this.store.metricNames(input.runIds),
       'runs.series': (input) => {
         this.flushMetrics();

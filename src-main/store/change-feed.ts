@@ -2,7 +2,8 @@
 // run, another host, an import or a Slurm sync writing the same data home. poll() first reads PRAGMA data_version
 // (it moves only when ANOTHER connection committed: free when nothing happened); when it moved it asks bounded
 // questions: runs with an id above the highest seen (run.created), runs deleted since (the run_deletions table a
-// trigger fills: run.deleted), and for each run that another process is training (status queued/running, found
+// trigger fills: run.deleted), runs renamed, tagged or annotated since (the run_edits table triggers fill: run.updated
+// with the whole summary), and for each run that another process is training (status queued/running, found
 // through the runs_active partial index) its status, progress, new metric points (per metric, the points above the
 // last step seen, through the (run_id, name, step) key), log lines, images and checkpoints (by row id).
 // Runs this process owns are left out: this process already emitted their events as they happened.
@@ -47,6 +48,7 @@ export class ChangeFeed {
   private version = -1;
   private maxRunId = 0;
   private deletionSeq = 0;
+  private editSeq = 0;
   private readonly watched = new Map<number, RunMark>();
   /** Runs whose run.created this process emitted itself (imports, runs it queued). */
   private readonly local = new Set<number>();
@@ -59,6 +61,7 @@ export class ChangeFeed {
     this.version = this.dataVersion();
     this.maxRunId = this.scalar('SELECT coalesce(max(id), 0) AS v FROM runs');
     this.deletionSeq = this.scalar('SELECT coalesce(max(seq), 0) AS v FROM run_deletions');
+    this.editSeq = this.scalar('SELECT coalesce(max(seq), 0) AS v FROM run_edits');
     // Runs another process is training now: followed from what is already there (the views load that themselves).
     for (const row of this.activeRows()) if (!this.ownedHere(row)) this.watched.set(row.id, this.markNow(row));
   }
@@ -74,8 +77,10 @@ export class ChangeFeed {
     if (version === this.version) return [];
     this.version = version;
     const events: WorkbenchEvent[] = [];
+    const knownMax = this.maxRunId;
     this.newRuns(events);
     this.deletedRuns(events);
+    this.editedRuns(knownMax, events);
     for (const row of this.activeRows())
       if (!this.watched.has(row.id) && !this.ownedHere(row)) this.watched.set(row.id, this.markFromStart(row));
     for (const [runId, mark] of this.watched) this.followRun(runId, mark, events);
@@ -140,6 +145,20 @@ export class ChangeFeed {
       this.watched.delete(r.run_id);
       events.push({ event: 'run.deleted', payload: { runId: r.run_id } });
     }
+  }
+
+  /** Runs (already known, still there) whose name, notes or tags changed: their whole summary, once per run and poll. */
+  private editedRuns(knownMax: number, events: WorkbenchEvent[]): void {
+    const rows = this.sql.stmt('SELECT seq, run_id FROM run_edits WHERE seq > ? ORDER BY seq LIMIT ?').all(this.editSeq, MAX_ROWS) as {
+      seq: number;
+      run_id: number;
+    }[];
+    if (!rows.length) return;
+    this.editSeq = rows[rows.length - 1]!.seq;
+    const ids = [...new Set(rows.map((r) => r.run_id))].filter((id) => id <= knownMax);
+    if (!ids.length) return;
+    const runs = this.sql.stmt(`SELECT * FROM runs WHERE id IN (${ids.map(() => '?').join(',')})`).all(...ids) as RunRow[];
+    for (const run of hydrate(this.sql, runs)) events.push({ event: 'run.updated', payload: run });
   }
 
   private followRun(runId: number, mark: RunMark, events: WorkbenchEvent[]): void {

@@ -281,6 +281,35 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 11,
+    description:
+      "run_edits (filled by triggers on a run's name, notes and tags), so a process that watches the file learns which runs " +
+      'another process renamed, tagged or annotated without listing every run; indexes on runs.parent_id and sweep_tasks.run_id ' +
+      '(their ON DELETE SET NULL scanned the whole table for every run deleted: deleting 10,000 runs was quadratic)',
+    up(db) {
+      db.exec(`
+        CREATE INDEX runs_parent ON runs(parent_id);
+        CREATE INDEX sweep_tasks_run ON sweep_tasks(run_id);
+        CREATE TABLE run_edits (
+          seq       INTEGER PRIMARY KEY AUTOINCREMENT,
+          run_id    INTEGER NOT NULL,
+          edited_at INTEGER NOT NULL
+        );
+        CREATE TRIGGER runs_edited AFTER UPDATE OF name, notes ON runs
+          WHEN OLD.name IS NOT NEW.name OR OLD.notes IS NOT NEW.notes BEGIN
+          INSERT INTO run_edits (run_id, edited_at) VALUES (NEW.id, CAST(unixepoch('subsec') * 1000 AS INTEGER));
+        END;
+        CREATE TRIGGER run_tags_added AFTER INSERT ON run_tags BEGIN
+          INSERT INTO run_edits (run_id, edited_at) VALUES (NEW.run_id, CAST(unixepoch('subsec') * 1000 AS INTEGER));
+        END;
+        CREATE TRIGGER run_tags_removed AFTER DELETE ON run_tags
+          WHEN EXISTS (SELECT 1 FROM runs WHERE id = OLD.run_id) BEGIN
+          INSERT INTO run_edits (run_id, edited_at) VALUES (OLD.run_id, CAST(unixepoch('subsec') * 1000 AS INTEGER));
+        END;
+      `);
+    },
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -27,7 +27,7 @@ import { RunPurge } from './run-purge';
 import { RunsRepo } from './runs-repo';
 import { ChangeFeed } from './change-feed';
 import { WorkspacesRepo } from './workspaces-repo';
-import { listRuns } from './runs-query';
+import { listRuns, matchingRunIds } from './runs-query';
 import type { CreateRunInput, NewArtifact, NewCheckpoint, ParamDiffRow, RunBatch, RunQuery, SeriesOptions, StatusUpdate } from './types';
 
 export type { OpenOptions } from './db';
@@ -142,9 +142,10 @@ export class RunStore {
     return this.runs.findByUid(uid);
   }
 
-  /** Forget deletions older than `before` (ms): watchers look every 250 ms, so a day's worth is plenty. */
+  /** Forget deletions and edits older than `before` (ms): watchers look every 250 ms, so a day's worth is plenty. */
   pruneDeletions(before: number): number {
-    return this.sql.stmt('DELETE FROM run_deletions WHERE deleted_at < ?').run(before).changes;
+    const edits = this.sql.stmt('DELETE FROM run_edits WHERE edited_at < ?').run(before).changes;
+    return this.sql.stmt('DELETE FROM run_deletions WHERE deleted_at < ?').run(before).changes + edits;
   }
 
   /** What changed in the file since the last look, as events (see change-feed.ts); for a process watching other writers. */
@@ -158,6 +159,11 @@ export class RunStore {
 
   listRuns(query: RunQuery = {}): { runs: RunSummary[]; total: number } {
     return this.sql.timed('listRuns', () => listRuns(this.sql, query));
+  }
+
+  /** Every run id the query's filters match (paging and sort ignored): what "select every matching run" acts on. */
+  matchingRunIds(query: RunQuery): number[] {
+    return this.sql.timed('matchingRunIds', () => matchingRunIds(this.sql, query));
   }
 
   rename(id: number, name: string): void {

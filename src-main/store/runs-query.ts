@@ -140,6 +140,12 @@ function orderClause(query: RunQuery): { join: string; joinArgs: string[]; order
   return { join: '', joinArgs: [], order: `(${col.split(' ')[0]} IS NULL), ${col} ${dir}, r.id ${dir}` };
 }
 
+/** The ids of every run matching the query's filters (no paging, no sort: ascending id) — a selection "by filter". */
+export function matchingRunIds(sql: StoreDb, query: RunQuery): number[] {
+  const { whereSql, args } = whereClause(query);
+  return (sql.stmt(`SELECT r.id FROM runs r ${whereSql} ORDER BY r.id`).all(...args) as { id: number }[]).map((r) => r.id);
+}
+
 /** One page of runs matching the query, and how many match in all (before paging). */
 export function listRuns(sql: StoreDb, query: RunQuery = {}): { runs: RunSummary[]; total: number } {
   const { whereSql, args } = whereClause(query);

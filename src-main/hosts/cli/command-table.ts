@@ -81,11 +81,12 @@ export const COMMAND_TABLE: readonly CommandSpec[] = [
   },
   {
     name: 'runs',
-    summary: 'list, show, export and delete runs',
+    summary: 'list, show, edit, export and delete runs',
     forms: [
       { usage: 'runs [--json] [--status S] [--tag T] [--metric EXPR]', help: 'every run with its config and final metrics' },
       { usage: 'runs show <id> [--json]', help: 'one run with its metric series' },
       { usage: 'runs export --format csv|json [--series] [--out FILE]', help: 'the runs table (or every metric point) as a file' },
+      { usage: 'runs edit <id> [--name N] [--tags A,B] [--notes TEXT]', help: 'rename a run, set its tags or notes (open views follow)' },
       { usage: 'runs delete <id> [<id> ...]', help: 'delete runs with their files' },
     ],
     flags: [
@@ -103,6 +104,9 @@ export const COMMAND_TABLE: readonly CommandSpec[] = [
       outFile('runs export: write here (atomically) instead of stdout'),
       bool('series', 'runs export: every metric point (per step) instead of the runs table'),
       count('points', 'runs show: at most N points per series'),
+      str('name', 'N', 'runs edit: the new name'),
+      str('tags', 'A,B', 'runs edit: the tags, comma-separated (replaces them; "" for none)'),
+      str('notes', 'TEXT', 'runs edit: the notes (replaces them)'),
     ],
   },
   {

@@ -1,4 +1,4 @@
-// `vae-workbench runs [list] [--metric 'test/loss<130'] | show <id> | export --format csv|json | delete <id> ...`: the runs in
+// `vae-workbench runs [list] [--metric 'test/loss<130'] | show <id> | edit <id> --name/--tags/--notes | export --format csv|json | delete <id> ...`: the runs in
 // the data home.
 import path from 'node:path';
 import type { WorkbenchService } from '../../../api/service';
@@ -18,6 +18,9 @@ type RunsFlags = {
   series?: boolean;
   points?: string;
   metric?: string[];
+  name?: string;
+  tags?: string;
+  notes?: string;
 };
 
 async function list(s: WorkbenchService, values: RunsFlags): Promise<number> {
@@ -87,6 +90,25 @@ async function exportRuns(s: WorkbenchService, values: RunsFlags): Promise<numbe
   return 0;
 }
 
+async function edit(s: WorkbenchService, values: RunsFlags, positionals: string[]): Promise<number> {
+  const id = runIdArg(positionals[0], 'runs edit');
+  if (values.name === undefined && values.tags === undefined && values.notes === undefined)
+    throw new UsageError('runs edit needs --name, --tags or --notes');
+  const tags = values.tags
+    ?.split(',')
+    .map((t) => t.trim())
+    .filter(Boolean);
+  const run = await call(s, 'runs.update', {
+    runId: id,
+    ...(values.name !== undefined ? { name: values.name } : {}),
+    ...(tags ? { tags } : {}),
+    ...(values.notes !== undefined ? { notes: values.notes } : {}),
+  });
+  if (values.json) out(JSON.stringify(run));
+  else out(`run ${run.id} "${run.name}" — tags: ${run.tags.join(', ') || '(none)'}`);
+  return 0;
+}
+
 async function remove(s: WorkbenchService, positionals: string[]): Promise<number> {
   const ids = positionals.map(Number);
   if (!ids.length || ids.some((i) => !Number.isInteger(i) || i <= 0)) throw new UsageError('runs delete needs run ids');
@@ -103,6 +125,7 @@ export async function runsCommand(args: string[]): Promise<number> {
   return withService(async (s) => {
     if (sub === 'list') return list(s, values);
     if (sub === 'show') return show(s, values, positionals);
+    if (sub === 'edit') return edit(s, values, positionals);
     if (sub === 'export') return exportRuns(s, values);
     if (sub === 'delete') return remove(s, positionals);
     throw new UsageError(`unknown runs subcommand "${sub}"`);
