@@ -45,7 +45,6 @@ import type { Handler, Handlers } from './handler-types';
 import { sweepHandlers } from './sweep-handlers';
 import { sourceHandlers } from './source-handlers';
 import { evaluateHandler } from './evaluate-handler';
-import { moveRunDirAside } from './run-folder';
 import { workspaceHandlers } from './workspace-handlers';
 import { exportHandlers } from './export-handlers';
 import { cancelLine, recordTrainerEvent, type TrainerEventContext } from './trainer-events';
