@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { VaeModel } from '../vae/model';
 import { applyClipped, exportReplicaState } from '../vae/optimizer';
 import type { EvalHelper } from './eval-helper';
-import { CTRL, ShardViews, createShardBuffers, readRegion, regionScalars, writeRegion, type ShardBuffers } from './shard-link';
+import { CTRL, ShardViews, applyShardSum, createShardBuffers, regionScalars, writeRegion, type ShardBuffers } from './shard-link';
 import { addGradients, gatherBatch, shardBounds, shardGradients, type ShardGradients, type ShardParams, type StepSpec } from './shard-step';
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -137,15 +137,21 @@ export class DataParallelSteps {
       shares.push([g.loss, g.recon, g.kl]);
       sum = this.accumulate(sum, g.grads);
     }
+    const clipNorm = this.spec.config.optimizer.clipNorm;
+    let applied = false;
     if (remote) {
       writeRegion(this.views.regionOf('main', seq), sum!, []);
       Atomics.store(this.views.ctrl, CTRL.MAIN, seq);
       Atomics.notify(this.views.ctrl, CTRL.MAIN);
       const theirs = await this.remoteShard(seq, index, remote, { ...base, shard: S - 1 });
       shares.push([theirs.loss, theirs.recon, theirs.kl]);
-      sum = this.accumulate(sum, theirs.grads);
+      if ('region' in theirs) {
+        // prefix + the worker's gradients, summed inside the update (the worker does the same with the two swapped)
+        applyShardSum(this.optimizer, this.vars, sum!, theirs.region, clipNorm);
+        applied = true;
+      } else sum = this.accumulate(sum, theirs.grads);
     }
-    applyClipped(this.optimizer, this.vars, sum!, this.spec.config.optimizer.clipNorm);
+    if (!applied) applyClipped(this.optimizer, this.vars, sum!, clipNorm);
     tf.dispose(sum!);
     const value = tf.tidy(() => {
       // (a new tensor even for one shard: the shares are disposed below)
@@ -173,8 +179,13 @@ export class DataParallelSteps {
     return next;
   }
 
-  /** The worker's shard of step `seq`; computed here when the worker is lost (then unlinked). */
-  private async remoteShard(seq: number, index: Int32Array, b: { from: number; to: number }, p: BatchDraw): Promise<ShardGradients> {
+  /** The worker's shard of step `seq` (its region of shared memory); computed here when the worker is lost (then unlinked). */
+  private async remoteShard(
+    seq: number,
+    index: Int32Array,
+    b: { from: number; to: number },
+    p: BatchDraw,
+  ): Promise<ShardGradients | (Omit<ShardGradients, 'grads'> & { region: Float32Array })> {
     const { ctrl } = this.views;
     const t0 = Date.now();
     let lastYield = t0;
@@ -193,6 +204,6 @@ export class DataParallelSteps {
     }
     const region = this.views.regionOf('worker', seq);
     const [loss, recon, kl] = regionScalars(region, this.buffers.paramCount);
-    return { grads: readRegion(region, this.vars), loss: tf.scalar(loss), recon: tf.scalar(recon), kl: tf.scalar(kl) };
+    return { region, loss: tf.scalar(loss), recon: tf.scalar(recon), kl: tf.scalar(kl) };
   }
 }
