@@ -15,6 +15,29 @@ const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resol
 const WORKER_STEP_TIMEOUT_MS = 60_000;
 const WORKER_LINK_TIMEOUT_MS = 15_000;
 
+/** Linked steps left out of the judgement after a link (the worker's first steps are slow), then judged in windows of this many. */
+const LINK_WARMUP_STEPS = 10;
+const LINK_WINDOW_STEPS = 20;
+/** Steps run here after a window of linked steps that were no faster than this thread alone (then the link is tried again). */
+const LINK_BACKOFF_STEPS = 200;
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] ?? NaN;
+}
+
+/**
+ * Whether linked steps beat this thread alone: the median linked step (shard, exchange, update) against what the
+ * step would take here, all S shards one after the other (S / (S - 1) times this thread's own shards, the update
+ * left out on both sides). False when the other core is busy with someone else's work and the lockstep with the
+ * worker only waits (a whole step on one thread is then faster). Which thread computes a shard never changes the
+ * result, so this only decides where the worker's shard is computed.
+ */
+export function linkPays(linkedMs: number[], ownShardsMs: number[], shards: number): boolean {
+  if (!linkedMs.length || !ownShardsMs.length || shards < 2) return true;
+  return median(linkedMs) < (median(ownShardsMs) * shards) / (shards - 1);
+}
+
 /** A float32 array in shared memory (the same one when it already is). */
 export function sharedCopy(x: Float32Array): Float32Array {
   if (x.buffer instanceof SharedArrayBuffer) return x;
@@ -40,6 +63,12 @@ export class DataParallelSteps {
   stepsOnWorker = 0;
   /** Why the last link failed (for the log), if it did. */
   lastFailure: string | null = null;
+  /** Times linked steps were found slower than this thread alone, and the worker sent away for a while. */
+  linkPauses = 0;
+  private linkedSteps = 0;
+  private linkedMs: number[] = [];
+  private ownMs: number[] = [];
+  private backoff = 0;
 
   constructor(
     private readonly model: VaeModel,
@@ -62,6 +91,11 @@ export class DataParallelSteps {
 
   get linked(): boolean {
     return this.helper !== null;
+  }
+
+  /** False for a while after linked steps were found no faster than this thread alone (linkPays): link later. */
+  get worthLinking(): boolean {
+    return this.backoff === 0;
   }
 
   /** Hand the worker an exact copy of the trainer's state and wait until it holds it; false when it did not. */
@@ -90,6 +124,9 @@ export class DataParallelSteps {
       await yieldToEventLoop();
     }
     this.helper = helper;
+    this.linkedSteps = 0;
+    this.linkedMs = [];
+    this.ownMs = [];
     return true;
   }
 
@@ -116,6 +153,8 @@ export class DataParallelSteps {
 
   /** One optimizer step on the train rows `index`; returns the batch's reported values (the caller disposes them). */
   async step(index: Int32Array, stepSeed: number, klWeight: number): Promise<StepValue> {
+    const t0 = performance.now();
+    if (!this.helper && this.backoff > 0) this.backoff--;
     const bounds = shardBounds(index.length, this.shards);
     const S = bounds.length;
     const base = { stepSeed, klWeight, shards: S, batchRows: index.length };
@@ -139,6 +178,7 @@ export class DataParallelSteps {
     }
     const clipNorm = this.spec.config.optimizer.clipNorm;
     let applied = false;
+    const tOwn = performance.now() - t0;
     if (remote) {
       writeRegion(this.views.regionOf('main', seq), sum!, []);
       Atomics.store(this.views.ctrl, CTRL.MAIN, seq);
@@ -153,6 +193,7 @@ export class DataParallelSteps {
     }
     if (!applied) applyClipped(this.optimizer, this.vars, sum!, clipNorm);
     tf.dispose(sum!);
+    if (remote && this.helper) this.judgeLink(performance.now() - t0, tOwn, S);
     const value = tf.tidy(() => {
       // (a new tensor even for one shard: the shares are disposed below)
       const total = (i: number) => shares.map((v) => v[i]!).reduce((a, b) => tf.add(a, b), tf.scalar(0)) as tf.Scalar;
@@ -160,6 +201,21 @@ export class DataParallelSteps {
     });
     tf.dispose(shares.flat());
     return value;
+  }
+
+  /** Record a linked step (ms in all, ms of this thread's shards); after each window, send the worker away if it did not pay. */
+  private judgeLink(stepMs: number, ownMs: number, shards: number): void {
+    if (++this.linkedSteps <= LINK_WARMUP_STEPS) return;
+    this.linkedMs.push(stepMs);
+    this.ownMs.push(ownMs);
+    if (this.linkedMs.length < LINK_WINDOW_STEPS) return;
+    const pays = linkPays(this.linkedMs, this.ownMs, shards);
+    this.linkedMs = [];
+    this.ownMs = [];
+    if (pays) return;
+    this.linkPauses++;
+    this.backoff = LINK_BACKOFF_STEPS;
+    this.unlink();
   }
 
   private localShard(index: Int32Array, b: { from: number; to: number }, p: BatchDraw): ShardGradients {

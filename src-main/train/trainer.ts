@@ -476,7 +476,7 @@ export class Trainer {
     this.startFidFit();
     const parallel = this.parallel;
     if (!parallel || parallel.shards < 2 || this.linkFailures >= 3) return;
-    const usable = !this.testBusy && this.fidFit !== 'running' && this.helperUsable();
+    const usable = !this.testBusy && this.fidFit !== 'running' && this.helperUsable() && parallel.worthLinking;
     if (parallel.linked && !usable) parallel.unlink();
     else if (!parallel.linked && usable && !(await parallel.link(this.helper!, this.data.dynamicBinarize))) {
       this.linkFailures++;
@@ -780,7 +780,13 @@ export class Trainer {
     ]);
     await this.parallel?.settled();
     if (this.parallel && this.parallel.shards > 1)
-      this.log('info', `data-parallel: the worker computed a shard in ${this.parallel.stepsOnWorker} of ${this.stepsRun} steps`);
+      this.log(
+        'info',
+        `data-parallel: the worker computed a shard in ${this.parallel.stepsOnWorker} of ${this.stepsRun} steps` +
+          (this.parallel.linkPauses
+            ? ` (sent away ${this.parallel.linkPauses} times: linked steps were slower than this thread alone)`
+            : ''),
+      );
     if (this.stoppedEarly) this.log('info', `stopped early after epoch ${epoch + 1}`);
     return { status: 'completed', final: this.final, samplesPerSec: this.samplesPerSec };
   }
