@@ -20,6 +20,9 @@ const LINK_WARMUP_STEPS = 10;
 const LINK_WINDOW_STEPS = 20;
 /** Steps run here after a window of linked steps that were no faster than this thread alone (then the link is tried again). */
 const LINK_BACKOFF_STEPS = 200;
+/** Steps alone (kept: the most recent) that make a measured pace to judge linked steps against. */
+const MIN_ALONE_STEPS = 10;
+const ALONE_KEPT = 40;
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -27,14 +30,16 @@ function median(xs: number[]): number {
 }
 
 /**
- * Whether linked steps beat this thread alone: the median linked step (shard, exchange, update) against what the
- * step would take here, all S shards one after the other (S / (S - 1) times this thread's own shards, the update
- * left out on both sides). False when the other core is busy with someone else's work and the lockstep with the
- * worker only waits (a whole step on one thread is then faster). Which thread computes a shard never changes the
- * result, so this only decides where the worker's shard is computed.
+ * Whether linked steps beat this thread alone: the median linked step (shards, exchange, update) against the
+ * median of the last steps this thread took alone (all S shards one after the other) when there are enough of
+ * them, else against S / (S - 1) times this thread's own shards in the linked steps. False when the other core is
+ * busy with someone else's work and the lockstep with the worker only waits. Which thread computes a shard never
+ * changes the result, so this only decides where the worker's shard is computed.
  */
-export function linkPays(linkedMs: number[], ownShardsMs: number[], shards: number): boolean {
-  if (!linkedMs.length || !ownShardsMs.length || shards < 2) return true;
+export function linkPays(linkedMs: number[], ownShardsMs: number[], shards: number, aloneMs: number[] = []): boolean {
+  if (!linkedMs.length || shards < 2) return true;
+  if (aloneMs.length >= MIN_ALONE_STEPS) return median(linkedMs) < median(aloneMs);
+  if (!ownShardsMs.length) return true;
   return median(linkedMs) < (median(ownShardsMs) * shards) / (shards - 1);
 }
 
@@ -69,6 +74,7 @@ export class DataParallelSteps {
   private linkedMs: number[] = [];
   private ownMs: number[] = [];
   private backoff = 0;
+  private aloneMs: number[] = [];
 
   constructor(
     private readonly model: VaeModel,
@@ -194,6 +200,7 @@ export class DataParallelSteps {
     if (!applied) applyClipped(this.optimizer, this.vars, sum!, clipNorm);
     tf.dispose(sum!);
     if (remote && this.helper) this.judgeLink(performance.now() - t0, tOwn, S);
+    else if (!remote && S >= 2) this.aloneMs = [...this.aloneMs.slice(1 - ALONE_KEPT), performance.now() - t0];
     const value = tf.tidy(() => {
       // (a new tensor even for one shard: the shares are disposed below)
       const total = (i: number) => shares.map((v) => v[i]!).reduce((a, b) => tf.add(a, b), tf.scalar(0)) as tf.Scalar;
@@ -209,7 +216,7 @@ export class DataParallelSteps {
     this.linkedMs.push(stepMs);
     this.ownMs.push(ownMs);
     if (this.linkedMs.length < LINK_WINDOW_STEPS) return;
-    const pays = linkPays(this.linkedMs, this.ownMs, shards);
+    const pays = linkPays(this.linkedMs, this.ownMs, shards, this.aloneMs);
     this.linkedMs = [];
     this.ownMs = [];
     if (pays) return;

@@ -165,6 +165,11 @@ describe("linkPays (whether the worker's shard is worth computing on the other c
     // 3 shards, two of them here: alone = 1.5x this thread's shards
     expect(linkPays([25, 26, 24], [20, 20, 21], 3)).toBe(true);
     expect(linkPays([31, 32, 33], [20, 20, 21], 3)).toBe(false);
+    // measured steps alone (at least 10) are the yardstick when there are some: under contention the own shards slow too
+    const alone = [22, 23, 21, 22.5, 24, 22, 23, 21.5, 22, 23];
+    expect(linkPays([25, 26, 24], own, 2, alone)).toBe(false);
+    expect(linkPays([17, 18, 16], own, 2, alone)).toBe(true);
+    expect(linkPays([25, 26, 24], own, 2, alone.slice(0, 9))).toBe(true); // too few: the estimate from the own shards
     // nothing measured yet, or one shard: nothing to judge
     expect(linkPays([], own, 2)).toBe(true);
     expect(linkPays([50], [10], 1)).toBe(true);
