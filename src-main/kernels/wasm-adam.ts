@@ -42,19 +42,39 @@ function leb128(n: number): number[] {
   return out;
 }
 
-/** The module: imports env.memory, exports adam(...) over 4-float lanes (nBytes a multiple of 16). */
-// eslint-disable-next-line max-lines-per-function -- hand-assembled WebAssembly: the byte listing of one module
+/** adam2's extra parameter: a second gradient, g = g1 + g2 lane by lane (the sum of two shards' gradients). */
+type AdamSumSimd = (...args: [...Parameters<AdamSimd>, pg2: number]) => void;
+
+const I32 = 0x7f;
+const F32 = 0x7d;
+const V128 = 0x7b;
+const ADAM_PARAMS = [I32, I32, I32, I32, I32, I32, I32, I32, F32, F32, F32, F32, F32, F32, F32];
+
+/** The module: imports env.memory, exports adam(...) and adam2(..., pg2) over 4-float lanes (nBytes a multiple of 16). */
 function adamModuleBytes(): Uint8Array<ArrayBuffer> {
   const name = (s: string) => [...leb128(s.length), ...Array.from(s, (c) => c.charCodeAt(0))];
   const section = (id: number, body: number[]) => [id, ...leb128(body.length), ...body];
-  const I32 = 0x7f;
-  const F32 = 0x7d;
-  const V128 = 0x7b;
-  const params = [I32, I32, I32, I32, I32, I32, I32, I32, F32, F32, F32, F32, F32, F32, F32];
-  const [PW, PM, PV, PG, QW, QM, QV, NB, B1, B2, LR, IC2, EPS, OMB1, OMB2] = params.map((_, i) => i) as number[];
-  // locals: i (i32), then v128: b1 b2 lr ic2 eps omb1 omb2 g m v
-  const I = 15;
-  const [VB1, VB2, VLR, VIC2, VEPS, VOMB1, VOMB2, G, MM, VV] = [16, 17, 18, 19, 20, 21, 22, 23, 24, 25];
+  const funcType = (params: number[]) => [0x60, ...leb128(params.length), ...params, 0x00];
+  const one = adamFunc(false);
+  const two = adamFunc(true);
+  return new Uint8Array([
+    ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
+    ...section(1, [0x02, ...funcType(ADAM_PARAMS), ...funcType([...ADAM_PARAMS, I32])]),
+    ...section(2, [0x01, ...name('env'), ...name('memory'), 0x02, 0x00, 0x00]),
+    ...section(3, [0x02, 0x00, 0x01]),
+    ...section(7, [0x02, ...name('adam'), 0x00, 0x00, ...name('adam2'), 0x00, 0x01]),
+    ...section(10, [0x02, ...leb128(one.length), ...one, ...leb128(two.length), ...two]),
+  ]);
+}
+
+/** One function's code entry: Adam over the lanes, g read from pg (or pg + pg2 when `sum`, pg2 its last parameter). */
+// eslint-disable-next-line max-lines-per-function -- hand-assembled WebAssembly: the byte listing of one function
+function adamFunc(sum: boolean): number[] {
+  const [PW, PM, PV, PG, QW, QM, QV, NB, B1, B2, LR, IC2, EPS, OMB1, OMB2] = ADAM_PARAMS.map((_, i) => i) as number[];
+  const PG2 = ADAM_PARAMS.length;
+  // locals after the parameters: i (i32), then v128: b1 b2 lr ic2 eps omb1 omb2 g m v
+  const I = ADAM_PARAMS.length + (sum ? 1 : 0);
+  const [VB1, VB2, VLR, VIC2, VEPS, VOMB1, VOMB2, G, MM, VV] = Array.from({ length: 10 }, (_, j) => I + 1 + j);
   const get = (i: number) => [0x20, i];
   const set = (i: number) => [0x21, i];
   const simd = (op: number) => [0xfd, ...leb128(op)];
@@ -86,6 +106,7 @@ function adamModuleBytes(): Uint8Array<ArrayBuffer> {
     0x01, // if i >= nBytes break
     ...at(PG!),
     ...load,
+    ...(sum ? [...at(PG2), ...load, ...fadd] : []),
     ...set(G!),
     ...at(PM!),
     ...load,
@@ -139,50 +160,57 @@ function adamModuleBytes(): Uint8Array<ArrayBuffer> {
     0x0b,
     0x0b,
   ];
-  const func = [0x02, 0x01, I32, 0x0a, V128, ...body];
-  return new Uint8Array([
-    0x00,
-    0x61,
-    0x73,
-    0x6d,
-    0x01,
-    0x00,
-    0x00,
-    0x00,
-    ...section(1, [0x01, 0x60, ...leb128(params.length), ...params, 0x00]),
-    ...section(2, [0x01, ...name('env'), ...name('memory'), 0x02, 0x00, 0x00]),
-    ...section(3, [0x01, 0x00]),
-    ...section(7, [0x01, ...name('adam'), 0x00, 0x00]),
-    ...section(10, [0x01, ...leb128(func.length), ...func]),
-  ]);
+  return [0x02, 0x01, I32, 0x0a, V128, ...body];
 }
 
 interface WasmHeapBackend {
   makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
   dataIdMap: { get(dataId: object): { memoryOffset: number } };
-  wasm: { HEAPF32: Float32Array; asm?: { memory?: WebAssembly.Memory } };
+  wasm: { HEAPF32: Float32Array; asm?: { memory?: WebAssembly.Memory }; _malloc(n: number): number; _free(p: number): void };
 }
 
-const adamByMemory = new WeakMap<WebAssembly.Memory, AdamSimd | null>();
+interface AdamInstance {
+  adam: AdamSimd;
+  adam2: AdamSumSimd;
+  /** Persistent heap room for a second gradient copied in from plain or shared memory (grown, never freed per step). */
+  scratch: number;
+  scratchBytes: number;
+}
+
+const adamByMemory = new WeakMap<WebAssembly.Memory, AdamInstance | null>();
 
 /** The SIMD Adam bound to the active wasm backend's memory, or null where it cannot run. */
-function simdAdamFor(backend: WasmHeapBackend): AdamSimd | null {
+function simdAdamFor(backend: WasmHeapBackend): AdamInstance | null {
   const memory = backend.wasm.asm?.memory;
   if (!(memory instanceof WebAssembly.Memory)) return null;
   if (adamByMemory.has(memory)) return adamByMemory.get(memory)!;
-  let fn: AdamSimd | null = null;
+  let inst: AdamInstance | null = null;
   try {
     const isShared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
     const bytes = adamModuleBytes();
     if (!isShared && WebAssembly.validate(bytes)) {
-      const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
-      fn = instance.exports.adam as AdamSimd;
+      const { exports } = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
+      inst = { adam: exports.adam as AdamSimd, adam2: exports.adam2 as AdamSumSimd, scratch: 0, scratchBytes: 0 };
     }
   } catch {
-    fn = null;
+    inst = null;
   }
-  adamByMemory.set(memory, fn);
-  return fn;
+  adamByMemory.set(memory, inst);
+  return inst;
+}
+
+/** The heap address of `values` copied into the instance's scratch (16-byte aligned). */
+function copyToScratch(inst: AdamInstance, backend: WasmHeapBackend, values: Float32Array): number {
+  const bytes = values.length * 4;
+  if (inst.scratchBytes < bytes) {
+    if (inst.scratch) backend.wasm._free(inst.scratch);
+    inst.scratch = backend.wasm._malloc(bytes + 16) >>> 0;
+    if (!inst.scratch) throw new Error(`wasm Adam: could not allocate ${bytes} bytes of scratch`);
+    inst.scratchBytes = bytes;
+  }
+  const at = (inst.scratch + 15) & ~15;
+  backend.wasm.HEAPF32.set(values, at >>> 2); // read after the malloc: the heap may have grown
+  return at;
 }
 
 interface AdamInternals {
@@ -197,6 +225,8 @@ interface AdamInternals {
   incrementIterations(): void;
 }
 
+type GradientEntry = { name: string; tensor: tf.Tensor | undefined };
+
 /** Drop-in for tf.train.adam(lr) (same slots, weights format and class name), fast on wasm. */
 export class WasmAdamOptimizer extends tf.AdamOptimizer {
   /** Steps that took the SIMD path (tests check it is really used). */
@@ -207,72 +237,109 @@ export class WasmAdamOptimizer extends tf.AdamOptimizer {
   }
 
   override applyGradients(variableGradients: Parameters<tf.AdamOptimizer['applyGradients']>[0]): void {
-    const backend = tf.backend() as unknown as WasmHeapBackend;
-    const simd = tf.getBackend() === 'wasm' ? simdAdamFor(backend) : null;
-    const list: { name: string; tensor: tf.Tensor | undefined }[] = Array.isArray(variableGradients)
+    const list: GradientEntry[] = Array.isArray(variableGradients)
       ? variableGradients.map((v) => ({ name: v.name, tensor: v.tensor as tf.Tensor | undefined }))
       : Object.keys(variableGradients).map((name) => ({ name, tensor: variableGradients[name] as tf.Tensor | undefined }));
+    if (!this.applySimd(list, null)) super.applyGradients(variableGradients);
+  }
+
+  /**
+   * Apply the gradients a[i] + b (b: the same weights' gradients one after the other in plain or shared memory)
+   * in one pass per weight, with no tensor made for the sum: the sum of two shards' gradients (a + b equals
+   * tf.add(a, b) bit for bit, and b + a, so both sides of a data-parallel step update to the same bits). False
+   * where the SIMD path cannot run (the caller then sums and applies as usual); nothing was changed then.
+   */
+  applyGradientSum(vars: tf.Variable[], a: tf.Tensor[], b: Float32Array): boolean {
+    const total = vars.reduce((n, v) => n + v.size, 0);
+    if (b.length < total || a.length !== vars.length || a.some((g, i) => g.size !== vars[i]!.size)) return false;
+    return this.applySimd(
+      vars.map((v, i) => ({ name: v.name, tensor: a[i] })),
+      b,
+    );
+  }
+
+  /** The SIMD update of `list` (+ `second` when given); false (and nothing done) where it cannot run. */
+  private applySimd(list: GradientEntry[], second: Float32Array | null): boolean {
+    const backend = tf.backend() as unknown as WasmHeapBackend;
+    const inst = tf.getBackend() === 'wasm' ? simdAdamFor(backend) : null;
     const usable = list.every(({ name, tensor }) => {
       const v = tf.engine().registeredVariables[name];
       return tensor == null || (v != null && v.dtype === 'float32' && tensor.dtype === 'float32' && v.size === tensor.size);
     });
-    if (!simd || !usable) {
-      super.applyGradients(variableGradients);
-      return;
-    }
+    if (!inst || !usable || (second && list.some((e) => e.tensor == null))) return false;
     const self = this as unknown as AdamInternals;
-    const { beta1, beta2, epsilon } = self;
+    const pSecond = second ? copyToScratch(inst, backend, second) : 0;
     const c1 = 1 - self.accBeta1.dataSync()[0]!;
     const c2 = 1 - self.accBeta2.dataSync()[0]!;
-    const lrT = self.learningRate / c1;
-    const invC2 = 1 / c2;
+    const hyper = { beta1: self.beta1, beta2: self.beta2, epsilon: self.epsilon, lrT: self.learningRate / c1, invC2: 1 / c2 };
+    let at = pSecond;
     list.forEach(({ name, tensor: g }, i) => {
       const value = tf.engine().registeredVariables[name]!;
-      const slot = (store: AdamInternals['accumulatedFirstMoment'], suffix: string) => {
-        if (store[i] == null) {
-          store[i] = { originalName: `${name}/${suffix}`, variable: tf.tidy(() => tf.zerosLike(value).variable(false)) };
-        }
-        return store[i]!.variable;
-      };
-      const m = slot(self.accumulatedFirstMoment, 'm');
-      const v = slot(self.accumulatedSecondMoment, 'v');
+      const m = this.slot(self.accumulatedFirstMoment, i, name, 'm', value);
+      const v = this.slot(self.accumulatedSecondMoment, i, name, 'v', value);
       if (g == null) return;
-      const shape = [...value.shape];
-      const outW = backend.makeOutput(shape, 'float32');
-      const outM = backend.makeOutput(shape, 'float32');
-      const outV = backend.makeOutput(shape, 'float32');
-      const off = (t: { dataId: object }) => backend.dataIdMap.get(t.dataId).memoryOffset >>> 0;
-      const p = [off(value), off(m), off(v), off(g), off(outW), off(outM), off(outV)] as const;
-      const n = value.size;
-      const nVec = n - (n % 4);
-      simd(p[0], p[1], p[2], p[3], p[4], p[5], p[6], nVec * 4, beta1, beta2, lrT, invC2, epsilon, 1 - beta1, 1 - beta2);
-      if (nVec < n) {
-        const h = backend.wasm.HEAPF32; // read after the mallocs: the heap may have grown
-        const [pw, pm, pv, pg, qw, qm, qv] = p.map((x) => x >>> 2) as unknown as number[];
-        for (let k = nVec; k < n; k++) {
-          const gk = h[pg! + k]!;
-          const mk = beta1 * h[pm! + k]! + (1 - beta1) * gk;
-          const vk = beta2 * h[pv! + k]! + (1 - beta2) * gk * gk;
-          h[qm! + k] = mk;
-          h[qv! + k] = vk;
-          h[qw! + k] = h[pw! + k]! - (lrT * mk) / (Math.sqrt(vk * invC2) + epsilon);
-        }
-      }
-      for (const [variable, info] of [
-        [m, outM],
-        [v, outV],
-        [value, outW],
-      ] as const) {
-        const t = tf.engine().makeTensorFromTensorInfo(info);
-        variable.assign(t);
-        t.dispose();
-      }
+      updateWeight(inst, backend, { value, m, v, g, pg2: second ? at : 0 }, hyper);
+      at += value.size * 4;
     });
     tf.tidy(() => {
-      self.accBeta1.assign(tf.mul(self.accBeta1, beta1));
-      self.accBeta2.assign(tf.mul(self.accBeta2, beta2));
+      self.accBeta1.assign(tf.mul(self.accBeta1, self.beta1));
+      self.accBeta2.assign(tf.mul(self.accBeta2, self.beta2));
     });
     self.incrementIterations();
     this.simdSteps += 1;
+    return true;
+  }
+
+  private slot(store: AdamInternals['accumulatedFirstMoment'], i: number, name: string, suffix: string, value: tf.Variable): tf.Variable {
+    if (store[i] == null) {
+      store[i] = { originalName: `${name}/${suffix}`, variable: tf.tidy(() => tf.zerosLike(value).variable(false)) };
+    }
+    return store[i]!.variable;
+  }
+}
+
+type Hyper = { beta1: number; beta2: number; epsilon: number; lrT: number; invC2: number };
+
+/** One weight's update into fresh w', m', v' buffers (tensors are never mutated in place), assigned to the variables. */
+function updateWeight(
+  inst: AdamInstance,
+  backend: WasmHeapBackend,
+  t: { value: tf.Variable; m: tf.Variable; v: tf.Variable; g: tf.Tensor; pg2: number },
+  h: Hyper,
+): void {
+  const { value, m, v, g, pg2 } = t;
+  const { beta1, beta2, epsilon, lrT, invC2 } = h;
+  const shape = [...value.shape];
+  const outW = backend.makeOutput(shape, 'float32');
+  const outM = backend.makeOutput(shape, 'float32');
+  const outV = backend.makeOutput(shape, 'float32');
+  const off = (x: { dataId: object }) => backend.dataIdMap.get(x.dataId).memoryOffset >>> 0;
+  const p = [off(value), off(m), off(v), off(g), off(outW), off(outM), off(outV)] as const;
+  const n = value.size;
+  const nVec = n - (n % 4);
+  const args = [...p, nVec * 4, beta1, beta2, lrT, invC2, epsilon, 1 - beta1, 1 - beta2] as const;
+  if (pg2) inst.adam2(...args, pg2);
+  else inst.adam(...args);
+  if (nVec < n) {
+    const heap = backend.wasm.HEAPF32; // read after the mallocs: the heap may have grown
+    const [pw, pm, pv, pg, qw, qm, qv] = p.map((x) => x >>> 2) as unknown as number[];
+    const q2 = pg2 >>> 2;
+    for (let k = nVec; k < n; k++) {
+      const gk = pg2 ? Math.fround(heap[pg! + k]! + heap[q2 + k]!) : heap[pg! + k]!;
+      const mk = beta1 * heap[pm! + k]! + (1 - beta1) * gk;
+      const vk = beta2 * heap[pv! + k]! + (1 - beta2) * gk * gk;
+      heap[qm! + k] = mk;
+      heap[qv! + k] = vk;
+      heap[qw! + k] = heap[pw! + k]! - (lrT * mk) / (Math.sqrt(vk * invC2) + epsilon);
+    }
+  }
+  for (const [variable, info] of [
+    [m, outM],
+    [v, outV],
+    [value, outW],
+  ] as const) {
+    const made = tf.engine().makeTensorFromTensorInfo(info);
+    variable.assign(made);
+    made.dispose();
   }
 }

@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseRunConfig } from '@shared/run-config';
 import { initBackend } from '../../src-main/train/compute/backend';
-import { DataParallelSteps } from '../../src-main/train/process/data-parallel';
+import { DataParallelSteps, linkPays } from '../../src-main/train/process/data-parallel';
 import { resolveShards, shardBounds, shardGradients } from '../../src-main/train/compute/shard-step';
 import { trainingObjective } from '../../src-main/vae/estimators';
 import { createOptimizer, optimizerStep } from '../../src-main/vae/optimizer';
@@ -153,5 +153,25 @@ describe('shards of a batch', () => {
     expect(p.losses).toEqual(q.losses);
     expect(p.losses[5]!).toBeLessThan(p.losses[0]!);
     p.w.forEach((t, i) => expect(Array.from(t.data)).toEqual(Array.from(q.w[i]!.data)));
+  });
+});
+
+describe("linkPays (whether the worker's shard is worth computing on the other core)", () => {
+  it('keeps the link while a linked step beats all shards on this thread, and not when the other core only makes it wait', () => {
+    // 2 shards: this thread's shard takes ~14 ms, so alone a step would take ~28 ms
+    const own = [14, 13.5, 14.2, 15, 13.9];
+    expect(linkPays([17, 16.5, 18, 17.2, 40], own, 2)).toBe(true); // one slow step does not decide (medians)
+    expect(linkPays([31, 29, 45, 30, 33], own, 2)).toBe(false); // the worker descheduled: slower than alone
+    // 3 shards, two of them here: alone = 1.5x this thread's shards
+    expect(linkPays([25, 26, 24], [20, 20, 21], 3)).toBe(true);
+    expect(linkPays([31, 32, 33], [20, 20, 21], 3)).toBe(false);
+    // measured steps alone (at least 10) are the yardstick when there are some: under contention the own shards slow too
+    const alone = [22, 23, 21, 22.5, 24, 22, 23, 21.5, 22, 23];
+    expect(linkPays([25, 26, 24], own, 2, alone)).toBe(false);
+    expect(linkPays([17, 18, 16], own, 2, alone)).toBe(true);
+    expect(linkPays([25, 26, 24], own, 2, alone.slice(0, 9))).toBe(true); // too few: the estimate from the own shards
+    // nothing measured yet, or one shard: nothing to judge
+    expect(linkPays([], own, 2)).toBe(true);
+    expect(linkPays([50], [10], 1)).toBe(true);
   });
 });

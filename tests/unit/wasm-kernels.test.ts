@@ -356,6 +356,46 @@ describe('fast wasm matmul kernels', () => {
       cpuFast.out.forEach((o, i) => expect(Array.from(o)).toEqual(Array.from(cpuRef.out[i]!)));
     });
 
+    it('applyGradientSum(a, b) updates to the bits of applyGradients(tf.add(a, b)), in either order, with no tensor made', () => {
+      const [ref, mine, swapped] = [makeVars(4), makeVars(4), makeVars(4)];
+      const [o1, o2, o3] = [new WasmAdamOptimizer(0.01), new WasmAdamOptimizer(0.01), new WasmAdamOptimizer(0.01)];
+      const flat = (xs: Float32Array[]) => {
+        const out = new Float32Array(xs.reduce((n, x) => n + x.length, 0) + 3); // a region: trailing scalars too
+        let at = 0;
+        for (const x of xs) {
+          out.set(x, at);
+          at += x.length;
+        }
+        return out;
+      };
+      for (let s = 0; s < 4; s++) {
+        const [ga, gb] = [grads(2 * s), grads(2 * s + 1)];
+        const ta = ga.map((d, i) => tf.tensor(d, shapes[i]!));
+        const tb = gb.map((d, i) => tf.tensor(d, shapes[i]!));
+        const summed = ta.map((t, i) => tf.add(t, tb[i]!));
+        o1.applyGradients(ref.map((v, i) => ({ name: v.name, tensor: summed[i]! })));
+        const before = tf.memory().numTensors;
+        expect(o2.applyGradientSum(mine, ta, flat(gb))).toBe(true);
+        expect(o3.applyGradientSum(swapped, tb, flat(ga))).toBe(true);
+        if (s > 0) expect(tf.memory().numTensors).toBe(before); // the slots exist after the first step
+        tf.dispose([...ta, ...tb, ...summed]);
+      }
+      expect([o2.simdSteps, o3.simdSteps]).toEqual([4, 4]);
+      ref.forEach((v, i) => {
+        expect(Array.from(mine[i]!.dataSync()), `weight ${i}`).toEqual(Array.from(v.dataSync()));
+        expect(Array.from(swapped[i]!.dataSync()), `weight ${i}, swapped`).toEqual(Array.from(v.dataSync()));
+      });
+      // a region too short for the weights, or gradients of the wrong sizes: refused, nothing changed
+      const kept = mine.map((v) => Array.from(v.dataSync()));
+      const g = grads(9).map((d, i) => tf.tensor(d, shapes[i]!));
+      expect(o2.applyGradientSum(mine, g, new Float32Array(5))).toBe(false);
+      expect(o2.applyGradientSum(mine, g.slice(1), flat(grads(8)))).toBe(false);
+      mine.forEach((v, i) => expect(Array.from(v.dataSync())).toEqual(kept[i]));
+      expect(o2.simdSteps).toBe(4);
+      tf.dispose([...g, ...ref, ...mine, ...swapped]);
+      for (const o of [o1, o2, o3]) o.dispose();
+    });
+
     it('resumes from getWeights/setWeights exactly like an uninterrupted run, without leaking tensors', async () => {
       const straight = makeVars(3);
       const resumed = makeVars(3);

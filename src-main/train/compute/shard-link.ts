@@ -12,6 +12,8 @@
 // trainer's state, and the trainer ends the session with ENDED = token and a SEQ bump.
 import * as tf from '@tensorflow/tfjs';
 import { copyTensorInto, tensorFromView } from '../../kernels/wasm-heap';
+import { WasmAdamOptimizer } from '../../kernels/wasm-kernels';
+import { applyClipped } from '../../vae/optimizer';
 import type { ShardParams } from './shard-step';
 
 export const CTRL = { SEQ: 0, DONE: 1, MAIN: 2, READY: 3, ENDED: 4 } as const;
@@ -109,4 +111,24 @@ export function readRegion(region: Float32Array, vars: tf.Variable[]): tf.Tensor
 /** The reported scalars of a region (loss, recon, kl). */
 export function regionScalars(region: Float32Array, paramCount: number): [number, number, number] {
   return [region[paramCount]!, region[paramCount + 1]!, region[paramCount + 2]!];
+}
+
+/**
+ * One optimizer update with mine + theirs (theirs: the other side's region), in that order on both sides of a
+ * step (float addition is commutative, so trainer and worker reach the same bits). Adam without clipping on wasm
+ * adds them inside its one pass, reading theirs through one copy into the heap and making no tensor for the sum;
+ * otherwise the region becomes tensors, the sum is taken per weight and applied as usual.
+ */
+export function applyShardSum(
+  optimizer: tf.Optimizer,
+  vars: tf.Variable[],
+  mine: tf.Tensor[],
+  theirs: Float32Array,
+  clipNorm: number,
+): void {
+  if (clipNorm <= 0 && optimizer instanceof WasmAdamOptimizer && optimizer.applyGradientSum(vars, mine, theirs)) return;
+  const other = readRegion(theirs, vars);
+  const summed = mine.map((g, i) => tf.add(g, other[i]!));
+  applyClipped(optimizer, vars, summed, clipNorm);
+  tf.dispose([...other, ...summed]);
 }

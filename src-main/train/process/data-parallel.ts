@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { VaeModel } from '../../vae/model';
 import { applyClipped, exportReplicaState } from '../../vae/optimizer';
 import type { EvalHelper } from './eval-helper';
-import { CTRL, ShardViews, createShardBuffers, readRegion, regionScalars, writeRegion, type ShardBuffers } from '../compute/shard-link';
+import { CTRL, ShardViews, applyShardSum, createShardBuffers, regionScalars, writeRegion, type ShardBuffers } from '../compute/shard-link';
 import {
   addGradients,
   gatherBatch,
@@ -22,6 +22,34 @@ const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resol
 /** How long a linked worker may take over its shard, or to take the trainer's state, before it counts as lost. */
 const WORKER_STEP_TIMEOUT_MS = 60_000;
 const WORKER_LINK_TIMEOUT_MS = 15_000;
+
+/** Linked steps left out of the judgement after a link (the worker's first steps are slow), then judged in windows of this many. */
+const LINK_WARMUP_STEPS = 10;
+const LINK_WINDOW_STEPS = 20;
+/** Steps run here after a window of linked steps that were no faster than this thread alone (then the link is tried again). */
+const LINK_BACKOFF_STEPS = 200;
+/** Steps alone (kept: the most recent) that make a measured pace to judge linked steps against. */
+const MIN_ALONE_STEPS = 10;
+const ALONE_KEPT = 40;
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] ?? NaN;
+}
+
+/**
+ * Whether linked steps beat this thread alone: the median linked step (shards, exchange, update) against the
+ * median of the last steps this thread took alone (all S shards one after the other) when there are enough of
+ * them, else against S / (S - 1) times this thread's own shards in the linked steps. False when the other core is
+ * busy with someone else's work and the lockstep with the worker only waits. Which thread computes a shard never
+ * changes the result, so this only decides where the worker's shard is computed.
+ */
+export function linkPays(linkedMs: number[], ownShardsMs: number[], shards: number, aloneMs: number[] = []): boolean {
+  if (!linkedMs.length || shards < 2) return true;
+  if (aloneMs.length >= MIN_ALONE_STEPS) return median(linkedMs) < median(aloneMs);
+  if (!ownShardsMs.length) return true;
+  return median(linkedMs) < (median(ownShardsMs) * shards) / (shards - 1);
+}
 
 /** A float32 array in shared memory (the same one when it already is). */
 export function sharedCopy(x: Float32Array): Float32Array {
@@ -48,6 +76,13 @@ export class DataParallelSteps {
   stepsOnWorker = 0;
   /** Why the last link failed (for the log), if it did. */
   lastFailure: string | null = null;
+  /** Times linked steps were found slower than this thread alone, and the worker sent away for a while. */
+  linkPauses = 0;
+  private linkedSteps = 0;
+  private linkedMs: number[] = [];
+  private ownMs: number[] = [];
+  private backoff = 0;
+  private aloneMs: number[] = [];
 
   constructor(
     private readonly model: VaeModel,
@@ -70,6 +105,11 @@ export class DataParallelSteps {
 
   get linked(): boolean {
     return this.helper !== null;
+  }
+
+  /** False for a while after linked steps were found no faster than this thread alone (linkPays): link later. */
+  get worthLinking(): boolean {
+    return this.backoff === 0;
   }
 
   /** Hand the worker an exact copy of the trainer's state and wait until it holds it; false when it did not. */
@@ -98,6 +138,9 @@ export class DataParallelSteps {
       await yieldToEventLoop();
     }
     this.helper = helper;
+    this.linkedSteps = 0;
+    this.linkedMs = [];
+    this.ownMs = [];
     return true;
   }
 
@@ -124,6 +167,8 @@ export class DataParallelSteps {
 
   /** One optimizer step on the train rows `index`; returns the batch's reported values (the caller disposes them). */
   async step(index: Int32Array, stepSeed: number, klWeight: number): Promise<StepValue> {
+    const t0 = performance.now();
+    if (!this.helper && this.backoff > 0) this.backoff--;
     const bounds = shardBounds(index.length, this.shards);
     const S = bounds.length;
     const base = { stepSeed, klWeight, shards: S, batchRows: index.length };
@@ -145,16 +190,25 @@ export class DataParallelSteps {
       shares.push([g.loss, g.recon, g.kl]);
       sum = this.accumulate(sum, g.grads);
     }
+    const clipNorm = this.spec.config.optimizer.clipNorm;
+    let applied = false;
+    const tOwn = performance.now() - t0;
     if (remote) {
       writeRegion(this.views.regionOf('main', seq), sum!, []);
       Atomics.store(this.views.ctrl, CTRL.MAIN, seq);
       Atomics.notify(this.views.ctrl, CTRL.MAIN);
       const theirs = await this.remoteShard(seq, index, remote, { ...base, shard: S - 1 });
       shares.push([theirs.loss, theirs.recon, theirs.kl]);
-      sum = this.accumulate(sum, theirs.grads);
+      if ('region' in theirs) {
+        // prefix + the worker's gradients, summed inside the update (the worker does the same with the two swapped)
+        applyShardSum(this.optimizer, this.vars, sum!, theirs.region, clipNorm);
+        applied = true;
+      } else sum = this.accumulate(sum, theirs.grads);
     }
-    applyClipped(this.optimizer, this.vars, sum!, this.spec.config.optimizer.clipNorm);
+    if (!applied) applyClipped(this.optimizer, this.vars, sum!, clipNorm);
     tf.dispose(sum!);
+    if (remote && this.helper) this.judgeLink(performance.now() - t0, tOwn, S);
+    else if (!remote && S >= 2) this.aloneMs = [...this.aloneMs.slice(1 - ALONE_KEPT), performance.now() - t0];
     const value = tf.tidy(() => {
       // (a new tensor even for one shard: the shares are disposed below)
       const total = (i: number) => shares.map((v) => v[i]!).reduce((a, b) => tf.add(a, b), tf.scalar(0)) as tf.Scalar;
@@ -162,6 +216,21 @@ export class DataParallelSteps {
     });
     tf.dispose(shares.flat());
     return value;
+  }
+
+  /** Record a linked step (ms in all, ms of this thread's shards); after each window, send the worker away if it did not pay. */
+  private judgeLink(stepMs: number, ownMs: number, shards: number): void {
+    if (++this.linkedSteps <= LINK_WARMUP_STEPS) return;
+    this.linkedMs.push(stepMs);
+    this.ownMs.push(ownMs);
+    if (this.linkedMs.length < LINK_WINDOW_STEPS) return;
+    const pays = linkPays(this.linkedMs, this.ownMs, shards, this.aloneMs);
+    this.linkedMs = [];
+    this.ownMs = [];
+    if (pays) return;
+    this.linkPauses++;
+    this.backoff = LINK_BACKOFF_STEPS;
+    this.unlink();
   }
 
   private localShard(index: Int32Array, b: { from: number; to: number }, p: BatchDraw): ShardGradients {
@@ -181,8 +250,13 @@ export class DataParallelSteps {
     return next;
   }
 
-  /** The worker's shard of step `seq`; computed here when the worker is lost (then unlinked). */
-  private async remoteShard(seq: number, index: Int32Array, b: { from: number; to: number }, p: BatchDraw): Promise<ShardGradients> {
+  /** The worker's shard of step `seq` (its region of shared memory); computed here when the worker is lost (then unlinked). */
+  private async remoteShard(
+    seq: number,
+    index: Int32Array,
+    b: { from: number; to: number },
+    p: BatchDraw,
+  ): Promise<ShardGradients | (Omit<ShardGradients, 'grads'> & { region: Float32Array })> {
     const { ctrl } = this.views;
     const t0 = Date.now();
     let lastYield = t0;
@@ -201,6 +275,6 @@ export class DataParallelSteps {
     }
     const region = this.views.regionOf('worker', seq);
     const [loss, recon, kl] = regionScalars(region, this.buffers.paramCount);
-    return { grads: readRegion(region, this.vars), loss: tf.scalar(loss), recon: tf.scalar(recon), kl: tf.scalar(kl) };
+    return { region, loss: tf.scalar(loss), recon: tf.scalar(recon), kl: tf.scalar(kl) };
   }
 }

@@ -75,7 +75,8 @@ export class EvalWorkerCallback implements LoopCallback {
     this.startFidFit();
     const parallel = this.parallel;
     if (!parallel || parallel.shards < 2 || this.linkFailures >= MAX_LINK_FAILURES) return;
-    const usable = !this.testBusy && this.fidFit !== 'running' && this.usable();
+    // worthLinking: linked steps measured slower than this thread alone send the worker away for a while
+    const usable = !this.testBusy && this.fidFit !== 'running' && this.usable() && parallel.worthLinking;
     if (parallel.linked && !usable) parallel.unlink();
     else if (!parallel.linked && usable && !(await parallel.link(this.helper!, this.run.data.dynamicBinarize))) {
       this.linkFailures++;

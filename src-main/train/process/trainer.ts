@@ -273,7 +273,11 @@ export class Trainer {
     ]);
     await parallel?.settled();
     if (parallel && parallel.shards > 1)
-      this.steps.log('info', `data-parallel: the worker computed a shard in ${parallel.stepsOnWorker} of ${this.stepsRun} steps`);
+      this.steps.log(
+        'info',
+        `data-parallel: the worker computed a shard in ${parallel.stepsOnWorker} of ${this.stepsRun} steps` +
+          (parallel.linkPauses ? ` (sent away ${parallel.linkPauses} times: linked steps were slower than this thread alone)` : ''),
+      );
     if (stopping.stopped) this.steps.log('info', `stopped early after epoch ${epoch + 1}`);
     return { status: 'completed', final: this.steps.final, samplesPerSec: progress.samplesPerSec };
   }

@@ -3,10 +3,10 @@
 // gradients, so its state stays bit-identical to the trainer's for as long as the loop runs.
 import * as tf from '@tensorflow/tfjs';
 import type { VaeModel } from '../../vae/model';
-import { applyClipped, createOptimizer, importReplicaState, type ReplicaOptimizerState } from '../../vae/optimizer';
+import { createOptimizer, importReplicaState, type ReplicaOptimizerState } from '../../vae/optimizer';
 import type { NamedTensor } from '../../vae/named-tensor';
-import { CTRL, ShardViews, prefixWritten, readRegion, writeRegion, type ShardBuffers } from '../compute/shard-link';
-import { addGradients, gatherBatch, shardGradients, type StepSpec } from '../compute/shard-step';
+import { CTRL, ShardViews, applyShardSum, prefixWritten, writeRegion, type ShardBuffers } from '../compute/shard-link';
+import { gatherBatch, shardGradients, type StepSpec } from '../compute/shard-step';
 
 export interface ShardReplicaJob {
   weights: NamedTensor[];
@@ -63,10 +63,7 @@ export async function serveShardSteps(model: VaeModel, spec: StepSpec, job: Shar
         Atomics.wait(ctrl, CTRL.MAIN, main, 1000);
       }
       if (prefixWritten(ctrl, seq)) {
-        const prefix = readRegion(views.regionOf('main', seq), vars);
-        const summed = addGradients(prefix, own.grads);
-        applyClipped(optimizer, vars, summed, spec.config.optimizer.clipNorm);
-        tf.dispose([...prefix, ...summed]);
+        applyShardSum(optimizer, vars, own.grads, views.regionOf('main', seq), spec.config.optimizer.clipNorm);
         steps++;
       }
       tf.dispose(own.grads);
