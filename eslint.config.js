@@ -148,7 +148,6 @@ export const SIZE_EXCEPTIONS = {
     480,
     'the one service implementing the contract: runs, trainer lifecycle and the table of handlers (topics in *-handlers.ts)',
   ],
-  'src-shared/contract.ts': [440, 'the one API contract: every call and every event in one file, as the house rules want'],
   'src-main/bench/kernel-bench.ts': [520, 'the kernel benchmarks: one independent measurement after another'],
   'src-renderer/src/views/Runs.svelte': [400, 'the runs table with its page cache, to move to a tested lib/ module (issue 26)'],
   'src-renderer/src/components/CompareChart.svelte': [360, 'the comparison chart: its plugins and tooltips, each small'],
