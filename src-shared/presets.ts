@@ -108,19 +108,21 @@ export const PRESETS: Preset[] = [
   {
     id: 'keras-classic',
     title: 'Keras example (784-256-2)',
-    shows: 'a 2-D latent scatter that separates the digits and a manifold of at least seven different digits',
+    shows: 'a 2-D latent scatter that separates the digits and a manifold of at least nine different digits',
     description:
       'The classic Keras variational_autoencoder.py: Dense 256 ReLU, 2-D latent, Bernoulli (binary cross-entropy) ' +
-      'decoder, RMSprop, batch 100, 50 epochs, and the 15×15 manifold of the 2-D latent space. It trains on the ' +
-      '10,000 MNIST digits bundled with the app (8,000 train, 2,000 test), on which the manifold after 50 epochs shows ' +
-      '0, 1, 3, 6, 7, 8 and 9 while 2, 4 and 5 get no clear region of their own (2026-12-07); the Keras example uses ' +
-      'all 60,000 (not tried here: these machines have no copy): set ' +
-      'data.dataset = mnist-full (after `vae-workbench datasets download mnist-full`, or data.path to a local copy of ' +
-      'the IDX files) to match it.',
-    source: 'keras-team/keras examples/variational_autoencoder.py',
+      'decoder, RMSprop, batch 100, 50 epochs, and the 15×15 manifold of the 2-D latent space over ' +
+      'norm.ppf(linspace(0.05, 0.95, 15)), as the script draws it. It trains on all 10,000 MNIST digits bundled with ' +
+      'the app, train and test together (data.trainOnTest), as the keras.io VAE example trains on all 70,000: test/* ' +
+      'is then measured on 2,000 digits the model has seen (a figure of fit, not of generalisation). Measured ' +
+      '2026-12-07 (seed 1): the manifold shows every digit but 5, which the 2-D latent puts on top of 8 (centroids of ' +
+      'their test means 0.19 apart); on the 8,000 training digits alone it also missed 2 and 4. The Keras script trains ' +
+      'on 60,000 digits, six times the updates of 50 epochs here: set data.dataset = mnist-full (after ' +
+      '`vae-workbench datasets download mnist-full`, or data.path to a local copy of the IDX files) to match it.',
+    source: 'keras-team/keras examples/variational_autoencoder.py; keras.io examples/generative/vae (train + test)',
     config: {
       name: 'keras-784-256-2',
-      data: { dataset: 'mnist' },
+      data: { dataset: 'mnist', trainOnTest: true },
       model: { kind: 'vae', hidden: [256], activation: 'relu', latentDim: 2, likelihood: 'bernoulli' },
       optimizer: { name: 'rmsprop', learningRate: 0.001 },
       training: { batchSize: 100, epochs: 50 },

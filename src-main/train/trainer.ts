@@ -87,7 +87,12 @@ export async function restoreFromCheckpoint(
 
 /** Where the run's time went (perf/time/<phase>, seconds) and the final -log p(x)'s decoder passes per second. */
 function perfPoints(clock: PhaseClock, nllDecodedPerSec: number, at: { step: number; epoch: number; time: number }): MetricPoint[] {
-  const points: MetricPoint[] = Object.entries(clock.seconds()).map(([phase, value]) => ({ name: `perf/time/${phase}`, ...at, value }));
+  // the classifier Fréchet distance's phase is reported as perf/time/fdClassifier (it is not an Inception FID)
+  const points: MetricPoint[] = Object.entries(clock.seconds()).map(([phase, value]) => ({
+    name: `perf/time/${phase === 'fid' ? 'fdClassifier' : phase}`,
+    ...at,
+    value,
+  }));
   if (Number.isFinite(nllDecodedPerSec)) points.push({ name: 'perf/evalNllDecodedPerSec', ...at, value: nllDecodedPerSec });
   return points;
 }
@@ -512,14 +517,17 @@ export class Trainer {
           this.fidFit = 'none';
           this.log(
             'info',
-            'FID: the feature classifier of this dataset was fitted on the worker while training ran (cached for later runs)',
+            'classifier FD: the feature classifier of this dataset was fitted on the worker while training ran (cached for later runs)',
           );
         },
         (err: unknown) => {
           this.fidFit = 'none'; // the FID at the end fits it on this thread
           this.etaModel.setFidFit(true);
           if ((err as Error).message !== 'closed')
-            this.log('warn', `FID: fitting the feature classifier on the worker failed (${(err as Error).message}); fitting it at the end`);
+            this.log(
+              'warn',
+              `classifier FD: fitting the feature classifier on the worker failed (${(err as Error).message}); fitting it at the end`,
+            );
         },
       );
   }

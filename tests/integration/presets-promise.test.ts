@@ -157,17 +157,20 @@ describe('presets keep their promise', () => {
     }
   }, 120_000);
 
-  it('keras-classic as shipped: a 2-D latent scatter that separates the digits, a manifold of at least seven digits', async () => {
-    // the shipped length (50 epochs on the bundled 8,000 training digits; mnist-full is not on these machines). The
-    // manifold's 225 images are read by the MNIST classifier of the classifier FD, fitted on the whole training split
+  it('keras-classic as shipped: a 2-D latent scatter that separates the digits, a manifold of at least nine digits', async () => {
+    // the shipped length: 50 epochs on all 10,000 bundled digits, train and test together (data.trainOnTest, as the
+    // keras.io example trains on all 70,000; mnist-full is not on these machines). The manifold's 225 images are read
+    // by the MNIST classifier of the classifier FD, fitted on the fixed 8,000-digit training split
     const run = await trainPreset('keras-classic', { training: { dataParallel: 1 } });
+    expect(run.data.train.n).toBe(10_000);
     const model = run.model();
     try {
       const n = run.data.test.n;
       const means = encodeMeans(model, run.data.test.x, n);
       const acc = knnAccuracy(means, run.data.test.y!, n, 2, 5);
       const grid = decodeMeans(model, manifoldCodes(15), 225);
-      const classifier = await getFeatureExtractor('mnist', run.data.train, run.data.d, {
+      const fitSplit = await loadDataset({ ...run.config.data, trainOnTest: false }, { dataHome, seed: 1 });
+      const classifier = await getFeatureExtractor('mnist', fitSplit.train, run.data.d, {
         cacheDir: mkdtempSync(path.join(os.tmpdir(), 'vae-keras-fd-')),
         seed: 1,
       });
@@ -175,13 +178,14 @@ describe('presets keep their promise', () => {
       const counts = Array.from({ length: 10 }, (_, c) => digits.filter((v) => v === c).length);
       console.log(`keras-classic: 5-NN accuracy of the 2-D test means ${acc.toFixed(3)}; manifold cells per digit ${counts.join(' ')}`);
       expect(acc).toBeGreaterThan(0.6); // chance: 0.1
-      // on the bundled 8,000 digits the manifold shows 0, 1, 3, 6, 7, 8, 9 (looked at, 2026-12-07); 2, 4 and 5 get no
-      // clear region of their own in 50 epochs (the preset says so): at least seven digits, each in two cells or more
-      expect(counts.filter((c) => c >= 2).length).toBeGreaterThanOrEqual(7);
+      // measured 2026-12-07 (seed 1): every digit but 5, whose test means the 2-D latent puts on top of 8's (centroids
+      // 0.19 apart); on the 8,000 training digits alone 2 and 4 were missing too. Ten digits on 10,000 in 50 epochs
+      // were not reached (the Keras script makes six times the updates on 60,000): at least nine, each in two cells
+      expect(counts.filter((c) => c >= 2).length).toBeGreaterThanOrEqual(9);
     } finally {
       model.dispose();
     }
-  }, 1_800_000);
+  }, 2_400_000);
 
   it('pytorch-examples: many active units, a loss near the reference after two epochs, faithful reconstructions', async () => {
     const run = await trainPreset('pytorch-examples', { data: { testLimit: 500 }, training: { epochs: 5 }, eval: { iwSamples: 10 } });
