@@ -26,6 +26,12 @@ export const dataSchema = z
     trainLimit: z.number().int().min(0).default(0),
     /** Use at most this many test examples for evaluation (0 = all). */
     testLimit: z.number().int().min(0).default(0),
+    /**
+     * Train on the training and the test split together, as the keras.io VAE example trains on all 70,000 MNIST
+     * digits (x_train and x_test concatenated). test/* is then still measured on the test split, which the model has
+     * seen: a figure of fit, not of generalisation.
+     */
+    trainOnTest: z.boolean().default(false),
     /** ica-synthetic: number of independent sources, observed dimension and sequence length. */
     sources: positiveInt.max(64).default(3),
     observedDim: positiveInt.max(4096).default(20),

@@ -106,7 +106,7 @@ export async function measureTimeToResult(service: WorkbenchService, config: Run
       data: get('data'),
       train: get('train'),
       eval: get('eval'),
-      fid: get('fid'),
+      fid: get('fdClassifier'),
       snapshots: get('snapshots'),
       checkpoints: get('checkpoints'),
     };

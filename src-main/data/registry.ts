@@ -2,6 +2,7 @@
 //
 // loadDataset returns the dataset's full fixed train/test splits, then applies from the run config:
 //   - data.trainLimit / data.testLimit: keep the first N examples of each split (views, no copy);
+//   - data.trainOnTest: the training split followed by the (limited) test split, one copy (the keras.io example);
 //   - data.binarize = 'static': every grey value v becomes 1 with probability v, once, seeded by the run seed.
 // It does NOT carve out the validation fraction (data.validationFraction) nor do dynamic binarization:
 // those belong to the training loop (binarizeStatic from ./split-utils can be reused with a per-epoch seed).
@@ -16,7 +17,7 @@ import { fashionMnistLoader, mnistFullLoader } from './idx-dataset';
 import { cifar10Loader } from './cifar10';
 import { icaSyntheticLoader } from './ica-synthetic';
 import { importLoader } from './import-file';
-import { binarizeStatic, limitSplit } from './split-utils';
+import { binarizeStatic, concatSplits, limitSplit } from './split-utils';
 
 const LOADERS: DatasetLoader[] = [
   mnistLoader,
@@ -78,8 +79,10 @@ export async function loadDataset(
   }
   const full = await pending;
   const d = full.d;
-  let train = limitSplit(full.train, d, data.trainLimit);
   let test = limitSplit(full.test, d, data.testLimit);
+  let train = data.trainOnTest
+    ? concatSplits(limitSplit(full.train, d, data.trainLimit), test, d)
+    : limitSplit(full.train, d, data.trainLimit);
   if (data.binarize === 'static') {
     train = { ...train, x: binarizeStatic(train.x, opts.seed) };
     test = { ...test, x: binarizeStatic(test.x, opts.seed + 1) };

@@ -22,6 +22,20 @@ export function limitSplit(split: Split, d: number, limit: number): Split {
   return { x: split.x.subarray(0, limit * d), y: split.y ? split.y.subarray(0, limit) : null, n: limit };
 }
 
+/** Split a followed by split b (a copy; labels only when both have them). */
+export function concatSplits(a: Split, b: Split, d: number): Split {
+  const x = new Float32Array((a.n + b.n) * d);
+  x.set(a.x.subarray(0, a.n * d));
+  x.set(b.x.subarray(0, b.n * d), a.n * d);
+  let y: Int32Array | null = null;
+  if (a.y && b.y) {
+    y = new Int32Array(a.n + b.n);
+    y.set(a.y.subarray(0, a.n));
+    y.set(b.y.subarray(0, b.n), a.n);
+  }
+  return { x, y, n: a.n + b.n };
+}
+
 /** Rows [start, end) of a split as views (no copy). */
 export function sliceSplit(split: Split, d: number, start: number, end: number): Split {
   return {

@@ -138,6 +138,16 @@ describe('vae-workbench CLI', () => {
     const show = JSON.parse(cli(['runs', 'show', String(out.runId), '--json']).stdout) as { series: Record<string, unknown[]> };
     expect(show.series['train/loss']!.length).toBeGreaterThan(1);
     expect(show.series['test/loss']!.length).toBe(2); // evaluated after each of the 2 epochs
+    // the plain listing labels each figure with its n and k (issue 27): nll beside the -ELBO on its own examples
+    const text = cli(['runs', 'show', String(out.runId)]).stdout;
+    const n = out.final.test.examples!.toLocaleString('en-US');
+    const nllN = out.final.test.nllExamples!.toLocaleString('en-US');
+    expect(text).toContain(`test/loss (−ELBO, n ${n})`);
+    expect(text).toContain(`test/nll (k ${QUICK.eval.iwSamples}, n ${nllN})`);
+    expect(text).toContain(`test/nllLoss (−ELBO, same n ${nllN})`);
+    expect(text).toContain(`test/inferenceGap (k ${QUICK.eval.iwSamples}, n ${nllN})`);
+    expect(text).toContain('test/activeUnits (KL_u > 0.01)');
+    expect(text).not.toContain('test/fid');
 
     const csv = cli(['runs', 'export', '--format', 'csv']);
     expect(csv.code).toBe(0);

@@ -157,17 +157,20 @@ describe('presets keep their promise', () => {
     }
   }, 120_000);
 
-  it('keras-classic as shipped: a 2-D latent scatter that separates the digits, a manifold of at least seven digits', async () => {
-    // the shipped length (50 epochs on the bundled 8,000 training digits; mnist-full is not on these machines). The
-    // manifold's 225 images are read by the MNIST classifier of the classifier FD, fitted on the whole training split
+  it('keras-classic as shipped: a 2-D latent scatter that separates the digits, a manifold of at least nine digits', async () => {
+    // the shipped length: 50 epochs on all 10,000 bundled digits, train and test together (data.trainOnTest, as the
+    // keras.io example trains on all 70,000; mnist-full is not on these machines). The manifold's 225 images are read
+    // by the MNIST classifier of the classifier FD, fitted on the fixed 8,000-digit training split
     const run = await trainPreset('keras-classic', { training: { dataParallel: 1 } });
+    expect(run.data.train.n).toBe(10_000);
     const model = run.model();
     try {
       const n = run.data.test.n;
       const means = encodeMeans(model, run.data.test.x, n);
       const acc = knnAccuracy(means, run.data.test.y!, n, 2, 5);
       const grid = decodeMeans(model, manifoldCodes(15), 225);
-      const classifier = await getFeatureExtractor('mnist', run.data.train, run.data.d, {
+      const fitSplit = await loadDataset({ ...run.config.data, trainOnTest: false }, { dataHome, seed: 1 });
+      const classifier = await getFeatureExtractor('mnist', fitSplit.train, run.data.d, {
         cacheDir: mkdtempSync(path.join(os.tmpdir(), 'vae-keras-fd-')),
         seed: 1,
       });
@@ -175,13 +178,14 @@ describe('presets keep their promise', () => {
       const counts = Array.from({ length: 10 }, (_, c) => digits.filter((v) => v === c).length);
       console.log(`keras-classic: 5-NN accuracy of the 2-D test means ${acc.toFixed(3)}; manifold cells per digit ${counts.join(' ')}`);
       expect(acc).toBeGreaterThan(0.6); // chance: 0.1
-      // on the bundled 8,000 digits the manifold shows 0, 1, 3, 6, 7, 8, 9 (looked at, 2026-12-07); 2, 4 and 5 get no
-      // clear region of their own in 50 epochs (the preset says so): at least seven digits, each in two cells or more
-      expect(counts.filter((c) => c >= 2).length).toBeGreaterThanOrEqual(7);
+      // measured 2026-12-07 (seed 1): every digit but 5, whose test means the 2-D latent puts on top of 8's (centroids
+      // 0.19 apart); on the 8,000 training digits alone 2 and 4 were missing too. Ten digits on 10,000 in 50 epochs
+      // were not reached (the Keras script makes six times the updates on 60,000): at least nine, each in two cells
+      expect(counts.filter((c) => c >= 2).length).toBeGreaterThanOrEqual(9);
     } finally {
       model.dispose();
     }
-  }, 1_800_000);
+  }, 2_400_000);
 
   it('pytorch-examples: many active units, a loss near the reference after two epochs, faithful reconstructions', async () => {
     const run = await trainPreset('pytorch-examples', { data: { testLimit: 500 }, training: { epochs: 5 }, eval: { iwSamples: 10 } });
@@ -256,25 +260,49 @@ describe('presets keep their promise', () => {
     expect(iwae.final['test/nll']!).toBeLessThan(vae.final['test/nll']!);
   }, 300_000);
 
-  it('kingma-welling as shipped: z = 200 ends no worse than z = 20 (more latents do not overfit)', async () => {
+  // The seed-to-seed spread of the Kingma & Welling z = 20 preset at its shipped length, measured through the CLI with
+  // one shard (`train --preset kingma-welling-mnist-z20 --set seed=N --set training.dataParallel=1`): test loss and
+  // -log p(x) (k 100, first 1,000 test digits) for seeds 1, 2, 3. Seed 1 was measured on 2026-12-07 by the previous
+  // round, seeds 2 and 3 on 2026-12-07 by this one. "Within noise" below is the range of these figures.
+  const KW_Z20_SEEDS = { loss: [128.11, 124.69, 128.01], nll: [125.71, 122.37, 125.75] };
+  const spread = (v: number[]) => Math.max(...v) - Math.min(...v);
+
+  it('kingma-welling as shipped: z = 200 ends no worse than z = 20 (more latents do not overfit), within the seed spread', async () => {
     // the shipped length (100 epochs of the 8,000 bundled digits, Adagrad with its accumulator from 0), one shard so
-    // the figures do not depend on a free core. Within noise: 1 nat (the seed-to-seed spread was not measured: an
-    // assumption). Slow: two runs of 800,000 samples each (~5 min each on a quiet core, 58 and 74 min under load).
+    // the figures do not depend on a free core. Slow: two runs of 800,000 samples each (~5 min each on a quiet core,
+    // 37 min under load)
     const shipped = { training: { dataParallel: 1 } } as RunConfigInput;
     const z20 = await trainPreset('kingma-welling-mnist-z20', shipped);
     const z200 = await trainPreset('kingma-welling-mnist-z200', shipped);
     expect(z200.config.optimizer).toMatchObject({ name: 'adagrad', initialAccumulator: 0 });
     const f20 = z20.final;
     const f200 = z200.final;
+    const [noiseLoss, noiseNll] = [spread(KW_Z20_SEEDS.loss), spread(KW_Z20_SEEDS.nll)];
     console.log(
-      `kingma-welling: test loss z20 ${f20['test/loss']!.toFixed(2)}, z200 ${f200['test/loss']!.toFixed(2)}; nll ${f20['test/nll']!.toFixed(2)} / ${f200['test/nll']!.toFixed(2)}; active units z200 ${f200['test/activeUnits']} (Burda ${f200['test/activeUnitsCov']})`,
+      `kingma-welling: test loss z20 ${f20['test/loss']!.toFixed(2)}, z200 ${f200['test/loss']!.toFixed(2)}; nll ${f20['test/nll']!.toFixed(2)} / ${f200['test/nll']!.toFixed(2)}; seed spread ${noiseLoss.toFixed(2)} / ${noiseNll.toFixed(2)}; active units z200 ${f200['test/activeUnits']} (Burda ${f200['test/activeUnitsCov']})`,
     );
-    const NOISE = 1;
-    expect(f200['test/loss']!).toBeLessThan(f20['test/loss']! + NOISE);
-    expect(f200['test/nll']!).toBeLessThan(f20['test/nll']! + NOISE);
-    // measured 2026-12-07 through the CLI with these settings: z20 128.11 / 125.71, z200 128.61 / 124.36 (loss / nll);
-    // the surplus units are not switched off by 100 epochs (155 of 200 above 0.01 nats): not asserted, said in the preset
+    expect(f200['test/loss']!).toBeLessThan(f20['test/loss']! + noiseLoss);
+    expect(f200['test/nll']!).toBeLessThan(f20['test/nll']! + noiseNll);
+    // measured 2026-12-07 through the CLI with these settings (seed 1): z20 128.11 / 125.71, z200 128.61 / 124.36 (loss
+    // / nll); the surplus units are not switched off by 100 epochs (155 of 200 above 0.01 nats): not asserted, said in
+    // the preset
   }, 3_600_000);
+
+  it('kingma-welling at small latent sizes: the bound gets no worse from z = 3 to 5 to 10 (a shorter run)', async () => {
+    // 10 of the 100 shipped epochs, for CI's time (three runs of 80,000 samples, ~30 s each on a quiet core): at these
+    // sizes the bound is limited by the latent size, and the ordering shows within 10 epochs by margins (9.6 and 5.4 nats) above the z = 20
+    // seed spread (3.4; the spread at these sizes and length was not measured). Measured through the CLI (seed 1, one shard, 10 epochs): test loss z3 177.53, z5 167.93, z10 162.54. Not beyond
+    // z = 10 at this length: z20 is at 170.85 after 10 epochs (the larger model starts slower), hence z20 / z200 at full length
+    const short = { training: { epochs: 10, dataParallel: 1 }, eval: { iwSamples: 20 } } as RunConfigInput;
+    const losses: number[] = [];
+    for (const z of [3, 5, 10]) losses.push((await trainPreset(`kingma-welling-mnist-z${z}`, short)).final['test/loss']!);
+    console.log(
+      `kingma-welling, 10 epochs: test loss z3 ${losses[0]!.toFixed(2)}, z5 ${losses[1]!.toFixed(2)}, z10 ${losses[2]!.toFixed(2)}`,
+    );
+    const noise = spread(KW_Z20_SEEDS.loss);
+    expect(losses[1]!).toBeLessThan(losses[0]! + noise);
+    expect(losses[2]!).toBeLessThan(losses[1]! + noise);
+  }, 900_000);
 
   it('nonlinear-ica as shipped: 3 active units by both counts (the sources), MCC >= 0.9, the learned sigma off its floor', async () => {
     // the shipped length (100 epochs, evaluated every 5): measured 2026-12-07 with seeds 1, 2, 3: units 3 / 3 for all,

@@ -112,6 +112,10 @@ describe('metric direction and units', () => {
     expect(metricDirection('test/activeUnits')).toBeNull();
     expect(metricDirection('test/activeUnitsCov')).toBeNull();
     expect(metricDirection('test/mcc')).toBe('higher');
+    // the classifier FD is lower-is-better; n and k are settings with no best (issue 27)
+    expect(metricDirection('test/fdClassifier')).toBe('lower');
+    expect(metricDirection('test/nllLoss')).toBe('lower');
+    for (const m of ['test/examples', 'test/nllExamples', 'test/nllK']) expect(metricDirection(m), m).toBeNull();
     expect(bestOf([3, 1, 2], 'test/kl')).toBeUndefined();
     expect(bestOf([3, 1, 2], 'test/loss')).toBe(1);
     expect(bestOf([3, undefined, NaN], 'test/loss')).toBeUndefined();

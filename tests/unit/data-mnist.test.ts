@@ -93,6 +93,21 @@ describe('mnist (bundled)', () => {
     expect(Math.abs(mean(ds.train.x) - mean(grey.train.x.subarray(0, 500 * 784)))).toBeLessThan(0.01);
   });
 
+  it('data.trainOnTest trains on train + test (the keras.io example), still evaluating on the test split', async () => {
+    const plain = await loadDataset(cfg(), { dataHome, seed: 1 });
+    const both = await loadDataset(cfg({ trainOnTest: true }), { dataHome, seed: 1 });
+    expect(both.train.n).toBe(10_000);
+    expect(both.test.n).toBe(2000);
+    expect(sameValues(both.train.x.subarray(0, 8000 * 784), plain.train.x)).toBe(true);
+    expect(sameValues(both.train.x.subarray(8000 * 784), plain.test.x)).toBe(true);
+    expect(Array.from(both.train.y!.subarray(8000, 8010))).toEqual(Array.from(plain.test.y!.subarray(0, 10)));
+    // with limits: the limited training split followed by the limited test split (the one evaluated)
+    const small = await loadDataset(cfg({ trainOnTest: true, trainLimit: 300, testLimit: 100, binarize: 'static' }), { dataHome, seed: 2 });
+    expect([small.train.n, small.test.n, small.train.y!.length]).toEqual([400, 100, 400]);
+    expect(small.train.x.every((v) => v === 0 || v === 1)).toBe(true);
+    expect(sameValues((await loadDataset(cfg(), { dataHome, seed: 1 })).train.x, plain.train.x)).toBe(true); // cache untouched
+  });
+
   it('holds out a seeded random data.validationFraction of train for validation (the training loop)', async () => {
     const ds = await loadDataset(cfg(), { dataHome, seed: 1 });
     const config = (seed: number, validationFraction: number) => parseRunConfig({ seed, data: { dataset: 'mnist', validationFraction } });

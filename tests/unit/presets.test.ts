@@ -30,6 +30,7 @@ describe('launch presets', () => {
     expect(keras.optimizer.name).toBe('rmsprop');
     expect(keras.training).toMatchObject({ batchSize: 100, epochs: 50 });
     expect(keras.snapshots.manifoldSize).toBe(15);
+    expect(keras.data).toMatchObject({ dataset: 'mnist', trainOnTest: true }); // keras.io trains on train + test
 
     const torch = parseRunConfig(findPreset('pytorch-examples')!.config);
     expect(torch.model).toMatchObject({ hidden: [400], latentDim: 20, activation: 'relu' });

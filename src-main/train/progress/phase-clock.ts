@@ -81,7 +81,12 @@ export class PhaseClock {
 
 /** Where the run's time went (perf/time/<phase>, seconds) and the final -log p(x)'s decoder passes per second. */
 export function perfPoints(clock: PhaseClock, nllDecodedPerSec: number, at: { step: number; epoch: number; time: number }): MetricPoint[] {
-  const points: MetricPoint[] = Object.entries(clock.seconds()).map(([phase, value]) => ({ name: `perf/time/${phase}`, ...at, value }));
+  // the classifier Fréchet distance's phase is reported as perf/time/fdClassifier (it is not an Inception FID)
+  const points: MetricPoint[] = Object.entries(clock.seconds()).map(([phase, value]) => ({
+    name: `perf/time/${phase === 'fid' ? 'fdClassifier' : phase}`,
+    ...at,
+    value,
+  }));
   if (Number.isFinite(nllDecodedPerSec)) points.push({ name: 'perf/evalNllDecodedPerSec', ...at, value: nllDecodedPerSec });
   return points;
 }

@@ -82,6 +82,12 @@ export const FIELD_GROUPS: FieldGroup[] = [
       },
       { path: 'data.trainLimit', label: 'Train limit', type: 'int', help: '0 = all training examples.' },
       { path: 'data.testLimit', label: 'Test limit', type: 'int', help: '0 = all test examples.' },
+      {
+        path: 'data.trainOnTest',
+        label: 'Train on test too',
+        type: 'bool',
+        help: 'Train on train + test (the keras.io example); test figures then measure fit, not generalisation.',
+      },
       { path: 'data.sources', label: 'Sources', type: 'int', when: (c) => c.data.dataset === 'ica-synthetic' },
       { path: 'data.observedDim', label: 'Observed dim', type: 'int', when: (c) => c.data.dataset === 'ica-synthetic' },
       {

@@ -3,9 +3,10 @@
 // and the active units have no "best": a low KL is often posterior collapse, a high one an unused prior (issue 24).
 export type MetricDirection = 'lower' | 'higher' | null;
 
-const LOWER = /(^|\/)(loss|nll|recon|elbo-gap|inferenceGap|fid|fd|classifierFd)$|\/(loss|nll|recon)[A-Z_]/;
+const LOWER = /(^|\/)(loss|nll|recon|elbo-gap|inferenceGap|fid|fd|classifierFd|fdClassifier)$|\/(loss|nll|recon)[A-Z_]/;
 const HIGHER = /(^|\/)(accuracy|samplesPerSec|mcc)$/;
-const NO_BEST = /(^|\/)(kl|activeUnits|activeUnitsCov)([A-Z_]|$)/;
+// the examples (n) and importance samples (k) a figure was computed on are settings, not results
+const NO_BEST = /(^|\/)(kl|activeUnits|activeUnitsCov)([A-Z_]|$)|(^|\/)(examples|nllExamples|nllK)$/;
 
 /** 'lower' or 'higher' when one end is better, null when the metric has no best (KL, active units, unknown). */
 export function metricDirection(metric: string): MetricDirection {

@@ -3,6 +3,7 @@
 import path from 'node:path';
 import type { WorkbenchService } from '../../../api/service';
 import { writeFileAtomic } from '../../../os/atomic-file';
+import { canonicalFinal, FIGURES_NOTE, metricLabel } from '@shared/metric-labels';
 import { parseFlags, runIdArg, UsageError } from '../args';
 import { parseMetricFilter } from '../metric-filter';
 import { fmt, table } from '../format';
@@ -67,8 +68,11 @@ async function show(s: WorkbenchService, values: RunsFlags, positionals: string[
   else {
     out(`run ${run.id} "${run.name}" — ${run.status}${run.error ? ` (${run.error})` : ''}`);
     out(`dataset ${run.dataset}, seed ${run.seed}, backend ${run.backend ?? '-'}, epoch ${run.epoch}, step ${run.step}`);
+    // each figure with the examples (n) and importance samples (k) it was computed on (src-shared/metric-labels.ts)
+    const final = canonicalFinal(run.final);
     out('final metrics:');
-    out(table(Object.entries(run.final).map(([k, v]) => ['  ' + k, fmt(v)])) || '  (none)');
+    out(table(Object.entries(final).map(([k, v]) => ['  ' + metricLabel(k, final), fmt(v)])) || '  (none)');
+    if ('test/nll' in final) out(FIGURES_NOTE);
     out(
       'series: ' +
         Object.entries(series)
