@@ -109,13 +109,19 @@ export class EvalWorkerCallback implements LoopCallback {
     this.pendingFidFit = whole.then(fit).then(
       () => {
         this.fidFit = 'none';
-        this.log('info', 'classifier FD: the feature classifier of this dataset was fitted on the worker while training ran (cached for later runs)');
+        this.log(
+          'info',
+          'classifier FD: the feature classifier of this dataset was fitted on the worker while training ran (cached for later runs)',
+        );
       },
       (err: unknown) => {
         this.fidFit = 'none'; // the FID at the end fits it on this thread
         eta.setFidFit(true);
         if ((err as Error).message !== 'closed')
-          this.log('warn', `classifier FD: fitting the feature classifier on the worker failed (${(err as Error).message}); fitting it at the end`);
+          this.log(
+            'warn',
+            `classifier FD: fitting the feature classifier on the worker failed (${(err as Error).message}); fitting it at the end`,
+          );
       },
     );
   }
