@@ -295,8 +295,9 @@ describe.skipIf(!HAVE_CHROMIUM)("issue 24's UI items", () => {
     await go(`#/compare?ids=${seeded.map((r) => r.id).join(',')}`);
     const table = page.locator('section.panel[aria-label="Final metrics"] table');
     await table.locator('tbody tr').first().waitFor();
-    const heads = await table.locator('thead th').allTextContents();
-    const col = (k: string) => heads.findIndex((h) => h.trim() === k);
+    // the metric's key is the header's data-metric (its text adds the figure's n and k)
+    const heads = await table.locator('thead th').evaluateAll((ths) => ths.map((th) => th.getAttribute('data-metric')));
+    const col = (k: string) => heads.indexOf(k);
     const boldIn = async (k: string) =>
       table.locator('tbody tr').evaluateAll((trs, i) => trs.map((tr) => tr.children[i]!.classList.contains('best')), col(k));
     expect(await boldIn('test/kl')).toEqual([false, false, false, false, false]);

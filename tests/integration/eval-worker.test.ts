@@ -75,12 +75,14 @@ describe('the evaluation worker on an idle core', () => {
   /** A data home whose FID classifier is fitted (by the first test): the second one's worker links for the steps at once. */
   let fitted: string | null = null;
 
-  it('fits the FID classifier while training runs; snapshots take their latent view from the evaluations', async () => {
+  it("fits the classifier FD's feature classifier while training runs; snapshots take their latent view from the evaluations", async () => {
     const [helped, alone] = await Promise.all([trainWith(2), trainWith(1)]);
     expect(helped.log.filter((m) => /worker.*(failed|exited|could not)/.test(m))).toEqual([]);
     // fitted on the worker while training ran (helped), at the end (alone): the same classifier weights
-    expect(helped.log.some((m) => m.startsWith('FID: the feature classifier of this dataset was fitted on the worker'))).toBe(true);
-    expect(alone.log.some((m) => m.startsWith('FID: the feature classifier'))).toBe(false);
+    expect(helped.log.some((m) => m.startsWith('classifier FD: the feature classifier of this dataset was fitted on the worker'))).toBe(
+      true,
+    );
+    expect(alone.log.some((m) => m.startsWith('classifier FD: the feature classifier'))).toBe(false);
     expect(helped.fidSha).toBe(alone.fidSha);
     expect(Number.isFinite(helped.run.final['test/fdClassifier'])).toBe(true);
     fitted = helped.home;
