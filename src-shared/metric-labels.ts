@@ -5,6 +5,21 @@
 /** The Fréchet distance on a small domain classifier's features (see README "What the numbers mean"). */
 export const FD_CLASSIFIER_METRIC = 'test/fdClassifier';
 
+/** A run's final test figures in the order the CLI's summary and the run view list them (each shown when the run has it). */
+export const SUMMARY_TEST_METRICS: readonly string[] = [
+  'test/loss',
+  'test/recon',
+  'test/kl',
+  'test/lossCorrupted',
+  'test/nll',
+  'test/nllLoss',
+  'test/inferenceGap',
+  'test/activeUnits',
+  'test/activeUnitsCov',
+  'test/mcc',
+  FD_CLASSIFIER_METRIC,
+];
+
 /** Metric names of earlier releases and what they are called now (read and written under the new name). */
 export const RENAMED_METRICS: Readonly<Record<string, string>> = { 'test/fid': FD_CLASSIFIER_METRIC };
 

@@ -1,5 +1,5 @@
 // Following a run to its end (train, resume): a progress line on stderr, Ctrl-C cancels, a summary on stdout.
-import { canonicalFinal, FD_CLASSIFIER_METRIC, metricLabel } from '@shared/metric-labels';
+import { canonicalFinal, FD_CLASSIFIER_METRIC, metricLabel, SUMMARY_TEST_METRICS } from '@shared/metric-labels';
 import type { RunSummary } from '@shared/model-types';
 import type { WorkbenchService } from '../../api/service';
 import { fmt } from './format';
@@ -42,20 +42,7 @@ function finalSummary(run: RunSummary, samplesPerSec: number) {
 
 /** The final figures, one per line, each labelled with the examples (n) and samples (k) it was computed on. */
 function summaryLines(f: Record<string, number>): string[] {
-  const keys = [
-    'test/loss',
-    'test/recon',
-    'test/kl',
-    'test/lossCorrupted',
-    'test/nll',
-    'test/nllLoss',
-    'test/inferenceGap',
-    'test/activeUnits',
-    'test/activeUnitsCov',
-    'test/mcc',
-    FD_CLASSIFIER_METRIC,
-  ];
-  return keys.filter((k) => f[k] !== undefined).map((k) => `  ${metricLabel(k, f)}: ${fmt(f[k])}`);
+  return SUMMARY_TEST_METRICS.filter((k) => f[k] !== undefined).map((k) => `  ${metricLabel(k, f)}: ${fmt(f[k])}`);
 }
 
 /** Follow a run to its end with a progress line; Ctrl-C cancels it. */
