@@ -8,7 +8,7 @@ import type { TensorInfo } from './kernel-wrapper';
 // tf.train.adam runs ~13 kernels per weight, each a full pass over it (wasm Sqrt alone is slow),
 // ~4.3 ms per step for the 653k weights of a 784-400-20 VAE on one core, ~15% of the step. The
 // update below is a hand-assembled 276-byte WebAssembly SIMD function that reads w, m, v, g from
-// the tfjs wasm heap and writes fresh w', m', v' buffers (tensors are never mutated in place):
+// the tfjs wasm heap and writes w', m', v' where it read them (fresh buffers when another tensor shares one):
 // ~0.5 ms for the same weights. WasmAdamOptimizer subclasses tf.AdamOptimizer, so its slots,
 // getWeights/setWeights and class name ('Adam') are exactly tf.train.adam's; off wasm (or on the
 // threaded build, whose memory is shared) it falls back to the stock update.
@@ -166,6 +166,8 @@ function adamFunc(sum: boolean): number[] {
 interface WasmHeapBackend {
   makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
   dataIdMap: { get(dataId: object): { memoryOffset: number } };
+  /** How many tensors share a buffer (a reshape or a variable's initial value shares its variable's). */
+  refCount(dataId: object): number;
   wasm: { HEAPF32: Float32Array; asm?: { memory?: WebAssembly.Memory }; _malloc(n: number): number; _free(p: number): void };
 }
 
@@ -300,7 +302,13 @@ export class WasmAdamOptimizer extends tf.AdamOptimizer {
 
 type Hyper = { beta1: number; beta2: number; epsilon: number; lrT: number; invC2: number };
 
-/** One weight's update into fresh w', m', v' buffers (tensors are never mutated in place), assigned to the variables. */
+/**
+ * One weight's update. Each of w, m, v is updated in its own buffer when no other tensor shares it (refCount 1: the
+ * usual case, the optimizer's own slots and a model's own variables): each lane is read before it is written, so
+ * the pass may write where it reads, and a step allocates nothing and touches each buffer once. A buffer still
+ * shared (a variable holding the tensor it was made or assigned from) gets a fresh one, assigned to the variable,
+ * so that the sharing tensor keeps its values. The same arithmetic either way.
+ */
 function updateWeight(
   inst: AdamInstance,
   backend: WasmHeapBackend,
@@ -310,11 +318,12 @@ function updateWeight(
   const { value, m, v, g, pg2 } = t;
   const { beta1, beta2, epsilon, lrT, invC2 } = h;
   const shape = [...value.shape];
-  const outW = backend.makeOutput(shape, 'float32');
-  const outM = backend.makeOutput(shape, 'float32');
-  const outV = backend.makeOutput(shape, 'float32');
+  // per buffer: in place when the variable alone holds it, else a fresh one (assigned below)
+  const held = [value, m, v] as const;
+  const fresh = held.map((x) => (backend.refCount(x.dataId) === 1 ? null : backend.makeOutput(shape, 'float32')));
   const off = (x: { dataId: object }) => backend.dataIdMap.get(x.dataId).memoryOffset >>> 0;
-  const p = [off(value), off(m), off(v), off(g), off(outW), off(outM), off(outV)] as const;
+  const into = (i: number) => off(fresh[i] ?? held[i]!);
+  const p = [off(value), off(m), off(v), off(g), into(0), into(1), into(2)] as const;
   const n = value.size;
   const nVec = n - (n % 4);
   const args = [...p, nVec * 4, beta1, beta2, lrT, invC2, epsilon, 1 - beta1, 1 - beta2] as const;
@@ -334,10 +343,11 @@ function updateWeight(
     }
   }
   for (const [variable, info] of [
-    [m, outM],
-    [v, outV],
-    [value, outW],
+    [m, fresh[1]],
+    [v, fresh[2]],
+    [value, fresh[0]],
   ] as const) {
+    if (!info) continue;
     const made = tf.engine().makeTensorFromTensorInfo(info);
     variable.assign(made);
     made.dispose();

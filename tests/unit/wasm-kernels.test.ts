@@ -334,6 +334,34 @@ describe('fast wasm matmul kernels', () => {
       fast.dispose();
     });
 
+    it('updates in place when nothing shares the buffers (same bits, no new buffer), into fresh ones when a tensor does', () => {
+      const rng = seeded(11);
+      const initial = tf.tensor(randArray(rng, 407), [37, 11]);
+      const shared = tf.variable(initial, true, `adamtest${nameCounter++}`); // shares its buffer with `initial`
+      const copy = tf.tensor(initial.dataSync(), [37, 11]); // a buffer of its own (clone() would share)
+      const own = tf.variable(copy, true, `adamtest${nameCounter++}`);
+      copy.dispose(); // now the variable alone holds its buffer
+      const keep = Array.from(initial.dataSync());
+      const [o1, o2] = [new WasmAdamOptimizer(0.01), new WasmAdamOptimizer(0.01)];
+      const g = tf.tensor(randArray(rng, 407), [37, 11]);
+      const ids: object[] = [];
+      for (let s = 0; s < 3; s++) {
+        ids.push(own.dataId);
+        o1.applyGradients([{ name: shared.name, tensor: g }]);
+        o2.applyGradients([{ name: own.name, tensor: g }]);
+        expect(Array.from(own.dataSync()), `step ${s}`).toEqual(Array.from(shared.dataSync()));
+      }
+      expect(Array.from(initial.dataSync())).toEqual(keep); // the tensor that shared the first buffer kept its values
+      expect(Array.from(own.dataSync())).not.toEqual(keep);
+      ids.push(own.dataId);
+      expect(new Set(ids).size).toBe(1); // the variable alone held its buffer: updated in it at every step
+      expect(shared.dataId).not.toBe(initial.dataId); // the one that shared it moved to a fresh one
+      expect([o1.simdSteps, o2.simdSteps]).toEqual([3, 3]);
+      tf.dispose([initial, shared, own, g]);
+      o1.dispose();
+      o2.dispose();
+    });
+
     it('falls back to the stock update off wasm, with the same results', async () => {
       const run = (make: () => tf.Optimizer) => {
         const vars = makeVars(2);
