@@ -7,7 +7,6 @@ import * as tf from '@tensorflow/tfjs';
 import type { VaeModel } from '../../vae/model';
 import { applyClipped, exportReplicaState } from '../../vae/optimizer';
 import type { EvalHelper } from './eval-helper';
-import type { NextStep } from './step-function';
 import { CTRL, ShardViews, applyShardSum, createShardBuffers, regionScalars, writeRegion, type ShardBuffers } from '../compute/shard-link';
 import {
   addGradients,
@@ -84,8 +83,6 @@ export class DataParallelSteps {
   private ownMs: number[] = [];
   private backoff = 0;
   private aloneMs: number[] = [];
-  /** A step handed to the worker before the trainer began it (postNext): its seq and draw, which the call must match. */
-  private posted: { seq: number; next: NextStep } | null = null;
 
   constructor(
     private readonly model: VaeModel,
@@ -155,7 +152,6 @@ export class DataParallelSteps {
   }
 
   private end(token: number): void {
-    this.posted = null;
     if (!this.viewsMade) return;
     const { ctrl } = this.views;
     Atomics.store(ctrl, CTRL.ENDED, token);
@@ -169,63 +165,23 @@ export class DataParallelSteps {
     await this.job;
   }
 
-  /** Hand the worker its shard of a step (its rows and draw, then SEQ); returns the step's seq. */
-  private post(index: Int32Array, stepSeed: number, klWeight: number): number {
-    const bounds = shardBounds(index.length, this.shards);
-    const S = bounds.length;
-    const remote = bounds[S - 1]!;
-    const { ctrl } = this.views;
-    this.views.indices.set(index.subarray(remote.from, remote.to));
-    this.views.setParams({
-      stepSeed,
-      klWeight,
-      shards: S,
-      batchRows: index.length,
-      shard: S - 1,
-      shardFrom: remote.from,
-      shardRows: remote.to - remote.from,
-    });
-    const seq = ++this.seq;
-    Atomics.store(ctrl, CTRL.SEQ, seq);
-    Atomics.notify(ctrl, CTRL.SEQ);
-    return seq;
-  }
-
-  /**
-   * Whether `posted` is this very step. A step handed out early that the loop then does not take (it cannot happen
-   * while the loop passes `next` only within an epoch, but a mismatch must never pair a worker shard with another
-   * step's prefix) ends the session: the worker drops that shard unapplied, and this step runs here.
-   */
-  private takePosted(index: Int32Array, stepSeed: number, klWeight: number): number | null {
-    const posted = this.posted;
-    this.posted = null;
-    if (!posted) return null;
-    const same =
-      posted.next.stepSeed === stepSeed &&
-      posted.next.klWeight === klWeight &&
-      posted.next.index.length === index.length &&
-      posted.next.index.every((r, i) => r === index[i]);
-    if (same) return posted.seq;
-    this.lastFailure ??= 'a step handed to the worker early was not the one the loop took';
-    this.unlink();
-    return null;
-  }
-
-  /**
-   * One optimizer step on the train rows `index`; returns the batch's reported values (the caller disposes them).
-   * `next`: the step the loop takes after this one, when it knows it; a linked worker then starts on its shard as
-   * soon as it has applied this step's update, instead of waiting for this thread's update and the loop between.
-   */
-  async step(index: Int32Array, stepSeed: number, klWeight: number, next?: NextStep): Promise<StepValue> {
+  /** One optimizer step on the train rows `index`; returns the batch's reported values (the caller disposes them). */
+  async step(index: Int32Array, stepSeed: number, klWeight: number): Promise<StepValue> {
     const t0 = performance.now();
     if (!this.helper && this.backoff > 0) this.backoff--;
-    const early = this.takePosted(index, stepSeed, klWeight);
     const bounds = shardBounds(index.length, this.shards);
     const S = bounds.length;
     const base = { stepSeed, klWeight, shards: S, batchRows: index.length };
     const remote = this.helper !== null && S >= 2 ? bounds[S - 1]! : null;
     let seq = 0;
-    if (remote) seq = early ?? this.post(index, stepSeed, klWeight);
+    if (remote) {
+      const { ctrl } = this.views;
+      this.views.indices.set(index.subarray(remote.from, remote.to));
+      this.views.setParams({ ...base, shard: S - 1, shardFrom: remote.from, shardRows: remote.to - remote.from });
+      seq = ++this.seq;
+      Atomics.store(ctrl, CTRL.SEQ, seq);
+      Atomics.notify(ctrl, CTRL.SEQ);
+    }
     const local = remote ? bounds.slice(0, S - 1) : bounds;
     let sum: tf.Tensor[] | null = null;
     const shares: tf.Scalar[][] = [];
@@ -242,9 +198,6 @@ export class DataParallelSteps {
       Atomics.store(this.views.ctrl, CTRL.MAIN, seq);
       Atomics.notify(this.views.ctrl, CTRL.MAIN);
       const theirs = await this.remoteShard(seq, index, remote, { ...base, shard: S - 1 });
-      // the worker is done with this step's rows and draw: hand it the next step now (it applies this update first)
-      if (next && this.helper && 'region' in theirs && shardBounds(next.index.length, this.shards).length === S)
-        this.posted = { seq: this.post(next.index, next.stepSeed, next.klWeight), next };
       shares.push([theirs.loss, theirs.recon, theirs.kl]);
       if ('region' in theirs) {
         // prefix + the worker's gradients, summed inside the update (the worker does the same with the two swapped)

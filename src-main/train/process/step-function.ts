@@ -12,15 +12,8 @@ import type { StepValue } from './data-parallel';
 
 export type { StepValue } from './data-parallel';
 
-/** The step the loop will call next, when it knows it (the same batch of the same epoch): a linked worker may start on it early. */
-export interface NextStep {
-  index: Int32Array;
-  stepSeed: number;
-  klWeight: number;
-}
-
-/** One optimizer step on the train rows `index` with the step's seed and KL weight (`next`: the step after it, when known). */
-export type StepFunction = (index: Int32Array, stepSeed: number, klWeight: number, next?: NextStep) => Promise<StepValue>;
+/** One optimizer step on the train rows `index` with the step's seed and KL weight. */
+export type StepFunction = (index: Int32Array, stepSeed: number, klWeight: number) => Promise<StepValue>;
 
 /** What a step works on: the model, its variables and optimizer, the objective's spec and the training split. */
 export interface StepTarget {

@@ -112,7 +112,7 @@ export class Trainer {
       train: { x: data.train.x, d: data.d },
     };
     const parallel = shards > 1 ? new DataParallelSteps(model, vars, optimizer, target.spec, shards, target.train, plan.B) : null;
-    const trainStep: StepFunction = parallel ? (index, seed, kl, next) => parallel.step(index, seed, kl, next) : singleShardStep(target);
+    const trainStep: StepFunction = parallel ? (index, seed, kl) => parallel.step(index, seed, kl) : singleShardStep(target);
     if (parallel)
       this.steps.log(
         'info',
@@ -180,21 +180,10 @@ export class Trainer {
       for (const c of callbacks) await c.beforeStep?.();
       const linked = parts.parallel?.linked ?? false;
       const t0 = performance.now();
-      // the next step of this epoch, so that a linked worker can start on it early (data-parallel.ts)
-      const nextStart = start + plan.B;
-      const next =
-        b + 1 < plan.stepsPerEpoch && run.step + 1 < plan.totalSteps && nextStart < data.train.n
-          ? {
-              index: perm.subarray(nextStart, Math.min(data.train.n, nextStart + plan.B)),
-              stepSeed: deriveSeed(config.seed, run.step + 1),
-              klWeight: klWeightAt(config, plan, run.step + 1),
-            }
-          : undefined;
       const v = await parts.trainStep(
         perm.subarray(start, start + rows),
         deriveSeed(config.seed, run.step),
         klWeightAt(config, plan, run.step),
-        next,
       );
       // the loss of the model as it starts (the first step's, computed before its update): the divergence rule's reference
       if (this.stepsRun === 0) this.steps.health?.setInitialLoss(v.loss.dataSync()[0]!);
