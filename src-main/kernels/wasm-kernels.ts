@@ -20,7 +20,7 @@ import { makeSharedIdentity } from './wasm-identity';
 import { makeWrapper } from './wasm-matmul';
 
 export { setMatMulRoute, type MatMulRoute } from './wasm-matmul';
-export { WasmAdamOptimizer } from './wasm-adam';
+export { WasmAdamOptimizer, isWasmAdam } from './wasm-adam';
 
 /** Kernel names whose transposed variants we reroute. */
 export const WRAPPED_KERNELS = ['BatchMatMul', '_FusedMatMul'] as const;

@@ -26,12 +26,15 @@ import {
   VaeModel,
 } from '../built';
 
-const config = parseRunConfig({
-  seed: 5,
-  data: { trainLimit: 512, testLimit: 64 },
-  model: { hidden: [64], latentDim: 4 },
-  training: { batchSize: 64, dataParallel: 2 },
-});
+const configWith = (optimizer?: { name: 'rmsprop' | 'adagrad'; learningRate: number }) =>
+  parseRunConfig({
+    seed: 5,
+    data: { trainLimit: 512, testLimit: 64 },
+    model: { hidden: [64], latentDim: 4 },
+    training: { batchSize: 64, dataParallel: 2 },
+    ...(optimizer ? { optimizer } : {}),
+  });
+let config = configWith();
 const STEPS = 12;
 let backend = '';
 let data: LoadedDataset;
@@ -167,4 +170,32 @@ describe('data-parallel steps with the real worker', () => {
     model.dispose();
     optimizer.dispose();
   }, 60_000);
+
+  it('give the one-thread weights with optimizers other than Adam (RMSprop, Adagrad) too', async () => {
+    // (tfjs's Optimizer answers instanceof by duck typing, so every optimizer once passed for our Adam in the linked
+    // update and the step failed with "optimizer.applyGradientSum is not a function": keras-classic, Kingma & Welling)
+    const adam = config;
+    try {
+      for (const optimizer of [
+        { name: 'rmsprop', learningRate: 0.001 },
+        { name: 'adagrad', learningRate: 0.01 },
+      ] as const) {
+        config = configWith(optimizer);
+        const alone = await train(async () => undefined);
+        const helper = await startHelper();
+        const linked = await train(async (s, steps) => {
+          if (s === 0) expect(await steps.link(helper, false)).toBe(true);
+        });
+        await helper.close();
+        expect(linked.failure, optimizer.name).toBeNull();
+        expect(linked.stepsOnWorker, optimizer.name).toBe(STEPS);
+        expect(linked.losses, optimizer.name).toEqual(alone.losses);
+        linked.weights.forEach((w, i) =>
+          expect(Array.from(w.data), `${optimizer.name} ${w.name}`).toEqual(Array.from(alone.weights[i]!.data)),
+        );
+      }
+    } finally {
+      config = adam;
+    }
+  }, 120_000);
 });

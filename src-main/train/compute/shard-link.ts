@@ -12,7 +12,7 @@
 // trainer's state, and the trainer ends the session with ENDED = token and a SEQ bump.
 import * as tf from '@tensorflow/tfjs';
 import { copyTensorInto, tensorFromView } from '../../kernels/wasm-heap';
-import { WasmAdamOptimizer } from '../../kernels/wasm-kernels';
+import { isWasmAdam } from '../../kernels/wasm-kernels';
 import { applyClipped } from '../../vae/optimizer';
 import type { ShardParams } from './shard-step';
 
@@ -126,7 +126,7 @@ export function applyShardSum(
   theirs: Float32Array,
   clipNorm: number,
 ): void {
-  if (clipNorm <= 0 && optimizer instanceof WasmAdamOptimizer && optimizer.applyGradientSum(vars, mine, theirs)) return;
+  if (clipNorm <= 0 && isWasmAdam(optimizer) && optimizer.applyGradientSum(vars, mine, theirs)) return;
   const other = readRegion(theirs, vars);
   const summed = mine.map((g, i) => tf.add(g, other[i]!));
   applyClipped(optimizer, vars, summed, clipNorm);
