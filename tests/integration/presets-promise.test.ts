@@ -157,11 +157,14 @@ describe('presets keep their promise', () => {
     }
   }, 120_000);
 
-  it('keras-classic as shipped: a 2-D latent scatter that separates the digits, a manifold of at least nine digits', async () => {
-    // the shipped length: 50 epochs on all 10,000 bundled digits, train and test together (data.trainOnTest, as the
-    // keras.io example trains on all 70,000; mnist-full is not on these machines). The manifold's 225 images are read
-    // by the MNIST classifier of the classifier FD, fitted on the fixed 8,000-digit training split
-    const run = await trainPreset('keras-classic', { training: { dataParallel: 1 } });
+  it('keras-classic as shipped: a 2-D latent scatter that separates the digits, a manifold of all ten digits', async () => {
+    // the shipped length: 300 epochs on all 10,000 bundled digits, train and test together (data.trainOnTest, as the
+    // keras.io example trains on all 70,000; mnist-full is not on these machines), the Keras script's 30,000 updates.
+    // The manifold's 225 images are read by the MNIST classifier of the classifier FD, fitted on the fixed 8,000-digit
+    // training split
+    // evaluated only at the end (evaluation draws from its own seed stream, so the weights are the shipped run's;
+    // the per-epoch test ELBO would add 300 passes over 2,000 digits)
+    const run = await trainPreset('keras-classic', { training: { dataParallel: 1 }, eval: { everyEpochs: 1000 } });
     expect(run.data.train.n).toBe(10_000);
     const model = run.model();
     try {
@@ -178,10 +181,11 @@ describe('presets keep their promise', () => {
       const counts = Array.from({ length: 10 }, (_, c) => digits.filter((v) => v === c).length);
       console.log(`keras-classic: 5-NN accuracy of the 2-D test means ${acc.toFixed(3)}; manifold cells per digit ${counts.join(' ')}`);
       expect(acc).toBeGreaterThan(0.6); // chance: 0.1
-      // measured 2026-12-07 (seed 1): every digit but 5, whose test means the 2-D latent puts on top of 8's (centroids
-      // 0.19 apart); on the 8,000 training digits alone 2 and 4 were missing too. Ten digits on 10,000 in 50 epochs
-      // were not reached (the Keras script makes six times the updates on 60,000): at least nine, each in two cells
-      expect(counts.filter((c) => c >= 2).length).toBeGreaterThanOrEqual(9);
+      // measured 2026-12-07 at 300 epochs, seed 1 (the preset's): all ten, cells per digit 0-9 3 20 25 32 19 9 39 4 46
+      // 28 in one shard (3 19 26 34 21 9 38 2 45 28 in two). Seeds 2 and 3 give nine (their 0s mostly outside the drawn
+      // square, its edge cells read as 6); at 150 epochs seed 2 drew 0 and 7 in one cell each, at 50 epochs 5 lay on
+      // top of 8. Each digit in at least two cells
+      expect(counts.filter((c) => c >= 2).length).toBe(10);
     } finally {
       model.dispose();
     }

@@ -1,6 +1,6 @@
 // The launch presets are valid run configs and say what the papers/examples they name say.
 import { describe, expect, it } from 'vitest';
-import { PRESETS, findPreset } from '@shared/presets';
+import { PRESETS, findPreset, presetConfig } from '@shared/presets';
 import { parseRunConfig } from '@shared/run-config';
 
 describe('launch presets', () => {
@@ -28,7 +28,7 @@ describe('launch presets', () => {
     const keras = parseRunConfig(findPreset('keras-classic')!.config);
     expect(keras.model).toMatchObject({ hidden: [256], activation: 'relu', latentDim: 2 });
     expect(keras.optimizer.name).toBe('rmsprop');
-    expect(keras.training).toMatchObject({ batchSize: 100, epochs: 50 });
+    expect(keras.training).toMatchObject({ batchSize: 100, epochs: 300 }); // the script's 30,000 updates on 10,000 digits
     expect(keras.snapshots.manifoldSize).toBe(15);
     expect(keras.data).toMatchObject({ dataset: 'mnist', trainOnTest: true }); // keras.io trains on train + test
 
@@ -59,5 +59,25 @@ describe('launch presets', () => {
     expect(quick.data).toMatchObject({ trainLimit: 0, testLimit: 500 });
     expect(quick.training.epochs).toBe(3);
     expect(quick.eval).toMatchObject({ iwSamples: 50, fid: false });
+  });
+
+  it('a preset that prefers a larger dataset takes it only when it is available, and every preference parses', () => {
+    const keras = findPreset('keras-classic')!;
+    expect(keras.prefers?.dataset).toBe('mnist-full');
+    const bundled = presetConfig(keras, ['mnist', 'fashion-mnist']);
+    expect(bundled.usesPreferred).toBe(false);
+    expect(parseRunConfig(bundled.config).data.dataset).toBe('mnist');
+    const full = presetConfig(keras, ['mnist', 'mnist-full']);
+    expect(full.usesPreferred).toBe(true);
+    const parsed = parseRunConfig(full.config);
+    expect(parsed.data).toMatchObject({ dataset: 'mnist-full', trainOnTest: true });
+    expect(parsed.training).toMatchObject({ batchSize: 100, epochs: 50 }); // the Keras script's 50 epochs on all of MNIST
+    expect(parsed.model).toMatchObject({ hidden: [256], latentDim: 2 }); // the rest of the preset is kept
+    // the preset itself is not changed by resolving it
+    expect(parseRunConfig(keras.config).data.dataset).toBe('mnist');
+    for (const p of PRESETS.filter((q) => q.prefers)) {
+      expect(() => parseRunConfig(presetConfig(p, [p.prefers!.dataset]).config), p.id).not.toThrow();
+      expect(p.description, p.id).toContain(p.prefers!.dataset);
+    }
   });
 });
