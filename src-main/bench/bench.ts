@@ -75,8 +75,8 @@ export const REFERENCE_CONFIG: RunConfigInput = {
 };
 
 const LAG_RESOLUTION_MS = 5;
-/** Steps per thread of a split-ceiling probe (the first 10 are left out). */
-const SPLIT_PROBE_STEPS = 70;
+/** Steps per thread of a split-ceiling probe (the first 40 % are left out: split-ceiling.ts). */
+const SPLIT_PROBE_STEPS = 250;
 
 function median(xs: number[]): number {
   if (!xs.length) return 0;

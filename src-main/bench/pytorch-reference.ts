@@ -3,7 +3,10 @@
 // files. Where that Python has no torch, the bench says why and skips this part.
 //
 // OpenBLAS: this machine's environment pins OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE; for PyTorch's timing command
-// (and only there: never in tests or CI) both are removed so that OpenBLAS picks its own kernel for the CPU.
+// (and only there: never in tests or CI) both are removed so that OpenBLAS picks its own kernel for the CPU. Its
+// thread count is set to PyTorch's (OPENBLAS_NUM_THREADS): torch.set_num_threads does not reach Debian's
+// pthread OpenBLAS, which otherwise runs (and spins) on every core, so that "1 thread" used both cores (measured
+// 2026-12-07: 19,860 samples/s at 9,972 per CPU second; pinned to one thread 18,443 at 19,396).
 import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -66,19 +69,23 @@ export async function writeReferenceData(dir: string, dataHome: string): Promise
   return { train: file('train.f32', data.train.x), trainN: data.train.n, test: file('test.f32', data.test.x), testN: data.test.n };
 }
 
-/** The environment of PyTorch's timing command: this one without the OpenBLAS pins. */
-function pytorchEnv(): NodeJS.ProcessEnv {
+/** The environment of PyTorch's timing command: this one without the OpenBLAS pins, OpenBLAS on `threads` threads. */
+function pytorchEnv(threads: number): NodeJS.ProcessEnv {
   const env = { ...process.env };
   delete env.OPENBLAS_CORETYPE;
   delete env.OPENBLAS_L2_SIZE;
+  env.OPENBLAS_NUM_THREADS = String(threads);
+  env.OMP_NUM_THREADS = String(threads);
   return env;
 }
 
-function runScript(args: string[], data: ReferenceData): Promise<{ json: Record<string, number>; wallSeconds: number }> {
+function runScript(args: string[], threads: number, data: ReferenceData): Promise<{ json: Record<string, number>; wallSeconds: number }> {
   const script = path.join(projectRoot(), 'scripts', 'pytorch_reference.py');
   const argv = [
     script,
     ...args,
+    '--threads',
+    String(threads),
     '--train',
     data.train,
     '--train-n',
@@ -90,7 +97,7 @@ function runScript(args: string[], data: ReferenceData): Promise<{ json: Record<
   ];
   const t0 = performance.now();
   return new Promise((resolve, reject) => {
-    execFile(PYTHON, argv, { env: pytorchEnv(), maxBuffer: 1 << 20, timeout: 3_600_000 }, (err, stdout, stderr) => {
+    execFile(PYTHON, argv, { env: pytorchEnv(threads), maxBuffer: 1 << 20, timeout: 3_600_000 }, (err, stdout, stderr) => {
       const wallSeconds = (performance.now() - t0) / 1000;
       if (err) return reject(new Error(`the PyTorch script failed: ${err.message} ${stderr.trim().split('\n').pop() ?? ''}`));
       const line = stdout.trim().split('\n').pop() ?? '';
@@ -105,13 +112,13 @@ function runScript(args: string[], data: ReferenceData): Promise<{ json: Record<
 
 /** PyTorch's training samples per second (wall) and per CPU second of the reference model with `threads` threads over `steps` steps (after 10 warm-up steps). */
 export async function pytorchThroughput(data: ReferenceData, threads: number, steps: number): Promise<{ wall: number; cpu: number }> {
-  const r = await runScript(['throughput', '--threads', String(threads), '--steps', String(steps)], data);
+  const r = await runScript(['throughput', '--steps', String(steps)], threads, data);
   return { wall: r.json.samplesPerSec ?? 0, cpu: r.json.samplesPerCpuSec ?? 0 };
 }
 
 /** The whole reference experiment in PyTorch (10 epochs, test ELBO each, IW NLL k = 200 on every test digit). */
 export async function pytorchResult(data: ReferenceData, threads: number): Promise<PytorchResult> {
-  const r = await runScript(['result', '--threads', String(threads), '--epochs', '10', '--iw', '200'], data);
+  const r = await runScript(['result', '--epochs', '10', '--iw', '200'], threads, data);
   const j = r.json;
   return {
     threads,

@@ -11,7 +11,7 @@ import { builtEntry } from '../os/built-entry';
 import type { SplitProbeJob } from './split-probe-worker';
 
 export interface SplitCeiling {
-  /** Median ms per step (after the first 10) of one thread, and of the slower of two threads together. */
+  /** Median ms per step (over the later 60 % of the steps) of one thread, and of the slower of two threads together. */
   oneThreadMs: number;
   dataSplitMs: number;
   tensorSplitMs: number;
@@ -20,7 +20,14 @@ export interface SplitCeiling {
   repeats: { oneThreadMs: number; dataSplitMs: number; tensorSplitMs: number }[];
 }
 
-const WARMUP = 10;
+/**
+ * The first 40 % of every thread's steps are left out: each probe thread is a fresh isolate that compiles tfjs's
+ * wasm module on V8's baseline tier and moves it to the optimising one in the background over its first second or
+ * so. Measured 2026-12-07 with 250 steps: the 64-row twins' slower one took 10.3-10.5 ms a step over steps 10-70
+ * (what this bench once timed) and 8.6-8.9 ms over steps 150-250, one thread on 128 rows 15.5-15.7 ms either way:
+ * a data-split ceiling of 1.5x read as 1.8x.
+ */
+const WARMUP_SHARE = 0.4;
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -38,7 +45,7 @@ async function probe(entry: string, shapes: { hidden: number; rows: number }[], 
           const worker = new Worker(entry, { workerData: job });
           worker.once('message', (r: { ok: boolean; ms?: number[]; error?: string }) => {
             void worker.terminate();
-            if (r.ok) resolve(median(r.ms!.slice(Math.min(WARMUP, r.ms!.length - 1))));
+            if (r.ok) resolve(median(r.ms!.slice(Math.min(Math.floor(WARMUP_SHARE * r.ms!.length), r.ms!.length - 1))));
             else reject(new Error(`split probe: ${r.error}`));
           });
           worker.once('error', reject);
