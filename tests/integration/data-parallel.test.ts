@@ -26,7 +26,7 @@ import {
   VaeModel,
 } from '../built';
 
-const configWith = (optimizer?: { name: 'rmsprop' | 'adagrad'; learningRate: number }) =>
+const configWith = (optimizer?: { name: 'rmsprop' | 'adagrad' | 'sgd'; learningRate: number; momentum?: number }) =>
   parseRunConfig({
     seed: 5,
     data: { trainLimit: 512, testLimit: 64 },
@@ -171,7 +171,7 @@ describe('data-parallel steps with the real worker', () => {
     optimizer.dispose();
   }, 60_000);
 
-  it('give the one-thread weights with optimizers other than Adam (RMSprop, Adagrad) too', async () => {
+  it('give the one-thread weights with optimizers other than Adam (RMSprop, Adagrad, SGD with momentum) too', async () => {
     // (tfjs's Optimizer answers instanceof by duck typing, so every optimizer once passed for our Adam in the linked
     // update and the step failed with "optimizer.applyGradientSum is not a function": keras-classic, Kingma & Welling)
     const adam = config;
@@ -179,6 +179,7 @@ describe('data-parallel steps with the real worker', () => {
       for (const optimizer of [
         { name: 'rmsprop', learningRate: 0.001 },
         { name: 'adagrad', learningRate: 0.01 },
+        { name: 'sgd', learningRate: 0.01, momentum: 0.9 },
       ] as const) {
         config = configWith(optimizer);
         const alone = await train(async () => undefined);
