@@ -25,7 +25,7 @@ export interface SplitCeiling {
  * wasm module on V8's baseline tier and moves it to the optimising one in the background over its first second or
  * so. Measured 2026-12-07 with 250 steps: the 64-row twins' slower one took 10.3-10.5 ms a step over steps 10-70
  * (what this bench once timed) and 8.6-8.9 ms over steps 150-250, one thread on 128 rows 15.5-15.7 ms either way:
- * a data-split ceiling of 1.5x read as 1.8x.
+ * a data-split ceiling of 1.8x read as 1.5x.
  */
 const WARMUP_SHARE = 0.4;
 

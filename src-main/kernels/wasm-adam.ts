@@ -229,7 +229,6 @@ interface AdamInternals {
 
 type GradientEntry = { name: string; tensor: tf.Tensor | undefined };
 
-/** Drop-in for tf.train.adam(lr) (same slots, weights format and class name), fast on wasm. */
 /**
  * Whether `optimizer` is a WasmAdamOptimizer. Not `instanceof`: tfjs's Optimizer defines Symbol.hasInstance by duck
  * typing (anything with minimize, computeGradients and applyGradients), and subclasses inherit it, so every tfjs
@@ -239,6 +238,7 @@ export function isWasmAdam(optimizer: unknown): optimizer is WasmAdamOptimizer {
   return typeof optimizer === 'object' && optimizer !== null && Object.prototype.isPrototypeOf.call(WasmAdamOptimizer.prototype, optimizer);
 }
 
+/** Drop-in for tf.train.adam(lr) (same slots, weights format and class name), fast on wasm. */
 export class WasmAdamOptimizer extends tf.AdamOptimizer {
   /** Steps that took the SIMD path (tests check it is really used). */
   simdSteps = 0;
