@@ -1,12 +1,11 @@
 // End-to-end, issue 24 item 10 (the UI half): importing a bundle whose run is already in the store asks the user —
 // open the existing run, or import a second copy — instead of silently making two runs. The service's refusal
 // (`already_imported` with the existing run's id, and the `again` flag) is helper B's half (branch live).
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HAVE_CHROMIUM, openWorkbench, startWebHostProcess, type WebHostProcess } from './workbench-fixture';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { HAVE_CHROMIUM, useWorkbench } from './workbench-fixture';
 import { parseRunConfig, type RunConfigInput } from '@shared/run-config';
 import { expectedWeightShapes } from '../../src-main/checkpoints/architecture';
 import { buildBundle } from '../../src-main/checkpoints/bundle';
@@ -14,9 +13,7 @@ import type { NamedTensor } from '../../src-main/checkpoints/checkpoint-dir';
 
 const ROOT = process.cwd();
 const SHOTS = path.join(ROOT, 'test-results', 'screenshots');
-let server: WebHostProcess | null = null;
 let home = '';
-let browser: Browser;
 let page: Page;
 const pageErrors: string[] = [];
 
@@ -61,18 +58,11 @@ function smallBundle(): Uint8Array {
   });
 }
 
-beforeAll(async () => {
-  if (!HAVE_CHROMIUM) return;
-  mkdirSync(SHOTS, { recursive: true });
-  home = mkdtempSync(path.join(tmpdir(), 'vae-reimport-e2e-'));
-  server = await startWebHostProcess(ROOT, home);
-  ({ browser, page } = await openWorkbench(server.url, pageErrors));
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-  if (home) rmSync(home, { recursive: true, force: true });
+useWorkbench({
+  prefix: 'vae-reimport-e2e-',
+  pageErrors,
+  shots: SHOTS,
+  ready: (wb) => ({ home, page } = wb),
 });
 
 describe.skipIf(!HAVE_CHROMIUM)('importing the same bundle twice', () => {

@@ -2,18 +2,14 @@
 // then Compare in headless Chromium generates, from each run's checkpoint with the same noise, prior samples,
 // reconstructions, latent traversals and interpolations side by side.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HAVE_CHROMIUM, openWorkbench, startWebHostProcess, type WebHostProcess } from './workbench-fixture';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { HAVE_CHROMIUM, useWorkbench } from './workbench-fixture';
 
 const ROOT = process.cwd();
 const SHOTS = path.join(ROOT, 'test-results', 'screenshots');
-let server: WebHostProcess | null = null;
 let home = '';
-let browser: Browser;
 let page: Page;
 const pageErrors: string[] = [];
 const runIds: number[] = [];
@@ -28,19 +24,15 @@ function train(seed: number): number {
   return (JSON.parse(last) as { runId: number }).runId;
 }
 
-beforeAll(async () => {
-  if (!HAVE_CHROMIUM) return;
-  mkdirSync(SHOTS, { recursive: true });
-  home = mkdtempSync(path.join(tmpdir(), 'vae-traversal-e2e-'));
-  runIds.push(train(1), train(2));
-  server = await startWebHostProcess(ROOT, home);
-  ({ browser, page } = await openWorkbench(server.url, pageErrors));
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-  if (home) rmSync(home, { recursive: true, force: true });
+useWorkbench({
+  prefix: 'vae-traversal-e2e-',
+  pageErrors,
+  shots: SHOTS,
+  prepare: async (h) => {
+    home = h;
+    runIds.push(train(1), train(2));
+  },
+  ready: (wb) => ({ home, page } = wb),
 });
 
 describe.skipIf(!HAVE_CHROMIUM)('traversals across runs', () => {

@@ -1,17 +1,15 @@
 // End-to-end, issue 24's UI items on five seeded runs (workflow-seed.ts) in the real web host and headless Chromium.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { PNG } from 'pngjs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HAVE_CHROMIUM, openWorkbench, startWebHostProcess, type WebHostProcess } from './workbench-fixture';
+import { describe, expect, it } from 'vitest';
+import { HAVE_CHROMIUM, useWorkbench } from './workbench-fixture';
 import { seedWorkflowRuns, TAGS, type SeededRun } from './workflow-seed';
 
 const ROOT = process.cwd();
 const SHOTS = path.join(ROOT, 'test-results', 'screenshots');
 
-let server: WebHostProcess | null = null;
 let home = '';
 let browser: Browser;
 let page: Page;
@@ -25,19 +23,15 @@ async function shot(name: string): Promise<void> {
   await page.screenshot({ path: path.join(SHOTS, `workflow-${name}.png`), fullPage: true });
 }
 
-beforeAll(async () => {
-  if (!HAVE_CHROMIUM) return;
-  mkdirSync(SHOTS, { recursive: true });
-  home = mkdtempSync(path.join(tmpdir(), 'vae-workflow-e2e-'));
-  seeded = seedWorkflowRuns(path.join(home, 'workbench.sqlite'));
-  server = await startWebHostProcess(ROOT, home);
-  ({ browser, page } = await openWorkbench(server.url, pageErrors));
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-  if (home) rmSync(home, { recursive: true, force: true });
+useWorkbench({
+  prefix: 'vae-workflow-e2e-',
+  pageErrors,
+  shots: SHOTS,
+  prepare: async (h) => {
+    home = h;
+    seeded = seedWorkflowRuns(path.join(home, 'workbench.sqlite'));
+  },
+  ready: (wb) => ({ home, page, browser } = wb),
 });
 
 describe.skipIf(!HAVE_CHROMIUM)("issue 24's UI items", () => {

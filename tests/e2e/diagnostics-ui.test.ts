@@ -1,30 +1,19 @@
 // The PHYS449 parameterization in the launch form (σ² or λ, the other shown) and the health warning in the run
 // view and the runs table, through the real web host and headless Chromium.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM, HAVE_CHROMIUM, openWorkbench, startWebHostProcess, type WebHostProcess } from './workbench-fixture';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { CHROMIUM, HAVE_CHROMIUM, useWorkbench } from './workbench-fixture';
 
 if (!HAVE_CHROMIUM) console.warn(`e2e diagnostics tests skipped: no Chromium at ${CHROMIUM}`);
 
-let server: WebHostProcess | null = null;
-let home = '';
-let browser: Browser | null = null;
 let page: Page;
 const pageErrors: string[] = [];
 
-beforeAll(async () => {
-  if (!HAVE_CHROMIUM) return;
-  home = mkdtempSync(path.join(tmpdir(), 'vae-diag-e2e-'));
-  server = await startWebHostProcess(process.cwd(), home);
-  ({ browser, page } = await openWorkbench(server.url, pageErrors));
-}, 300_000);
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-  if (home) rmSync(home, { recursive: true, force: true });
+useWorkbench({
+  prefix: 'vae-diag-e2e-',
+  pageErrors,
+  ready: (wb) => ({ page } = wb),
+  timeoutMs: 300_000,
 });
 
 const go = (hash: string) => page.evaluate((h) => (window.location.hash = h), hash);

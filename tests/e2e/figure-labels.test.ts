@@ -2,18 +2,13 @@
 // samples (k) it was computed on, the classifier FD is never called FID, a denoising autoencoder's clean and corrupted
 // test losses are labelled, and a model without a prior shows no NLL or FD rows. Runs trained by the real CLI.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM, HAVE_CHROMIUM, openWorkbench, startWebHostProcess, type WebHostProcess } from './workbench-fixture';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { CHROMIUM, HAVE_CHROMIUM, useWorkbench } from './workbench-fixture';
 
 if (!HAVE_CHROMIUM) console.warn(`e2e figure-label tests skipped: no Chromium at ${CHROMIUM}`);
 
-let server: WebHostProcess | null = null;
 let home = '';
-let browser: Browser | null = null;
 let page: Page;
 const pageErrors: string[] = [];
 
@@ -41,19 +36,17 @@ function train(args: string[]): number {
 let vaeA = 0;
 let vaeB = 0;
 let dae = 0;
-beforeAll(async () => {
-  if (!HAVE_CHROMIUM) return;
-  home = mkdtempSync(path.join(tmpdir(), 'vae-labels-e2e-'));
-  vaeA = train(['--preset', 'quick-test', '--set', 'eval.iwSamples=20', '--set', 'eval.fid=true']);
-  vaeB = train(['--preset', 'quick-test', '--set', 'eval.iwSamples=10', '--set', 'seed=2']);
-  dae = train(['--preset', 'dae-mask']);
-  server = await startWebHostProcess(process.cwd(), home);
-  ({ browser, page } = await openWorkbench(server.url, pageErrors));
-}, 600_000);
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-  if (home) rmSync(home, { recursive: true, force: true });
+useWorkbench({
+  prefix: 'vae-labels-e2e-',
+  pageErrors,
+  prepare: async (h) => {
+    home = h;
+    vaeA = train(['--preset', 'quick-test', '--set', 'eval.iwSamples=20', '--set', 'eval.fid=true']);
+    vaeB = train(['--preset', 'quick-test', '--set', 'eval.iwSamples=10', '--set', 'seed=2']);
+    dae = train(['--preset', 'dae-mask']);
+  },
+  ready: (wb) => ({ home, page } = wb),
+  timeoutMs: 600_000,
 });
 
 const go = (hash: string) => page.evaluate((h) => (window.location.hash = h), hash);

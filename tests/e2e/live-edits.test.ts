@@ -3,20 +3,16 @@
 // the same data home) renames, tags and annotates runs. Without a reload, the Runs table's row and the run view's
 // heading, tags and notes show the new values within 2 s of the CLI's exit.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HAVE_CHROMIUM, openWorkbench, startWebHostProcess, type WebHostProcess } from './workbench-fixture';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { HAVE_CHROMIUM, useWorkbench } from './workbench-fixture';
 import { seedWorkflowRuns, type SeededRun } from './workflow-seed';
 
 const ROOT = process.cwd();
 const SHOTS = path.join(ROOT, 'test-results', 'screenshots');
 
-let server: WebHostProcess | null = null;
 let home = '';
-let browser: Browser;
 let page: Page;
 const pageErrors: string[] = [];
 let seeded: SeededRun[] = [];
@@ -41,19 +37,15 @@ async function shownWithin(probe: () => Promise<boolean>, since: number, limit =
   }
 }
 
-beforeAll(async () => {
-  if (!HAVE_CHROMIUM) return;
-  mkdirSync(SHOTS, { recursive: true });
-  home = mkdtempSync(path.join(tmpdir(), 'vae-live-edits-e2e-'));
-  seeded = seedWorkflowRuns(path.join(home, 'workbench.sqlite'));
-  server = await startWebHostProcess(ROOT, home);
-  ({ browser, page } = await openWorkbench(server.url, pageErrors));
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-  if (home) rmSync(home, { recursive: true, force: true });
+useWorkbench({
+  prefix: 'vae-live-edits-e2e-',
+  pageErrors,
+  shots: SHOTS,
+  prepare: async (h) => {
+    home = h;
+    seeded = seedWorkflowRuns(path.join(home, 'workbench.sqlite'));
+  },
+  ready: (wb) => ({ home, page } = wb),
 });
 
 describe.skipIf(!HAVE_CHROMIUM)('renames, tags and notes from another process (browser)', () => {

@@ -2,35 +2,28 @@
 // that dataset when the data home has it, says so, and falls back to the preset as shipped when it does not
 // (issue 27). The real web host and the built renderer in headless Chromium; the mnist-full folder is written from
 // the bundled digits (the real files are not on these machines).
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { loadDataset, parseRunConfig } from '../built';
 import { writeIdxFolder } from '../idx-files';
-import { HAVE_CHROMIUM, openWorkbench, startWebHostProcess, type WebHostProcess } from './workbench-fixture';
+import { HAVE_CHROMIUM, useWorkbench } from './workbench-fixture';
 
-const ROOT = process.cwd();
-let server: WebHostProcess | null = null;
 let home = '';
-let browser: Browser;
 let page: Page;
 const pageErrors: string[] = [];
 
-beforeAll(async () => {
-  if (!HAVE_CHROMIUM) return;
-  home = mkdtempSync(path.join(tmpdir(), 'vae-prefers-e2e-'));
-  const bundled = await loadDataset(parseRunConfig({ data: { dataset: 'mnist' } }).data, { dataHome: home, seed: 1 });
-  writeIdxFolder(path.join(home, 'datasets', 'mnist-full'), bundled.train, bundled.test, 200, 50);
-  server = await startWebHostProcess(ROOT, home);
-  ({ browser, page } = await openWorkbench(server.url, pageErrors));
-}, 300_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-  if (home) rmSync(home, { recursive: true, force: true });
+useWorkbench({
+  prefix: 'vae-prefers-e2e-',
+  pageErrors,
+  prepare: async (h) => {
+    home = h;
+    const bundled = await loadDataset(parseRunConfig({ data: { dataset: 'mnist' } }).data, { dataHome: home, seed: 1 });
+    writeIdxFolder(path.join(home, 'datasets', 'mnist-full'), bundled.train, bundled.test, 200, 50);
+  },
+  ready: (wb) => ({ home, page } = wb),
+  timeoutMs: 300_000,
 });
 
 describe.skipIf(!HAVE_CHROMIUM)('a preset that prefers a larger dataset, in the launch form', () => {

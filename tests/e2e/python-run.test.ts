@@ -87,7 +87,9 @@ describe.skipIf(!enabled)('a PyTorch run logged with vaewb, live in the browser'
       [
         path.join(ROOT, 'clients/python/examples/pytorch_vae.py'),
         ...['--train', path.join(home, 'train.f32'), '--test', path.join(home, 'test.f32'), '--dir', source],
-        ...['--epochs', '3', '--hidden', '200', '--k', '20', '--pause', '2', '--name', 'pytorch live'],
+        // (a pause after each step: on a quiet machine the 16 steps of an epoch took less than the sampler's 100 ms, and
+        // the progress line could show fewer than the three steps the run-view test asks for)
+        ...['--epochs', '3', '--hidden', '200', '--k', '20', '--pause', '2', '--step-pause', '0.05', '--name', 'pytorch live'],
       ],
       { stdio: ['ignore', 'inherit', 'inherit'] },
     );

@@ -2,36 +2,29 @@
 // (scrollWidth <= clientWidth), no cell is drawn over another (the row actions cover no value), numbers are whole, and a
 // name or tags too long for their cell end in an ellipsis with the whole text in the title. Screenshots at 1024, 1440
 // and 1920 px (test-results/screenshots/runs-fit-*.png).
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HAVE_CHROMIUM, openWorkbench, startWebHostProcess, type WebHostProcess } from './workbench-fixture';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { HAVE_CHROMIUM, useWorkbench } from './workbench-fixture';
 import { seedWorkflowRuns } from './workflow-seed';
 
 const ROOT = process.cwd();
 const SHOTS = path.join(ROOT, 'test-results', 'screenshots');
 
-let server: WebHostProcess | null = null;
 let home = '';
-let browser: Browser;
 let page: Page;
 const pageErrors: string[] = [];
 
-beforeAll(async () => {
-  if (!HAVE_CHROMIUM) return;
-  mkdirSync(SHOTS, { recursive: true });
-  home = mkdtempSync(path.join(tmpdir(), 'vae-runs-fit-e2e-'));
-  seedWorkflowRuns(path.join(home, 'workbench.sqlite'));
-  server = await startWebHostProcess(ROOT, home);
-  ({ browser, page } = await openWorkbench(server.url, pageErrors));
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-  if (home) rmSync(home, { recursive: true, force: true });
+useWorkbench({
+  prefix: 'vae-runs-fit-e2e-',
+  pageErrors,
+  shots: SHOTS,
+  prepare: async (h) => {
+    home = h;
+    seedWorkflowRuns(path.join(home, 'workbench.sqlite'));
+  },
+  ready: (wb) => ({ home, page } = wb),
 });
 
 interface Fit {

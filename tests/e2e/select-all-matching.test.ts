@@ -3,13 +3,12 @@
 // list of ids paged into the page — and Export CSV, Compare and Delete act on all 10,020 (the service resolves the
 // filter by the same query): the CSV holds 10,020 rows, Compare opens the first 200 in the table's order, the confirm
 // dialog names the count, and after Delete the 20 untagged runs alone are left.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HAVE_CHROMIUM, openWorkbench, startWebHostProcess, type WebHostProcess } from './workbench-fixture';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { HAVE_CHROMIUM, useWorkbench } from './workbench-fixture';
 import { parseRunConfig } from '@shared/run-config';
 import { RunStore } from '../../src-main/store/run-store';
 
@@ -18,9 +17,7 @@ const SHOTS = path.join(ROOT, 'test-results', 'screenshots');
 const BULK = 10_020;
 const OTHERS = 20;
 
-let server: WebHostProcess | null = null;
 let home = '';
-let browser: Browser;
 let page: Page;
 const pageErrors: string[] = [];
 
@@ -87,21 +84,18 @@ function countRuns(where = ''): number {
   }
 }
 
-beforeAll(async () => {
-  if (!HAVE_CHROMIUM) return;
-  mkdirSync(SHOTS, { recursive: true });
-  home = mkdtempSync(path.join(tmpdir(), 'vae-select-all-e2e-'));
-  const t = Date.now();
-  seed(path.join(home, 'workbench.sqlite'));
-  console.log(`seeded ${BULK + OTHERS} runs in ${((Date.now() - t) / 1000).toFixed(1)} s`);
-  server = await startWebHostProcess(ROOT, home);
-  ({ browser, page } = await openWorkbench(server.url, pageErrors));
-}, 300_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-  if (home) rmSync(home, { recursive: true, force: true });
+useWorkbench({
+  prefix: 'vae-select-all-e2e-',
+  pageErrors,
+  shots: SHOTS,
+  prepare: async (h) => {
+    home = h;
+    const t = Date.now();
+    seed(path.join(home, 'workbench.sqlite'));
+    console.log(`seeded ${BULK + OTHERS} runs in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+  },
+  ready: (wb) => ({ home, page } = wb),
+  timeoutMs: 300_000,
 });
 
 describe.skipIf(!HAVE_CHROMIUM)('select every matching run past 10,000 (browser)', () => {

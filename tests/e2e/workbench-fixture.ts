@@ -1,7 +1,10 @@
 // Shared by the browser suites: the real web host as a child process on a given data home, and Debian's
 // Chromium driven by playwright-core (the flags this machine's closed network needs).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import { createInterface } from 'node:readline';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
@@ -67,4 +70,45 @@ export async function openWorkbench(url: string, pageErrors: string[]): Promise<
   await page.goto(url);
   await page.locator('.top').getByText('backend:').waitFor();
   return { browser, page };
+}
+
+export interface Workbench {
+  home: string;
+  server: WebHostProcess;
+  browser: Browser;
+  page: Page;
+}
+
+/**
+ * One suite's workbench, set up in beforeAll and torn down in afterAll: a fresh data home (`prefix` in the temp
+ * folder), made ready by `prepare` (seeded runs, runs trained with the CLI, ...), the web host on it and Chromium
+ * open on it; `ready` receives them. Screenshots' folder made when `shots` names it. Without Chromium it does
+ * nothing (the suites skip themselves, see HAVE_CHROMIUM).
+ */
+export function useWorkbench(opts: {
+  prefix: string;
+  pageErrors: string[];
+  ready: (wb: Workbench) => void;
+  prepare?: (home: string) => void | Promise<void>;
+  shots?: string;
+  timeoutMs?: number;
+}): void {
+  let wb: Partial<Workbench> = {};
+  beforeAll(async () => {
+    if (!HAVE_CHROMIUM) return;
+    if (opts.shots) mkdirSync(opts.shots, { recursive: true });
+    const home = mkdtempSync(path.join(tmpdir(), opts.prefix));
+    wb = { home };
+    await opts.prepare?.(home);
+    const server = await startWebHostProcess(process.cwd(), home);
+    wb.server = server;
+    const { browser, page } = await openWorkbench(server.url, opts.pageErrors);
+    wb = { home, server, browser, page };
+    opts.ready(wb as Workbench);
+  }, opts.timeoutMs ?? 300_000);
+  afterAll(async () => {
+    await wb.browser?.close();
+    await wb.server?.stop();
+    if (wb.home) rmSync(wb.home, { recursive: true, force: true });
+  });
 }

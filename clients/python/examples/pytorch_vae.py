@@ -59,6 +59,7 @@ def main():
     p.add_argument("--latent", type=int, default=20)
     p.add_argument("--k", type=int, default=100, help="importance samples of the -log p(x) estimate")
     p.add_argument("--pause", type=float, default=0.0, help="seconds to wait after each epoch (demos)")
+    p.add_argument("--step-pause", type=float, default=0.0, help="seconds to wait after each training step (demos, tests)")
     args = p.parse_args()
     torch.manual_seed(1)
     train, test = load(args.train), load(args.test)
@@ -89,6 +90,8 @@ def main():
                 step += 1
                 if step % 5 == 0:
                     run.log({"train/loss": float(recon + kl), "train/recon": float(recon), "train/kl": float(kl)}, step=step, epoch=epoch)
+                if args.step_pause:
+                    time.sleep(args.step_pause)
             vaewb.torch.evaluate(model, test_loader, likelihood="bernoulli", k=args.k, nll_examples=500, run=run, step=step, epoch=epoch)
             with torch.no_grad():
                 run.log_images("samples/prior", torch.sigmoid(model.decode(noise)).reshape(-1, 1, 28, 28), step=step, epoch=epoch)
