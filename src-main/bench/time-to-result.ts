@@ -55,7 +55,7 @@ export function referenceExperiment(): RunConfigInput {
   return { ...(preset.config as RunConfigInput), name: 'bench time to result' };
 }
 
-/** A preset as shipped (e.g. keras-classic, 50 epochs: the progress bar's ETA over a long run). */
+/** A preset as shipped (e.g. keras-classic, 300 epochs: the progress bar's ETA over a long run); its own config, never the larger dataset it may prefer (Preset.prefers). */
 export function presetExperiment(id: string): RunConfigInput {
   const preset = PRESETS.find((p) => p.id === id);
   if (!preset) throw new Error(`no preset "${id}" (see vae-workbench presets)`);
