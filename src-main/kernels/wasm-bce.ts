@@ -283,20 +283,40 @@ function simdBceFor(backend: WasmHeapBackend): BceSimd | null {
   return fn;
 }
 
+type Operand = { dataId: object; shape: number[]; dtype: string };
+
+/** The fused pass for these operands, or null where it cannot run (not wasm, turned off, d not a multiple of 4, not float32). */
+function fusedFor(logits: Operand, x: Operand, k: number): BceSimd | null {
+  if (tf.getBackend() !== 'wasm' || process.env.VAE_WORKBENCH_WASM_FUSED_BCE === '0') return null;
+  const [n, d] = x.shape as [number, number];
+  if (x.shape.length !== 2 || logits.shape.length !== 2) return null;
+  if (d % 4 !== 0 || logits.shape[0] !== k * n || logits.shape[1] !== d || logits.dtype !== 'float32' || x.dtype !== 'float32') return null;
+  return simdBceFor(tf.backend() as unknown as WasmHeapBackend);
+}
+
+/** Whether bceRowSums / bceRowSumsInfo run for these operands. */
+export function canFuseBce(logits: Operand, x: Operand, k: number): boolean {
+  return fusedFor(logits, x, k) != null;
+}
+
+/** The row sums written into a new backend buffer (a kernel's output), shape `outShape`; null where the pass cannot run. */
+export function bceRowSumsInfo(logits: Operand, x: Operand, k: number, outShape: number[]): tf.TensorInfo | null {
+  const fn = fusedFor(logits, x, k);
+  if (!fn) return null;
+  const [n, d] = x.shape as [number, number];
+  const backend = tf.backend() as unknown as WasmHeapBackend;
+  const out = backend.makeOutput(outShape, 'float32');
+  const off = (t: { dataId: object }) => backend.dataIdMap.get(t.dataId).memoryOffset >>> 0;
+  fn(off(logits), off(x), off(out), k, n, d * 4);
+  return out;
+}
+
 /**
  * sum_j softplus(l_rj) - l_rj x_ij for the k * n rows of `logits` (sample-major: row s*n + i belongs to
  * example i of x [n, d]), as a [k, n] tensor; null where the SIMD path cannot run (not wasm, d not a
- * multiple of 4, not float32). No gradient.
+ * multiple of 4, not float32). No gradient (wasm-bce-trainable.ts has the training loss's kernel).
  */
 export function bceRowSums(logits: tf.Tensor2D, x: tf.Tensor2D, k: number): tf.Tensor2D | null {
-  if (tf.getBackend() !== 'wasm' || process.env.VAE_WORKBENCH_WASM_FUSED_BCE === '0') return null;
-  const [n, d] = x.shape;
-  if (d % 4 !== 0 || logits.shape[0] !== k * n || logits.shape[1] !== d || logits.dtype !== 'float32' || x.dtype !== 'float32') return null;
-  const backend = tf.backend() as unknown as WasmHeapBackend;
-  const fn = simdBceFor(backend);
-  if (!fn) return null;
-  const out = backend.makeOutput([k, n], 'float32');
-  const off = (t: { dataId: object }) => backend.dataIdMap.get(t.dataId).memoryOffset >>> 0;
-  fn(off(logits), off(x), off(out), k, n, d * 4);
-  return tf.engine().makeTensorFromTensorInfo(out) as tf.Tensor2D;
+  const out = bceRowSumsInfo(logits, x, k, [k, x.shape[0]]);
+  return out ? (tf.engine().makeTensorFromTensorInfo(out) as tf.Tensor2D) : null;
 }

@@ -12,8 +12,10 @@
 //    784x400) and call the original kernel with the flags off; the numerics are the same products.
 // 2. Identity shares buffers instead of copying (the engine clones every tensor a gradient saves).
 // 3. WasmAdamOptimizer: tf.AdamOptimizer whose update is one SIMD wasm pass per weight.
+// 4. The training loss's Bernoulli term as one kernel: the fused SIMD forward, the stock gradient to the bit.
 // initBackend (backend.ts) calls registerFastWasmMatMul right after the wasm backend is set.
-// One file per fast path: wasm-matmul.ts (1), wasm-identity.ts (2), wasm-adam.ts (3); this file registers 1 and 2.
+// One file per fast path: wasm-matmul.ts (1), wasm-identity.ts (2), wasm-adam.ts (3),
+// wasm-bce-trainable.ts (4, registered on its first use); this file registers 1 and 2.
 import * as tf from '@tensorflow/tfjs';
 import { WRAPPED, type KernelConfig, type WrappedFunc } from './kernel-wrapper';
 import { makeSharedIdentity } from './wasm-identity';

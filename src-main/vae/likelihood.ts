@@ -1,6 +1,7 @@
 // Decoder log-likelihoods log p(x|z), summed over pixels: one value per example, in nats.
 import * as tf from '@tensorflow/tfjs';
 import { bceRowSums } from '../kernels/wasm-bce';
+import { bceRowSumsTrainable } from '../kernels/wasm-bce-trainable';
 import type { DecoderOutput } from './types';
 
 const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
@@ -25,7 +26,11 @@ export function gaussianLogDensity(x: tf.Tensor, mean: tf.Tensor, logSigma: tf.T
 /** log p(x|z) for each row of x ([n, d]) given the decoder's output for the same rows: a [n] tensor. */
 export function logLikelihood(x: tf.Tensor2D, out: DecoderOutput): tf.Tensor1D {
   return tf.tidy(() => {
-    if (out.kind === 'bernoulli') return tf.neg(tf.sum(bceWithLogits(out.params, x), 1)) as tf.Tensor1D;
+    if (out.kind === 'bernoulli') {
+      // on wasm one fused kernel whose gradient is the stock graph's to the bit (wasm-bce-trainable.ts)
+      const sums = bceRowSumsTrainable(out.params, x) ?? tf.sum(bceWithLogits(out.params, x), 1);
+      return tf.neg(sums) as tf.Tensor1D;
+    }
     return tf.sum(gaussianLogDensity(x, out.params, out.logSigma), 1) as tf.Tensor1D;
   });
 }
