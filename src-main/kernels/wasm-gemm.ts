@@ -183,3 +183,29 @@ function run(inst: GemmInstance, backend: WasmGemmBackend, job: Job): void {
     inst.gemm(aAt, tA ? 4 : k * 4, tA ? m * 4 : 4, base, pC + t * m * n * 4, n * 4, m, n, k, pBias, flags, pS);
   }
 }
+
+/**
+ * Column sums of x viewed as [rows, cols] (the sum over its leading axes): a [1, rows] x [rows, cols] product with
+ * a row of ones, whose every output is summed over the rows in order from 0, as the stock Sum kernel sums (the
+ * ones make each product exact, with or without FMA), so the sums are the stock ones bit for bit. The kernel's
+ * output shaped `outShape`; null where our GEMM cannot run.
+ */
+export function ownColumnSums(x: TensorInfo, rows: number, cols: number, outShape: number[], backend: unknown): TensorInfo | null {
+  if (!enabled || x.dtype !== 'float32' || rows < 1 || cols < 1) return null;
+  const b = backend as WasmGemmBackend;
+  const inst = instanceFor(b);
+  if (!inst) return null;
+  const nPad = Math.ceil(cols / 8) * 8;
+  const packedBytes = nPad * rows * 4;
+  const base = scratchOf(inst, b, packedBytes + 64 + 128 + 64);
+  const pOne = base + packedBytes;
+  const pS = pOne + 64;
+  const out = b.makeOutput(outShape, 'float32');
+  b.wasm.HEAPF32[pOne >>> 2] = 1; // the heap after makeOutput: it may have grown
+  const off = (t: TensorInfo) => b.dataIdMap.get(t.dataId)!.memoryOffset >>> 0;
+  calls++;
+  inst.pack(off(x), cols * 4, 4, base, rows, cols);
+  // A = one 1.0 read for every (i, p): both strides 0
+  inst.gemm(pOne, 0, 0, base, off(out), cols * 4, 1, cols, rows, 0, 0, pS);
+  return out;
+}

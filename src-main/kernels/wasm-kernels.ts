@@ -13,21 +13,27 @@
 // 2. Identity shares buffers instead of copying (the engine clones every tensor a gradient saves).
 // 3. WasmAdamOptimizer: tf.AdamOptimizer whose update is one SIMD wasm pass per weight.
 // 4. The training loss's Bernoulli term as one kernel: the fused SIMD forward, the stock gradient to the bit.
+// 5. Sum over leading axes (the bias gradients) as column sums on our GEMM, the stock sums to the bit.
 // initBackend (backend.ts) calls registerFastWasmMatMul right after the wasm backend is set.
 // One file per fast path: wasm-matmul.ts (1), wasm-identity.ts (2), wasm-adam.ts (3),
-// wasm-bce-trainable.ts (4, registered on its first use); this file registers 1 and 2.
+// wasm-bce-trainable.ts (4, registered on its first use), wasm-sum.ts (5); this file registers 1, 2 and 5.
 import * as tf from '@tensorflow/tfjs';
-import { WRAPPED, type KernelConfig, type WrappedFunc } from './kernel-wrapper';
+import { WRAPPED, type KernelConfig, type KernelFunc, type WrappedFunc } from './kernel-wrapper';
 import { makeSharedIdentity } from './wasm-identity';
 import { makeWrapper } from './wasm-matmul';
+import { makeColumnSum } from './wasm-sum';
 
 export { setMatMulRoute, type MatMulRoute } from './wasm-matmul';
 export { WasmAdamOptimizer, isWasmAdam } from './wasm-adam';
 
 /** Kernel names whose transposed variants we reroute. */
 export const WRAPPED_KERNELS = ['BatchMatMul', '_FusedMatMul'] as const;
-/** Kernels replaced outright (Identity: share the buffer instead of copying it). */
-export const REPLACED_KERNELS = ['Identity'] as const;
+/** Kernels replaced outright (Identity: share the buffer instead of copying it; Sum: leading axes on our GEMM). */
+export const REPLACED_KERNELS = ['Identity', 'Sum'] as const;
+const REPLACEMENTS: Record<(typeof REPLACED_KERNELS)[number], (original: KernelFunc) => WrappedFunc> = {
+  Identity: makeSharedIdentity,
+  Sum: makeColumnSum,
+};
 
 export interface WasmKernelReport {
   /** Kernels wrapped by this call (empty when already wrapped or not on wasm). */
@@ -77,7 +83,7 @@ export function registerFastWasmMatMul(): WasmKernelReport {
       report.alreadyWrapped.push(name);
       continue;
     }
-    const next: KernelConfig = { ...cfg, kernelFunc: makeSharedIdentity(cfg.kernelFunc) };
+    const next: KernelConfig = { ...cfg, kernelFunc: REPLACEMENTS[name](cfg.kernelFunc) };
     tf.unregisterKernel(name, 'wasm');
     tf.registerKernel(next);
     report.wrapped.push(name);
