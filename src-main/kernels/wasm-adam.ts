@@ -227,7 +227,8 @@ interface AdamInternals {
   incrementIterations(): void;
 }
 
-type GradientEntry = { name: string; tensor: tf.Tensor | undefined };
+/** A weight's gradient, and with a second gradient the float offset of its values there. */
+type GradientEntry = { name: string; tensor: tf.Tensor | undefined; second?: number };
 
 /**
  * Whether `optimizer` is a WasmAdamOptimizer. Not `instanceof`: tfjs's Optimizer defines Symbol.hasInstance by duck
@@ -255,16 +256,19 @@ export class WasmAdamOptimizer extends tf.AdamOptimizer {
   }
 
   /**
-   * Apply the gradients a[i] + b (b: the same weights' gradients one after the other in plain or shared memory)
-   * in one pass per weight, with no tensor made for the sum: the sum of two shards' gradients (a + b equals
-   * tf.add(a, b) bit for bit, and b + a, so both sides of a data-parallel step update to the same bits). False
-   * where the SIMD path cannot run (the caller then sums and applies as usual); nothing was changed then.
+   * Apply the gradients a[i] + b (b: the same weights' gradients in plain or shared memory, weight i's at float
+   * offset offsets[i], by default one after the other) in one pass per weight, with no tensor made for the sum:
+   * the sum of two shards' gradients (a + b equals tf.add(a, b) bit for bit, and b + a, so both sides of a
+   * data-parallel step update to the same bits). False where the SIMD path cannot run (the caller then sums and
+   * applies as usual); nothing was changed then.
    */
-  applyGradientSum(vars: tf.Variable[], a: tf.Tensor[], b: Float32Array): boolean {
-    const total = vars.reduce((n, v) => n + v.size, 0);
-    if (b.length < total || a.length !== vars.length || a.some((g, i) => g.size !== vars[i]!.size)) return false;
+  applyGradientSum(vars: tf.Variable[], a: tf.Tensor[], b: Float32Array, offsets?: number[]): boolean {
+    let next = 0;
+    const at = offsets ?? vars.map((v) => ((next += v.size), next - v.size));
+    const fits = at.length === vars.length && vars.every((v, i) => at[i]! >= 0 && at[i]! + v.size <= b.length);
+    if (!fits || a.length !== vars.length || a.some((g, i) => g.size !== vars[i]!.size)) return false;
     return this.applySimd(
-      vars.map((v, i) => ({ name: v.name, tensor: a[i] })),
+      vars.map((v, i) => ({ name: v.name, tensor: a[i], second: at[i]! })),
       b,
     );
   }
@@ -283,14 +287,12 @@ export class WasmAdamOptimizer extends tf.AdamOptimizer {
     const c1 = 1 - self.accBeta1.dataSync()[0]!;
     const c2 = 1 - self.accBeta2.dataSync()[0]!;
     const hyper = { beta1: self.beta1, beta2: self.beta2, epsilon: self.epsilon, lrT: self.learningRate / c1, invC2: 1 / c2 };
-    let at = pSecond;
-    list.forEach(({ name, tensor: g }, i) => {
+    list.forEach(({ name, tensor: g, second: at }, i) => {
       const value = tf.engine().registeredVariables[name]!;
       const m = this.slot(self.accumulatedFirstMoment, i, name, 'm', value);
       const v = this.slot(self.accumulatedSecondMoment, i, name, 'v', value);
       if (g == null) return;
-      updateWeight(inst, backend, { value, m, v, g, pg2: second ? at : 0 }, hyper);
-      at += value.size * 4;
+      updateWeight(inst, backend, { value, m, v, g, pg2: second ? pSecond + (at ?? 0) * 4 : 0 }, hyper);
     });
     tf.tidy(() => {
       self.accBeta1.assign(tf.mul(self.accBeta1, self.beta1));

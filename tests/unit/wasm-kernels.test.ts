@@ -9,6 +9,7 @@ import {
   WasmAdamOptimizer,
   type MatMulRoute,
 } from '../../src-main/kernels/wasm-kernels';
+import { regionLayout } from '../../src-main/train/compute/shard-link';
 
 /** Deterministic normal-ish numbers (mulberry32 + Box-Muller). */
 function seeded(seed: number): () => number {
@@ -422,6 +423,31 @@ describe('fast wasm matmul kernels', () => {
       expect(o2.simdSteps).toBe(4);
       tf.dispose([...g, ...ref, ...mine, ...swapped]);
       for (const o of [o1, o2, o3]) o.dispose();
+    });
+
+    it("applyGradientSum reads b at the offsets of a data-parallel region's layout (each weight 16-byte aligned, odd sizes padded)", () => {
+      const layout = regionLayout(shapes.map((sh) => sh.reduce((p, d) => p * d, 1)));
+      expect(layout.offsets).toEqual([0, 408, 412]); // 407 floats, padded to 408; 3, padded to 4
+      expect(layout.scalarsAt).toBe(412 + 512);
+      expect(layout.length % 16).toBe(0);
+      const [ref, mine] = [makeVars(4), makeVars(4)];
+      const [o1, o2] = [new WasmAdamOptimizer(0.01), new WasmAdamOptimizer(0.01)];
+      for (let s = 0; s < 3; s++) {
+        const [ga, gb] = [grads(2 * s), grads(2 * s + 1)];
+        const ta = ga.map((d, i) => tf.tensor(d, shapes[i]!));
+        const summed = ta.map((t, i) => tf.add(t, tf.tensor(gb[i]!, shapes[i]!)));
+        o1.applyGradients(ref.map((v, i) => ({ name: v.name, tensor: summed[i]! })));
+        const region = new Float32Array(layout.length).fill(NaN); // the padding must never be read
+        gb.forEach((g, i) => region.set(g, layout.offsets[i]!));
+        expect(o2.applyGradientSum(mine, ta, region, layout.offsets)).toBe(true);
+        tf.dispose([...ta, ...summed]);
+      }
+      ref.forEach((v, i) => expect(Array.from(mine[i]!.dataSync()), `weight ${i}`).toEqual(Array.from(v.dataSync())));
+      // offsets that run past the region: refused
+      const g = grads(9).map((d, i) => tf.tensor(d, shapes[i]!));
+      expect(o2.applyGradientSum(mine, g, new Float32Array(layout.length), [0, 408, layout.length - 100])).toBe(false);
+      tf.dispose([...g, ...ref, ...mine]);
+      for (const o of [o1, o2]) o.dispose();
     });
 
     it('resumes from getWeights/setWeights exactly like an uninterrupted run, without leaking tensors', async () => {

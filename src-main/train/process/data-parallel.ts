@@ -96,7 +96,10 @@ export class DataParallelSteps {
 
   /** The shared memory, made on the first link (a run that never links never pays for it). */
   private get buffers(): ShardBuffers {
-    return (this.buffersMade ??= createShardBuffers(this.model.parameterCount(), this.maxRows));
+    return (this.buffersMade ??= createShardBuffers(
+      this.vars.map((v) => v.size),
+      this.maxRows,
+    ));
   }
 
   private get views(): ShardViews {
@@ -194,14 +197,14 @@ export class DataParallelSteps {
     let applied = false;
     const tOwn = performance.now() - t0;
     if (remote) {
-      writeRegion(this.views.regionOf('main', seq), sum!, []);
+      writeRegion(this.views.regionOf('main', seq), this.views.layout, sum!, []);
       Atomics.store(this.views.ctrl, CTRL.MAIN, seq);
       Atomics.notify(this.views.ctrl, CTRL.MAIN);
       const theirs = await this.remoteShard(seq, index, remote, { ...base, shard: S - 1 });
       shares.push([theirs.loss, theirs.recon, theirs.kl]);
       if ('region' in theirs) {
         // prefix + the worker's gradients, summed inside the update (the worker does the same with the two swapped)
-        applyShardSum(this.optimizer, this.vars, sum!, theirs.region, clipNorm);
+        applyShardSum(this.optimizer, this.vars, sum!, theirs.region, this.views.layout, clipNorm);
         applied = true;
       } else sum = this.accumulate(sum, theirs.grads);
     }
@@ -274,7 +277,7 @@ export class DataParallelSteps {
       }
     }
     const region = this.views.regionOf('worker', seq);
-    const [loss, recon, kl] = regionScalars(region, this.buffers.paramCount);
+    const [loss, recon, kl] = regionScalars(region, this.views.layout);
     return { region, loss: tf.scalar(loss), recon: tf.scalar(recon), kl: tf.scalar(kl) };
   }
 }

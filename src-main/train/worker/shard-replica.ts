@@ -51,7 +51,7 @@ export async function serveShardSteps(model: VaeModel, spec: StepSpec, job: Shar
       const xb = gatherBatch(job.train.x, job.train.d, views.indices.subarray(0, p.shardRows));
       const own = shardGradients(model, vars, spec, xb, p);
       xb.dispose();
-      writeRegion(views.regionOf('worker', seq), own.grads, [own.loss, own.recon, own.kl]);
+      writeRegion(views.regionOf('worker', seq), views.layout, own.grads, [own.loss, own.recon, own.kl]);
       tf.dispose([own.loss, own.recon, own.kl]);
       Atomics.store(ctrl, CTRL.DONE, seq);
       Atomics.notify(ctrl, CTRL.DONE);
@@ -63,7 +63,7 @@ export async function serveShardSteps(model: VaeModel, spec: StepSpec, job: Shar
         Atomics.wait(ctrl, CTRL.MAIN, main, 1000);
       }
       if (prefixWritten(ctrl, seq)) {
-        applyShardSum(optimizer, vars, own.grads, views.regionOf('main', seq), spec.config.optimizer.clipNorm);
+        applyShardSum(optimizer, vars, own.grads, views.regionOf('main', seq), views.layout, spec.config.optimizer.clipNorm);
         steps++;
       }
       tf.dispose(own.grads);
