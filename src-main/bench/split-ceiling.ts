@@ -5,19 +5,26 @@
 //   data split:   two threads, each 400 units on 64 rows (what training.dataParallel = 2 computes);
 //   tensor split: two threads, each 200 units (half of every layer's width) on all 128 rows (a model-parallel step,
 //                 not implemented: it would exchange activations three times a step instead of gradients once).
-// ceiling = one thread's step / the slower twin's step. Repeats interleaved, medians.
+// ceiling = one thread's step / the step of the twins, which is the slower twin's each step (the twins start every
+// step together, as a data-parallel step's shards do): the mean over the steps, what a run's samples/s follow. With
+// both cores busy this machine slows either thread now and then (two independent processes each took their 64-row
+// step in 7.3 ms at the median but 10.2 at the 90th percentile, against 7.0 and 7.5 alone), and a lockstep waits
+// for the slower twin every step; the medians (kept beside the means) hide that: 1.8x where the mean is ~1.5x.
+// Repeats interleaved, medians of the repeats.
 import { Worker } from 'node:worker_threads';
 import { builtEntry } from '../os/built-entry';
 import type { SplitProbeJob } from './split-probe-worker';
 
 export interface SplitCeiling {
-  /** Median ms per step (over the later 60 % of the steps) of one thread, and of the slower of two threads together. */
+  /** Mean ms per step (over the later 60 % of the steps) of one thread, and of two threads together (each step the slower one). */
   oneThreadMs: number;
   dataSplitMs: number;
   tensorSplitMs: number;
   dataSplitCeiling: number;
   tensorSplitCeiling: number;
-  repeats: { oneThreadMs: number; dataSplitMs: number; tensorSplitMs: number }[];
+  /** The same at the median step (what this bench reported before 2026-12-07: it hides the slow steps). */
+  medians: { oneThreadMs: number; dataSplitMs: number; tensorSplitMs: number; dataSplitCeiling: number };
+  repeats: { oneThreadMs: number; dataSplitMs: number; tensorSplitMs: number; medians: [number, number, number] }[];
 }
 
 /**
@@ -34,25 +41,28 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)] ?? NaN;
 }
 
-/** Threads of one probe, one per shape, started step by step together; the slowest thread's median step. */
-async function probe(entry: string, shapes: { hidden: number; rows: number }[], steps: number): Promise<number> {
+const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+/** Threads of one probe, one per shape, started step by step together; mean and median of the step (each step its slowest thread). */
+async function probe(entry: string, shapes: { hidden: number; rows: number }[], steps: number): Promise<{ mean: number; median: number }> {
   const gate = shapes.length > 1 ? new SharedArrayBuffer(4) : null;
-  const medians = await Promise.all(
+  const perThread = await Promise.all(
     shapes.map(
       (shape) =>
-        new Promise<number>((resolve, reject) => {
+        new Promise<number[]>((resolve, reject) => {
           const job: SplitProbeJob = { ...shape, steps, gate, threads: shapes.length };
           const worker = new Worker(entry, { workerData: job });
           worker.once('message', (r: { ok: boolean; ms?: number[]; error?: string }) => {
             void worker.terminate();
-            if (r.ok) resolve(median(r.ms!.slice(Math.min(Math.floor(WARMUP_SHARE * r.ms!.length), r.ms!.length - 1))));
+            if (r.ok) resolve(r.ms!.slice(Math.min(Math.floor(WARMUP_SHARE * r.ms!.length), r.ms!.length - 1)));
             else reject(new Error(`split probe: ${r.error}`));
           });
           worker.once('error', reject);
         }),
     ),
   );
-  return Math.max(...medians);
+  const stepMs = perThread[0]!.map((_, s) => Math.max(...perThread.map((ms) => ms[s] ?? 0)));
+  return { mean: mean(stepMs), median: median(stepMs) };
 }
 
 export async function measureSplitCeiling(steps: number, repeats: number, log: (message: string) => void): Promise<SplitCeiling> {
@@ -61,8 +71,8 @@ export async function measureSplitCeiling(steps: number, repeats: number, log: (
   const rows: SplitCeiling['repeats'] = [];
   for (let r = 0; r < repeats; r++) {
     log(`split ceiling: one thread, data split, tensor split, ${steps} steps each (${r + 1}/${repeats})…`);
-    const oneThreadMs = await probe(entry, [{ hidden: 400, rows: 128 }], steps);
-    const dataSplitMs = await probe(
+    const oneThread = await probe(entry, [{ hidden: 400, rows: 128 }], steps);
+    const dataSplit = await probe(
       entry,
       [
         { hidden: 400, rows: 64 },
@@ -70,7 +80,7 @@ export async function measureSplitCeiling(steps: number, repeats: number, log: (
       ],
       steps,
     );
-    const tensorSplitMs = await probe(
+    const tensorSplit = await probe(
       entry,
       [
         { hidden: 200, rows: 128 },
@@ -78,21 +88,30 @@ export async function measureSplitCeiling(steps: number, repeats: number, log: (
       ],
       steps,
     );
-    rows.push({ oneThreadMs, dataSplitMs, tensorSplitMs });
+    rows.push({
+      oneThreadMs: oneThread.mean,
+      dataSplitMs: dataSplit.mean,
+      tensorSplitMs: tensorSplit.mean,
+      medians: [oneThread.median, dataSplit.median, tensorSplit.median],
+    });
   }
-  const m = (k: keyof SplitCeiling['repeats'][number]) => median(rows.map((x) => x[k]));
+  const m = (k: 'oneThreadMs' | 'dataSplitMs' | 'tensorSplitMs') => median(rows.map((x) => x[k]));
+  const mm = (i: number) => median(rows.map((x) => x.medians[i]!));
   const [oneThreadMs, dataSplitMs, tensorSplitMs] = [m('oneThreadMs'), m('dataSplitMs'), m('tensorSplitMs')];
+  const medians = { oneThreadMs: mm(0), dataSplitMs: mm(1), tensorSplitMs: mm(2), dataSplitCeiling: mm(0) / mm(1) };
   const result = {
     oneThreadMs,
     dataSplitMs,
     tensorSplitMs,
     dataSplitCeiling: oneThreadMs / dataSplitMs,
     tensorSplitCeiling: oneThreadMs / tensorSplitMs,
+    medians,
     repeats: rows,
   };
   log(
-    `  one thread ${oneThreadMs.toFixed(1)} ms a step; two threads, data split ${dataSplitMs.toFixed(1)} ms ` +
-      `(ceiling ${result.dataSplitCeiling.toFixed(2)}x), tensor split ${tensorSplitMs.toFixed(1)} ms (ceiling ${result.tensorSplitCeiling.toFixed(2)}x)`,
+    `  one thread ${oneThreadMs.toFixed(1)} ms a step; two threads in lockstep, data split ${dataSplitMs.toFixed(1)} ms ` +
+      `(ceiling ${result.dataSplitCeiling.toFixed(2)}x; at the median step ${medians.dataSplitCeiling.toFixed(2)}x), ` +
+      `tensor split ${tensorSplitMs.toFixed(1)} ms (ceiling ${result.tensorSplitCeiling.toFixed(2)}x)`,
   );
   return result;
 }

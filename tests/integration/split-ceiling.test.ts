@@ -19,6 +19,9 @@ describe('the split ceiling of the data-parallel bench', () => {
     expect(r.dataSplitMs).toBeLessThan(3 * r.oneThreadMs);
     expect(r.tensorSplitMs).toBeLessThan(3 * r.oneThreadMs);
     expect(r.dataSplitCeiling).toBeCloseTo(r.oneThreadMs / r.dataSplitMs, 9);
+    // the ceilings are of the mean step (each step the slower twin's); the median step's are kept beside them
+    expect(r.medians.dataSplitMs).toBeGreaterThan(0.5);
+    expect(r.medians.dataSplitCeiling).toBeCloseTo(r.medians.oneThreadMs / r.medians.dataSplitMs, 9);
     expect(r.repeats).toHaveLength(1);
     expect(logged.some((m) => m.includes('tensor split'))).toBe(true);
   }, 120_000);
