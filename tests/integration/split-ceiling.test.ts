@@ -10,7 +10,7 @@ describe('the split ceiling of the data-parallel bench', () => {
   it('times the real step on threads started together, cut by rows and by hidden units', async () => {
     const logged: string[] = [];
     const r = await measureSplitCeiling(14, 1, (m) => logged.push(m));
-    for (const ms of [r.oneThreadMs, r.dataSplitMs, r.tensorSplitMs]) {
+    for (const ms of [r.oneThreadMs, r.halfAloneMs, r.freeSplitMs, r.dataSplitMs, r.tensorSplitMs]) {
       expect(Number.isFinite(ms)).toBe(true);
       expect(ms).toBeGreaterThan(0.5); // a 784-400-20 step is tens of milliseconds, never a no-op
     }
@@ -19,6 +19,10 @@ describe('the split ceiling of the data-parallel bench', () => {
     expect(r.dataSplitMs).toBeLessThan(3 * r.oneThreadMs);
     expect(r.tensorSplitMs).toBeLessThan(3 * r.oneThreadMs);
     expect(r.dataSplitCeiling).toBeCloseTo(r.oneThreadMs / r.dataSplitMs, 9);
+    expect(r.workCeiling).toBeCloseTo(r.oneThreadMs / r.halfAloneMs, 9);
+    expect(r.freeSplitCeiling).toBeCloseTo(r.oneThreadMs / r.freeSplitMs, 9);
+    // half the rows is less work than all of them, alone on a core
+    expect(r.halfAloneMs).toBeLessThan(r.oneThreadMs);
     // the ceilings are of the mean step (each step the slower twin's); the median step's are kept beside them
     expect(r.medians.dataSplitMs).toBeGreaterThan(0.5);
     expect(r.medians.dataSplitCeiling).toBeCloseTo(r.medians.oneThreadMs / r.medians.dataSplitMs, 9);
