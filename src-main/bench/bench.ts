@@ -14,6 +14,7 @@ import { benchEvalThroughput, type EvalThroughput } from './eval-throughput';
 import { measureSplitCeiling, type SplitCeiling } from './split-ceiling';
 import { benchGemm, enableRelaxedSimdLikeTrainers, type GemmBench } from './gemm-bench';
 import { PytorchSide, type PytorchBench } from './pytorch-bench';
+import { profileEngineStep, type EngineStepProfile } from './step-profile';
 import { measureTimeToResult, presetExperiment, pytorchLikeExperiment, referenceExperiment, type TimeToResult } from './time-to-result';
 
 export interface BackendBench {
@@ -34,8 +35,9 @@ export interface BenchResult {
   concurrency: { one: number; two: number; twoPerRun: number[]; ratio: number; backend: string };
   /** One run with its batches in 1 shard, in 2 shards with the worker on the idle core, and in 2 shards on one core. */
   dataParallel: DataParallelBench | null;
-  /** Where one wasm training step spends its time (in-process profile). */
+  /** Where one wasm training step spends its time (in-process profile of the engine's step: step-profile.ts). */
   stepSplitMs: { forwardBackward: number; optimizer: number; data: number; total: number } | null;
+  stepProfile: EngineStepProfile | null;
   store: StoreBenchResult | null;
   /** The reference experiment end to end (defaults; then evaluated as the PyTorch script does), one run each. */
   timeToResult: TimeToResult[];
@@ -180,6 +182,7 @@ export async function runBench(
       concurrency: { one: 0, two: 0, twoPerRun: [], ratio: 0, backend: '' },
       dataParallel: null,
       stepSplitMs: null,
+      stepProfile: null,
       store: null,
       timeToResult: [],
       evalThroughput: null,
@@ -221,11 +224,24 @@ export async function runBench(
             max: Math.max(0, histogram.max / 1e6 - LAG_RESOLUTION_MS),
           };
         sps.push(once.samplesPerSec[0]!);
-        if (backend === 'wasm') await pytorch.afterWorkbenchTraining(once.samplesPerSec[0]!, backendSteps);
+        if (backend === 'wasm') {
+          // the workbench's default on a machine with a second core: two shards (dataParallel 'auto'), measured beside
+          const two = os.cpus().length >= 2 ? (await trainOnce(service, backend, backendSteps, 1, 2)).samplesPerSec[0]! : null;
+          await pytorch.afterWorkbenchTraining(once.samplesPerSec[0]!, backendSteps, two);
+        }
         if (once.peakRssMB !== null) peak = Math.max(peak ?? 0, once.peakRssMB);
       }
       results[backend] = { samplesPerSec: median(sps), repeats: sps, peakRssMB: peak, steps: backendSteps };
       log(`  ${backend}: ${Math.round(median(sps))} samples/s`);
+      const vs = backend === 'wasm' ? pytorch.result().throughput : null;
+      if (vs)
+        log(
+          `  against PyTorch's best (${vs.bestThreads} thread${vs.bestThreads > 1 ? 's' : ''}, ${Math.round(vs.pytorchBest)} samples/s): ` +
+            `one shard ${vs.ratio.toFixed(2)}x` +
+            (vs.ratioTwoShards !== null
+              ? `, two shards on two cores ${vs.ratioTwoShards.toFixed(2)}x (${Math.round(vs.workbenchTwoShards!)} samples/s)`
+              : ''),
+        );
     }
 
     const concBackend = backends[0]!;
@@ -236,22 +252,17 @@ export async function runBench(
     const twoTotal = two.samplesPerSec.reduce((a, b) => a + b, 0);
 
     let stepSplitMs: BenchResult['stepSplitMs'] = null;
+    let stepProfile: EngineStepProfile | null = null;
     try {
-      log('profiling one wasm training step…');
-      const { profileTrainingStep } = await import('./kernel-bench');
-      const profile = await profileTrainingStep({ steps: quick ? 10 : 30 });
+      log("profiling one wasm training step (the engine's own step and optimizer)…");
+      stepProfile = await profileEngineStep(quick ? 10 : 30);
       const dataMs = await timeBatchPreparation();
-      // the update as the trainers make it (WasmAdamOptimizer, one SIMD pass per weight), not tfjs's Adam
-      const trained = profile.wasmAdam;
-      stepSplitMs = {
-        forwardBackward: trained.msPerStep - trained.applyMs,
-        optimizer: trained.applyMs,
-        data: dataMs,
-        total: trained.msPerStep + dataMs,
-      };
+      const p = stepProfile;
+      stepSplitMs = { forwardBackward: p.gradientsMs, optimizer: p.updateMs, data: dataMs, total: p.stepMs + dataMs };
       log(
-        `  a step of 128 rows ${stepSplitMs.total.toFixed(1)} ms: forward + backward ${stepSplitMs.forwardBackward.toFixed(1)}, ` +
-          `Adam ${stepSplitMs.optimizer.toFixed(1)}, batch ${stepSplitMs.data.toFixed(2)} (tfjs's own Adam: ${profile.applyMs.toFixed(1)} ms)`,
+        `  a step of ${p.rows} rows ${stepSplitMs.total.toFixed(1)} ms: forward + backward ${p.gradientsMs.toFixed(1)}, ` +
+          `Adam ${p.updateMs.toFixed(2)}, batch ${dataMs.toFixed(2)}; kernels timed: matrix products ${p.matmulMs.toFixed(1)} ms, ` +
+          `other kernels ${p.otherKernelsMs.toFixed(1)}, outside kernels ${p.outsideKernelsMs.toFixed(1)} (${Math.round(p.kernelCalls)} kernel calls)`,
       );
     } catch (err) {
       log(`step profile skipped: ${(err as Error).message}`);
@@ -274,6 +285,7 @@ export async function runBench(
       concurrency: { one, two: twoTotal, twoPerRun: two.samplesPerSec, ratio: one > 0 ? twoTotal / one : 0, backend: concBackend },
       dataParallel,
       stepSplitMs,
+      stepProfile,
       store,
       timeToResult,
       evalThroughput,

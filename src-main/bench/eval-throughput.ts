@@ -42,7 +42,7 @@ function rate(fn: () => void, ms: number): number {
 }
 
 export async function benchEvalThroughput(opts: { rounds?: number; msPerPart?: number } = {}): Promise<EvalThroughput> {
-  const backend = (await initBackend('wasm')).active; // the backend the trainers use here, and the one kernel-bench profiles
+  const backend = (await initBackend('wasm')).active; // the backend the trainers use here, and the one the step profile (step-profile.ts) times
   const rounds = opts.rounds ?? 5;
   const ms = opts.msPerPart ?? 2000;
   const config = parseRunConfig({

@@ -13,13 +13,19 @@ export interface PytorchBench {
   /** torch's version, or null with the reason it was skipped. */
   torch: string | null;
   skipped: string | null;
-  /** Training samples/s: the workbench (wasm, one run, medians) and PyTorch per thread count, right after each workbench repeat. */
+  /**
+   * Training samples/s: the workbench (wasm, one run, medians: one shard, and two shards on two cores where the
+   * machine has them, its default there) and PyTorch per thread count, right after each workbench repeat.
+   */
   throughput: {
     workbench: number;
+    workbenchTwoShards: number | null;
     pytorchByThreads: Record<string, number>;
     pytorchBest: number;
     bestThreads: number;
+    /** workbench (one shard) / PyTorch at its best thread count; ratioTwoShards the same for two shards. */
     ratio: number;
+    ratioTwoShards: number | null;
   } | null;
   /** Time to result (10 epochs, test ELBO each, IW NLL k = 200 on all test digits): wall seconds, ours / PyTorch's. */
   timeToResult: {
@@ -48,6 +54,7 @@ export class PytorchSide {
   private readonly samples = new Map<number, number[]>();
   private readonly cpuSamples = new Map<number, number[]>();
   private readonly ours: number[] = [];
+  private readonly oursTwoShards: number[] = [];
   private ttr: PytorchBench['timeToResult'] = null;
 
   constructor(
@@ -66,17 +73,19 @@ export class PytorchSide {
     return this.data;
   }
 
-  /** Right after one workbench training measurement (`ours` samples/s over `steps` steps): PyTorch on 1 and 2 threads. */
-  async afterWorkbenchTraining(ours: number, steps: number): Promise<void> {
+  /** Right after one workbench training measurement (`ours` samples/s over `steps` steps; and with two shards): PyTorch on 1 and 2 threads. */
+  async afterWorkbenchTraining(ours: number, steps: number, oursTwoShards: number | null = null): Promise<void> {
     if (!this.torch) return;
     this.ours.push(ours);
+    if (oursTwoShards !== null) this.oursTwoShards.push(oursTwoShards);
+    const just = `workbench ${Math.round(ours)}${oursTwoShards !== null ? `, two shards ${Math.round(oursTwoShards)}` : ''} samples/s just before`;
     const data = await this.referenceData();
     for (const t of THREADS) {
       const sps = await pytorchThroughput(data, t, steps);
       this.samples.set(t, [...(this.samples.get(t) ?? []), sps.wall]);
       this.cpuSamples.set(t, [...(this.cpuSamples.get(t) ?? []), sps.cpu]);
       this.log(
-        `  PyTorch ${this.torch}, ${t} thread${t > 1 ? 's' : ''}: ${Math.round(sps.wall)} samples/s, ${Math.round(sps.cpu)} per CPU second (workbench ${Math.round(ours)} samples/s just before)`,
+        `  PyTorch ${this.torch}, ${t} thread${t > 1 ? 's' : ''}: ${Math.round(sps.wall)} samples/s, ${Math.round(sps.cpu)} per CPU second (${just})`,
       );
     }
   }
@@ -116,12 +125,15 @@ export class PytorchSide {
       const byThreads = Object.fromEntries(THREADS.map((t) => [String(t), median(this.samples.get(t) ?? [])]));
       const [bestThreads, pytorchBest] = Object.entries(byThreads).reduce((a, b) => (b[1] > a[1] ? b : a));
       const workbench = median(this.ours);
+      const workbenchTwoShards = this.oursTwoShards.length ? median(this.oursTwoShards) : null;
       throughput = {
         workbench,
+        workbenchTwoShards,
         pytorchByThreads: byThreads,
         pytorchBest,
         bestThreads: Number(bestThreads),
         ratio: pytorchBest > 0 ? workbench / pytorchBest : 0,
+        ratioTwoShards: workbenchTwoShards !== null && pytorchBest > 0 ? workbenchTwoShards / pytorchBest : null,
       };
     }
     return { torch: this.torch, skipped: this.skipped, throughput, timeToResult: this.ttr };
