@@ -53,6 +53,7 @@ import os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../train/compute/backend';
 import { registerFastWasmMatMul, unregisterFastWasmMatMul, WasmAdamOptimizer } from '../kernels/wasm-kernels';
+import { timeKernels } from './step-profile';
 
 export interface BenchEntry {
   /** Median milliseconds per call (matmul) or per training step. */
@@ -419,33 +420,6 @@ function kindOf(name: string): string {
 }
 
 /** Wrap every wasm kernel with a timer; returns the counters and an undo function. */
-function instrumentKernels(): { stats: Map<string, { ms: number; calls: number }>; undo: () => void } {
-  const stats = new Map<string, { ms: number; calls: number }>();
-  const originals = tf.getKernelsForBackend('wasm');
-  for (const cfg of originals) {
-    const inner = cfg.kernelFunc;
-    const name = cfg.kernelName;
-    const timed: tf.KernelFunc = (args) => {
-      const t0 = performance.now();
-      const r = inner(args);
-      const s = stats.get(name) ?? { ms: 0, calls: 0 };
-      s.ms += performance.now() - t0;
-      s.calls += 1;
-      stats.set(name, s);
-      return r;
-    };
-    tf.unregisterKernel(name, 'wasm');
-    tf.registerKernel({ ...cfg, kernelFunc: timed });
-  }
-  const undo = () => {
-    for (const cfg of originals) {
-      tf.unregisterKernel(cfg.kernelName, 'wasm');
-      tf.registerKernel(cfg);
-    }
-  };
-  return { stats, undo };
-}
-
 export async function profileTrainingStep(opts: { steps?: number; fused?: boolean } = {}): Promise<StepProfile> {
   await initBackend('wasm');
   registerFastWasmMatMul();
@@ -455,7 +429,7 @@ export async function profileTrainingStep(opts: { steps?: number; fused?: boolea
   const sgd = timeTrainingSteps({ fused, optimizer: 'sgd', steps });
   const onePass = timeTrainingSteps({ fused, optimizer: 'adam1pass', steps });
   const simdAdam = timeTrainingSteps({ fused, optimizer: 'wasmAdam', steps });
-  const { stats, undo } = instrumentKernels();
+  const { stats, undo } = timeKernels();
   let instrumented: StepTiming;
   try {
     instrumented = timeTrainingSteps({ fused, optimizer: 'adam', steps });

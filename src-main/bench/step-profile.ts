@@ -32,7 +32,7 @@ function median(xs: number[]): number {
 }
 
 /** Every wasm kernel wrapped with a timer; undo() puts the kernels back. */
-function timeKernels(): { stats: Map<string, { ms: number; calls: number }>; undo: () => void } {
+export function timeKernels(): { stats: Map<string, { ms: number; calls: number }>; undo: () => void } {
   const stats = new Map<string, { ms: number; calls: number }>();
   const originals = tf.getKernelsForBackend('wasm');
   for (const cfg of originals) {

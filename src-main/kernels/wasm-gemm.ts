@@ -184,6 +184,9 @@ function run(inst: GemmInstance, backend: WasmGemmBackend, job: Job): void {
   }
 }
 
+/** The largest packed copy a column sum makes (bias gradients of the reference model: 400 KB). */
+const MAX_COLUMN_SUM_SCRATCH = 16 << 20;
+
 /**
  * Column sums of x viewed as [rows, cols] (the sum over its leading axes): a [1, rows] x [rows, cols] product with
  * a row of ones, whose every output is summed over the rows in order from 0, as the stock Sum kernel sums (the
@@ -192,11 +195,13 @@ function run(inst: GemmInstance, backend: WasmGemmBackend, job: Job): void {
  */
 export function ownColumnSums(x: TensorInfo, rows: number, cols: number, outShape: number[], backend: unknown): TensorInfo | null {
   if (!enabled || x.dtype !== 'float32' || rows < 1 || cols < 1) return null;
+  const nPad = Math.ceil(cols / 8) * 8;
+  const packedBytes = nPad * rows * 4;
+  // the packed copy stays in the scratch, which is kept: large reductions go to the stock kernel
+  if (packedBytes > MAX_COLUMN_SUM_SCRATCH) return null;
   const b = backend as WasmGemmBackend;
   const inst = instanceFor(b);
   if (!inst) return null;
-  const nPad = Math.ceil(cols / 8) * 8;
-  const packedBytes = nPad * rows * 4;
   const base = scratchOf(inst, b, packedBytes + 64 + 128 + 64);
   const pOne = base + packedBytes;
   const pS = pOne + 64;
