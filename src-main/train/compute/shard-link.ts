@@ -6,8 +6,8 @@
 //   both:    prefix + worker's gradients, in that order, then the same optimizer update on the same state.
 // Every region, and every weight's gradients in it, starts 16-byte aligned (regionLayout): a copy between shared
 // memory and the wasm heap is ~3x slower when the two addresses differ mod 8 (measured: 0.55 against 0.18 ms for
-// 2.6 MB; V8 copies shared memory with relaxed atomic accesses, a word at a time only when both sides are
-// word-aligned). Unaligned, the worker's region of a 784-400-20 step took 1.3 ms to read and 0.7 to write, the
+// 2.6 MB; presumably V8's copy of shared memory, made of relaxed atomic accesses, goes a word at a time only when
+// both sides are word-aligned: not confirmed in its source). Unaligned, the worker's region of a 784-400-20 step took 1.3 ms to read and 0.7 to write, the
 // trainer's 0.3 each.
 // Gradients are double-buffered by step parity: a side only writes a parity again two steps later, after the
 // other side has read it. SEQ and MAIN only grow, and MAIN = seq is stored before the trainer reads DONE = seq,
