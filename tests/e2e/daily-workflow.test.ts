@@ -27,9 +27,8 @@ useWorkbench({
   prefix: 'vae-workflow-e2e-',
   pageErrors,
   shots: SHOTS,
-  prepare: async (h) => {
-    home = h;
-    seeded = seedWorkflowRuns(path.join(home, 'workbench.sqlite'));
+  prepare: (h) => {
+    seeded = seedWorkflowRuns(path.join(h, 'workbench.sqlite'));
   },
   ready: (wb) => ({ home, page, browser } = wb),
 });

@@ -41,9 +41,8 @@ useWorkbench({
   prefix: 'vae-live-edits-e2e-',
   pageErrors,
   shots: SHOTS,
-  prepare: async (h) => {
-    home = h;
-    seeded = seedWorkflowRuns(path.join(home, 'workbench.sqlite'));
+  prepare: (h) => {
+    seeded = seedWorkflowRuns(path.join(h, 'workbench.sqlite'));
   },
   ready: (wb) => ({ home, page } = wb),
 });

@@ -12,7 +12,6 @@ import { seedWorkflowRuns } from './workflow-seed';
 const ROOT = process.cwd();
 const SHOTS = path.join(ROOT, 'test-results', 'screenshots');
 
-let home = '';
 let page: Page;
 const pageErrors: string[] = [];
 
@@ -20,11 +19,10 @@ useWorkbench({
   prefix: 'vae-runs-fit-e2e-',
   pageErrors,
   shots: SHOTS,
-  prepare: async (h) => {
-    home = h;
-    seedWorkflowRuns(path.join(home, 'workbench.sqlite'));
+  prepare: (h) => {
+    seedWorkflowRuns(path.join(h, 'workbench.sqlite'));
   },
-  ready: (wb) => ({ home, page } = wb),
+  ready: (wb) => ({ page } = wb),
 });
 
 interface Fit {
